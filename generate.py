@@ -1,0 +1,129 @@
+#!/usr/bin/env python3
+"""Generate output/TapStack.json from the code in templates/.
+
+    python generate.py                      write the template
+    python generate.py --check              fail if the committed JSON differs from the code
+    python generate.py --config tap.toml    settings from a TOML file (flags override it)
+
+Settings are validated against AWS limits before anything is built; an invalid one exits with status 2,
+names the setting, the value, the limit and where the limit comes from, and writes nothing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import difflib
+import os
+import sys
+import tempfile
+import tomllib
+from pathlib import Path
+from typing import Any
+
+from templates.config import SETTING_HELP, ConfigError, StackConfig, config_from_mapping
+from templates.stack import build_template, render
+
+ROOT = Path(__file__).resolve().parent
+DEFAULT_OUTPUT = ROOT / "output" / "TapStack.json"
+EXIT_INVALID_SETTING = 2
+EXIT_OUT_OF_DATE = 1
+
+
+def _flag(setting: str) -> str:
+    return "--" + setting.replace(".", "-").replace("_", "-")
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        description="Generate the TapStack CloudFormation template.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog="Every setting can also go in the --config TOML file under its name; a [receiver] table "
+        "sets receiver.memory_mb and receiver.timeout_seconds. Flags override the file.",
+    )
+    parser.add_argument("--output", type=Path, default=DEFAULT_OUTPUT, help="where to write the JSON")
+    parser.add_argument("--check", action="store_true", help="compare with --output instead of writing it")
+    parser.add_argument(
+        "--config", type=Path, help="TOML file of settings (a [receiver] table sets receiver.*)"
+    )
+    settings = parser.add_argument_group("settings")
+    for setting, (kind, text) in SETTING_HELP.items():
+        settings.add_argument(
+            _flag(setting), dest=setting, type=kind, metavar=kind.__name__.upper(), help=text
+        )
+    return parser.parse_args(argv)
+
+
+def _flatten(table: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    """`{"receiver": {"timeout_seconds": 25}}` -> `{"receiver.timeout_seconds": 25}`."""
+    flat: dict[str, Any] = {}
+    for key, value in table.items():
+        if isinstance(value, dict):
+            flat.update(_flatten(value, f"{prefix}{key}."))
+        else:
+            flat[f"{prefix}{key}"] = value
+    return flat
+
+
+def load_config(args: argparse.Namespace) -> StackConfig:
+    settings: dict[str, Any] = {}
+    if args.config is not None:
+        with args.config.open("rb") as file:
+            settings.update(_flatten(tomllib.load(file)))
+    settings.update(
+        {key: value for key, value in vars(args).items() if key in SETTING_HELP and value is not None}
+    )
+    return config_from_mapping(settings)
+
+
+def write_atomically(path: Path, text: str) -> None:
+    """Replace path in one step, so an interrupted run never leaves a truncated template behind."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.NamedTemporaryFile(
+        "w", dir=path.parent, delete=False, encoding="utf-8", newline="\n"
+    ) as tmp:
+        tmp.write(text)
+    os.replace(tmp.name, path)
+
+
+def check(path: Path, expected: str) -> int:
+    try:
+        actual = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        print(f"{path}: missing; run 'make template' and commit it", file=sys.stderr)
+        return EXIT_OUT_OF_DATE
+    if actual == expected:
+        print(f"{path}: matches the code")
+        return 0
+    diff = difflib.unified_diff(
+        actual.splitlines(keepends=True),
+        expected.splitlines(keepends=True),
+        fromfile=f"{path} (committed)",
+        tofile=f"{path} (generated)",
+        n=2,
+    )
+    print(f"{path}: differs from what the code generates; run 'make template' and commit it", file=sys.stderr)
+    sys.stderr.writelines(list(diff)[:60])
+    return EXIT_OUT_OF_DATE
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    try:
+        config = load_config(args)
+    except ConfigError as error:
+        print(f"error: {error}", file=sys.stderr)
+        print("nothing was written", file=sys.stderr)
+        return EXIT_INVALID_SETTING
+    except (OSError, tomllib.TOMLDecodeError) as error:
+        print(f"error: cannot read --config {args.config}: {error}", file=sys.stderr)
+        return EXIT_INVALID_SETTING
+    text = render(build_template(config))
+    if args.check:
+        return check(args.output, text)
+    write_atomically(args.output, text)
+    print(f"wrote {args.output} ({len(text.encode())} bytes)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,8 @@
+"""Lambda entry point for the receiver function (not implemented yet)."""
+
+from typing import Any
+
+
+def handler(event: dict[str, Any], context: object) -> dict[str, Any]:
+    """Refuse honestly: this function's code has not been written yet."""
+    raise NotImplementedError("the receiver handler is not implemented yet")

@@ -1,0 +1,311 @@
+"""The three Lambda functions, their roles, log groups and asynchronous invocation settings.
+
+receiver  -- synchronous behind API Gateway: verifies and validates, then invokes the processor
+             asynchronously (Lambda's durable async queue is the hand-off).
+processor -- asynchronous: archives the raw payload and stores the transaction.
+notifier  -- the processor's on-success destination: publishes the event.
+Failures of the two asynchronous functions go, after the retries, to a dead-letter queue per function.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from awacs import awslambda, dynamodb, kms, logs, s3, secretsmanager, sns, sqs, sts, xray
+from awacs.aws import Action, Allow, PolicyDocument, Principal, Statement
+from troposphere import AWSHelperFn, GetAtt, If, NoValue
+from troposphere.awslambda import (
+    Code,
+    DeadLetterConfig,
+    DestinationConfig,
+    Environment,
+    EventInvokeConfig,
+    Function,
+    OnFailure,
+    OnSuccess,
+    TracingConfig,
+)
+from troposphere.awslambda import (
+    LoggingConfig as TroposphereLoggingConfig,
+)
+from troposphere.iam import Policy, Role
+from troposphere.logs import LogGroup
+from troposphere.secretsmanager import Secret
+
+from templates.common import POLICY_VERSION, checkov_skips, destroyable
+from templates.config import StackConfig
+from templates.messaging import Messaging
+from templates.naming import StackNames
+from templates.parameters import StackParameters
+from templates.storage import Storage, objects_arn
+
+# X-Ray grants these only on "*": they are the one wildcard resource the stack allows.
+XRAY_WRITE_ACTIONS = [
+    xray.PutTraceSegments,
+    xray.PutTelemetryRecords,
+    xray.GetSamplingRules,
+    xray.GetSamplingTargets,
+]
+METRICS_NAMESPACE = "TapStack"
+NO_VPC_REASON = (
+    "The functions reach only AWS APIs over TLS with IAM auth; a VPC would add NAT or endpoint cost and "
+    "cold-start latency without narrowing any path."
+)
+
+
+class LoggingConfig(TroposphereLoggingConfig):  # type: ignore[misc]  # troposphere is untyped
+    """AWS::Lambda::Function LoggingConfig with LogFormat, which troposphere 4.11.1 does not declare."""
+
+    props = {**TroposphereLoggingConfig.props, "LogFormat": (str, False)}  # noqa: RUF012 (troposphere API)
+
+
+@dataclass(frozen=True)
+class StackFunction:
+    """One function with everything it owns."""
+
+    role_name: str
+    function: Function
+    execution_role: Role
+    log_group: LogGroup
+    invoke_config: EventInvokeConfig | None
+
+    @property
+    def arn(self) -> GetAtt:
+        return GetAtt(self.function, "Arn")
+
+    def resources(self) -> list[Function | Role | LogGroup | EventInvokeConfig]:
+        owned: list[Function | Role | LogGroup | EventInvokeConfig] = [
+            self.log_group,
+            self.execution_role,
+            self.function,
+        ]
+        if self.invoke_config is not None:
+            owned.append(self.invoke_config)
+        return owned
+
+
+@dataclass(frozen=True)
+class Functions:
+    receiver: StackFunction
+    processor: StackFunction
+    notifier: StackFunction
+
+    def all(self) -> list[StackFunction]:
+        return [self.receiver, self.processor, self.notifier]
+
+
+def build_log_group(title: str, name: AWSHelperFn, params: StackParameters, key_arn: AWSHelperFn) -> LogGroup:
+    """A log group with the stack's retention and key (functions and API access logs alike)."""
+    return destroyable(
+        LogGroup(title, LogGroupName=name, RetentionInDays=params.log_retention_days.ref(), KmsKeyId=key_arn)
+    )
+
+
+def _execution_role(
+    names: StackNames, role_name: str, log_group: LogGroup, statements: list[Statement]
+) -> Role:
+    return Role(
+        f"{role_name.capitalize()}Role",
+        RoleName=names.function_role(role_name).sub(),
+        AssumeRolePolicyDocument=PolicyDocument(
+            Version=POLICY_VERSION,
+            Statement=[
+                Statement(
+                    Effect=Allow,
+                    Principal=Principal("Service", "lambda.amazonaws.com"),
+                    Action=[sts.AssumeRole],
+                )
+            ],
+        ),
+        Policies=[
+            Policy(
+                PolicyName=f"{role_name}-least-privilege",
+                PolicyDocument=PolicyDocument(
+                    Version=POLICY_VERSION,
+                    Statement=[
+                        Statement(
+                            Sid="WriteOwnLogGroup",
+                            Effect=Allow,
+                            Action=[logs.CreateLogStream, logs.PutLogEvents],
+                            Resource=[GetAtt(log_group, "Arn")],
+                        ),
+                        Statement(
+                            Sid="XRayWritesOnlyExistOnStar",
+                            Effect=Allow,
+                            Action=XRAY_WRITE_ACTIONS,
+                            Resource=["*"],
+                        ),
+                        *statements,
+                    ],
+                ),
+            )
+        ],
+    )
+
+
+@dataclass(frozen=True)
+class FunctionSpec:
+    """What distinguishes one function: its permissions, environment and failure routing."""
+
+    role_name: str
+    statements: list[Statement]
+    variables: dict[str, object]
+    asynchronous: bool
+    on_success: AWSHelperFn | None = None
+    skips: tuple[tuple[str, str], ...] = ()
+
+
+def _build_function(
+    config: StackConfig,
+    names: StackNames,
+    params: StackParameters,
+    key_arn: AWSHelperFn,
+    messaging: Messaging,
+    spec: FunctionSpec,
+) -> StackFunction:
+    role_name = spec.role_name
+    logical = role_name.capitalize()
+    log_group = build_log_group(
+        f"{logical}LogGroup", names.function_log_group(role_name).sub(), params, key_arn
+    )
+    statements = list(spec.statements)
+    dead_letter_arn = messaging.dead_letter_queue_arn(role_name) if spec.asynchronous else None
+    if dead_letter_arn is not None:
+        statements.append(
+            Statement(
+                Sid="SendToOwnDeadLetterQueue",
+                Effect=Allow,
+                Action=[sqs.SendMessage],
+                Resource=[dead_letter_arn],
+            )
+        )
+    execution_role = _execution_role(names, role_name, log_group, statements)
+    settings = config.function_settings()[role_name]
+    function = Function(
+        f"{logical}Function",
+        FunctionName=names.function(role_name).sub(),
+        Description=f"TapStack {role_name}",
+        Runtime=config.runtime,
+        Architectures=[config.architecture],
+        Handler=f"handlers.{role_name}.handler",
+        Code=Code(S3Bucket=params.code_bucket.ref(), S3Key=params.code_key.ref()),
+        Role=GetAtt(execution_role, "Arn"),
+        MemorySize=settings.memory_mb,
+        Timeout=settings.timeout_seconds,
+        TracingConfig=TracingConfig(Mode="Active"),
+        KmsKeyArn=key_arn,
+        Environment=Environment(
+            Variables={
+                "POWERTOOLS_SERVICE_NAME": role_name,
+                "POWERTOOLS_METRICS_NAMESPACE": METRICS_NAMESPACE,
+                "POWERTOOLS_LOG_LEVEL": "INFO",
+                **spec.variables,
+            }
+        ),
+        # The Ref to the log group is also what makes the function wait for it.
+        LoggingConfig=LoggingConfig(
+            LogFormat="JSON", LogGroup=log_group.ref(), ApplicationLogLevel="INFO", SystemLogLevel="WARN"
+        ),
+        ReservedConcurrentExecutions=If(
+            params.has_reserved_concurrency[role_name], params.reserved_concurrency[role_name].ref(), NoValue
+        ),
+        Metadata=checkov_skips(("CKV_AWS_117", NO_VPC_REASON), *spec.skips),
+    )
+    if dead_letter_arn is not None:
+        function.DeadLetterConfig = DeadLetterConfig(TargetArn=dead_letter_arn)
+    invoke_config = None
+    if dead_letter_arn is not None:
+        invoke_config = EventInvokeConfig(
+            f"{logical}InvokeConfig",
+            FunctionName=function.ref(),
+            Qualifier="$LATEST",
+            MaximumRetryAttempts=config.max_retry_attempts,
+            MaximumEventAgeInSeconds=config.max_event_age_seconds,
+            DestinationConfig=DestinationConfig(OnFailure=OnFailure(Destination=dead_letter_arn)),
+        )
+        if spec.on_success is not None:
+            invoke_config.DestinationConfig.OnSuccess = OnSuccess(Destination=spec.on_success)
+    return StackFunction(
+        role_name=role_name,
+        function=function,
+        execution_role=execution_role,
+        log_group=log_group,
+        invoke_config=invoke_config,
+    )
+
+
+def build_functions(
+    config: StackConfig,
+    names: StackNames,
+    params: StackParameters,
+    key_arn: AWSHelperFn,
+    storage: Storage,
+    messaging: Messaging,
+    webhook_secret: Secret,
+) -> Functions:
+    table_arn = GetAtt(storage.table, "Arn")
+
+    def allow(sid: str, actions: list[Action], resource: AWSHelperFn) -> Statement:
+        return Statement(Sid=sid, Effect=Allow, Action=actions, Resource=[resource])
+
+    def build(spec: FunctionSpec) -> StackFunction:
+        return _build_function(config, names, params, key_arn, messaging, spec)
+
+    notifier = build(
+        FunctionSpec(
+            role_name="notifier",
+            statements=[
+                allow("PublishPaymentEvents", [sns.Publish], messaging.events_topic.ref()),
+                allow("RecordPublication", [dynamodb.GetItem, dynamodb.UpdateItem], table_arn),
+                allow("UseStackKey", [kms.Decrypt, kms.GenerateDataKey], key_arn),
+            ],
+            variables={
+                "TRANSACTIONS_TABLE_NAME": storage.table.ref(),
+                "EVENTS_TOPIC_ARN": messaging.events_topic.ref(),
+            },
+            asynchronous=True,
+        )
+    )
+    processor = build(
+        FunctionSpec(
+            role_name="processor",
+            statements=[
+                allow("ArchiveRawPayloads", [s3.PutObject], objects_arn(storage.audit_bucket)),
+                allow("StoreTransactions", [dynamodb.PutItem, dynamodb.GetItem], table_arn),
+                # Lambda invokes the on-success destination with the function's own role.
+                allow("InvokeOnSuccessDestination", [awslambda.InvokeFunction], notifier.arn),
+                allow("UseStackKey", [kms.Decrypt, kms.GenerateDataKey], key_arn),
+            ],
+            variables={
+                "TRANSACTIONS_TABLE_NAME": storage.table.ref(),
+                "AUDIT_BUCKET_NAME": storage.audit_bucket.ref(),
+            },
+            asynchronous=True,
+            on_success=notifier.arn,
+        )
+    )
+    receiver = build(
+        FunctionSpec(
+            role_name="receiver",
+            statements=[
+                allow("HandOffToProcessor", [awslambda.InvokeFunction], processor.arn),
+                allow("ReadVerificationMaterial", [secretsmanager.GetSecretValue], webhook_secret.ref()),
+                allow("UseStackKey", [kms.Decrypt], key_arn),
+            ],
+            variables={
+                "PROCESSOR_FUNCTION_NAME": processor.function.ref(),
+                "WEBHOOK_SECRET_ARN": webhook_secret.ref(),
+                "SECRET_CACHE_TTL_SECONDS": "300",
+            },
+            asynchronous=False,
+            skips=(
+                (
+                    "CKV_AWS_116",
+                    "The receiver is invoked synchronously by API Gateway, so Lambda never queues its "
+                    "events and a dead-letter queue cannot apply; the caller gets the error and the "
+                    "provider retries.",
+                ),
+            ),
+        )
+    )
+    return Functions(receiver=receiver, processor=processor, notifier=notifier)

@@ -1,0 +1,81 @@
+"""Queues and topics: where failed events wait for replay, and where events and alarms are published."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from awacs.aws import PolicyDocument
+from troposphere import AWSHelperFn, GetAtt, Ref
+from troposphere.sns import SubscriptionResource, Topic
+from troposphere.sqs import Queue, QueuePolicy
+
+from templates.common import POLICY_VERSION, deny_insecure_transport, destroyable
+from templates.config import StackConfig
+from templates.naming import StackNames
+
+ASYNC_FUNCTION_ROLES = ("processor", "notifier")
+# KMS data keys are reused for this long, so SQS calls KMS at most once per 5 minutes per key.
+QUEUE_DATA_KEY_REUSE_SECONDS = 300
+
+
+@dataclass(frozen=True)
+class Messaging:
+    dead_letter_queues: dict[str, Queue]
+    queue_policies: list[QueuePolicy]
+    events_topic: Topic
+    alarm_topic: Topic
+    alarm_email_subscription: SubscriptionResource
+
+    def dead_letter_queue_arn(self, role: str) -> GetAtt:
+        return GetAtt(self.dead_letter_queues[role], "Arn")
+
+    def resources(self) -> list[Queue | QueuePolicy | Topic | SubscriptionResource]:
+        return [
+            *self.dead_letter_queues.values(),
+            *self.queue_policies,
+            self.events_topic,
+            self.alarm_topic,
+            self.alarm_email_subscription,
+        ]
+
+
+def build_messaging(config: StackConfig, names: StackNames, key_arn: AWSHelperFn) -> Messaging:
+    queues = {
+        role: destroyable(
+            Queue(
+                f"{role.capitalize()}DeadLetterQueue",
+                QueueName=names.dead_letter_queue(role).sub(),
+                MessageRetentionPeriod=config.dlq_retention_seconds,
+                KmsMasterKeyId=key_arn,
+                KmsDataKeyReusePeriodSeconds=QUEUE_DATA_KEY_REUSE_SECONDS,
+            )
+        )
+        for role in ASYNC_FUNCTION_ROLES
+    }
+    policies = [
+        QueuePolicy(
+            f"{queue.title}Policy",
+            Queues=[queue.ref()],
+            PolicyDocument=PolicyDocument(
+                Version=POLICY_VERSION,
+                Statement=[deny_insecure_transport("sqs", [GetAtt(queue, "Arn")])],
+            ),
+        )
+        for queue in queues.values()
+    ]
+    events_topic = Topic("PaymentEventsTopic", TopicName=names.events_topic.sub(), KmsMasterKeyId=key_arn)
+    alarm_topic = Topic("AlarmTopic", TopicName=names.alarm_topic.sub(), KmsMasterKeyId=key_arn)
+    alarm_email_subscription = SubscriptionResource(
+        "AlarmEmailSubscription",
+        Condition="HasAlarmEmail",
+        TopicArn=alarm_topic.ref(),
+        Protocol="email",
+        Endpoint=Ref("AlarmEmail"),
+    )
+    return Messaging(
+        dead_letter_queues=queues,
+        queue_policies=policies,
+        events_topic=events_topic,
+        alarm_topic=alarm_topic,
+        alarm_email_subscription=alarm_email_subscription,
+    )

@@ -1,0 +1,100 @@
+"""Alarms: anything waiting in a dead-letter queue, function errors and throttles, API 5xx."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from troposphere import GetAtt, Ref
+from troposphere.cloudwatch import Alarm, MetricDimension
+from troposphere.sns import Topic
+
+from templates.api import Api
+from templates.functions import Functions
+from templates.messaging import Messaging
+from templates.naming import StackNames
+
+
+@dataclass(frozen=True)
+class AlarmSpec:
+    title: str
+    name: str
+    description: str
+    namespace: str
+    metric: str
+    dimensions: list[MetricDimension]
+    statistic: str = "Sum"
+
+
+def _alarm(names: StackNames, spec: AlarmSpec, topic: Topic) -> Alarm:
+    """Fire on the first occurrence within a minute: every one of these means an event needs a look."""
+    return Alarm(
+        spec.title,
+        AlarmName=names.alarm(spec.name).sub(),
+        AlarmDescription=spec.description,
+        Namespace=spec.namespace,
+        MetricName=spec.metric,
+        Dimensions=spec.dimensions,
+        Statistic=spec.statistic,
+        Period=60,
+        EvaluationPeriods=1,
+        Threshold=0,
+        ComparisonOperator="GreaterThanThreshold",
+        TreatMissingData="notBreaching",
+        AlarmActions=[topic.ref()],
+        OKActions=[topic.ref()],
+    )
+
+
+def build_alarms(names: StackNames, functions: Functions, messaging: Messaging, api: Api) -> list[Alarm]:
+    specs: list[AlarmSpec] = [
+        AlarmSpec(
+            title=f"{role.capitalize()}DeadLettersAlarm",
+            name=f"{role}-dead-letters",
+            description=(
+                f"Events the {role} could not handle after its retries wait in its dead-letter queue. "
+                f"Fix the cause, then replay them (make replay FUNCTION={role})."
+            ),
+            namespace="AWS/SQS",
+            metric="ApproximateNumberOfMessagesVisible",
+            dimensions=[MetricDimension(Name="QueueName", Value=GetAtt(queue, "QueueName"))],
+            statistic="Maximum",
+        )
+        for role, queue in messaging.dead_letter_queues.items()
+    ]
+    for stack_function in functions.all():
+        role = stack_function.role_name
+        dimension = [MetricDimension(Name="FunctionName", Value=stack_function.function.ref())]
+        specs.append(
+            AlarmSpec(
+                title=f"{role.capitalize()}ErrorsAlarm",
+                name=f"{role}-errors",
+                description=f"The {role} function raised errors; see its log group for the correlation ids.",
+                namespace="AWS/Lambda",
+                metric="Errors",
+                dimensions=dimension,
+            )
+        )
+        specs.append(
+            AlarmSpec(
+                title=f"{role.capitalize()}ThrottlesAlarm",
+                name=f"{role}-throttles",
+                description=f"The {role} function was throttled: check reserved and account concurrency.",
+                namespace="AWS/Lambda",
+                metric="Throttles",
+                dimensions=dimension,
+            )
+        )
+    specs.append(
+        AlarmSpec(
+            title="Api5xxAlarm",
+            name="api-5xx",
+            description="The API answered 5xx: providers retry, but the receiver or its hand-off is failing.",
+            namespace="AWS/ApiGateway",
+            metric="5XXError",
+            dimensions=[
+                MetricDimension(Name="ApiName", Value=names.api.sub()),
+                MetricDimension(Name="Stage", Value=Ref(api.stage)),
+            ],
+        )
+    )
+    return [_alarm(names, spec, messaging.alarm_topic) for spec in specs]

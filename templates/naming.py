@@ -1,0 +1,147 @@
+"""Resource names: every name AWS lets us set carries the EnvironmentSuffix.
+
+Each name is declared once with its AWS length limit. The EnvironmentSuffix parameter's MaxLength is
+derived from the tightest of them, so any suffix CloudFormation accepts yields names AWS accepts.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from troposphere import Sub
+
+from templates.config import StackConfig
+
+SUFFIX_PARAMETER = "EnvironmentSuffix"
+SUFFIX_PLACEHOLDER = "${" + SUFFIX_PARAMETER + "}"
+# Longest values of the pseudo parameters some names include (12-digit account ids; the longest region
+# names such as ap-southeast-5 have 14 characters).
+PSEUDO_PARAMETER_LENGTHS = {"${AWS::AccountId}": 12, "${AWS::Region}": 14}
+# The suffix must start with a letter or digit; CloudFormation enforces the pattern before any name is built.
+SUFFIX_PATTERN = "^[a-z0-9]([a-z0-9-]*[a-z0-9])?$"
+
+
+@dataclass(frozen=True)
+class Name:
+    """A resource name pattern (a Fn::Sub string) and the AWS limit on its length."""
+
+    pattern: str
+    max_length: int
+
+    def fixed_length(self) -> int:
+        """Length of the name without the suffix, with pseudo parameters at their longest."""
+        text = self.pattern.replace(SUFFIX_PLACEHOLDER, "")
+        for placeholder, length in PSEUDO_PARAMETER_LENGTHS.items():
+            text = text.replace(placeholder, "x" * length)
+        return len(text)
+
+    def sub(self) -> Sub:
+        """The name as a CloudFormation Fn::Sub."""
+        return Sub(self.pattern)
+
+
+@dataclass(frozen=True)
+class StackNames:
+    """All names of one stack, derived from the configured prefix."""
+
+    prefix: str
+
+    def function(self, role: str) -> Name:
+        return Name(f"{self.prefix}-{role}-{SUFFIX_PLACEHOLDER}", 64)
+
+    def function_role(self, role: str) -> Name:
+        # IAM is global: the region keeps the same suffix deployable in two regions.
+        return Name(f"{self.prefix}-{role}-{SUFFIX_PLACEHOLDER}-${{AWS::Region}}", 64)
+
+    def function_log_group(self, role: str) -> Name:
+        return Name(f"/aws/lambda/{self.function(role).pattern}", 512)
+
+    def dead_letter_queue(self, role: str) -> Name:
+        return Name(f"{self.prefix}-{role}-dlq-{SUFFIX_PLACEHOLDER}", 80)
+
+    @property
+    def table(self) -> Name:
+        return Name(f"{self.prefix}-transactions-{SUFFIX_PLACEHOLDER}", 255)
+
+    @property
+    def audit_bucket(self) -> Name:
+        # Bucket names are global: account and region make them unique.
+        return Name(f"{self.prefix}-audit-{SUFFIX_PLACEHOLDER}-${{AWS::AccountId}}-${{AWS::Region}}", 63)
+
+    @property
+    def access_log_bucket(self) -> Name:
+        return Name(f"{self.prefix}-access-{SUFFIX_PLACEHOLDER}-${{AWS::AccountId}}-${{AWS::Region}}", 63)
+
+    @property
+    def key_alias(self) -> Name:
+        return Name(f"alias/{self.prefix}-{SUFFIX_PLACEHOLDER}", 256)
+
+    @property
+    def events_topic(self) -> Name:
+        return Name(f"{self.prefix}-payment-events-{SUFFIX_PLACEHOLDER}", 256)
+
+    @property
+    def alarm_topic(self) -> Name:
+        return Name(f"{self.prefix}-alarms-{SUFFIX_PLACEHOLDER}", 256)
+
+    @property
+    def webhook_secret(self) -> Name:
+        return Name(f"{self.prefix}/{SUFFIX_PLACEHOLDER}/webhook-secrets", 512)
+
+    @property
+    def api(self) -> Name:
+        return Name(f"{self.prefix}-webhooks-{SUFFIX_PLACEHOLDER}", 1024)
+
+    @property
+    def api_access_log_group(self) -> Name:
+        return Name(f"/aws/apigateway/{self.prefix}-webhooks-{SUFFIX_PLACEHOLDER}/access", 512)
+
+    @property
+    def api_key(self) -> Name:
+        return Name(f"{self.prefix}-internal-clients-{SUFFIX_PLACEHOLDER}", 1024)
+
+    @property
+    def usage_plan(self) -> Name:
+        return Name(f"{self.prefix}-internal-clients-{SUFFIX_PLACEHOLDER}", 1024)
+
+    def alarm(self, what: str) -> Name:
+        return Name(f"{self.prefix}-{SUFFIX_PLACEHOLDER}-{what}", 255)
+
+    def export(self, output_key: str) -> Name:
+        return Name(f"{self.prefix}-{SUFFIX_PLACEHOLDER}-{output_key}", 255)
+
+    def all_names(self) -> list[Name]:
+        """Every name pattern the stack uses that has a fixed length budget."""
+        roles = ("receiver", "processor", "notifier")
+        per_role = [
+            name
+            for role in roles
+            for name in (self.function(role), self.function_role(role), self.function_log_group(role))
+        ]
+        queues = [self.dead_letter_queue(role) for role in ("processor", "notifier")]
+        singles = [
+            self.table,
+            self.audit_bucket,
+            self.access_log_bucket,
+            self.key_alias,
+            self.events_topic,
+            self.alarm_topic,
+            self.webhook_secret,
+            self.api,
+            self.api_access_log_group,
+            self.api_key,
+            self.usage_plan,
+            # The longest alarm and export names the stack builds.
+            self.alarm("processor-dead-letters"),
+            self.export("TransactionsTableArn"),
+        ]
+        return per_role + queues + singles
+
+
+def names_for(config: StackConfig) -> StackNames:
+    return StackNames(prefix=config.name_prefix)
+
+
+def max_suffix_length(names: StackNames) -> int:
+    """The longest EnvironmentSuffix for which every name fits its AWS limit."""
+    return min(name.max_length - name.fixed_length() for name in names.all_names())

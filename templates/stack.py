@@ -1,0 +1,68 @@
+"""The whole TapStack template, composed in one place.
+
+Read top to bottom: the key everything is encrypted with, the data it protects, the queues and topics,
+the functions that move events between them, the API in front, the alarms watching it, the outputs.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from troposphere import Template
+
+from templates.api import build_api
+from templates.config import StackConfig
+from templates.encryption import build_encryption
+from templates.functions import build_functions
+from templates.messaging import build_messaging
+from templates.monitoring import build_alarms
+from templates.naming import names_for
+from templates.outputs import build_outputs
+from templates.parameters import FUNCTION_ROLES, build_parameters
+from templates.storage import build_storage
+from templates.webhook_secret import build_webhook_secret
+
+DESCRIPTION = (
+    "TapStack: payment webhooks (Stripe, PayPal, internal) verified, stored exactly in DynamoDB, "
+    "archived to S3 and published to SNS, with nothing lost."
+)
+
+
+def build_template(config: StackConfig) -> Template:
+    names = names_for(config)
+    params = build_parameters(config, names)
+
+    log_group_names = [names.function_log_group(role).pattern for role in FUNCTION_ROLES]
+    encryption = build_encryption(names, [*log_group_names, names.api_access_log_group.pattern])
+    storage = build_storage(config, names, encryption.key_arn)
+    webhook_secret = build_webhook_secret(names, encryption.key_arn)
+    messaging = build_messaging(config, names, encryption.key_arn)
+    functions = build_functions(config, names, params, encryption.key_arn, storage, messaging, webhook_secret)
+    api = build_api(config, names, params, encryption.key_arn, functions.receiver.arn)
+    alarms = build_alarms(names, functions, messaging, api)
+    outputs = build_outputs(names, encryption, storage, messaging, functions, api, webhook_secret)
+
+    template = Template(Description=DESCRIPTION)
+    template.set_version("2010-09-09")
+    template.set_metadata(params.interface_metadata())
+    for parameter in params.all_parameters():
+        template.add_parameter(parameter)
+    for name, expression in params.conditions.items():
+        template.add_condition(name, expression)
+    template.add_resource([encryption.key, encryption.alias])
+    template.add_resource(storage.resources())
+    template.add_resource(webhook_secret)
+    template.add_resource(messaging.resources())
+    for stack_function in functions.all():
+        template.add_resource(stack_function.resources())
+    template.add_resource(api.resources())
+    template.add_resource(alarms)
+    template.add_output(outputs)
+    return template
+
+
+def render(template: Template) -> str:
+    """The committed JSON: sorted keys, 2-space indent, trailing newline, nothing time-dependent."""
+    document: dict[str, Any] = template.to_dict()
+    return json.dumps(document, indent=2, sort_keys=True, ensure_ascii=False) + "\n"

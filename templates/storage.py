@@ -1,0 +1,210 @@
+"""Durable state: the transactions table and the audit bucket (plus the bucket that logs access to it)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from awacs import s3
+from awacs.aws import (
+    Allow,
+    ArnLike,
+    Condition,
+    PolicyDocument,
+    Principal,
+    Statement,
+    StringEquals,
+)
+from troposphere import AWSHelperFn, GetAtt, Sub
+from troposphere.dynamodb import (
+    AttributeDefinition,
+    KeySchema,
+    PointInTimeRecoverySpecification,
+    SSESpecification,
+    Table,
+)
+from troposphere.s3 import (
+    AbortIncompleteMultipartUpload,
+    Bucket,
+    BucketEncryption,
+    BucketPolicy,
+    LifecycleConfiguration,
+    LifecycleRule,
+    LifecycleRuleTransition,
+    LoggingConfiguration,
+    NoncurrentVersionExpiration,
+    OwnershipControls,
+    OwnershipControlsRule,
+    PublicAccessBlockConfiguration,
+    ServerSideEncryptionByDefault,
+    ServerSideEncryptionRule,
+    VersioningConfiguration,
+)
+
+from templates.common import POLICY_VERSION, checkov_skips, deny_insecure_transport, destroyable
+from templates.config import StackConfig
+from templates.naming import StackNames
+
+# The table's only key: "<provider>#<provider event id>", so a redelivered event maps to the same item.
+TRANSACTION_KEY = "transaction_id"
+ACCESS_LOG_PREFIX = "audit-bucket/"
+
+
+@dataclass(frozen=True)
+class Storage:
+    table: Table
+    audit_bucket: Bucket
+    audit_bucket_policy: BucketPolicy
+    access_log_bucket: Bucket
+    access_log_bucket_policy: BucketPolicy
+
+    def resources(self) -> list[Table | Bucket | BucketPolicy]:
+        return [
+            self.table,
+            self.audit_bucket,
+            self.audit_bucket_policy,
+            self.access_log_bucket,
+            self.access_log_bucket_policy,
+        ]
+
+
+def build_table(names: StackNames, key_arn: AWSHelperFn) -> Table:
+    return destroyable(
+        Table(
+            "TransactionsTable",
+            TableName=names.table.sub(),
+            BillingMode="PAY_PER_REQUEST",
+            AttributeDefinitions=[AttributeDefinition(AttributeName=TRANSACTION_KEY, AttributeType="S")],
+            KeySchema=[KeySchema(AttributeName=TRANSACTION_KEY, KeyType="HASH")],
+            PointInTimeRecoverySpecification=PointInTimeRecoverySpecification(
+                PointInTimeRecoveryEnabled=True
+            ),
+            SSESpecification=SSESpecification(SSEEnabled=True, SSEType="KMS", KMSMasterKeyId=key_arn),
+            DeletionProtectionEnabled=False,
+        )
+    )
+
+
+def _hardened_bucket(
+    title: str,
+    name: Sub,
+    encryption: ServerSideEncryptionByDefault,
+    lifecycle: list[LifecycleRule],
+    **extra: object,
+) -> Bucket:
+    """A private, versioned, owner-enforced bucket: what every bucket of this stack starts from."""
+    return destroyable(
+        Bucket(
+            title,
+            BucketName=name,
+            BucketEncryption=BucketEncryption(
+                ServerSideEncryptionConfiguration=[
+                    ServerSideEncryptionRule(
+                        ServerSideEncryptionByDefault=encryption,
+                        BucketKeyEnabled=encryption.properties.get("SSEAlgorithm") == "aws:kms",
+                    )
+                ]
+            ),
+            VersioningConfiguration=VersioningConfiguration(Status="Enabled"),
+            PublicAccessBlockConfiguration=PublicAccessBlockConfiguration(
+                BlockPublicAcls=True,
+                BlockPublicPolicy=True,
+                IgnorePublicAcls=True,
+                RestrictPublicBuckets=True,
+            ),
+            OwnershipControls=OwnershipControls(
+                Rules=[OwnershipControlsRule(ObjectOwnership="BucketOwnerEnforced")]
+            ),
+            LifecycleConfiguration=LifecycleConfiguration(Rules=lifecycle),
+            **extra,
+        )
+    )
+
+
+def objects_arn(bucket: Bucket, key_pattern: str = "*") -> Sub:
+    """ARN of the bucket's objects whose keys match key_pattern."""
+    return Sub(f"${{{bucket.title}.Arn}}/{key_pattern}")
+
+
+def _bucket_arns(bucket: Bucket) -> list[AWSHelperFn]:
+    return [GetAtt(bucket, "Arn"), objects_arn(bucket)]
+
+
+def build_storage(config: StackConfig, names: StackNames, key_arn: AWSHelperFn) -> Storage:
+    expire_old_versions = NoncurrentVersionExpiration(NoncurrentDays=config.audit_noncurrent_expiry_days)
+    abort_uploads = AbortIncompleteMultipartUpload(DaysAfterInitiation=7)
+    access_log_bucket = _hardened_bucket(
+        "AccessLogBucket",
+        names.access_log_bucket.sub(),
+        # S3 server access logging can only deliver to buckets encrypted with SSE-S3.
+        ServerSideEncryptionByDefault(SSEAlgorithm="AES256"),
+        [
+            LifecycleRule(
+                Id="ExpireAccessLogs",
+                Status="Enabled",
+                ExpirationInDays=config.audit_noncurrent_expiry_days,
+                NoncurrentVersionExpiration=expire_old_versions,
+                AbortIncompleteMultipartUpload=abort_uploads,
+            )
+        ],
+        Metadata=checkov_skips(
+            ("CKV_AWS_18", "This bucket is the access-log destination; logging it into itself would loop."),
+        ),
+    )
+    audit_bucket = _hardened_bucket(
+        "AuditBucket",
+        names.audit_bucket.sub(),
+        ServerSideEncryptionByDefault(SSEAlgorithm="aws:kms", KMSMasterKeyID=key_arn),
+        [
+            LifecycleRule(
+                Id="ArchiveRawPayloads",
+                Status="Enabled",
+                Transitions=[
+                    LifecycleRuleTransition(
+                        StorageClass="GLACIER", TransitionInDays=config.audit_glacier_transition_days
+                    )
+                ],
+                NoncurrentVersionExpiration=expire_old_versions,
+                AbortIncompleteMultipartUpload=abort_uploads,
+            )
+        ],
+        LoggingConfiguration=LoggingConfiguration(
+            DestinationBucketName=access_log_bucket.ref(), LogFilePrefix=ACCESS_LOG_PREFIX
+        ),
+    )
+    audit_policy = BucketPolicy(
+        "AuditBucketPolicy",
+        Bucket=audit_bucket.ref(),
+        PolicyDocument=PolicyDocument(
+            Version=POLICY_VERSION, Statement=[deny_insecure_transport("s3", _bucket_arns(audit_bucket))]
+        ),
+    )
+    access_log_policy = BucketPolicy(
+        "AccessLogBucketPolicy",
+        Bucket=access_log_bucket.ref(),
+        PolicyDocument=PolicyDocument(
+            Version=POLICY_VERSION,
+            Statement=[
+                deny_insecure_transport("s3", _bucket_arns(access_log_bucket)),
+                Statement(
+                    Sid="S3ServerAccessLogsFromTheAuditBucket",
+                    Effect=Allow,
+                    Principal=Principal("Service", "logging.s3.amazonaws.com"),
+                    Action=[s3.PutObject],
+                    Resource=[objects_arn(access_log_bucket, f"{ACCESS_LOG_PREFIX}*")],
+                    Condition=Condition(
+                        [
+                            ArnLike("aws:SourceArn", GetAtt(audit_bucket, "Arn")),
+                            StringEquals("aws:SourceAccount", Sub("${AWS::AccountId}")),
+                        ]
+                    ),
+                ),
+            ],
+        ),
+    )
+    return Storage(
+        table=build_table(names, key_arn),
+        audit_bucket=audit_bucket,
+        audit_bucket_policy=audit_policy,
+        access_log_bucket=access_log_bucket,
+        access_log_bucket_policy=access_log_policy,
+    )

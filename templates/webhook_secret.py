@@ -1,0 +1,38 @@
+"""The Secrets Manager secret holding each provider's webhook verification material."""
+
+from __future__ import annotations
+
+import json
+
+from troposphere import AWSHelperFn
+from troposphere.secretsmanager import GenerateSecretString, Secret
+
+from templates.common import destroyable
+from templates.naming import StackNames
+
+# The receiver reads exactly these keys. Operators put the real Stripe signing secrets and PayPal
+# webhook id in after the first deploy; the internal HMAC key is generated so it is never a known value.
+GENERATED_KEY = "internal_hmac_key"
+PLACEHOLDER_MATERIAL: dict[str, object] = {
+    "stripe_signing_secrets": [],
+    "paypal_webhook_id": "",
+    "internal_hmac_previous_keys": [],
+}
+GENERATED_KEY_LENGTH = 64
+
+
+def build_webhook_secret(names: StackNames, key_arn: AWSHelperFn) -> Secret:
+    return destroyable(
+        Secret(
+            "WebhookSecret",
+            Name=names.webhook_secret.sub(),
+            Description="Webhook verification material per provider; replace the placeholders after deploy.",
+            KmsKeyId=key_arn,
+            GenerateSecretString=GenerateSecretString(
+                SecretStringTemplate=json.dumps(PLACEHOLDER_MATERIAL, sort_keys=True),
+                GenerateStringKey=GENERATED_KEY,
+                PasswordLength=GENERATED_KEY_LENGTH,
+                ExcludePunctuation=True,
+            ),
+        )
+    )

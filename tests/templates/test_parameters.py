@@ -1,0 +1,46 @@
+"""Unit tests of templates/parameters.py."""
+
+from __future__ import annotations
+
+import re
+
+from templates.config import StackConfig
+from templates.naming import SUFFIX_PATTERN, StackNames, max_suffix_length
+from templates.parameters import build_parameters
+
+
+def test_suffix_pattern_accepts_and_refuses() -> None:
+    pattern = re.compile(SUFFIX_PATTERN)
+    for good in ("dev", "pr-123", "a", "prod2"):
+        assert pattern.match(good), good
+    for bad in ("Dev", "-dev", "dev-", "dev_1", "", "dév"):
+        assert not pattern.match(bad), bad
+
+
+def test_suffix_length_is_derived_from_names() -> None:
+    names = StackNames(prefix="tapstack")
+    params = build_parameters(StackConfig(), names)
+    assert params.environment_suffix.properties["MaxLength"] == max_suffix_length(names)
+
+
+def test_every_parameter_is_grouped_and_labelled_for_the_console() -> None:
+    params = build_parameters(StackConfig(), StackNames(prefix="tapstack"))
+    interface = params.interface_metadata()["AWS::CloudFormation::Interface"]
+    assert isinstance(interface, dict)
+    grouped = [name for group in interface["ParameterGroups"] for name in group["Parameters"]]
+    titles = [parameter.title for parameter in params.all_parameters()]
+    assert sorted(grouped) == sorted(titles)
+    assert len(set(grouped)) == len(grouped)
+    assert interface["ParameterLabels"]["ApiThrottleRateLimit"] == {"default": "Api throttle rate limit"}
+
+
+def test_defaults_ask_nothing_of_the_account() -> None:
+    params = build_parameters(StackConfig(), StackNames(prefix="tapstack"))
+    assert all(p.properties["Default"] == 0 for p in params.reserved_concurrency.values())
+    assert params.api_execution_logging.properties["Default"] == "OFF"
+    assert params.alarm_email.properties["Default"] == ""
+    assert set(params.conditions) == {
+        *params.has_reserved_concurrency.values(),
+        params.has_alarm_email,
+        params.has_api_access_logging,
+    }

@@ -1,0 +1,179 @@
+"""Unit tests of the resource modules: each builder on its own, with the resources it depends on."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from troposphere import GetAtt, Template
+
+from templates.api import ACCESS_LOG_FORMAT, build_api
+from templates.config import StackConfig
+from templates.encryption import build_encryption
+from templates.functions import build_functions
+from templates.messaging import build_messaging
+from templates.monitoring import build_alarms
+from templates.naming import StackNames
+from templates.outputs import build_outputs
+from templates.parameters import build_parameters
+from templates.storage import build_storage
+from templates.webhook_secret import GENERATED_KEY, PLACEHOLDER_MATERIAL, build_webhook_secret
+
+CONFIG = StackConfig()
+NAMES = StackNames(prefix="tapstack")
+PARAMS = build_parameters(CONFIG, NAMES)
+KEY_ARN = GetAtt("StackKey", "Arn")
+
+
+def as_dict(resource: Any) -> dict[str, Any]:
+    rendered: dict[str, Any] = json.loads(json.dumps(resource.to_dict()))
+    return rendered
+
+
+def test_key_policy_scopes_logs_to_this_stacks_log_groups() -> None:
+    encryption = build_encryption(NAMES, ["/aws/lambda/a-${EnvironmentSuffix}"])
+    key = as_dict(encryption.key)
+    statements = {s["Sid"]: s for s in key["Properties"]["KeyPolicy"]["Statement"]}
+    logs = statements["CloudWatchLogsEncryptsThisStacksLogGroups"]
+    condition = logs["Condition"]["ArnLike"]["kms:EncryptionContext:aws:logs:arn"]
+    log_group_arn = "arn:${AWS::Partition}:logs:${AWS::Region}:${AWS::AccountId}:log-group:"
+    assert condition == [{"Fn::Sub": log_group_arn + "/aws/lambda/a-${EnvironmentSuffix}"}]
+    services = statements["AlarmsAndSnsUseKeyForThisAccount"]
+    assert services["Condition"] == {"StringEquals": {"aws:SourceAccount": {"Fn::Sub": "${AWS::AccountId}"}}}
+    assert key["Properties"]["EnableKeyRotation"] is True
+    assert as_dict(encryption.alias)["Properties"]["TargetKeyId"] == {"Ref": "StackKey"}
+
+
+def test_buckets_are_private_versioned_tls_only_and_logged() -> None:
+    storage = build_storage(CONFIG, NAMES, KEY_ARN)
+    for bucket in (storage.audit_bucket, storage.access_log_bucket):
+        properties = as_dict(bucket)["Properties"]
+        assert properties["VersioningConfiguration"] == {"Status": "Enabled"}
+        assert set(properties["PublicAccessBlockConfiguration"].values()) == {True}
+        assert properties["OwnershipControls"] == {"Rules": [{"ObjectOwnership": "BucketOwnerEnforced"}]}
+    audit = as_dict(storage.audit_bucket)["Properties"]
+    assert audit["LoggingConfiguration"]["DestinationBucketName"] == {"Ref": "AccessLogBucket"}
+    rule = audit["LifecycleConfiguration"]["Rules"][0]
+    assert rule["Transitions"] == [{"StorageClass": "GLACIER", "TransitionInDays": 90}]
+    assert rule["NoncurrentVersionExpiration"] == {"NoncurrentDays": 365}
+    # Server access logs can only be delivered to an SSE-S3 bucket.
+    log_rule = as_dict(storage.access_log_bucket)["Properties"]["BucketEncryption"]
+    assert log_rule["ServerSideEncryptionConfiguration"][0]["ServerSideEncryptionByDefault"] == {
+        "SSEAlgorithm": "AES256"
+    }
+    for policy in (storage.audit_bucket_policy, storage.access_log_bucket_policy):
+        deny = as_dict(policy)["Properties"]["PolicyDocument"]["Statement"][0]
+        assert deny["Effect"] == "Deny"
+        assert deny["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+
+
+def test_queues_and_topics() -> None:
+    messaging = build_messaging(CONFIG, NAMES, KEY_ARN)
+    assert sorted(messaging.dead_letter_queues) == ["notifier", "processor"]
+    for policy in messaging.queue_policies:
+        statement = as_dict(policy)["Properties"]["PolicyDocument"]["Statement"][0]
+        assert statement["Action"] == ["sqs:*"]
+        assert statement["Effect"] == "Deny"
+    subscription = as_dict(messaging.alarm_email_subscription)
+    assert subscription["Condition"] == "HasAlarmEmail"
+    assert subscription["Properties"]["Protocol"] == "email"
+
+
+def test_secret_is_generated_with_placeholders_for_provider_material() -> None:
+    secret = as_dict(build_webhook_secret(NAMES, KEY_ARN))["Properties"]
+    generated = secret["GenerateSecretString"]
+    assert json.loads(generated["SecretStringTemplate"]) == PLACEHOLDER_MATERIAL
+    assert generated["GenerateStringKey"] == GENERATED_KEY
+    assert generated["PasswordLength"] >= 32
+
+
+def _stack() -> dict[str, Any]:
+    encryption = build_encryption(NAMES, [])
+    storage = build_storage(CONFIG, NAMES, encryption.key_arn)
+    messaging = build_messaging(CONFIG, NAMES, encryption.key_arn)
+    secret = build_webhook_secret(NAMES, encryption.key_arn)
+    functions = build_functions(CONFIG, NAMES, PARAMS, encryption.key_arn, storage, messaging, secret)
+    api = build_api(CONFIG, NAMES, PARAMS, encryption.key_arn, functions.receiver.arn)
+    return {
+        "encryption": encryption,
+        "storage": storage,
+        "messaging": messaging,
+        "secret": secret,
+        "functions": functions,
+        "api": api,
+        "alarms": build_alarms(NAMES, functions, messaging, api),
+        "outputs": build_outputs(NAMES, encryption, storage, messaging, functions, api, secret),
+    }
+
+
+def test_functions_environment_matches_what_handlers_read() -> None:
+    functions = _stack()["functions"]
+    variables = {
+        f.role_name: set(as_dict(f.function)["Properties"]["Environment"]["Variables"])
+        for f in functions.all()
+    }
+    common = {"POWERTOOLS_SERVICE_NAME", "POWERTOOLS_METRICS_NAMESPACE", "POWERTOOLS_LOG_LEVEL"}
+    assert variables["receiver"] == common | {
+        "PROCESSOR_FUNCTION_NAME",
+        "WEBHOOK_SECRET_ARN",
+        "SECRET_CACHE_TTL_SECONDS",
+    }
+    assert variables["processor"] == common | {"TRANSACTIONS_TABLE_NAME", "AUDIT_BUCKET_NAME"}
+    assert variables["notifier"] == common | {"TRANSACTIONS_TABLE_NAME", "EVENTS_TOPIC_ARN"}
+    assert functions.receiver.invoke_config is None
+
+
+def test_api_routes_auth_and_deployment() -> None:
+    api = _stack()["api"]
+    methods = {m.title: as_dict(m)["Properties"] for m in api.methods}
+    assert methods["ApiWebhookPostMethod"]["ApiKeyRequired"] is False
+    assert methods["ApiTransactionsPostMethod"]["ApiKeyRequired"] is True
+    assert methods["ApiWebhookPostMethod"]["RequestParameters"] == {"method.request.path.provider": True}
+    for properties in methods.values():
+        assert properties["Integration"]["Type"] == "AWS_PROXY"
+    deployment = as_dict(api.deployment)
+    assert sorted(deployment["DependsOn"]) == sorted(methods)
+    assert api.deployment.title.startswith("ApiDeployment")
+    stage = as_dict(api.stage)["Properties"]
+    assert stage["TracingEnabled"] is True
+    assert stage["MethodSettings"][0]["DataTraceEnabled"] is False
+    assert stage["MethodSettings"][0]["LoggingLevel"] == {"Ref": "ApiExecutionLogging"}
+    assert set(json.loads(ACCESS_LOG_FORMAT)) >= {"requestId", "status", "sourceIp"}
+    permission = as_dict(api.invoke_permission)["Properties"]
+    assert permission["SourceArn"]["Fn::Sub"][1] == {"Api": {"Ref": "Api"}}
+
+
+def test_deployment_id_changes_when_a_method_changes() -> None:
+    config = StackConfig()
+    first = build_api(config, NAMES, PARAMS, KEY_ARN, GetAtt("ReceiverFunction", "Arn")).deployment.title
+    again = build_api(config, NAMES, PARAMS, KEY_ARN, GetAtt("ReceiverFunction", "Arn")).deployment.title
+    other = build_api(config, NAMES, PARAMS, KEY_ARN, GetAtt("OtherFunction", "Arn")).deployment.title
+    assert first == again
+    assert first != other
+
+
+def test_alarms_cover_dead_letters_errors_throttles_and_5xx() -> None:
+    alarms = {a.title: as_dict(a)["Properties"] for a in _stack()["alarms"]}
+    assert set(alarms) == {
+        "ProcessorDeadLettersAlarm",
+        "NotifierDeadLettersAlarm",
+        *(
+            f"{role}{kind}Alarm"
+            for role in ("Receiver", "Processor", "Notifier")
+            for kind in ("Errors", "Throttles")
+        ),
+        "Api5xxAlarm",
+    }
+    for properties in alarms.values():
+        assert properties["AlarmActions"] == [{"Ref": "AlarmTopic"}]
+        assert properties["Threshold"] == 0
+        assert properties["ComparisonOperator"] == "GreaterThanThreshold"
+
+
+def test_outputs_render_into_a_template() -> None:
+    outputs = _stack()["outputs"]
+    template = Template()
+    template.add_output(outputs)
+    rendered = template.to_dict()["Outputs"]
+    assert rendered["ApiKeyId"]["Value"] == {"Ref": "ApiKey"}
+    assert rendered["ApiKeyId"]["Export"]["Name"] == {"Fn::Sub": "tapstack-${EnvironmentSuffix}-ApiKeyId"}

@@ -1,0 +1,323 @@
+"""Whole-template properties of the generated TapStack template."""
+
+from __future__ import annotations
+
+import collections
+import importlib
+import re
+from typing import Any
+
+import pytest
+
+from templates.config import LOG_RETENTION_DAYS, PYTHON_RUNTIME_DEPRECATION, StackConfig
+from templates.functions import XRAY_WRITE_ACTIONS
+from templates.naming import PSEUDO_PARAMETER_LENGTHS, SUFFIX_PLACEHOLDER, names_for
+from templates.stack import build_template, render
+from tests.templates.cfn import (
+    policy_statements,
+    properties_of_type,
+    references,
+    resources_of_type,
+    sub_text,
+    walk,
+)
+
+Template = dict[str, Any]
+FUNCTION_ROLES = ("Receiver", "Processor", "Notifier")
+ASYNC_ROLES = ("Processor", "Notifier")
+STATEFUL_TYPES = {
+    "AWS::KMS::Key",
+    "AWS::DynamoDB::Table",
+    "AWS::S3::Bucket",
+    "AWS::SQS::Queue",
+    "AWS::Logs::LogGroup",
+    "AWS::SecretsManager::Secret",
+}
+# Properties through which AWS lets a template choose a resource's name.
+NAME_PROPERTIES = {
+    "AWS::DynamoDB::Table": "TableName",
+    "AWS::S3::Bucket": "BucketName",
+    "AWS::SQS::Queue": "QueueName",
+    "AWS::SNS::Topic": "TopicName",
+    "AWS::Lambda::Function": "FunctionName",
+    "AWS::IAM::Role": "RoleName",
+    "AWS::Logs::LogGroup": "LogGroupName",
+    "AWS::KMS::Alias": "AliasName",
+    "AWS::SecretsManager::Secret": "Name",
+    "AWS::ApiGateway::RestApi": "Name",
+    "AWS::ApiGateway::ApiKey": "Name",
+    "AWS::ApiGateway::UsagePlan": "UsagePlanName",
+    "AWS::CloudWatch::Alarm": "AlarmName",
+}
+
+
+def test_inventory(template: Template) -> None:
+    counts = collections.Counter(resource["Type"] for resource in template["Resources"].values())
+    assert counts == {
+        "AWS::KMS::Key": 1,
+        "AWS::KMS::Alias": 1,
+        "AWS::DynamoDB::Table": 1,
+        "AWS::S3::Bucket": 2,
+        "AWS::S3::BucketPolicy": 2,
+        "AWS::SecretsManager::Secret": 1,
+        "AWS::SQS::Queue": 2,
+        "AWS::SQS::QueuePolicy": 2,
+        "AWS::SNS::Topic": 2,
+        "AWS::SNS::Subscription": 1,
+        "AWS::Logs::LogGroup": 4,
+        "AWS::IAM::Role": 3,
+        "AWS::Lambda::Function": 3,
+        "AWS::Lambda::EventInvokeConfig": 2,
+        "AWS::Lambda::Permission": 1,
+        "AWS::ApiGateway::RestApi": 1,
+        "AWS::ApiGateway::Resource": 3,
+        "AWS::ApiGateway::RequestValidator": 1,
+        "AWS::ApiGateway::Method": 2,
+        "AWS::ApiGateway::Deployment": 1,
+        "AWS::ApiGateway::Stage": 1,
+        "AWS::ApiGateway::ApiKey": 1,
+        "AWS::ApiGateway::UsagePlan": 1,
+        "AWS::ApiGateway::UsagePlanKey": 1,
+        "AWS::CloudWatch::Alarm": 9,
+    }
+    functions = properties_of_type(template, "AWS::Lambda::Function")
+    assert sorted(functions) == sorted(f"{role}Function" for role in FUNCTION_ROLES)
+
+
+def test_functions_are_arm64_traced_encrypted_and_on_a_supported_runtime(template: Template) -> None:
+    for logical_id, function in properties_of_type(template, "AWS::Lambda::Function").items():
+        assert function["Architectures"] == ["arm64"], logical_id
+        assert function["TracingConfig"] == {"Mode": "Active"}, logical_id
+        assert function["KmsKeyArn"] == {"Fn::GetAtt": ["StackKey", "Arn"]}, logical_id
+        assert function["Runtime"] in PYTHON_RUNTIME_DEPRECATION, logical_id
+        assert function["MemorySize"] == 1024, logical_id
+        assert function["Timeout"] <= 30, logical_id
+        assert function["LoggingConfig"]["LogFormat"] == "JSON", logical_id
+        assert function["Code"] == {"S3Bucket": {"Ref": "CodeS3Bucket"}, "S3Key": {"Ref": "CodeS3Key"}}
+    receiver = properties_of_type(template, "AWS::Lambda::Function")["ReceiverFunction"]
+    assert receiver["Timeout"] < 29, "the receiver must answer within API Gateway's 29 s"
+
+
+def test_each_function_depends_on_its_own_log_group(template: Template) -> None:
+    log_groups = properties_of_type(template, "AWS::Logs::LogGroup")
+    for logical_id, function in resources_of_type(template, "AWS::Lambda::Function").items():
+        properties = function["Properties"]
+        log_group_id = properties["LoggingConfig"]["LogGroup"]["Ref"]
+        assert log_group_id in references(properties) | set(function.get("DependsOn", []))
+        expected_name = "/aws/lambda/" + sub_text(properties["FunctionName"])
+        assert sub_text(log_groups[log_group_id]["LogGroupName"]) == expected_name, logical_id
+
+
+def test_everything_that_holds_data_is_encrypted_with_the_stack_key(template: Template) -> None:
+    key_arn = {"Fn::GetAtt": ["StackKey", "Arn"]}
+    key = properties_of_type(template, "AWS::KMS::Key")["StackKey"]
+    assert key["EnableKeyRotation"] is True
+    table = properties_of_type(template, "AWS::DynamoDB::Table")["TransactionsTable"]
+    assert table["SSESpecification"] == {"KMSMasterKeyId": key_arn, "SSEEnabled": True, "SSEType": "KMS"}
+    for queue in properties_of_type(template, "AWS::SQS::Queue").values():
+        assert queue["KmsMasterKeyId"] == key_arn
+    for topic in properties_of_type(template, "AWS::SNS::Topic").values():
+        assert topic["KmsMasterKeyId"] == key_arn
+    for log_group in properties_of_type(template, "AWS::Logs::LogGroup").values():
+        assert log_group["KmsKeyId"] == key_arn
+    secret = properties_of_type(template, "AWS::SecretsManager::Secret")["WebhookSecret"]
+    assert secret["KmsKeyId"] == key_arn
+    audit = properties_of_type(template, "AWS::S3::Bucket")["AuditBucket"]
+    rule = audit["BucketEncryption"]["ServerSideEncryptionConfiguration"][0]
+    assert rule == {
+        "BucketKeyEnabled": True,
+        "ServerSideEncryptionByDefault": {"KMSMasterKeyID": key_arn, "SSEAlgorithm": "aws:kms"},
+    }
+
+
+def test_table_is_recoverable_and_deletable(template: Template) -> None:
+    table = properties_of_type(template, "AWS::DynamoDB::Table")["TransactionsTable"]
+    assert table["PointInTimeRecoverySpecification"] == {"PointInTimeRecoveryEnabled": True}
+    assert table["DeletionProtectionEnabled"] is False
+    assert table["BillingMode"] == "PAY_PER_REQUEST"
+
+
+def test_log_retention_comes_from_a_parameter_cloudwatch_accepts(template: Template) -> None:
+    parameter = template["Parameters"]["LogRetentionDays"]
+    assert parameter["AllowedValues"] == list(LOG_RETENTION_DAYS)
+    assert parameter["Default"] in LOG_RETENTION_DAYS
+    for log_group in properties_of_type(template, "AWS::Logs::LogGroup").values():
+        assert log_group["RetentionInDays"] == {"Ref": "LogRetentionDays"}
+
+
+def test_async_functions_retry_within_limits_and_fail_into_their_queues(template: Template) -> None:
+    configs = properties_of_type(template, "AWS::Lambda::EventInvokeConfig")
+    functions = properties_of_type(template, "AWS::Lambda::Function")
+    assert sorted(configs) == sorted(f"{role}InvokeConfig" for role in ASYNC_ROLES)
+    for role in ASYNC_ROLES:
+        config = configs[f"{role}InvokeConfig"]
+        assert 0 <= config["MaximumRetryAttempts"] <= 2
+        assert 60 <= config["MaximumEventAgeInSeconds"] <= 21600
+        queue_arn = {"Fn::GetAtt": [f"{role}DeadLetterQueue", "Arn"]}
+        assert config["DestinationConfig"]["OnFailure"] == {"Destination": queue_arn}
+        assert functions[f"{role}Function"]["DeadLetterConfig"] == {"TargetArn": queue_arn}
+    on_success = configs["ProcessorInvokeConfig"]["DestinationConfig"]["OnSuccess"]
+    assert on_success == {"Destination": {"Fn::GetAtt": ["NotifierFunction", "Arn"]}}
+    assert "DeadLetterConfig" not in functions["ReceiverFunction"]
+    for queue in properties_of_type(template, "AWS::SQS::Queue").values():
+        assert queue["MessageRetentionPeriod"] == 1_209_600
+
+
+def test_no_retain_or_snapshot_anywhere_and_stateful_resources_say_delete(template: Template) -> None:
+    for logical_id, resource in template["Resources"].items():
+        for policy in ("DeletionPolicy", "UpdateReplacePolicy"):
+            assert resource.get(policy, "Delete") == "Delete", (logical_id, policy)
+        if resource["Type"] in STATEFUL_TYPES:
+            assert resource.get("DeletionPolicy") == "Delete", logical_id
+            assert resource.get("UpdateReplacePolicy") == "Delete", logical_id
+    for item in walk(template):
+        assert item not in ("Retain", "RetainExceptOnCreate", "Snapshot")
+    for item in walk(template["Resources"]):
+        if isinstance(item, dict) and "DeletionProtectionEnabled" in item:
+            assert item["DeletionProtectionEnabled"] is False
+
+
+def test_reserved_concurrency_is_opt_in(template: Template) -> None:
+    for role in FUNCTION_ROLES:
+        parameter = template["Parameters"][f"{role}ReservedConcurrency"]
+        assert parameter["Default"] == 0
+        assert parameter["MinValue"] == 0
+        function = properties_of_type(template, "AWS::Lambda::Function")[f"{role}Function"]
+        assert function["ReservedConcurrentExecutions"] == {
+            "Fn::If": [
+                f"{role}HasReservedConcurrency",
+                {"Ref": f"{role}ReservedConcurrency"},
+                {"Ref": "AWS::NoValue"},
+            ]
+        }
+        assert template["Conditions"][f"{role}HasReservedConcurrency"] == {
+            "Fn::Not": [{"Fn::Equals": [{"Ref": f"{role}ReservedConcurrency"}, 0]}]
+        }
+
+
+def test_every_output_is_exported_under_a_suffixed_name(template: Template) -> None:
+    outputs = template["Outputs"]
+    for key in (
+        "ApiBaseUrl",
+        "StripeWebhookUrl",
+        "PaypalWebhookUrl",
+        "GenericWebhookUrl",
+        "TransactionsUrl",
+        "ApiKeyId",
+        "TransactionsTableName",
+        "TransactionsTableArn",
+        "PaymentEventsTopicArn",
+        "AlarmTopicArn",
+        "AuditBucketName",
+        "AccessLogBucketName",
+        "ProcessorDeadLetterQueueUrl",
+        "NotifierDeadLetterQueueUrl",
+        "ReceiverFunctionName",
+        "ProcessorFunctionName",
+        "NotifierFunctionName",
+        "KmsKeyArn",
+        "WebhookSecretArn",
+    ):
+        assert key in outputs, key
+    for key, output in outputs.items():
+        export_name = sub_text(output["Export"]["Name"])
+        assert SUFFIX_PLACEHOLDER in export_name, key
+        assert export_name.endswith(key), key
+
+
+def test_every_settable_name_carries_the_suffix(template: Template) -> None:
+    for resource_type, name_property in NAME_PROPERTIES.items():
+        resources = properties_of_type(template, resource_type)
+        assert resources, resource_type
+        for logical_id, properties in resources.items():
+            assert SUFFIX_PLACEHOLDER in sub_text(properties[name_property]), logical_id
+
+
+def test_every_name_fits_its_aws_limit_at_the_longest_suffix(template: Template) -> None:
+    names = names_for(StackConfig())
+    longest = template["Parameters"]["EnvironmentSuffix"]["MaxLength"]
+    assert template["Parameters"]["EnvironmentSuffix"]["MinLength"] == 1
+
+    def expanded(pattern: str, suffix_length: int) -> str:
+        text = pattern.replace(SUFFIX_PLACEHOLDER, "s" * suffix_length)
+        for placeholder, length in PSEUDO_PARAMETER_LENGTHS.items():
+            text = text.replace(placeholder, "x" * length)
+        return text
+
+    for name in names.all_names():
+        assert len(expanded(name.pattern, longest)) <= name.max_length, name
+    assert any(len(expanded(name.pattern, longest + 1)) > name.max_length for name in names.all_names())
+    # And the names the template actually uses are among those budgeted for.
+    budgeted = {name.pattern for name in names.all_names()}
+    for resource_type, name_property in NAME_PROPERTIES.items():
+        for properties in properties_of_type(template, resource_type).values():
+            pattern = sub_text(properties[name_property])
+            if resource_type == "AWS::CloudWatch::Alarm":
+                assert len(pattern) <= len(names.alarm("processor-dead-letters").pattern), pattern
+            else:
+                assert pattern in budgeted, pattern
+
+
+def test_iam_has_no_wildcards_beyond_xray_and_no_managed_policies(template: Template) -> None:
+    xray_actions = {action.JSONrepr() for action in XRAY_WRITE_ACTIONS}
+    statements = list(policy_statements(template))
+    assert statements
+    for role_id, statement in statements:
+        actions = statement["Action"]
+        assert "NotAction" not in statement
+        assert "NotResource" not in statement
+        for action in actions:
+            assert "*" not in action, (role_id, action)
+        if "*" in statement["Resource"]:
+            assert statement["Resource"] == ["*"]
+            assert set(actions) <= xray_actions, (role_id, actions)
+    for role in properties_of_type(template, "AWS::IAM::Role").values():
+        assert "ManagedPolicyArns" not in role
+
+
+def test_each_role_is_scoped_to_this_stacks_resources(template: Template) -> None:
+    grants = collections.defaultdict(set)
+    for role_id, statement in policy_statements(template):
+        for action in statement["Action"]:
+            for resource in statement["Resource"]:
+                if resource != "*":
+                    grants[role_id].add((action, frozenset(references(resource))))
+    assert grants["ReceiverRole"] == {
+        ("logs:CreateLogStream", frozenset({"ReceiverLogGroup"})),
+        ("logs:PutLogEvents", frozenset({"ReceiverLogGroup"})),
+        ("lambda:InvokeFunction", frozenset({"ProcessorFunction"})),
+        ("secretsmanager:GetSecretValue", frozenset({"WebhookSecret"})),
+        ("kms:Decrypt", frozenset({"StackKey"})),
+    }
+    assert ("s3:PutObject", frozenset({"AuditBucket"})) in grants["ProcessorRole"]
+    assert ("dynamodb:PutItem", frozenset({"TransactionsTable"})) in grants["ProcessorRole"]
+    assert ("lambda:InvokeFunction", frozenset({"NotifierFunction"})) in grants["ProcessorRole"]
+    assert ("sqs:SendMessage", frozenset({"ProcessorDeadLetterQueue"})) in grants["ProcessorRole"]
+    assert ("sns:Publish", frozenset({"PaymentEventsTopic"})) in grants["NotifierRole"]
+    assert ("sqs:SendMessage", frozenset({"NotifierDeadLetterQueue"})) in grants["NotifierRole"]
+    assert not any(action.startswith("sns:") for action, _ in grants["ProcessorRole"])
+
+
+@pytest.mark.parametrize("role", FUNCTION_ROLES)
+def test_handler_values_resolve_to_callables(template: Template, role: str) -> None:
+    handler_path = properties_of_type(template, "AWS::Lambda::Function")[f"{role}Function"]["Handler"]
+    module_name, _, attribute = handler_path.rpartition(".")
+    handler = getattr(importlib.import_module(module_name), attribute)
+    assert callable(handler)
+
+
+def test_output_is_deterministic_and_formatted(default_config: StackConfig) -> None:
+    first = render(build_template(default_config))
+    second = render(build_template(StackConfig()))
+    assert first == second
+    assert first.endswith("}\n")
+    assert not first.endswith("\n\n")
+    assert first.splitlines()[1].startswith('  "')
+    assert not first.splitlines()[1].startswith("   ")
+    assert not re.search(r"20\d\d-\d\d-\d\dT\d\d:\d\d", first), "no timestamps in the template"
+
+
+def test_every_ref_and_getatt_points_at_something_that_exists(template: Template) -> None:
+    known = set(template["Resources"]) | set(template["Parameters"])
+    for logical_id in references(template["Resources"]) | references(template["Outputs"]):
+        assert logical_id in known or logical_id.startswith("AWS::"), logical_id
