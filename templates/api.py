@@ -156,16 +156,25 @@ def build_api(
             ReceiverArn=receiver_function_arn,
         ),
     )
-    webhook_method = Method(
+
+    def post_method(title: str, resource: Resource, api_key_required: bool, **extra: object) -> Method:
+        return Method(
+            title,
+            RestApiId=rest_api.ref(),
+            ResourceId=resource.ref(),
+            HttpMethod="POST",
+            AuthorizationType="NONE",
+            ApiKeyRequired=api_key_required,
+            RequestValidatorId=validator.ref(),
+            Integration=integration,
+            **extra,
+        )
+
+    webhook_method = post_method(
         "ApiWebhookPostMethod",
-        RestApiId=rest_api.ref(),
-        ResourceId=provider.ref(),
-        HttpMethod="POST",
-        AuthorizationType="NONE",
-        ApiKeyRequired=False,
-        RequestValidatorId=validator.ref(),
+        provider,
+        False,
         RequestParameters={f"method.request.path.{PROVIDER_PATH_PARAMETER}": True},
-        Integration=integration,
         Metadata=checkov_skips(
             (
                 "CKV_AWS_59",
@@ -175,16 +184,7 @@ def build_api(
             )
         ),
     )
-    transactions_method = Method(
-        "ApiTransactionsPostMethod",
-        RestApiId=rest_api.ref(),
-        ResourceId=transactions.ref(),
-        HttpMethod="POST",
-        AuthorizationType="NONE",
-        ApiKeyRequired=True,
-        RequestValidatorId=validator.ref(),
-        Integration=integration,
-    )
+    transactions_method = post_method("ApiTransactionsPostMethod", transactions, True)
     methods = [webhook_method, transactions_method]
     deployment = Deployment(
         _deployment_title(methods),

@@ -61,29 +61,22 @@ def build_alarms(names: StackNames, functions: Functions, messaging: Messaging, 
         )
         for role, queue in messaging.dead_letter_queues.items()
     ]
-    for stack_function in functions.all():
-        role = stack_function.role_name
-        dimension = [MetricDimension(Name="FunctionName", Value=stack_function.function.ref())]
-        specs.append(
-            AlarmSpec(
-                title=f"{role.capitalize()}ErrorsAlarm",
-                name=f"{role}-errors",
-                description=f"The {role} function raised errors; see its log group for the correlation ids.",
-                namespace="AWS/Lambda",
-                metric="Errors",
-                dimensions=dimension,
-            )
+    function_metrics = {
+        "Errors": "raised errors; see its log group for the correlation ids.",
+        "Throttles": "was throttled: check reserved and account concurrency.",
+    }
+    specs += [
+        AlarmSpec(
+            title=f"{stack_function.role_name.capitalize()}{metric}Alarm",
+            name=f"{stack_function.role_name}-{metric.lower()}",
+            description=f"The {stack_function.role_name} function {meaning}",
+            namespace="AWS/Lambda",
+            metric=metric,
+            dimensions=[MetricDimension(Name="FunctionName", Value=stack_function.function.ref())],
         )
-        specs.append(
-            AlarmSpec(
-                title=f"{role.capitalize()}ThrottlesAlarm",
-                name=f"{role}-throttles",
-                description=f"The {role} function was throttled: check reserved and account concurrency.",
-                namespace="AWS/Lambda",
-                metric="Throttles",
-                dimensions=dimension,
-            )
-        )
+        for stack_function in functions.all()
+        for metric, meaning in function_metrics.items()
+    ]
     specs.append(
         AlarmSpec(
             title="Api5xxAlarm",
