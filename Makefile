@@ -39,7 +39,7 @@ check: $(INSTALLED) ## Fail when the committed JSON differs from what the code g
 	$(PY) generate.py --check
 
 .PHONY: test
-test: $(INSTALLED) ## ruff, mypy, the committed-JSON check and the whole pytest suite
+test: $(INSTALLED) $(CHECKOV_INSTALLED) ## ruff, mypy, the committed-JSON check and the whole pytest suite
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy

@@ -217,7 +217,15 @@ def build_api(
                 ThrottlingBurstLimit=params.api_burst_limit.ref(),
             )
         ],
-        Metadata=checkov_skips(("CKV_AWS_120", NO_CACHE_REASON)),
+        Metadata=checkov_skips(
+            ("CKV_AWS_120", NO_CACHE_REASON),
+            (
+                "CKV_AWS_76",
+                "Access logs are on by default (ApiAccessLogging=ENABLED); they sit behind Fn::If, which "
+                "checkov does not evaluate, because accounts without the API Gateway CloudWatch role can "
+                "only deploy with them off.",
+            ),
+        ),
     )
     api_key = ApiKey("ApiKey", Name=names.api_key.sub(), Enabled=True, Description="Internal clients")
     usage_plan = UsagePlan(

@@ -1,0 +1,114 @@
+"""tools/lint.py: exit status, one listing for both linters, JSON and YAML input."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.rules.harness import FIXTURES, ROOT
+from tools import lint
+
+LINT = [sys.executable, str(ROOT / "tools" / "lint.py")]
+needs_checkov = pytest.mark.skipif(
+    not lint.CHECKOV.exists(), reason=".venv-checkov is not installed (`make lint` installs it)"
+)
+
+CLEAN_TEMPLATE = """\
+AWSTemplateFormatVersion: "2010-09-09"
+Resources:
+  Key:
+    Type: AWS::KMS::Key
+    DeletionPolicy: Delete
+    UpdateReplacePolicy: Delete
+    Properties:
+      EnableKeyRotation: true
+"""
+
+
+def run_lint(*arguments: str | Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [*LINT, *map(str, arguments)], capture_output=True, text=True, check=False, cwd=ROOT
+    )
+
+
+def test_missing_template_exits_2(tmp_path: Path) -> None:
+    result = run_lint(tmp_path / "absent.json")
+    assert result.returncode == lint.EXIT_CANNOT_LINT
+    assert "no such template file" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "reason"),
+    [
+        ("broken.json", '{"Resources": {', "cannot be parsed"),
+        ("broken.yaml", "Resources: [unclosed\n", "cannot be parsed"),
+        ("list.yaml", "- just\n- a list\n", "not a CloudFormation template"),
+    ],
+)
+def test_unparseable_template_exits_2(tmp_path: Path, name: str, text: str, reason: str) -> None:
+    template = tmp_path / name
+    template.write_text(text)
+    result = run_lint(template)
+    assert result.returncode == lint.EXIT_CANNOT_LINT
+    assert reason in result.stderr
+
+
+@needs_checkov
+def test_clean_template_exits_0(tmp_path: Path) -> None:
+    template = tmp_path / "clean.yaml"
+    template.write_text(CLEAN_TEMPLATE)
+    result = run_lint(template)
+    assert result.returncode == lint.EXIT_CLEAN, result.stdout + result.stderr
+    assert "clean" in result.stdout
+
+
+@needs_checkov
+@pytest.mark.parametrize("fixture", ["E9001_stack_destroyable.yaml", "E9050_outputs_exported.json"])
+def test_findings_of_both_tools_in_one_listing_exit_1(fixture: str) -> None:
+    result = run_lint(FIXTURES / "bad" / fixture)
+    assert result.returncode == lint.EXIT_FINDINGS, result.stderr
+    assert "[cfn-lint]" in result.stdout
+    assert "[checkov]" in result.stdout
+    assert "finding(s) (cfn-lint:" in result.stdout
+
+
+@needs_checkov
+def test_listing_names_rule_resource_property_and_fix() -> None:
+    template = FIXTURES / "bad" / "E9001_stack_destroyable.yaml"
+    result = run_lint(template)
+    assert f"{template}:16: E9001 [cfn-lint] Resources.RetainedTable > DeletionPolicy\n" in result.stdout
+    assert "set it to Delete" in result.stdout
+    assert (
+        f"{template}:14: CKV_AWS_28 [checkov] Resources.RetainedTable > PointInTimeRecoverySpecification"
+        in (result.stdout)
+    )
+
+
+def test_rule_configuration_reaches_cfn_lint() -> None:
+    template = FIXTURES / "bad" / "E9041_reserved_concurrency_budget.yaml"
+    default = lint.cfn_lint_findings(template, [])
+    raised = lint.cfn_lint_findings(template, ["E9041:budget=1900"])
+    assert "E9041" in {finding.rule_id for finding in default}
+    assert "E9041" not in {finding.rule_id for finding in raised}
+
+
+def test_checkov_result_becomes_a_finding_with_property_and_skip_advice() -> None:
+    check = json.loads(
+        """{"check_id": "CKV_AWS_76", "check_name": "Ensure API Gateway has Access Logging enabled",
+            "check_result": {"result": "FAILED",
+                             "evaluated_keys": ["Properties/AccessLogSetting/DestinationArn"]},
+            "file_line_range": [826, 883], "resource": "AWS::ApiGateway::Stage.ApiStage",
+            "guideline": null}"""
+    )
+    finding = lint._checkov_finding(check)
+    assert (finding.line, finding.rule_id, finding.resource, finding.property_path) == (
+        826,
+        "CKV_AWS_76",
+        "Resources.ApiStage",
+        "AccessLogSetting.DestinationArn",
+    )
+    assert '"id": "CKV_AWS_76", "comment": "why"' in finding.advice

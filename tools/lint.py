@@ -1,0 +1,237 @@
+"""Lint a CloudFormation template with cfn-lint (plus the project's rules/) and checkov; fail on any finding.
+
+    .venv/bin/python tools/lint.py [TEMPLATE] [-x E9041:budget=1900 ...]     (`make lint [TEMPLATE=path]`)
+
+Runs `cfn-lint --include-checks I -a rules/ -- TEMPLATE` from this environment and
+`checkov --framework cloudformation --skip-download -f TEMPLATE` from .venv-checkov (checkov pins an older
+boto3, so it has an environment of its own), and prints both tools' findings as one listing, ordered by
+line: location, rule id, resource and property, the message and what to do.
+
+Exit status: 0 when neither tool finds anything, 1 when there are findings, 2 when the template is
+missing or cannot be parsed, or a linter cannot run.
+A checkov check that does not fit the stack is skipped in the resource's Metadata with a reason:
+`{"checkov": {"skip": [{"id": "CKV_AWS_117", "comment": "why"}]}}`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from cfnlint.decode import decode
+
+REPOSITORY = Path(__file__).resolve().parents[1]
+RULES_DIRECTORY = REPOSITORY / "rules"
+CHECKOV = REPOSITORY / ".venv-checkov" / "bin" / "checkov"
+# cfn-lint is installed next to the interpreter running this script (.venv/bin).
+CFN_LINT = Path(sys.executable).parent / "cfn-lint"
+DEFAULT_TEMPLATE = Path("output/TapStack.json")
+
+EXIT_CLEAN, EXIT_FINDINGS, EXIT_CANNOT_LINT = 0, 1, 2
+
+# What to do about the checkov checks that concern this stack, where checkov's own name only says
+# what it wants (see docs in FIELD-NOTES); anything else points at checkov's policy index.
+CHECKOV_ADVICE = {
+    "CKV_AWS_7": "set EnableKeyRotation: true on the KMS key",
+    "CKV_AWS_18": "set LoggingConfiguration.DestinationBucketName to the access-log bucket",
+    "CKV_AWS_21": "set VersioningConfiguration.Status: Enabled",
+    "CKV_AWS_26": "set KmsMasterKeyId on the topic (Fn::GetAtt Key.Arn)",
+    "CKV_AWS_27": "set KmsMasterKeyId on the queue; SqsManagedSseEnabled does not count",
+    "CKV_AWS_28": "set PointInTimeRecoverySpecification.PointInTimeRecoveryEnabled: true",
+    "CKV_AWS_59": "set ApiKeyRequired: true or an AuthorizationType other than NONE",
+    "CKV_AWS_66": "set RetentionInDays on the log group",
+    "CKV_AWS_73": "set TracingEnabled: true on the stage",
+    "CKV_AWS_76": "set AccessLogSetting.DestinationArn (and Format) on the stage",
+    "CKV_AWS_115": "set ReservedConcurrentExecutions, or skip: reservations are opt-in here (W9040)",
+    "CKV_AWS_116": "set DeadLetterConfig.TargetArn (EventInvokeConfig OnFailure does not count)",
+    "CKV_AWS_117": "set VpcConfig, or skip with the reason the function needs no VPC",
+    "CKV_AWS_119": "set SSESpecification.KMSMasterKeyId to the stack's key",
+    "CKV_AWS_120": "set CacheClusterEnabled: true, or skip with the reason a cache does not fit",
+    "CKV_AWS_158": "set KmsKeyId on the log group (Fn::GetAtt Key.Arn)",
+    "CKV_AWS_173": "set KmsKeyArn on the function that has Environment variables",
+}
+CHECKOV_POLICY_INDEX = "https://www.checkov.io/5.Policy%20Index/cloudformation.html"
+
+
+class CannotLintError(Exception):
+    """The template or a linter is unusable, so no verdict can be given (exit status 2)."""
+
+
+@dataclass(frozen=True, order=True)
+class Finding:
+    line: int
+    tool: str
+    rule_id: str
+    resource: str
+    property_path: str
+    message: str
+    advice: str
+
+    def render(self, template: Path) -> str:
+        where = self.resource + (f" > {self.property_path}" if self.property_path else "")
+        text = f"{template}:{self.line}: {self.rule_id} [{self.tool}] {where}\n    {self.message}"
+        return f"{text}\n    {self.advice}"
+
+
+def check_template(template: Path) -> None:
+    """Raise CannotLintError unless `template` is a readable JSON or YAML CloudFormation template."""
+    if not template.is_file():
+        raise CannotLintError(f"{template}: no such template file (generate it first: make template)")
+    decoded, parse_errors = decode(str(template))
+    if parse_errors:
+        details = "; ".join(f"line {error.linenumber}: {error.message}" for error in parse_errors)
+        raise CannotLintError(f"{template}: cannot be parsed as JSON or YAML: {details}")
+    if not isinstance(decoded, dict) or not isinstance(decoded.get("Resources"), dict):
+        raise CannotLintError(f"{template}: not a CloudFormation template (no Resources mapping)")
+
+
+def _run(command: Sequence[str | Path]) -> subprocess.CompletedProcess[str]:
+    try:
+        return subprocess.run(command, capture_output=True, text=True, check=False, cwd=REPOSITORY)  # noqa: S603
+    except OSError as error:
+        raise CannotLintError(f"cannot run {command[0]}: {error}") from error
+
+
+def _parse_json(tool: str, completed: subprocess.CompletedProcess[str]) -> Any:
+    try:
+        return json.loads(completed.stdout)
+    except json.JSONDecodeError as error:
+        raise CannotLintError(
+            f"{tool} exited {completed.returncode} without a JSON report: {completed.stderr.strip()[-2000:]}"
+        ) from error
+
+
+def cfn_lint_findings(template: Path, rule_configuration: Sequence[str]) -> list[Finding]:
+    configure = [option for setting in rule_configuration for option in ("--configure-rule", setting)]
+    completed = _run(
+        [
+            CFN_LINT,
+            "--include-checks",
+            "I",
+            "--format",
+            "json",
+            "--append-rules",
+            RULES_DIRECTORY,
+            *configure,
+            "--",
+            template.resolve(),
+        ]
+    )
+    return [_cfn_lint_finding(match) for match in _parse_json("cfn-lint", completed)]
+
+
+def _cfn_lint_finding(match: dict[str, Any]) -> Finding:
+    path = [str(part) for part in match["Location"].get("Path") or []]
+    if len(path) >= 2 and path[0] in ("Resources", "Outputs", "Parameters", "Conditions"):
+        resource, property_parts = f"{path[0]}.{path[1]}", path[2:]
+        if property_parts[:1] == ["Properties"]:
+            property_parts = property_parts[1:]
+    else:
+        resource, property_parts = "/".join(path) or "(template)", []
+    rule = match["Rule"]
+    return Finding(
+        line=int(match["Location"]["Start"]["LineNumber"]),
+        tool="cfn-lint",
+        rule_id=rule["Id"],
+        resource=resource,
+        property_path=".".join(property_parts),
+        message=match["Message"],
+        advice=f"see {rule['Source']}",
+    )
+
+
+def checkov_findings(template: Path) -> list[Finding]:
+    if not CHECKOV.exists():
+        raise CannotLintError(f"{CHECKOV} is missing: run `make lint` once (it installs .venv-checkov)")
+    completed = _run(
+        [
+            CHECKOV,
+            "--framework",
+            "cloudformation",
+            "--skip-download",
+            "--quiet",
+            "--compact",
+            "--output",
+            "json",
+            "--file",
+            template.resolve(),
+        ]
+    )
+    report = _parse_json("checkov", completed)
+    # One framework gives one report object; checkov prints a list when it ran several.
+    reports = report if isinstance(report, list) else [report]
+    parsing_errors = [
+        error for part in reports for error in part.get("results", {}).get("parsing_errors", [])
+    ]
+    if parsing_errors:
+        raise CannotLintError(f"checkov cannot parse {template}: {parsing_errors}")
+    return [
+        _checkov_finding(check)
+        for part in reports
+        for check in part.get("results", {}).get("failed_checks", [])
+    ]
+
+
+def _checkov_finding(check: dict[str, Any]) -> Finding:
+    # checkov names resources "AWS::Type::Name.LogicalId" and the properties it looked at as
+    # "Properties/Key/Subkey".
+    resource_type, _, logical_id = str(check["resource"]).rpartition(".")
+    evaluated = check.get("check_result", {}).get("evaluated_keys") or []
+    properties = [key.removeprefix("Properties/").replace("/", ".") for key in evaluated]
+    advice = CHECKOV_ADVICE.get(check["check_id"], check.get("guideline") or f"see {CHECKOV_POLICY_INDEX}")
+    advice = advice if advice.startswith("see ") else f"fix: {advice}"
+    skip = {"checkov": {"skip": [{"id": check["check_id"], "comment": "why"}]}}
+    return Finding(
+        line=int(check["file_line_range"][0]),
+        tool="checkov",
+        rule_id=check["check_id"],
+        resource=f"Resources.{logical_id}" if logical_id else resource_type,
+        property_path=", ".join(properties),
+        message=f"{resource_type}: {check['check_name']}",
+        advice=f"{advice}\n    or, where the check does not fit the stack, skip it with a reason in the "
+        f"resource's Metadata: {json.dumps(skip)}",
+    )
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("template", nargs="?", type=Path, default=DEFAULT_TEMPLATE)
+    parser.add_argument(
+        "-x",
+        "--configure-rule",
+        action="append",
+        default=[],
+        metavar="RULE:key=value",
+        help="passed to cfn-lint, e.g. E9041:budget=1900 for an account with a 2,000 quota",
+    )
+    arguments = parser.parse_args(argv)
+    template: Path = arguments.template
+    try:
+        check_template(template)
+        findings = sorted(
+            [*cfn_lint_findings(template, arguments.configure_rule), *checkov_findings(template)]
+        )
+    except CannotLintError as error:
+        print(f"lint: {error}", file=sys.stderr)
+        return EXIT_CANNOT_LINT
+    for finding in findings:
+        print(finding.render(template))
+    by_tool = {tool: sum(finding.tool == tool for finding in findings) for tool in ("cfn-lint", "checkov")}
+    counts = ", ".join(f"{tool}: {count}" for tool, count in by_tool.items())
+    if findings:
+        print(f"\n{template}: {len(findings)} finding(s) ({counts})")
+        return EXIT_FINDINGS
+    print(f"{template}: clean (cfn-lint with {RULES_DIRECTORY.name}/ and checkov found nothing)")
+    return EXIT_CLEAN
+
+
+if __name__ == "__main__":
+    sys.exit(main())
