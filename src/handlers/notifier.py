@@ -1,8 +1,59 @@
-"""Lambda entry point for the notifier function (not implemented yet)."""
+"""Lambda entry point of the notifier: the processor's on-success destination record -> SNS.
 
+Environment: TRANSACTIONS_TABLE_NAME, EVENTS_TOPIC_ARN, POWERTOOLS_* (logging, metrics).
+Every failure raises, so that Lambda retries (twice) and then dead-letters the record.
+"""
+
+import os
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from functools import cached_property
 from typing import Any
 
+from aws_lambda_powertools import Logger
+from aws_lambda_powertools.metrics import EphemeralMetrics, MetricUnit
 
-def handler(event: dict[str, Any], context: object) -> dict[str, Any]:
-    """Refuse honestly: this function's code has not been written yet."""
-    raise NotImplementedError("the notifier handler is not implemented yet")
+from handlers.aws import AwsClients, DynamoTransactions, Once, SnsPublisher
+from handlers.core.fields import utc_iso
+from handlers.core.notifying import notify
+
+logger = Logger()
+metrics = EphemeralMetrics()
+
+
+@dataclass
+class Dependencies:
+    clients: AwsClients
+    table_name: str
+    topic_arn: str
+
+    @cached_property
+    def store(self) -> DynamoTransactions:
+        return DynamoTransactions(self.clients("dynamodb"), self.table_name)
+
+    @cached_property
+    def publisher(self) -> SnsPublisher:
+        return SnsPublisher(self.clients("sns"), self.topic_arn)
+
+    @classmethod
+    def from_environment(cls) -> "Dependencies":
+        return cls(AwsClients(), os.environ["TRANSACTIONS_TABLE_NAME"], os.environ["EVENTS_TOPIC_ARN"])
+
+
+DEPENDENCIES = Once(Dependencies.from_environment)
+
+
+@logger.inject_lambda_context(correlation_id_path="requestPayload.correlation_id")
+@metrics.log_metrics(capture_cold_start_metric=True)  # type: ignore[untyped-decorator]
+def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:  # noqa: ARG001 (Lambda's signature)
+    deps = DEPENDENCIES.get()
+    try:
+        result = notify(event, deps.store, deps.publisher, utc_iso(datetime.now(UTC)))
+    except Exception:
+        metrics.add_metric(name="Failed", unit=MetricUnit.Count, value=1)
+        logger.exception("notifying failed; Lambda retries, then dead-letters the record")
+        raise
+    outcome = "Published" if result["published"] else "AlreadyPublished"
+    metrics.add_metric(name=outcome, unit=MetricUnit.Count, value=1)
+    logger.info(outcome.lower(), extra={"transaction_id": result["transaction_id"]})
+    return result

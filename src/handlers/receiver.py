@@ -1,8 +1,137 @@
-"""Lambda entry point for the receiver function (not implemented yet)."""
+"""Lambda entry point of the receiver: API Gateway REST proxy request -> verified event -> processor.
 
+Never answers 2xx before Lambda has accepted the asynchronous invocation (StatusCode 202); a failed
+hand-off is a 503 so that the provider retries. Environment: PROCESSOR_FUNCTION_NAME,
+WEBHOOK_SECRET_ARN, SECRET_CACHE_TTL_SECONDS (default 300), POWERTOOLS_* (logging, metrics).
+"""
+
+import os
+import time
+import urllib.request
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
+from aws_lambda_powertools import Logger
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.metrics import EphemeralMetrics, MetricUnit, single_metric
 
-def handler(event: dict[str, Any], context: object) -> dict[str, Any]:
-    """Refuse honestly: this function's code has not been written yet."""
-    raise NotImplementedError("the receiver handler is not implemented yet")
+from handlers.aws import AwsClients, LambdaDispatcher, Once, secret_string
+from handlers.core.errors import Reason, RejectionError, UnavailableError
+from handlers.core.fields import utc_iso
+from handlers.core.http import HttpRequest, error_response, json_response
+from handlers.core.model import HandOff
+from handlers.core.receiving import Receiver
+from handlers.core.secrets import TtlCache, VerificationMaterial
+from handlers.providers.paypal import CertificateCache
+
+logger = Logger()
+metrics = EphemeralMetrics()
+
+CERTIFICATE_TIMEOUT_SECONDS = 3
+MAX_CERTIFICATE_BYTES = 64 * 1024
+
+
+class _RefuseRedirects(urllib.request.HTTPRedirectHandler):
+    """A redirect could lead off paypal.com, past the URL check: treat it as a failure."""
+
+    def redirect_request(self, *args: Any, **kwargs: Any) -> None:  # noqa: ARG002 (base signature)
+        return None
+
+
+def fetch_certificate(url: str) -> bytes:
+    """GET a PayPal certificate over verified HTTPS (the URL was checked by the caller)."""
+    opener = urllib.request.build_opener(_RefuseRedirects)
+    with opener.open(url, timeout=CERTIFICATE_TIMEOUT_SECONDS) as response:
+        pem = bytes(response.read(MAX_CERTIFICATE_BYTES + 1))
+    if len(pem) > MAX_CERTIFICATE_BYTES:
+        raise ValueError("the certificate response is too large")
+    return pem
+
+
+@dataclass
+class Dependencies:
+    clients: AwsClients
+    processor_function_name: str
+    secret_arn: str
+    secret_ttl_seconds: float = 300.0
+    fetch_certificate: Callable[[str], bytes] = fetch_certificate
+    clock: Callable[[], float] = time.time
+    receiver: Receiver = field(init=False)
+
+    def __post_init__(self) -> None:
+        material = TtlCache(self._load_material, self.secret_ttl_seconds)
+        self.receiver = Receiver(material.get, CertificateCache(self.fetch_certificate))
+
+    def _load_material(self) -> VerificationMaterial:
+        try:
+            return VerificationMaterial.from_secret_string(
+                secret_string(self.clients("secretsmanager"), self.secret_arn)
+            )
+        except Exception as error:  # unreachable or malformed secret: refuse with 503, never accept
+            raise UnavailableError("loading the webhook secret failed") from error
+
+    @classmethod
+    def from_environment(cls) -> "Dependencies":
+        return cls(
+            clients=AwsClients(),
+            processor_function_name=os.environ["PROCESSOR_FUNCTION_NAME"],
+            secret_arn=os.environ["WEBHOOK_SECRET_ARN"],
+            secret_ttl_seconds=float(os.environ.get("SECRET_CACHE_TTL_SECONDS", "300")),
+        )
+
+
+DEPENDENCIES = Once(Dependencies.from_environment)
+
+
+def _count(name: str, reason: str | None = None) -> None:
+    if reason is None:
+        metrics.add_metric(name=name, unit=MetricUnit.Count, value=1)
+        return
+    with single_metric(name=name, unit=MetricUnit.Count, value=1) as metric:
+        metric.add_dimension(name="reason", value=reason)
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
+@metrics.log_metrics(capture_cold_start_metric=True)  # type: ignore[untyped-decorator]
+def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    reference = str(context.aws_request_id)
+    _count("Received")
+    try:
+        deps = DEPENDENCIES.get()  # inside the try: a misconfiguration is an opaque 500 too
+        request = HttpRequest.from_api_gateway(event)
+        reference = request.request_id or reference
+        now = deps.clock()
+        accepted = deps.receiver.receive(request, now)
+        handoff = HandOff(
+            accepted.transaction, accepted.body, utc_iso(datetime.fromtimestamp(now, UTC)), reference
+        )
+        try:
+            LambdaDispatcher(deps.clients("lambda"), deps.processor_function_name).dispatch(handoff.to_json())
+        except Exception as error:  # whatever failed, Lambda has not queued the event
+            raise UnavailableError("handing the event to the processor failed") from error
+    except RejectionError as rejection:
+        _count("Rejected", rejection.reason.code)
+        logger.info("rejected", extra={"reason": rejection.reason.code, "detail": rejection.detail})
+        return error_response(rejection.reason, reference, rejection.detail)
+    except UnavailableError:
+        _count("Rejected", Reason.UNAVAILABLE.code)
+        logger.warning("unavailable", exc_info=True)
+        return error_response(Reason.UNAVAILABLE, reference)
+    except Exception:
+        _count("Rejected", Reason.INTERNAL.code)
+        logger.exception("unexpected error")
+        return error_response(Reason.INTERNAL, reference)
+    transaction = accepted.transaction
+    _count("Accepted")
+    logger.info("accepted", extra={"transaction_id": transaction.transaction_id})
+    return json_response(
+        202,
+        {
+            "status": "accepted",
+            "transaction_id": transaction.transaction_id,
+            "event_id": transaction.provider_event_id,
+            "reference": reference,
+        },
+    )

@@ -1,0 +1,131 @@
+"""The normalised transaction and the payloads the three functions pass each other.
+
+Lambda serialises every event and return value with plain JSON and hands functions `float`s for
+JSON numbers, so amounts cross function boundaries as exact decimal strings, never as numbers.
+"""
+
+import base64
+import binascii
+import hashlib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+
+Item = dict[str, str | Decimal]
+"""A DynamoDB item as the core sees it: strings, and Decimal for the amount."""
+
+
+@dataclass(frozen=True, slots=True)
+class Transaction:
+    """One provider event in the shape every provider is normalised to."""
+
+    provider: str
+    provider_event_id: str
+    event_type: str
+    occurred_at: str
+    amount: Decimal | None
+    currency: str | None
+    status: str | None
+    body_sha256: str
+
+    @property
+    def transaction_id(self) -> str:
+        """The table's hash key: the provider's event id is the idempotency key."""
+        return f"{self.provider}#{self.provider_event_id}"
+
+    def attributes(self) -> Item:
+        """The stored attributes; optional ones are absent rather than null."""
+        values: dict[str, str | Decimal | None] = {
+            "transaction_id": self.transaction_id,
+            "provider": self.provider,
+            "provider_event_id": self.provider_event_id,
+            "event_type": self.event_type,
+            "occurred_at": self.occurred_at,
+            "amount": self.amount,
+            "currency": self.currency,
+            "status": self.status,
+            "body_sha256": self.body_sha256,
+        }
+        return {key: value for key, value in values.items() if value is not None}
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, object]) -> "Transaction":
+        """Read back `json_safe(transaction.attributes())`; raise ValueError on anything else."""
+        amount = _optional_str(data, "amount")
+        try:
+            exact = None if amount is None else Decimal(amount)
+        except InvalidOperation:
+            raise ValueError("amount is not a decimal string") from None
+        return cls(
+            provider=_str(data, "provider"),
+            provider_event_id=_str(data, "provider_event_id"),
+            event_type=_str(data, "event_type"),
+            occurred_at=_str(data, "occurred_at"),
+            amount=exact,
+            currency=_optional_str(data, "currency"),
+            status=_optional_str(data, "status"),
+            body_sha256=_str(data, "body_sha256"),
+        )
+
+
+def json_safe(item: Mapping[str, str | Decimal]) -> dict[str, str]:
+    """Decimals as their exact strings (`str(Decimal)` never rounds), so `json.dumps` works."""
+    return {key: str(value) for key, value in item.items()}
+
+
+@dataclass(frozen=True, slots=True)
+class HandOff:
+    """The asynchronous invoke payload from receiver to processor.
+
+    The raw body travels base64-encoded: its size is then a fixed 4/3 of the body, whatever
+    characters it holds, which keeps the payload under Lambda's async limit (see receiving.py).
+    """
+
+    transaction: Transaction
+    body: bytes
+    received_at: str
+    correlation_id: str
+
+    VERSION = 1
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "version": self.VERSION,
+            "correlation_id": self.correlation_id,
+            "received_at": self.received_at,
+            "transaction": json_safe(self.transaction.attributes()),
+            "body_base64": base64.b64encode(self.body).decode("ascii"),
+        }
+
+    @classmethod
+    def from_json(cls, payload: Mapping[str, object]) -> "HandOff":
+        """Parse and check a payload; raise ValueError if the receiver did not produce it."""
+        if payload.get("version") != cls.VERSION:
+            raise ValueError("unsupported hand-off version")
+        transaction = payload.get("transaction")
+        if not isinstance(transaction, dict):
+            raise ValueError("transaction is missing")
+        try:
+            body = base64.b64decode(_str(payload, "body_base64"), validate=True)
+        except binascii.Error:
+            raise ValueError("body_base64 is not base64") from None
+        handoff = cls(
+            transaction=Transaction.from_json(transaction),
+            body=body,
+            received_at=_str(payload, "received_at"),
+            correlation_id=_str(payload, "correlation_id"),
+        )
+        if hashlib.sha256(body).hexdigest() != handoff.transaction.body_sha256:
+            raise ValueError("body does not match body_sha256")
+        return handoff
+
+
+def _str(data: Mapping[str, object], key: str) -> str:
+    value = data.get(key)
+    if not isinstance(value, str):
+        raise ValueError(f"{key} must be a string")
+    return value
+
+
+def _optional_str(data: Mapping[str, object], key: str) -> str | None:
+    return None if data.get(key) is None else _str(data, key)

@@ -1,0 +1,98 @@
+"""The notifier's work, pure over two ports: publish a stored transaction once it is not yet published.
+
+Delivery is at least once: if the publication succeeds but recording `published_at` fails, the
+retry publishes again. Subscribers deduplicate on `transaction_id`, which every message carries.
+"""
+
+import json
+from collections.abc import Mapping
+from typing import Protocol
+
+from handlers.core.model import Item
+
+MESSAGE_VERSION = 1
+PUBLISHED_ATTRIBUTES = (
+    "transaction_id",
+    "provider",
+    "provider_event_id",
+    "event_type",
+    "occurred_at",
+    "amount",
+    "currency",
+    "status",
+    "body_sha256",
+    "audit_object_key",
+    "received_at",
+    "stored_at",
+)
+FILTER_ATTRIBUTES = ("provider", "event_type", "currency")
+"""Published as SNS message attributes so subscriptions can filter on them."""
+MAX_SUBJECT_LENGTH = 100
+
+
+class PublicationStore(Protocol):
+    def get(self, transaction_id: str) -> Item | None: ...
+
+    def mark_published(self, transaction_id: str, published_at: str, message_id: str) -> bool:
+        """Set `published_at` unless already set; True when this call set it."""
+        ...
+
+
+class Publisher(Protocol):
+    def publish(self, message: str, subject: str, attributes: Mapping[str, str]) -> str:
+        """Publish and return the message id."""
+        ...
+
+
+def transaction_id_of(record: Mapping[str, object]) -> str:
+    """The transaction id from an on-success destination record of the processor."""
+    context = record.get("requestContext")
+    response = record.get("responsePayload")
+    if (
+        not isinstance(context, dict)
+        or context.get("condition") != "Success"
+        or not isinstance(response, dict)
+    ):
+        raise ValueError("not an on-success destination record")
+    transaction = response.get("transaction")
+    transaction_id = transaction.get("transaction_id") if isinstance(transaction, dict) else None
+    if not isinstance(transaction_id, str):
+        raise ValueError("the processor's response carries no transaction id")
+    return transaction_id
+
+
+def message(item: Item) -> str:
+    """The event for subscribers: amounts as exact decimal strings, never JSON numbers."""
+    body = {"version": MESSAGE_VERSION} | {key: str(item[key]) for key in PUBLISHED_ATTRIBUTES if key in item}
+    return json.dumps(body, sort_keys=True, separators=(",", ":"))
+
+
+def subject(item: Item) -> str:
+    """SNS allows at most 100 printable ASCII characters in a Subject."""
+    text = f"{item.get('provider', '')} {item.get('event_type', '')}".strip() or "transaction"
+    return "".join(c if " " <= c <= "~" else "?" for c in text)[:MAX_SUBJECT_LENGTH]
+
+
+def notify(
+    record: Mapping[str, object], store: PublicationStore, publisher: Publisher, now: str
+) -> dict[str, object]:
+    """Publish the transaction named by `record` unless it was published; raise on any failure."""
+    transaction_id = transaction_id_of(record)
+    item = store.get(transaction_id)
+    if item is None:
+        raise LookupError("the processor reported a transaction that is not stored")
+    if "published_at" in item:
+        return {
+            "transaction_id": transaction_id,
+            "published": False,
+            "already_published_at": str(item["published_at"]),
+        }
+    attributes = {key: str(item[key]) for key in FILTER_ATTRIBUTES if key in item}
+    message_id = publisher.publish(message(item), subject(item), attributes)
+    recorded = store.mark_published(transaction_id, now, message_id)
+    return {
+        "transaction_id": transaction_id,
+        "published": True,
+        "message_id": message_id,
+        "recorded": recorded,
+    }

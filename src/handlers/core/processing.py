@@ -1,0 +1,62 @@
+"""The processor's work, pure over two ports: archive the raw body, then store exactly once.
+
+Archive first, so a stored item never points at a missing object. The audit key ends with the
+body's SHA-256: a redelivery of the same body rewrites the same bytes, and a different body
+under a reused event id can never overwrite the first one's evidence.
+"""
+
+from collections.abc import Mapping
+from typing import Protocol
+
+from handlers.core.model import HandOff, Item, Transaction, json_safe
+
+
+class TransactionStore(Protocol):
+    def put_if_absent(self, item: Item) -> bool:
+        """Write `item` unless its key exists (first writer wins); True when this call wrote it."""
+        ...
+
+    def get(self, transaction_id: str) -> Item | None:
+        """The stored item (strongly consistent read), or None."""
+        ...
+
+
+class AuditArchive(Protocol):
+    def put(self, key: str, body: bytes, sha256_hex: str) -> None:
+        """Store `body` under `key`, integrity-checked against `sha256_hex` by the store."""
+        ...
+
+
+def audit_key(transaction: Transaction) -> str:
+    """`raw/<provider>/<YYYY>/<MM>/<DD>/<event id>/<body sha256>.json`, dated by occurrence (UTC)."""
+    date = transaction.occurred_at[:10].replace("-", "/")
+    return f"raw/{transaction.provider}/{date}/{transaction.provider_event_id}/{transaction.body_sha256}.json"
+
+
+def process(
+    payload: Mapping[str, object], store: TransactionStore, archive: AuditArchive, now: str
+) -> dict[str, object]:
+    """Archive and store one hand-off; return a JSON-safe record for the on-success destination.
+
+    A duplicate (redelivery, provider retry, or a retry after a crash between the write and the
+    return) changes nothing and returns the stored item: whether to publish is the notifier's
+    decision, made on the item's `published_at`, so a crash here never loses the publication.
+    """
+    handoff = HandOff.from_json(payload)
+    transaction = handoff.transaction
+    key = audit_key(transaction)
+    archive.put(key, handoff.body, transaction.body_sha256)
+    item: Item = {
+        **transaction.attributes(),
+        "audit_object_key": key,
+        "received_at": handoff.received_at,
+        "correlation_id": handoff.correlation_id,
+        "stored_at": now,
+    }
+    duplicate = not store.put_if_absent(item)
+    if duplicate:
+        stored = store.get(transaction.transaction_id)
+        if stored is None:
+            raise LookupError("the conditional write failed but the item is not there")
+        item = stored
+    return {"duplicate": duplicate, "transaction": json_safe(item)}

@@ -1,0 +1,73 @@
+"""The receiver's decision, pure: route, check, verify, parse and normalise one request.
+
+Order matters: cheap checks that need no secret come first, the signature is verified on the raw
+bytes before the body is parsed, and nothing unverified is ever parsed.
+
+Size limit: 128 KiB of raw body. The hand-off payload carries it base64-encoded (4/3) beside
+at most a few KiB of normalised fields, about 180 KB in all: under the asynchronous invoke limit
+of 256 KB that applied until late 2025 (1 MB since), so it holds in every region and account.
+Provider events are a few KiB.
+"""
+
+import functools
+import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from handlers.core.errors import Reason, RejectionError
+from handlers.core.http import HttpRequest
+from handlers.core.jsonbody import parse_object
+from handlers.core.model import Transaction
+from handlers.core.secrets import VerificationMaterial
+from handlers.providers import Normaliser, Verifier, hmac_signed, paypal, stripe
+
+MAX_BODY_BYTES = 128 * 1024
+WEBHOOK_RESOURCE = "/webhooks/{provider}"
+TRANSACTIONS_RESOURCE = "/transactions"
+INTERNAL_PROVIDER = "internal"
+
+
+@dataclass(frozen=True, slots=True)
+class Accepted:
+    transaction: Transaction
+    body: bytes
+
+
+class Receiver:
+    """Decides on requests; `material` returns the current verification material (cached by the caller)."""
+
+    def __init__(
+        self, material: Callable[[], VerificationMaterial], certificates: paypal.CertificateCache
+    ) -> None:
+        self._material = material
+        paypal_verify: Verifier = functools.partial(paypal.verify, certificates=certificates)
+        self._webhooks: dict[str, tuple[Verifier, Normaliser]] = {
+            "stripe": (stripe.verify, stripe.normalise),
+            "paypal": (paypal_verify, paypal.normalise),
+            "generic": (hmac_signed.verify, hmac_signed.normalise),
+        }
+
+    def _route(self, request: HttpRequest) -> tuple[str, Verifier, Normaliser]:
+        if request.resource == TRANSACTIONS_RESOURCE:
+            return INTERNAL_PROVIDER, hmac_signed.verify, hmac_signed.normalise
+        name = request.path_parameters.get("provider")
+        if request.resource == WEBHOOK_RESOURCE and name in self._webhooks:
+            return name, *self._webhooks[name]
+        raise RejectionError(Reason.NOT_FOUND)
+
+    def receive(self, request: HttpRequest, now: float) -> Accepted:
+        """The accepted event, or a RejectionError (4xx) / UnavailableError (503)."""
+        provider, verify, normalise = self._route(request)
+        if request.method != "POST":
+            raise RejectionError(Reason.METHOD_NOT_ALLOWED)
+        body = request.body
+        if body is not None and len(body) > MAX_BODY_BYTES:
+            raise RejectionError(Reason.PAYLOAD_TOO_LARGE)
+        media_type = (request.headers.get("content-type") or "").partition(";")[0].strip().lower()
+        if media_type != "application/json":
+            raise RejectionError(Reason.UNSUPPORTED_MEDIA_TYPE)
+        if body is None:
+            raise RejectionError(Reason.BODY_MALFORMED)
+        verify(request.headers, body, self._material(), now)
+        document = parse_object(body)
+        return Accepted(normalise(document, provider, hashlib.sha256(body).hexdigest()), body)

@@ -1,0 +1,73 @@
+"""Verification material from the webhook secret, and a TTL cache so rotation needs no deploy."""
+
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Generic, TypeVar
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True, slots=True)
+class VerificationMaterial:
+    """Secret values per provider; empty means "not configured" and every request is refused.
+
+    Values are excluded from repr so that logging this object cannot leak them.
+    """
+
+    stripe_signing_secrets: tuple[str, ...] = field(repr=False)
+    paypal_webhook_id: str = field(repr=False)
+    internal_hmac_keys: tuple[str, ...] = field(repr=False)
+    """The current key first, then the previous ones still accepted during rotation."""
+
+    @classmethod
+    def from_secret_string(cls, secret_string: str) -> "VerificationMaterial":
+        """Parse the SecretString JSON; raise ValueError (without the values) when it is malformed."""
+        document = json.loads(secret_string)
+        if not isinstance(document, dict):
+            raise ValueError("the webhook secret must be a JSON object")
+        current = _text(document, "internal_hmac_key")
+        return cls(
+            stripe_signing_secrets=_texts(document, "stripe_signing_secrets"),
+            paypal_webhook_id=_text(document, "paypal_webhook_id"),
+            internal_hmac_keys=((current,) if current else ())
+            + _texts(document, "internal_hmac_previous_keys"),
+        )
+
+
+def _text(document: dict[str, object], key: str) -> str:
+    value = document.get(key, "")
+    if not isinstance(value, str):
+        raise ValueError(f"{key} must be a string")
+    return value
+
+
+def _texts(document: dict[str, object], key: str) -> tuple[str, ...]:
+    values = document.get(key, [])
+    if not isinstance(values, list) or not all(isinstance(value, str) for value in values):
+        raise ValueError(f"{key} must be a list of strings")
+    return tuple(value for value in values if value)
+
+
+class TtlCache(Generic[T]):
+    """A value loaded on first use and reloaded once it is older than `ttl_seconds`.
+
+    A failed reload raises rather than serving the stale value: a revoked key must stop working.
+    """
+
+    def __init__(
+        self, load: Callable[[], T], ttl_seconds: float, clock: Callable[[], float] = time.monotonic
+    ):
+        self._load = load
+        self._ttl = ttl_seconds
+        self._clock = clock
+        self._value: T | None = None
+        self._loaded_at = 0.0
+
+    def get(self) -> T:
+        now = self._clock()
+        if self._value is None or now - self._loaded_at >= self._ttl:
+            self._value = self._load()
+            self._loaded_at = now
+        return self._value

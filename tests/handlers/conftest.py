@@ -1,0 +1,43 @@
+"""Fixtures for the handler tests."""
+
+import os
+from collections.abc import Iterator
+
+import pytest
+
+# Powertools reads these when the handler modules are imported, which happens at collection, so
+# they must be set before any test module imports a handler.
+os.environ.setdefault("POWERTOOLS_METRICS_NAMESPACE", "TapStack")
+os.environ.setdefault("POWERTOOLS_SERVICE_NAME", "tapstack-tests")
+os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "INFO")
+
+from handlers import notifier, processor, receiver
+from tests.handlers.support import PayPalKeys, Pipeline, Signer, Stack
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "slow: needs more than a second or the package index (deselect: -m 'not slow')"
+    )
+
+
+@pytest.fixture(scope="session")
+def paypal_keys() -> PayPalKeys:
+    return PayPalKeys.generate()
+
+
+@pytest.fixture
+def signer(paypal_keys: PayPalKeys) -> Signer:
+    return Signer(paypal_keys)
+
+
+@pytest.fixture
+def stack(moto_endpoint: str, signer: Signer) -> Stack:
+    return Stack.create(moto_endpoint, signer.secret())
+
+
+@pytest.fixture
+def pipeline(stack: Stack, signer: Signer) -> Iterator[Pipeline]:
+    yield Pipeline.wire(stack, signer)
+    for module in (receiver, processor, notifier):
+        module.DEPENDENCIES.set(None)

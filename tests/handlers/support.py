@@ -1,0 +1,328 @@
+"""Builders for the handler tests: Lambda's real event shapes, signers, and an emulated stack in moto."""
+
+import base64
+import json
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import boto3
+from boto3.dynamodb.types import TypeDeserializer
+from botocore.exceptions import ClientError
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import padding, rsa
+from cryptography.x509.oid import NameOID
+
+from handlers import notifier, processor, receiver
+from handlers.aws import AwsClients
+from handlers.providers import hmac_signed, paypal, stripe
+from tools.local_lambda import AsyncFunction, FakeContext, LocalLambda
+
+EVENTS = Path(__file__).resolve().parents[2] / "events"
+WEBHOOK_RESOURCE = "/webhooks/{provider}"
+TRANSACTIONS_RESOURCE = "/transactions"
+PROCESSOR = "tapstack-processor"
+NOTIFIER = "tapstack-notifier"
+CERT_URL = "https://api.paypal.com/v1/notifications/certs/CERT-360caa42-fca2a594-test"
+
+
+def api_gateway_event(
+    body: bytes,
+    headers: dict[str, str],
+    provider: str | None = "stripe",
+    *,
+    resource: str = WEBHOOK_RESOURCE,
+    method: str = "POST",
+    base64_body: bool = False,
+) -> dict[str, Any]:
+    """An API Gateway REST proxy integration event (payload format 1.0), as Lambda receives it."""
+    path = f"/webhooks/{provider}" if resource == WEBHOOK_RESOURCE else resource
+    request_id = str(uuid.uuid4())
+    return {
+        "resource": resource,
+        "path": path,
+        "httpMethod": method,
+        "headers": dict(headers),
+        "multiValueHeaders": {name: [value] for name, value in headers.items()},
+        "queryStringParameters": None,
+        "multiValueQueryStringParameters": None,
+        "pathParameters": {"provider": provider} if resource == WEBHOOK_RESOURCE else None,
+        "stageVariables": None,
+        "requestContext": {
+            "resourceId": "a1b2c3",
+            "resourcePath": resource,
+            "httpMethod": method,
+            "extendedRequestId": "Xy1AbC2dIAMF_abc=",
+            "requestTime": "23/Nov/2026:10:00:00 +0000",
+            "path": f"/prod{path}",
+            "accountId": "123456789012",
+            "protocol": "HTTP/1.1",
+            "stage": "prod",
+            "domainPrefix": "abcdef1234",
+            "requestTimeEpoch": int(time.time() * 1000),
+            "requestId": request_id,
+            "identity": {"sourceIp": "203.0.113.10", "userAgent": "Stripe/1.0", "apiKey": None},
+            "domainName": "abcdef1234.execute-api.us-east-1.amazonaws.com",
+            "apiId": "abcdef1234",
+        },
+        "body": base64.b64encode(body).decode() if base64_body else body.decode("utf-8"),
+        "isBase64Encoded": base64_body,
+    }
+
+
+@dataclass
+class PayPalKeys:
+    """A self-made signing key and certificate standing in for PayPal's."""
+
+    key: rsa.RSAPrivateKey
+    pem: bytes
+
+    @classmethod
+    def generate(cls, valid_days: int = 30, valid_from_days: int = -1) -> "PayPalKeys":
+        key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "messageverificationcerts.paypal.com")])
+        start = datetime.now(UTC) + timedelta(days=valid_from_days)
+        certificate = (
+            x509.CertificateBuilder()
+            .subject_name(name)
+            .issuer_name(name)
+            .public_key(key.public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(start)
+            .not_valid_after(start + timedelta(days=valid_days))
+            .sign(key, hashes.SHA256())
+        )
+        return cls(key, certificate.public_bytes(serialization.Encoding.PEM))
+
+
+@dataclass
+class Signer:
+    """Signs bodies the way each provider does, with the secret the stack is configured with."""
+
+    paypal_keys: PayPalKeys
+    stripe_secret: str = "whsec_test_0123456789abcdef"
+    paypal_webhook_id: str = "WH-TEST-0000000000000001"
+    internal_key: str = "k" * 32 + "0123456789abcdefghijklmnopqrstuv"
+
+    def secret(self) -> dict[str, Any]:
+        return {
+            "stripe_signing_secrets": [self.stripe_secret],
+            "paypal_webhook_id": self.paypal_webhook_id,
+            "internal_hmac_key": self.internal_key,
+            "internal_hmac_previous_keys": [],
+        }
+
+    def headers(self, provider: str, body: bytes, timestamp: int | None = None) -> dict[str, str]:
+        now = int(time.time()) if timestamp is None else timestamp
+        headers = {"Content-Type": "application/json; charset=utf-8"}
+        if provider == "stripe":
+            headers["Stripe-Signature"] = stripe.sign(body, self.stripe_secret, now)
+        elif provider == "paypal":
+            transmission_id = str(uuid.uuid4())
+            moment = datetime.fromtimestamp(now, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+            message = paypal.signed_message(transmission_id, moment, self.paypal_webhook_id, body)
+            signature = self.paypal_keys.key.sign(message, padding.PKCS1v15(), hashes.SHA256())
+            headers |= {
+                "PAYPAL-TRANSMISSION-ID": transmission_id,
+                "PAYPAL-TRANSMISSION-TIME": moment,
+                "PAYPAL-TRANSMISSION-SIG": base64.b64encode(signature).decode(),
+                "PAYPAL-CERT-URL": CERT_URL,
+                "PAYPAL-AUTH-ALGO": "SHA256withRSA",
+            }
+        else:
+            headers |= hmac_signed.sign(body, self.internal_key, now)
+        return headers
+
+    def event(self, provider: str, body: bytes, **overrides: Any) -> dict[str, Any]:
+        """A correctly signed request; `provider="internal"` is the POST /transactions route."""
+        headers = self.headers(provider, body)
+        if provider == "internal":
+            return api_gateway_event(body, headers, None, resource=TRANSACTIONS_RESOURCE, **overrides)
+        return api_gateway_event(body, headers, provider, **overrides)
+
+
+class CertificateServer:
+    """The injected certificate fetcher: serves PEMs by URL and counts fetches; never the network."""
+
+    def __init__(self, pems: dict[str, bytes]) -> None:
+        self.pems = pems
+        self.fetches: list[str] = []
+
+    def __call__(self, url: str) -> bytes:
+        self.fetches.append(url)
+        if url not in self.pems:
+            raise OSError("no route to host")
+        return self.pems[url]
+
+
+_deserializer = TypeDeserializer()
+
+
+@dataclass
+class Stack:
+    """The resources the handlers use, created in moto with unique names for one test."""
+
+    endpoint: str
+    table: str
+    bucket: str
+    topic_arn: str
+    events_queue_url: str
+    processor_dlq_url: str
+    notifier_dlq_url: str
+    secret_arn: str
+    clients: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def create(cls, endpoint: str, secret: dict[str, Any]) -> "Stack":
+        suffix = uuid.uuid4().hex[:10]
+        clients = {
+            name: boto3.client(name, endpoint_url=endpoint)
+            for name in ("dynamodb", "s3", "sns", "sqs", "secretsmanager")
+        }
+        table = f"transactions-{suffix}"
+        clients["dynamodb"].create_table(
+            TableName=table,
+            AttributeDefinitions=[{"AttributeName": "transaction_id", "AttributeType": "S"}],
+            KeySchema=[{"AttributeName": "transaction_id", "KeyType": "HASH"}],
+            BillingMode="PAY_PER_REQUEST",
+        )
+        bucket = f"audit-{suffix}"
+        clients["s3"].create_bucket(Bucket=bucket)
+        topic_arn = clients["sns"].create_topic(Name=f"events-{suffix}")["TopicArn"]
+        queues = {
+            name: clients["sqs"].create_queue(QueueName=f"{name}-{suffix}")["QueueUrl"]
+            for name in ("events", "processor-dlq", "notifier-dlq")
+        }
+        queue_arn = clients["sqs"].get_queue_attributes(
+            QueueUrl=queues["events"], AttributeNames=["QueueArn"]
+        )["Attributes"]["QueueArn"]
+        clients["sns"].subscribe(
+            TopicArn=topic_arn,
+            Protocol="sqs",
+            Endpoint=queue_arn,
+            Attributes={"RawMessageDelivery": "true"},
+        )
+        secret_arn = clients["secretsmanager"].create_secret(
+            Name=f"webhooks-{suffix}", SecretString=json.dumps(secret)
+        )["ARN"]
+        return cls(
+            endpoint,
+            table,
+            bucket,
+            topic_arn,
+            queues["events"],
+            queues["processor-dlq"],
+            queues["notifier-dlq"],
+            secret_arn,
+            clients,
+        )
+
+    def item(self, transaction_id: str) -> dict[str, Any] | None:
+        stored = (
+            self.clients["dynamodb"]
+            .get_item(
+                TableName=self.table, Key={"transaction_id": {"S": transaction_id}}, ConsistentRead=True
+            )
+            .get("Item")
+        )
+        return None if stored is None else {k: _deserializer.deserialize(v) for k, v in stored.items()}
+
+    def items(self) -> list[dict[str, Any]]:
+        scanned = self.clients["dynamodb"].scan(TableName=self.table)["Items"]
+        return [{k: _deserializer.deserialize(v) for k, v in item.items()} for item in scanned]
+
+    def _drain(self, queue_url: str) -> Iterator[dict[str, Any]]:
+        while True:
+            messages = (
+                self.clients["sqs"]
+                .receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10, MessageAttributeNames=["All"])
+                .get("Messages", [])
+            )
+            if not messages:
+                return
+            for message in messages:
+                self.clients["sqs"].delete_message(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"])
+                yield message
+
+    def published(self) -> list[dict[str, Any]]:
+        """Messages published to the topic, read back through the raw-delivery SQS subscription."""
+        return [
+            {"body": json.loads(m["Body"]), "attributes": m.get("MessageAttributes", {})}
+            for m in self._drain(self.events_queue_url)
+        ]
+
+    def dead_letters(self, queue_url: str) -> list[dict[str, Any]]:
+        return [json.loads(m["Body"]) for m in self._drain(queue_url)]
+
+
+@dataclass
+class Pipeline:
+    """The three functions wired to a Stack: receiver -> (async) processor -> (on success) notifier."""
+
+    stack: Stack
+    signer: Signer
+    lambda_: LocalLambda
+    receiver_clients: AwsClients
+    processor_clients: AwsClients
+    notifier_clients: AwsClients
+    certificates: CertificateServer
+
+    @classmethod
+    def wire(cls, stack: Stack, signer: Signer, *, deferred: bool = False) -> "Pipeline":
+        sqs = stack.clients["sqs"]
+        lambda_ = LocalLambda(
+            [
+                AsyncFunction(PROCESSOR, processor.handler, stack.processor_dlq_url, on_success=NOTIFIER),
+                AsyncFunction(NOTIFIER, notifier.handler, stack.notifier_dlq_url),
+            ],
+            sqs,
+            deferred=deferred,
+        )
+        receiver_clients = AwsClients(stack.endpoint, given={"lambda": lambda_})
+        processor_clients = AwsClients(stack.endpoint)
+        notifier_clients = AwsClients(stack.endpoint)
+        certificates = CertificateServer({CERT_URL: signer.paypal_keys.pem})
+        receiver.DEPENDENCIES.set(
+            receiver.Dependencies(
+                receiver_clients, PROCESSOR, stack.secret_arn, fetch_certificate=certificates
+            )
+        )
+        processor.DEPENDENCIES.set(processor.Dependencies(processor_clients, stack.table, stack.bucket))
+        notifier.DEPENDENCIES.set(notifier.Dependencies(notifier_clients, stack.table, stack.topic_arn))
+        return cls(
+            stack, signer, lambda_, receiver_clients, processor_clients, notifier_clients, certificates
+        )
+
+    def send(self, event: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        """Call the receiver's entry point; the status and the parsed JSON body."""
+        response = receiver.handler(event, FakeContext("tapstack-receiver", timeout_seconds=20))
+        return int(response["statusCode"]), json.loads(response["body"])
+
+
+def fail_operation(
+    client: Any, operation: str, times: int | None = None, *, after: bool = False
+) -> Callable[[], int]:
+    """Make `operation` raise (a 500 from the service) `times` times, or always; before or after the call.
+
+    Failing *after* the call models a crash once the request took effect. Returns a call counter.
+    """
+    calls = 0
+
+    def hook(**_: Any) -> None:
+        nonlocal calls
+        calls += 1
+        if times is None or calls <= times:
+            raise ClientError({"Error": {"Code": "InternalFailure", "Message": "injected"}}, operation)
+
+    service = client.meta.service_model.service_name
+    client.meta.events.register(f"{'after' if after else 'before'}-call.{service}.{operation}", hook)
+    return lambda: calls
+
+
+def sample(relative: str) -> bytes:
+    return (EVENTS / relative).read_bytes()

@@ -1,0 +1,407 @@
+"""Each provider's verification and normalisation; Stripe cross-checked against the official library."""
+
+import base64
+import json
+import time
+import zlib
+from decimal import Decimal
+from typing import Any
+
+import pytest
+import stripe as stripe_sdk
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from handlers.core.errors import Reason, RejectionError, UnavailableError
+from handlers.core.http import Headers
+from handlers.core.secrets import VerificationMaterial
+from handlers.providers import hmac_signed, paypal, stripe
+from tests.handlers.support import CERT_URL, CertificateServer, PayPalKeys, Signer, sample
+
+NOW = 1_795_000_000
+SECRET = "whsec_test_secret"
+MATERIAL = VerificationMaterial(
+    stripe_signing_secrets=(SECRET, "whsec_rolled"),
+    paypal_webhook_id="WH-TEST-0000000000000001",
+    internal_hmac_keys=("current-key", "previous-key"),
+)
+NOTHING = VerificationMaterial((), "", ())
+
+
+def headers(**values: str) -> Headers:
+    return Headers({name.replace("_", "-").lower(): (value,) for name, value in values.items()})
+
+
+def rejected(call: Any, *args: Any) -> Reason:
+    with pytest.raises(RejectionError) as caught:
+        call(*args)
+    return caught.value.reason
+
+
+# --- Stripe -----------------------------------------------------------------------------------
+
+bodies = st.binary(max_size=512).map(lambda raw: raw.decode("latin-1").encode("utf-8"))
+
+
+@settings(max_examples=60, deadline=None)
+@given(body=bodies, secret=st.sampled_from([SECRET, "whsec_rolled"]))
+def test_headers_we_generate_verify_with_the_official_library(body: bytes, secret: str) -> None:
+    now = int(time.time())
+    header = stripe.sign(body, secret, now)
+    stripe_sdk.WebhookSignature.verify_header(body.decode(), header, secret, tolerance=300)
+    stripe.verify(headers(stripe_signature=header), body, MATERIAL, now)
+
+
+@settings(max_examples=60, deadline=None)
+@given(body=bodies, offset=st.integers(-300, 300))
+def test_headers_the_official_library_generates_verify_with_ours(body: bytes, offset: int) -> None:
+    now = int(time.time())
+    header = stripe_sdk.WebhookSignature.generate_signature_header(
+        body.decode(), SECRET, timestamp=now + offset
+    )
+    stripe.verify(headers(stripe_signature=header), body, MATERIAL, now)
+
+
+@settings(max_examples=60, deadline=None)
+@given(body=bodies, tampered=bodies)
+def test_both_refuse_a_tampered_body(body: bytes, tampered: bytes) -> None:
+    if body == tampered:
+        return
+    now = int(time.time())
+    header = stripe.sign(body, SECRET, now)
+    with pytest.raises(stripe_sdk.SignatureVerificationError):
+        stripe_sdk.WebhookSignature.verify_header(tampered.decode(), header, SECRET, tolerance=300)
+    assert rejected(stripe.verify, headers(stripe_signature=header), tampered, MATERIAL, now) is (
+        Reason.SIGNATURE_INVALID
+    )
+
+
+def test_any_v1_entry_and_any_configured_secret_may_match() -> None:
+    body = b'{"id":"evt_1"}'
+    good = stripe.signature(body, "whsec_rolled", NOW)
+    header = f"t={NOW},v0={'0' * 64},v1={'f' * 64},v1={good}"
+    stripe.verify(headers(stripe_signature=header), body, MATERIAL, NOW)
+
+
+@pytest.mark.parametrize(
+    ("header", "reason"),
+    [
+        (f"t={NOW},v0={'0' * 64}", Reason.SIGNATURE_MISSING),  # only v1 counts
+        ("v1=abc", Reason.SIGNATURE_MISSING),
+        (f"t={NOW},t={NOW + 1},v1=abc", Reason.SIGNATURE_MISSING),
+        (f"t=-{NOW},v1=abc", Reason.SIGNATURE_MISSING),
+        ("t=１２,v1=abc", Reason.SIGNATURE_MISSING),  # noqa: RUF001 (unicode digits are not a timestamp)
+        ("garbage", Reason.SIGNATURE_MISSING),
+        ("t=1,v1=" + "a" * 5000, Reason.SIGNATURE_MISSING),
+        (f"t={NOW},v1={'a' * 64}", Reason.SIGNATURE_INVALID),
+    ],
+)
+def test_malformed_stripe_headers(header: str, reason: Reason) -> None:
+    assert rejected(stripe.verify, headers(stripe_signature=header), b"{}", MATERIAL, NOW) is reason
+
+
+@pytest.mark.parametrize(("offset", "accepted"), [(-300, True), (300, True), (-301, False), (301, False)])
+def test_stripe_tolerance_is_300_seconds_both_ways(offset: int, accepted: bool) -> None:
+    body = b"{}"
+    header = stripe.sign(body, SECRET, NOW + offset)
+    if accepted:
+        stripe.verify(headers(stripe_signature=header), body, MATERIAL, NOW)
+    else:
+        assert rejected(stripe.verify, headers(stripe_signature=header), body, MATERIAL, NOW) is (
+            Reason.SIGNATURE_EXPIRED
+        )
+
+
+def test_unconfigured_providers_refuse_everything() -> None:
+    body = b"{}"
+    signer = Signer(PayPalKeys.generate())
+    assert rejected(
+        stripe.verify, headers(stripe_signature=stripe.sign(body, SECRET, NOW)), body, NOTHING, NOW
+    ) is (Reason.PROVIDER_NOT_CONFIGURED)
+    signed = Headers.from_event({"headers": hmac_signed.sign(body, "current-key", NOW)})
+    assert rejected(hmac_signed.verify, signed, body, NOTHING, NOW) is Reason.PROVIDER_NOT_CONFIGURED
+    cache = paypal.CertificateCache(CertificateServer({}))
+    paypal_headers = Headers.from_event({"headers": signer.headers("paypal", body)})
+    with pytest.raises(RejectionError) as caught:
+        paypal.verify(paypal_headers, body, NOTHING, NOW, cache)
+    assert caught.value.reason is Reason.PROVIDER_NOT_CONFIGURED
+
+
+@pytest.mark.parametrize(
+    ("file", "amount", "currency", "status"),
+    [
+        ("stripe/payment_intent.succeeded.json", "20.00", "USD", "succeeded"),
+        ("stripe/refund.created.json", "5.00", "USD", "succeeded"),
+        ("stripe/customer.created.json", None, None, None),
+        ("stripe/payment_intent.succeeded.jpy.json", "1500", "JPY", "succeeded"),
+        ("stripe/payment_intent.succeeded.bhd.json", "12.340", "BHD", "succeeded"),
+    ],
+)
+def test_stripe_samples_normalise(
+    file: str, amount: str | None, currency: str | None, status: str | None
+) -> None:
+    document = json.loads(sample(file), parse_float=Decimal, parse_int=Decimal)
+    transaction = stripe.normalise(document, "stripe", "sha")
+    assert (None if transaction.amount is None else str(transaction.amount)) == amount
+    assert (transaction.currency, transaction.status) == (currency, status)
+    assert transaction.transaction_id == f"stripe#{document['id']}"
+    assert transaction.occurred_at.endswith("Z")
+
+
+# --- generic / internal -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("key", ["current-key", "previous-key"])
+def test_current_and_previous_internal_keys_verify(key: str) -> None:
+    body = b'{"id":"x"}'
+    hmac_signed.verify(Headers.from_event({"headers": hmac_signed.sign(body, key, NOW)}), body, MATERIAL, NOW)
+
+
+@pytest.mark.parametrize(
+    ("change", "reason"),
+    [
+        ({"X-Tap-Signature": "v2=00"}, Reason.SIGNATURE_MISSING),
+        ({"X-Tap-Signature": "v1="}, Reason.SIGNATURE_MISSING),
+        ({"X-Tap-Timestamp": "soon"}, Reason.SIGNATURE_MISSING),
+        ({"X-Tap-Timestamp": str(NOW + 1)}, Reason.SIGNATURE_INVALID),
+        ({"X-Tap-Signature": "v1=" + "0" * 64}, Reason.SIGNATURE_INVALID),
+    ],
+)
+def test_internal_signature_failures(change: dict[str, str], reason: Reason) -> None:
+    body = b"{}"
+    signed = Headers.from_event({"headers": hmac_signed.sign(body, "current-key", NOW) | change})
+    assert rejected(hmac_signed.verify, signed, body, MATERIAL, NOW) is reason
+
+
+def test_internal_signature_outside_tolerance_is_expired() -> None:
+    body = b"{}"
+    for skew in (-301, 301):
+        signed = Headers.from_event({"headers": hmac_signed.sign(body, "current-key", NOW + skew)})
+        assert rejected(hmac_signed.verify, signed, body, MATERIAL, NOW) is Reason.SIGNATURE_EXPIRED
+
+
+@pytest.mark.parametrize(
+    ("document", "amount"),
+    [
+        ({"amount": "12.34", "currency": "eur"}, Decimal("12.34")),
+        ({"amount": Decimal("1e-7"), "currency": "USD"}, Decimal("1e-7")),
+        ({"amount": None}, None),
+        ({}, None),
+    ],
+)
+def test_generic_schema(document: dict[str, Any], amount: Decimal | None) -> None:
+    base = {"id": "gen-1", "type": "payment.succeeded", "occurred_at": "2026-11-23T11:00:00+01:00"}
+    transaction = hmac_signed.normalise(base | document, "generic", "sha")
+    assert transaction.amount == amount
+    assert transaction.occurred_at == "2026-11-23T10:00:00.000Z"
+
+
+@pytest.mark.parametrize(
+    "document",
+    [
+        {"id": "a/b"},
+        {"id": "#x"},
+        {"id": ""},
+        {"id": "x" * 200},
+        {"type": None},
+        {"occurred_at": "2026-11-23T10:00:00"},  # no offset
+        {"occurred_at": "0001-01-01T00:00:00+01:00"},  # out of range once in UTC
+        {"occurred_at": 1763892000},
+        {"amount": "12.34"},  # no currency
+        {"amount": True, "currency": "EUR"},
+        {"amount": "1e5", "currency": "EUR"},
+        {"status": "has space"},
+    ],
+)
+def test_generic_schema_violations_are_400s(document: dict[str, Any]) -> None:
+    base = {"id": "gen-1", "type": "payment.succeeded", "occurred_at": "2026-11-23T10:00:00Z"}
+    assert rejected(hmac_signed.normalise, base | document, "generic", "sha") is Reason.INVALID_EVENT
+
+
+# --- PayPal -----------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def keys() -> PayPalKeys:
+    return PayPalKeys.generate()
+
+
+def paypal_request(keys: PayPalKeys, body: bytes, **change: str) -> Headers:
+    signed = Signer(keys, paypal_webhook_id=MATERIAL.paypal_webhook_id).headers("paypal", body)
+    return Headers.from_event({"headers": signed | change})
+
+
+def test_paypal_signature_verifies_and_the_certificate_is_fetched_once(keys: PayPalKeys) -> None:
+    server = CertificateServer({CERT_URL: keys.pem})
+    cache = paypal.CertificateCache(server)
+    body = sample("paypal/PAYMENT.CAPTURE.COMPLETED.json")
+    for _ in range(3):
+        paypal.verify(paypal_request(keys, body), body, MATERIAL, time.time(), cache)
+    assert server.fetches == [CERT_URL]
+
+
+def test_paypal_refuses_a_tampered_body_another_key_or_webhook_id(keys: PayPalKeys) -> None:
+    cache = paypal.CertificateCache(CertificateServer({CERT_URL: keys.pem}))
+    body = b'{"id":"WH-1"}'
+    now = time.time()
+    assert rejected(paypal.verify, paypal_request(keys, body), body + b" ", MATERIAL, now, cache) is (
+        Reason.SIGNATURE_INVALID
+    )
+    other = Signer(PayPalKeys.generate(), paypal_webhook_id=MATERIAL.paypal_webhook_id).headers(
+        "paypal", body
+    )
+    assert rejected(paypal.verify, Headers.from_event({"headers": other}), body, MATERIAL, now, cache) is (
+        Reason.SIGNATURE_INVALID
+    )
+    wrong_id = Signer(keys, paypal_webhook_id="WH-OTHER").headers("paypal", body)
+    assert rejected(paypal.verify, Headers.from_event({"headers": wrong_id}), body, MATERIAL, now, cache) is (
+        Reason.SIGNATURE_INVALID
+    )
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"PAYPAL-AUTH-ALGO": "SHA1withRSA"},
+        {"PAYPAL-TRANSMISSION-SIG": "not base64!"},
+        {"PAYPAL-TRANSMISSION-ID": "a|b"},
+        {"PAYPAL-TRANSMISSION-TIME": ""},
+    ],
+)
+def test_paypal_malformed_headers(keys: PayPalKeys, change: dict[str, str]) -> None:
+    cache = paypal.CertificateCache(CertificateServer({CERT_URL: keys.pem}))
+    body = b"{}"
+    assert rejected(
+        paypal.verify, paypal_request(keys, body, **change), body, MATERIAL, time.time(), cache
+    ) is (Reason.SIGNATURE_MISSING)
+
+
+@pytest.mark.parametrize(
+    ("url", "allowed"),
+    [
+        ("https://api.paypal.com/v1/notifications/certs/CERT-1", True),
+        ("https://paypal.com/cert", True),
+        ("https://api.sandbox.paypal.com:443/cert", True),
+        ("https://API.PAYPAL.COM/cert", True),
+        ("http://api.paypal.com/cert", False),
+        ("https://api.paypal.com:8443/cert", False),
+        ("https://user@api.paypal.com/cert", False),
+        ("https://api.paypal.com@evil.io/cert", False),
+        ("https://paypal.com.evil.io/cert", False),
+        ("https://evilpaypal.com/cert", False),
+        ("https://api.paypal.com./cert", False),
+        ("https://api.pay\npal.com/cert", False),
+        ("https://api.paypal.com\\@evil.io/cert", False),
+        ("https://[::1]/cert", False),
+        ("https://api.paypal.com:0443/cert", False),
+        ("https://api.paypal.com:x/cert", False),
+        ("ftp://api.paypal.com/cert", False),
+        ("https://xn--paypl-7ve.com/cert", False),
+        ("//api.paypal.com/cert", False),
+    ],
+)
+def test_certificate_urls_only_on_paypal_com_over_https(url: str, allowed: bool) -> None:
+    assert paypal.certificate_url_allowed(url) is allowed
+
+
+def test_a_disallowed_certificate_url_is_never_fetched(keys: PayPalKeys) -> None:
+    server = CertificateServer({})
+    cache = paypal.CertificateCache(server)
+    body = b"{}"
+    request = paypal_request(keys, body, **{"PAYPAL-CERT-URL": "https://paypal.com.evil.io/c"})
+    assert rejected(paypal.verify, request, body, MATERIAL, time.time(), cache) is Reason.SIGNATURE_INVALID
+    assert server.fetches == []
+
+
+def test_certificate_outside_its_validity_window_is_refused() -> None:
+    for keys in (
+        PayPalKeys.generate(valid_days=1, valid_from_days=-10),
+        PayPalKeys.generate(valid_from_days=2),
+    ):
+        cache = paypal.CertificateCache(CertificateServer({CERT_URL: keys.pem}))
+        body = b"{}"
+        assert rejected(paypal.verify, paypal_request(keys, body), body, MATERIAL, time.time(), cache) is (
+            Reason.SIGNATURE_INVALID
+        )
+
+
+def test_certificate_fetch_failure_is_unavailable_and_not_cached(keys: PayPalKeys) -> None:
+    server = CertificateServer({})
+    cache = paypal.CertificateCache(server)
+    body = b"{}"
+    with pytest.raises(UnavailableError):
+        paypal.verify(paypal_request(keys, body), body, MATERIAL, time.time(), cache)
+    server.pems[CERT_URL] = b"not a certificate"
+    assert rejected(paypal.verify, paypal_request(keys, body), body, MATERIAL, time.time(), cache) is (
+        Reason.SIGNATURE_INVALID
+    )
+    server.pems[CERT_URL] = keys.pem
+    paypal.verify(paypal_request(keys, body), body, MATERIAL, time.time(), cache)
+    assert len(server.fetches) == 3
+
+
+def test_crc32_is_unsigned_decimal() -> None:
+    body = b"\xff" * 7  # a CRC32 with the top bit set: a signed rendering would be negative
+    assert (
+        paypal.signed_message("id", "time", "wh", body)
+        == b"id|time|wh|" + str(zlib.crc32(body) & 0xFFFFFFFF).encode()
+    )
+    assert b"-" not in paypal.signed_message("id", "time", "wh", body)
+
+
+@pytest.mark.parametrize(
+    ("file", "amount", "currency", "status"),
+    [
+        ("paypal/PAYMENT.CAPTURE.COMPLETED.json", "10.99", "USD", "COMPLETED"),
+        ("paypal/PAYMENT.CAPTURE.REFUNDED.json", "5.00", "USD", "COMPLETED"),
+        ("paypal/BILLING.SUBSCRIPTION.ACTIVATED.json", None, None, "ACTIVE"),
+        ("paypal/PAYMENT.CAPTURE.COMPLETED.jpy.json", "1500", "JPY", "COMPLETED"),
+    ],
+)
+def test_paypal_samples_normalise(
+    file: str, amount: str | None, currency: str | None, status: str | None
+) -> None:
+    document = json.loads(sample(file), parse_float=Decimal, parse_int=Decimal)
+    transaction = paypal.normalise(document, "paypal", "sha")
+    assert (None if transaction.amount is None else str(transaction.amount)) == amount
+    assert (transaction.currency, transaction.status) == (currency, status)
+
+
+@pytest.mark.parametrize(
+    "amount",
+    [
+        {"currency_code": "JPY", "value": "1500.5"},
+        {"currency_code": "USD", "value": "10.999"},
+        {"currency_code": "USD", "value": 10.99},
+        {"currency_code": "ZZZ", "value": "1.00"},
+        "10.00",
+    ],
+)
+def test_paypal_amounts_are_validated_against_the_currency(amount: object) -> None:
+    document = {
+        "id": "WH-1",
+        "event_type": "X.Y",
+        "create_time": "2026-11-23T10:00:00Z",
+        "resource": {"amount": amount},
+    }
+    assert rejected(paypal.normalise, document, "paypal", "sha") is Reason.INVALID_EVENT
+
+
+def test_paypal_v1_sale_amounts() -> None:
+    document = {
+        "id": "WH-1",
+        "event_type": "PAYMENT.SALE.COMPLETED",
+        "create_time": "2026-11-23T10:00:00Z",
+        "resource": {"amount": {"total": "7.50", "currency": "GBP"}, "state": "completed"},
+    }
+    transaction = paypal.normalise(document, "paypal", "sha")
+    assert (transaction.amount, transaction.currency, transaction.status) == (
+        Decimal("7.50"),
+        "GBP",
+        "completed",
+    )
+
+
+def test_signatures_are_base64_of_rsa_pkcs1v15(keys: PayPalKeys) -> None:
+    signed = Signer(keys).headers("paypal", b"{}")
+    assert len(base64.b64decode(signed["PAYPAL-TRANSMISSION-SIG"])) == 256  # 2048-bit RSA
