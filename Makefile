@@ -29,10 +29,14 @@ help: ## List the targets
 setup: $(INSTALLED) ## Create .venv and install the pinned dependencies
 
 .PHONY: template
-template: $(INSTALLED) ## Generate output/TapStack.json and validate it with cfn-lint
+template: $(INSTALLED) ## Generate output/TapStack.json (+ its report TapStack.md) and lint it with cfn-lint
 	$(PY) generate.py
 	$(VENV)/bin/cfn-lint --include-checks I -- output/TapStack.json
-	@echo "output/TapStack.json is generated and lint-clean"
+	@echo "output/TapStack.json and output/TapStack.md are generated; the JSON is lint-clean"
+
+.PHONY: diagram
+diagram: $(INSTALLED) ## Render output/TapStack.svg with Graphviz (needs `dot`: apt-get install graphviz)
+	$(PY) -m tools.report --svg output/TapStack.svg
 
 .PHONY: check
 check: $(INSTALLED) ## Fail when the committed JSON differs from what the code generates

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Generate output/TapStack.json from the code in templates/.
+"""Generate output/TapStack.json (and its review report output/TapStack.md) from the code in templates/.
 
     python generate.py                      write the template
     python generate.py --check              fail if the committed JSON differs from the code
@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import difflib
+import json
 import os
 import sys
 import tempfile
@@ -22,6 +23,7 @@ from typing import Any
 
 from templates.config import SETTING_HELP, ConfigError, StackConfig, config_from_mapping
 from templates.stack import build_template, render
+from tools.report import render_report
 
 ROOT = Path(__file__).resolve().parent
 DEFAULT_OUTPUT = ROOT / "output" / "TapStack.json"
@@ -118,10 +120,13 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: cannot read --config {args.config}: {error}", file=sys.stderr)
         return EXIT_INVALID_SETTING
     text = render(build_template(config))
+    # The reviewers' report is rendered from the JSON itself, so the two cannot drift apart.
+    outputs = {args.output: text, args.output.with_suffix(".md"): render_report(json.loads(text))}
     if args.check:
-        return check(args.output, text)
-    write_atomically(args.output, text)
-    print(f"wrote {args.output} ({len(text.encode())} bytes)")
+        return max(check(path, expected) for path, expected in outputs.items())
+    for path, expected in outputs.items():
+        write_atomically(path, expected)
+        print(f"wrote {path} ({len(expected.encode())} bytes)")
     return 0
 
 

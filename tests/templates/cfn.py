@@ -5,6 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+from tools.report import references, walk
+
+__all__ = ["policy_statements", "properties_of_type", "references", "resources_of_type", "sub_text", "walk"]
+
 Template = dict[str, Any]
 
 
@@ -21,37 +25,6 @@ def properties_of_type(template: Template, resource_type: str) -> dict[str, dict
         logical_id: resource.get("Properties", {})
         for logical_id, resource in resources_of_type(template, resource_type).items()
     }
-
-
-def walk(node: object) -> Iterator[object]:
-    """Every dict, list and scalar inside node, node included."""
-    yield node
-    if isinstance(node, dict):
-        for value in node.values():
-            yield from walk(value)
-    elif isinstance(node, list):
-        for value in node:
-            yield from walk(value)
-
-
-def references(node: object) -> set[str]:
-    """Logical ids node refers to through Ref, Fn::GetAtt or ${...} in Fn::Sub."""
-    found: set[str] = set()
-    for item in walk(node):
-        if not isinstance(item, dict):
-            continue
-        if isinstance(item.get("Ref"), str):
-            found.add(item["Ref"])
-        if "Fn::GetAtt" in item:
-            found.add(item["Fn::GetAtt"][0])
-        if "Fn::Sub" in item:
-            sub = item["Fn::Sub"]
-            text, local_names = (sub, {}) if isinstance(sub, str) else (sub[0], sub[1])
-            for part in text.split("${")[1:]:
-                name = part.split("}")[0].split(".")[0]
-                if name not in local_names:
-                    found.add(name)
-    return found
 
 
 def sub_text(value: object) -> str:

@@ -1,0 +1,384 @@
+"""The report of the real template, of templates the generator emits with other settings, and of odd ones."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+
+from tests.report.support import (
+    built_template,
+    committed_template,
+    diagram_edges,
+    dot_edges,
+    mermaid_block,
+    rows_naming,
+    table_rows,
+    variant,
+)
+from tools.report import (
+    MERMAID_KEYWORDS,
+    Edge,
+    build_graph,
+    expression,
+    mermaid_id,
+    references,
+    render_dot,
+    render_report,
+)
+
+SECTIONS = (
+    "## Architecture",
+    "## Public entry points",
+    "## Functions",
+    "## Stateful resources",
+    "## IAM",
+    "### Roles",
+    "### Wildcards",
+    "### Resource policies",
+    "## checkov skips",
+    "## Parameters",
+    "## Outputs",
+)
+STATEFUL_TYPES = (
+    "AWS::DynamoDB::Table",
+    "AWS::S3::Bucket",
+    "AWS::SQS::Queue",
+    "AWS::SNS::Topic",
+    "AWS::Logs::LogGroup",
+    "AWS::KMS::Key",
+    "AWS::SecretsManager::Secret",
+)
+
+
+@pytest.fixture(scope="module")
+def template() -> dict[str, Any]:
+    return committed_template()
+
+
+@pytest.fixture(scope="module")
+def report(template: dict[str, Any]) -> str:
+    return render_report(template)
+
+
+@pytest.fixture(scope="module")
+def default_report() -> str:
+    """The report of what the generator emits with default settings: the baseline for variants."""
+    return render_report(built_template())
+
+
+def test_report_has_every_section_and_a_mermaid_diagram(report: str) -> None:
+    positions = [report.index(f"\n{heading}\n") for heading in SECTIONS]
+    assert positions == sorted(positions)
+    assert mermaid_block(report).startswith("flowchart LR\n")
+    for heading in ("## Parameters", "## Outputs", "## Stateful resources", "### Roles", "## checkov skips"):
+        assert table_rows(report, heading), heading
+
+
+def test_diagram_draws_the_request_failure_and_encryption_paths(report: str) -> None:
+    expected = {
+        ("Api", "invokes", "ReceiverFunction"),
+        ("ReceiverFunction", "invokes", "ProcessorFunction"),
+        ("ReceiverFunction", "reads", "WebhookSecret"),
+        ("ProcessorFunction", "writes", "TransactionsTable"),
+        ("ProcessorFunction", "writes", "AuditBucket"),
+        ("ProcessorFunction", "on success", "NotifierFunction"),
+        ("ProcessorFunction", "on failure", "ProcessorDeadLetterQueue"),
+        ("NotifierFunction", "publishes", "PaymentEventsTopic"),
+        ("NotifierFunction", "on failure", "NotifierDeadLetterQueue"),
+        ("ProcessorDeadLetterQueue", "alarms on", "ProcessorDeadLettersAlarm"),
+        ("NotifierDeadLetterQueue", "alarms on", "NotifierDeadLettersAlarm"),
+        ("ReceiverFunction", "alarms on", "ReceiverErrorsAlarm"),
+        ("Api", "alarms on", "Api5xxAlarm"),
+        ("AuditBucket", "logs to", "AccessLogBucket"),
+        ("StackKey", "encrypts", "TransactionsTable"),
+        ("StackKey", "encrypts", "AuditBucket"),
+        ("StackKey", "encrypts", "WebhookSecret"),
+        # Every function, queue and topic is encrypted and every alarm notifies the alarm topic: drawn once.
+        ("StackKey", "encrypts", "r_service_Lambda"),
+        ("StackKey", "encrypts", "r_service_SQS"),
+        ("StackKey", "encrypts", "r_service_SNS"),
+        ("r_service_CloudWatch", "notifies", "AlarmTopic"),
+    }
+    edges = diagram_edges(report)
+    assert expected <= edges, expected - edges
+    # The access-log bucket is SSE-S3 (S3 cannot deliver access logs to an SSE-KMS bucket).
+    assert ("StackKey", "encrypts", "AccessLogBucket") not in edges
+    # One arrow per pair of nodes: the on-success destination is not also drawn as an IAM "invokes".
+    pairs = [(source, target) for source, _, target in edges]
+    assert len(pairs) == len(set(pairs))
+
+
+def test_plumbing_is_folded_into_the_node_it_serves_and_every_resource_is_accounted_for(
+    template: dict[str, Any], report: str
+) -> None:
+    graph = build_graph(template)
+    nodes = {node.logical_id: node for _, members in graph.groups for node in members}
+    assert {"ReceiverRole", "ReceiverLogGroup", "ReceiverInvokePermission"} <= set(
+        nodes["ReceiverFunction"].folded
+    )
+    assert {"ProcessorInvokeConfig", "ProcessorRole"} <= set(nodes["ProcessorFunction"].folded)
+    assert {"ApiStage", "ApiKey", "ApiUsagePlan", "ApiWebhookPostMethod", "ApiAccessLogGroup"} <= set(
+        nodes["Api"].folded
+    )
+    drawn = set(nodes) | {name for node in nodes.values() for name in node.folded}
+    assert drawn == set(template["Resources"])
+    assert not any(node.resource_type.startswith("AWS::IAM::") for node in nodes.values())
+    for logical_id in template["Resources"]:
+        assert f"`{logical_id}`" in report or f"    {logical_id}[" in mermaid_block(report), logical_id
+
+
+def test_node_ids_are_mermaid_safe(report: str) -> None:
+    block = mermaid_block(report)
+    ids = re.findall(r"^    (\S+?)\[", block, re.MULTILINE) + re.findall(r"^  subgraph (\S+?)\[", block, re.M)
+    ids += [end for source, _, target in diagram_edges(report) for end in (source, target)]
+    for node_id in ids:
+        assert re.fullmatch(r"[A-Za-z][A-Za-z0-9_]*", node_id), node_id
+        assert node_id.lower() not in MERMAID_KEYWORDS, node_id
+    assert mermaid_id("end") == "r_end"
+    assert mermaid_id("service:Lambda") == "r_service_Lambda"
+    assert mermaid_id("ReceiverFunction") == "ReceiverFunction"
+
+
+def test_dot_draws_the_same_graph_as_the_diagram(template: dict[str, Any], report: str) -> None:
+    dot = render_dot(template)
+    assert dot.startswith("digraph TapStack {\n")
+    assert dot.endswith("}\n")
+    assert dot_edges(dot) == diagram_edges(report)
+
+
+def test_report_is_deterministic_whatever_the_key_order(template: dict[str, Any], report: str) -> None:
+    reordered = variant(template)
+    reordered["Resources"] = dict(reversed(list(reordered["Resources"].items())))
+    reordered["Outputs"] = dict(reversed(list(reordered["Outputs"].items())))
+    assert render_report(template) == report
+    assert render_report(reordered) == report
+    assert render_dot(reordered) == render_dot(template)
+
+
+def test_intrinsic_functions_read_as_short_forms(report: str) -> None:
+    # No intrinsic is left as raw JSON (prose from the template may still name one, as a skip reason does).
+    assert '{"Fn::' not in report
+    assert '{"Ref"' not in report
+    assert expression({"Fn::Sub": ["https://${Api}/v1", {"Api": {"Ref": "Api"}}]}) == "https://${Api}/v1"
+    assert expression({"Fn::Sub": ["${Arn}/*", {"Arn": {"Fn::GetAtt": ["Bucket", "Arn"]}}]}) == (
+        "${Bucket.Arn}/*"
+    )
+    assert expression({"Fn::GetAtt": "Bucket.Arn"}) == "!GetAtt Bucket.Arn"
+    assert expression({"Fn::If": ["C", 1, {"Ref": "AWS::NoValue"}]}) == "!If [C, 1, !Ref AWS::NoValue]"
+    assert references({"Fn::Sub": "${A.Arn}-${!Literal}-${AWS::Region}"}) == {"A", "AWS::Region"}
+
+
+def test_parameters_show_type_default_constraints_and_description(report: str) -> None:
+    (suffix,) = rows_naming(report, "## Parameters", "`EnvironmentSuffix`")
+    assert suffix[1:3] == ["String", "(required)"]
+    assert "pattern `^[a-z0-9]([a-z0-9-]*[a-z0-9])?$`" in suffix[3]
+    assert "length 1 to 19" in suffix[3]
+    (retention,) = rows_naming(report, "## Parameters", "`LogRetentionDays`")
+    assert retention[2] == "`30`"
+    assert "one of `1`, `3`" in retention[3]
+    (rate,) = rows_naming(report, "## Parameters", "`ApiThrottleRateLimit`")
+    assert "value 1 to 10000" in rate[3]
+
+
+def test_outputs_show_values_and_export_names_readably(report: str) -> None:
+    rows = {row[0]: row for row in table_rows(report, "## Outputs")}
+    assert rows["`ApiId`"][1:3] == ["`!Ref Api`", "`tapstack-${EnvironmentSuffix}-ApiId`"]
+    assert rows["`TransactionsUrl`"][1] == (
+        "`https://${Api}.execute-api.${AWS::Region}.${AWS::URLSuffix}/v1/transactions`"
+    )
+    assert rows["`KmsKeyArn`"][1] == "`!GetAtt StackKey.Arn`"
+
+
+def test_every_stateful_resource_has_its_key_retention_and_policies(
+    template: dict[str, Any], report: str
+) -> None:
+    rows = {row[0]: row for row in table_rows(report, "## Stateful resources")}
+    stateful = {
+        logical_id
+        for logical_id, resource in template["Resources"].items()
+        if resource["Type"] in STATEFUL_TYPES
+    }
+    assert set(rows) == {f"`{logical_id}`" for logical_id in stateful}
+    table = rows["`TransactionsTable`"]
+    assert table[2:7] == ["SSE-KMS, key `StackKey`", "items kept until deleted", table[4], "Delete", "Delete"]
+    assert table[4].startswith("PITR on")
+    assert rows["`AuditBucket`"][2].startswith("SSE-KMS (aws:kms), key `StackKey`")
+    assert "to GLACIER after 90 d" in rows["`AuditBucket`"][3]
+    assert rows["`AuditBucket`"][4] == "versioning Enabled"
+    assert rows["`AccessLogBucket`"][2] == "SSE-S3 (AES256)"
+    assert rows["`ProcessorDeadLetterQueue`"][3] == "messages kept 14 d (1209600 s)"
+    assert rows["`ReceiverLogGroup`"][3] == "`!Ref LogRetentionDays` (default 30) days"
+    assert rows["`StackKey`"][3].startswith("rotation on")
+    # Topics set no DeletionPolicy: the report says so rather than leaving the cell blank.
+    assert rows["`PaymentEventsTopic`"][5] == "not set (Delete)"
+
+
+def test_entry_points_show_auth_api_key_and_throttling(report: str) -> None:
+    rows = {(row[0], row[1]): row for row in table_rows(report, "## Public entry points")}
+    webhook = rows[("POST", "`/webhooks/{provider}`")]
+    assert webhook[2:4] == ["NONE", "no"]
+    assert "provider signature" in webhook[8]
+    assert webhook[5] == "AWS_PROXY → `ReceiverFunction`"
+    assert "stage `v1`: rate `!Ref ApiThrottleRateLimit` (default 50)/s" in webhook[6]
+    transactions = rows[("POST", "`/transactions`")]
+    assert transactions[2:4] == ["NONE", "required"]
+    assert "quota `!Ref ApiQuotaPerDay` (default 100000) per DAY" in transactions[7]
+
+
+def test_iam_matrix_calls_out_every_wildcard_with_its_reason(report: str) -> None:
+    xray_rows = rows_naming(report, "### Roles", "`XRayWritesOnlyExistOnStar`")
+    assert len(xray_rows) == 3
+    assert all(row[6] == "**WILDCARD** resource `*`" for row in xray_rows)
+    wildcards = table_rows(report, "### Wildcards")
+    assert {row[0] for row in wildcards if row[1] == "`XRayWritesOnlyExistOnStar`"} == {
+        "`ReceiverRole` (`receiver-least-privilege`)",
+        "`ProcessorRole` (`processor-least-privilege`)",
+        "`NotifierRole` (`notifier-least-privilege`)",
+    }
+    (account,) = [row for row in wildcards if row[1] == "`AccountAdministersKeyAndEnablesIamPolicies`"]
+    assert account[3] == "action `kms:*`, resource `*` (in a key policy: this key)"
+    # Statements without a wildcard are not flagged, and a Deny's wildcard grants nothing.
+    (store,) = rows_naming(report, "### Roles", "`StoreTransactions`")
+    assert store[6] == ""
+    deny_rows = rows_naming(report, "### Resource policies", "`DenyInsecureTransport`")
+    assert deny_rows
+    assert all(row[7].startswith("in a Deny, which grants nothing") for row in deny_rows)
+
+
+def test_a_wildcard_added_to_a_role_is_flagged(template: dict[str, Any]) -> None:
+    broad = variant(template)
+    statements = broad["Resources"]["ProcessorRole"]["Properties"]["Policies"][0]["PolicyDocument"][
+        "Statement"
+    ]
+    statements.append({"Sid": "TooBroad", "Effect": "Allow", "Action": ["s3:*"], "Resource": ["*"]})
+    (row,) = rows_naming(render_report(broad), "### Wildcards", "`TooBroad`")
+    assert row[3] == "action `s3:*`, resource `*`"
+
+
+def test_every_checkov_skip_is_listed_and_an_added_one_shows_up(
+    template: dict[str, Any], report: str
+) -> None:
+    skips = {
+        (logical_id, skip["id"])
+        for logical_id, resource in template["Resources"].items()
+        for skip in resource.get("Metadata", {}).get("checkov", {}).get("skip", [])
+    }
+    rows = table_rows(report, "## checkov skips")
+    assert {(row[0].strip("`"), row[2].strip("`")) for row in rows} == skips
+    assert ("ApiWebhookPostMethod", "CKV_AWS_59") in skips
+    skipped = variant(template)
+    skipped["Resources"]["TransactionsTable"]["Metadata"] = {
+        "checkov": {"skip": [{"id": "CKV_AWS_28", "comment": "Backups come from PITR."}]}
+    }
+    assert ["`TransactionsTable`", "Table", "`CKV_AWS_28`", "Backups come from PITR."] in table_rows(
+        render_report(skipped), "## checkov skips"
+    )
+
+
+def test_functions_table_follows_max_retry_attempts(default_report: str) -> None:
+    def retries(report: str) -> dict[str, str]:
+        return {row[0]: row[5] for row in table_rows(report, "## Functions")}
+
+    assert retries(default_report) == {
+        "`NotifierFunction`": "2",
+        "`ProcessorFunction`": "2",
+        "`ReceiverFunction`": "—",
+    }
+    assert retries(render_report(built_template(max_retry_attempts=0)))["`ProcessorFunction`"] == "0"
+
+
+def test_export_names_and_lifecycle_follow_the_settings(default_report: str) -> None:
+    changed = render_report(built_template(name_prefix="payments", audit_glacier_transition_days=30))
+    outputs = {row[0]: row[2] for row in table_rows(changed, "## Outputs")}
+    assert outputs["`ApiId`"] == "`payments-${EnvironmentSuffix}-ApiId`"
+    assert "tapstack-${EnvironmentSuffix}" not in changed
+    assert "tapstack-${EnvironmentSuffix}" in default_report
+    (audit,) = rows_naming(changed, "## Stateful resources", "`AuditBucket`")
+    assert "to GLACIER after 30 d" in audit[3]
+
+
+def test_removing_the_invoke_config_removes_its_destinations(template: dict[str, Any]) -> None:
+    without = variant(template)
+    del without["Resources"]["ProcessorInvokeConfig"]
+    edges = diagram_edges(render_report(without))
+    # The role may still invoke the notifier, and the dead-letter config still catches failures.
+    assert ("ProcessorFunction", "invokes", "NotifierFunction") in edges
+    assert ("ProcessorFunction", "on failure", "ProcessorDeadLetterQueue") in edges
+    assert not any(kind == "on success" for _, kind, _ in edges)
+
+
+def test_a_minimal_template_with_one_resource_and_no_outputs() -> None:
+    minimal = {"Resources": {"Queue": {"Type": "AWS::SQS::Queue"}}}
+    report = render_report(minimal)
+    assert '    Queue[("Queue<br/>Queue")]' in mermaid_block(report)
+    assert diagram_edges(report) == set()
+    for heading in ("## Parameters", "## Outputs", "## Public entry points", "### Roles", "## checkov skips"):
+        assert report.split(f"\n{heading}\n\n", 1)[1].startswith("_None._"), heading
+    (queue,) = table_rows(report, "## Stateful resources")
+    assert queue[2:] == [
+        "not set (service default)",
+        "messages kept: not set (service default)",
+        "—",
+        "not set (Delete)",
+        "not set (Delete)",
+    ]
+    assert "digraph" in render_dot(minimal)
+
+
+def test_odd_templates_render_without_failing() -> None:
+    odd = {
+        "Parameters": {"Open": {"Type": "Number", "MaxValue": 5}},
+        "Resources": {
+            "end": {"Type": "AWS::SNS::Topic", "Properties": {"KmsMasterKeyId": "alias/aws/sns"}},
+            "Loop": {
+                "Type": "AWS::ApiGateway::Resource",
+                "Properties": {"ParentId": {"Ref": "Loop"}, "RestApiId": {"Ref": "Missing"}},
+            },
+            "Method": {
+                "Type": "AWS::ApiGateway::Method",
+                "Properties": {"HttpMethod": "GET", "ResourceId": {"Ref": "Loop"}},
+                "Metadata": {"checkov": {"skip": [{"id": "CKV_X"}, "not a skip"]}},
+            },
+            "Alarm": {
+                "Type": "AWS::CloudWatch::Alarm",
+                "Properties": {
+                    "AlarmActions": [{"Ref": "end"}],
+                    "Dimensions": [{"Value": {"Fn::GetAtt": "end.Name"}}],
+                },
+            },
+            "Custom": {"Type": "Custom::Thing", "DependsOn": "end", "Properties": {"Fn::Select": [0, "x"]}},
+            "NoProperties": {"Type": "AWS::IAM::Role"},
+            "NotAResource": "ignored",
+        },
+    }
+    report = render_report(odd)
+    block = mermaid_block(report)
+    assert "    r_end[(" in block
+    assert ("Custom", "depends on", "r_end") in diagram_edges(report)
+    edges = diagram_edges(report)
+    assert ("r_end", "alarms on", "Alarm") in edges
+    assert ("Alarm", "notifies", "r_end") in edges
+    # A resource that is its own parent ends the path instead of recursing forever.
+    (route,) = table_rows(report, "## Public entry points")
+    assert route[:2] == ["GET", "`/?`"]
+    assert "(no reason given)" in report
+    assert "value at most 5" in report
+    assert "SSE-KMS, key `alias/aws/sns`" in report
+
+
+def test_an_edge_shared_by_a_whole_group_is_drawn_once() -> None:
+    shared = {
+        "Resources": {
+            "Key": {"Type": "AWS::KMS::Key"},
+            "First": {"Type": "AWS::SQS::Queue", "Properties": {"KmsMasterKeyId": {"Ref": "Key"}}},
+            "Second": {"Type": "AWS::SQS::Queue", "Properties": {"KmsMasterKeyId": {"Ref": "Key"}}},
+            "Plain": {"Type": "AWS::SNS::Topic"},
+            "Encrypted": {"Type": "AWS::SNS::Topic", "Properties": {"KmsMasterKeyId": {"Ref": "Key"}}},
+        }
+    }
+    assert build_graph(shared).edges == (
+        Edge("Key", "Encrypted", "encrypts"),
+        Edge("Key", "service:SQS", "encrypts"),
+    )
