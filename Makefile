@@ -47,6 +47,7 @@ test: $(INSTALLED) $(CHECKOV_INSTALLED) ## ruff, mypy, the committed-JSON check 
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
+	$(PY) -m tools.code_guard
 	$(PY) generate.py --check
 	$(PY) -m pytest -n 2
 
@@ -69,6 +70,7 @@ clean: ## Remove build products (keeps the virtual environments)
 
 .PHONY: package
 package: $(INSTALLED) ## Build the deterministic Lambda artifact (build/lambda-<hash>.zip)
+	$(PY) -m tools.code_guard
 	$(PY) tools/package.py
 
 .PHONY: bench

@@ -122,7 +122,7 @@ class LocalLambda:
             try:
                 # A fresh parse per attempt, as the runtime does: handlers cannot share state through it.
                 response = function.handler(json.loads(payload), context)
-                outcome.response = json.loads(json.dumps(response))  # the runtime's serialisation
+                outcome.response = marshal_response(response)
                 outcome.error = None
                 break
             except Exception as error:  # every exception is an "Unhandled" function error to Lambda
@@ -158,10 +158,24 @@ class LocalLambda:
         }
 
 
+class MarshalError(Exception):
+    """What the Lambda runtime reports when a handler returns something JSON cannot encode."""
+
+    error_type = "Runtime.MarshalError"
+
+
+def marshal_response(response: Any) -> Any:
+    """Serialise a handler's return value as the runtime does (plain `json.dumps`), failing like it."""
+    try:
+        return json.loads(json.dumps(response))
+    except (TypeError, ValueError) as error:
+        raise MarshalError(f"Unable to marshal response: {error}") from error
+
+
 def _error_payload(error: BaseException) -> dict[str, Any]:
     return {
         "errorMessage": str(error),
-        "errorType": type(error).__name__,
+        "errorType": getattr(error, "error_type", type(error).__name__),
         "requestId": "",
         "stackTrace": traceback.format_tb(error.__traceback__),
     }

@@ -78,7 +78,7 @@ class Dependencies:
             clients=AwsClients(),
             processor_function_name=os.environ["PROCESSOR_FUNCTION_NAME"],
             secret_arn=os.environ["WEBHOOK_SECRET_ARN"],
-            secret_ttl_seconds=float(os.environ.get("SECRET_CACHE_TTL_SECONDS", "300")),
+            secret_ttl_seconds=float(os.environ.get("SECRET_CACHE_TTL_SECONDS", "300")),  # not money: seconds
         )
 
 

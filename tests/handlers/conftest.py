@@ -15,12 +15,6 @@ from handlers import notifier, processor, receiver
 from tests.handlers.support import PayPalKeys, Pipeline, Signer, Stack
 
 
-def pytest_configure(config: pytest.Config) -> None:
-    config.addinivalue_line(
-        "markers", "slow: needs more than a second or the package index (deselect: -m 'not slow')"
-    )
-
-
 @pytest.fixture(scope="session")
 def paypal_keys() -> PayPalKeys:
     return PayPalKeys.generate()

@@ -4,6 +4,7 @@ import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Generic, TypeVar
 
 T = TypeVar("T")
@@ -24,7 +25,7 @@ class VerificationMaterial:
     @classmethod
     def from_secret_string(cls, secret_string: str) -> "VerificationMaterial":
         """Parse the SecretString JSON; raise ValueError (without the values) when it is malformed."""
-        document = json.loads(secret_string)
+        document = json.loads(secret_string, parse_float=Decimal)
         if not isinstance(document, dict):
             raise ValueError("the webhook secret must be a JSON object")
         current = _text(document, "internal_hmac_key")
