@@ -12,23 +12,20 @@ names the setting, the value, the limit and where the limit comes from, and writ
 from __future__ import annotations
 
 import argparse
-import difflib
 import json
-import os
 import sys
-import tempfile
 import tomllib
 from pathlib import Path
 from typing import Any
 
 from templates.config import SETTING_HELP, ConfigError, StackConfig, config_from_mapping
 from templates.stack import build_template, render
+from tools.generated_files import check_current, write_atomically
 from tools.report import render_report
 
 ROOT = Path(__file__).resolve().parent
 DEFAULT_OUTPUT = ROOT / "output" / "TapStack.json"
 EXIT_INVALID_SETTING = 2
-EXIT_OUT_OF_DATE = 1
 
 
 def _flag(setting: str) -> str:
@@ -77,37 +74,6 @@ def load_config(args: argparse.Namespace) -> StackConfig:
     return config_from_mapping(settings)
 
 
-def write_atomically(path: Path, text: str) -> None:
-    """Replace path in one step, so an interrupted run never leaves a truncated template behind."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.NamedTemporaryFile(
-        "w", dir=path.parent, delete=False, encoding="utf-8", newline="\n"
-    ) as tmp:
-        tmp.write(text)
-    os.replace(tmp.name, path)
-
-
-def check(path: Path, expected: str) -> int:
-    try:
-        actual = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        print(f"{path}: missing; run 'make template' and commit it", file=sys.stderr)
-        return EXIT_OUT_OF_DATE
-    if actual == expected:
-        print(f"{path}: matches the code")
-        return 0
-    diff = difflib.unified_diff(
-        actual.splitlines(keepends=True),
-        expected.splitlines(keepends=True),
-        fromfile=f"{path} (committed)",
-        tofile=f"{path} (generated)",
-        n=2,
-    )
-    print(f"{path}: differs from what the code generates; run 'make template' and commit it", file=sys.stderr)
-    sys.stderr.writelines(list(diff)[:60])
-    return EXIT_OUT_OF_DATE
-
-
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     try:
@@ -123,7 +89,7 @@ def main(argv: list[str] | None = None) -> int:
     # The reviewers' report is rendered from the JSON itself, so the two cannot drift apart.
     outputs = {args.output: text, args.output.with_suffix(".md"): render_report(json.loads(text))}
     if args.check:
-        return max(check(path, expected) for path, expected in outputs.items())
+        return max(check_current(path, expected) for path, expected in outputs.items())
     for path, expected in outputs.items():
         write_atomically(path, expected)
         print(f"wrote {path} ({len(expected.encode())} bytes)")

@@ -15,19 +15,18 @@ date, 2 when the template cannot be read or `dot` is missing or fails.
 from __future__ import annotations
 
 import argparse
-import difflib
 import json
-import os
 import re
 import shutil
 import subprocess
 import sys
-import tempfile
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from tools.generated_files import check_current, write_atomically
 
 Template = Mapping[str, Any]
 Resource = dict[str, Any]
@@ -1281,37 +1280,6 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--check", action="store_true", help="compare with --output instead of writing it")
     parser.add_argument("--svg", type=Path, help="draw the diagram with Graphviz to this SVG instead")
     return parser.parse_args(argv)
-
-
-def write_atomically(path: Path, text: str) -> None:
-    """Replace path in one step, so an interrupted run never leaves a truncated report behind."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.NamedTemporaryFile(
-        "w", dir=path.parent, delete=False, encoding="utf-8", newline="\n"
-    ) as tmp:
-        tmp.write(text)
-    os.replace(tmp.name, path)
-
-
-def check_current(path: Path, expected: str) -> int:
-    try:
-        actual = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        print(f"{path}: missing; run 'make template' and commit it", file=sys.stderr)
-        return EXIT_OUT_OF_DATE
-    if actual == expected:
-        print(f"{path}: matches the template")
-        return EXIT_DONE
-    print(f"{path}: differs from the template's report; run 'make template' and commit it", file=sys.stderr)
-    diff = difflib.unified_diff(
-        actual.splitlines(keepends=True),
-        expected.splitlines(keepends=True),
-        fromfile=f"{path} (committed)",
-        tofile=f"{path} (generated)",
-        n=1,
-    )
-    sys.stderr.writelines(list(diff)[:60])
-    return EXIT_OUT_OF_DATE
 
 
 def write_svg(template: Template, path: Path) -> int:

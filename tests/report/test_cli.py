@@ -28,7 +28,7 @@ def test_writes_the_report_next_to_the_template_and_check_then_passes(
     report = template_copy.with_suffix(".md")
     assert report.read_text(encoding="utf-8").startswith("# What the template deploys\n")
     assert main(["--template", str(template_copy), "--check"]) == EXIT_DONE
-    assert "matches the template" in capsys.readouterr().out
+    assert "up to date" in capsys.readouterr().out
 
 
 def test_check_names_a_stale_report_and_shows_the_difference(

@@ -1,0 +1,44 @@
+"""Writing and checking the committed, generated files (output/TapStack.json and .md)."""
+
+from __future__ import annotations
+
+import difflib
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+EXIT_CURRENT, EXIT_OUT_OF_DATE = 0, 1
+MAX_DIFF_LINES = 60
+
+
+def write_atomically(path: Path, text: str) -> None:
+    """Replace path in one step, so an interrupted run never leaves a truncated file behind."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.NamedTemporaryFile(
+        "w", dir=path.parent, delete=False, encoding="utf-8", newline="\n"
+    ) as tmp:
+        tmp.write(text)
+    os.replace(tmp.name, path)
+
+
+def check_current(path: Path, expected: str) -> int:
+    """0 when path holds exactly `expected`; else 1, naming the file and showing how it differs."""
+    try:
+        actual = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        print(f"{path}: missing; run 'make template' and commit it", file=sys.stderr)
+        return EXIT_OUT_OF_DATE
+    if actual == expected:
+        print(f"{path}: up to date")
+        return EXIT_CURRENT
+    print(f"{path}: differs from what the code generates; run 'make template' and commit it", file=sys.stderr)
+    diff = difflib.unified_diff(
+        actual.splitlines(keepends=True),
+        expected.splitlines(keepends=True),
+        fromfile=f"{path} (committed)",
+        tofile=f"{path} (generated)",
+        n=2,
+    )
+    sys.stderr.writelines(list(diff)[:MAX_DIFF_LINES])
+    return EXIT_OUT_OF_DATE
