@@ -84,7 +84,7 @@ def build_table(names: StackNames, key_arn: AWSHelperFn) -> Table:
     )
 
 
-def _hardened_bucket(
+def hardened_bucket(
     title: str,
     name: Sub,
     encryption: ServerSideEncryptionByDefault,
@@ -132,7 +132,7 @@ def _bucket_arns(bucket: Bucket) -> list[AWSHelperFn]:
 def build_storage(config: StackConfig, names: StackNames, key_arn: AWSHelperFn) -> Storage:
     expire_old_versions = NoncurrentVersionExpiration(NoncurrentDays=config.audit_noncurrent_expiry_days)
     abort_uploads = AbortIncompleteMultipartUpload(DaysAfterInitiation=7)
-    access_log_bucket = _hardened_bucket(
+    access_log_bucket = hardened_bucket(
         "AccessLogBucket",
         names.access_log_bucket.sub(),
         # S3 server access logging can only deliver to buckets encrypted with SSE-S3.
@@ -150,7 +150,7 @@ def build_storage(config: StackConfig, names: StackNames, key_arn: AWSHelperFn) 
             ("CKV_AWS_18", "This bucket is the access-log destination; logging it into itself would loop."),
         ),
     )
-    audit_bucket = _hardened_bucket(
+    audit_bucket = hardened_bucket(
         "AuditBucket",
         names.audit_bucket.sub(),
         ServerSideEncryptionByDefault(SSEAlgorithm="aws:kms", KMSMasterKeyID=key_arn),

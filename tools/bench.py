@@ -7,6 +7,8 @@
   JSON parsing, normalisation) for each provider. Target: under 50 µs for the HMAC providers;
   PayPal's RSA verification is reported on its own.
 * The artifact's size.
+* Deliveries per second of the last bounded load run on the emulator (`make load`, build/load.json),
+  which `make bench` runs first.
 
 Prints a table and writes build/bench.json. Figures depend on the machine: compare ratios.
 """
@@ -27,8 +29,8 @@ from handlers.core.http import HttpRequest  # noqa: E402
 from handlers.core.receiving import Receiver  # noqa: E402
 from handlers.core.secrets import VerificationMaterial  # noqa: E402
 from handlers.providers.paypal import CertificateCache  # noqa: E402
-from tests.handlers.support import CERT_URL, CertificateServer, PayPalKeys, Signer, sample  # noqa: E402
 from tools.package import BUILD, build_artifact  # noqa: E402
+from tools.send import ApiIdentity, LocalPaypal, Signer, api_gateway_event  # noqa: E402
 
 COLD_SAMPLES = 9
 HANDLER_CLIENTS = {
@@ -103,15 +105,16 @@ def cold_start() -> list[dict[str, Any]]:
 
 
 def per_event_cpu() -> list[dict[str, Any]]:
-    keys = PayPalKeys.generate()
-    signer = Signer(keys)
-    material = VerificationMaterial((signer.stripe_secret,), signer.paypal_webhook_id, (signer.internal_key,))
-    receiver = Receiver(lambda: material, CertificateCache(CertificateServer({CERT_URL: keys.pem})))
+    paypal_stand_in = LocalPaypal()
+    material = VerificationMaterial(("whsec_bench",), "WH-BENCH", ("k" * 64,))
+    signer = Signer(material, paypal_stand_in)
+    receiver = Receiver(lambda: material, CertificateCache(paypal_stand_in.fetch))
+    api = ApiIdentity(api_id="benchapi01", stage="v1", api_key_id="benchkey01")
     rows = []
     for provider, file in EVENTS.items():
-        body = sample(file)
-        event = signer.event(provider, body)
+        body = (ROOT / "events" / file).read_bytes()
         now = time.time()
+        event = api_gateway_event(provider, body, signer.headers(provider, body, int(now)), api)
         receiver.receive(HttpRequest.from_api_gateway(event), now)  # warm: certificate cache, imports
         iterations = 300 if provider == "paypal" else 5000
         start = time.process_time()
@@ -122,6 +125,15 @@ def per_event_cpu() -> list[dict[str, Any]]:
     return rows
 
 
+def last_load_run() -> dict[str, Any] | None:
+    """The figures `make load` wrote, if it ran."""
+    try:
+        report: dict[str, Any] = json.loads((BUILD / "load.json").read_text())
+    except FileNotFoundError:
+        return None
+    return report
+
+
 def main() -> None:
     cold = cold_start()
     cpu = per_event_cpu()
@@ -130,15 +142,25 @@ def main() -> None:
     print(f"Cold import + client set-up, median of {COLD_SAMPLES} fresh interpreters (target <= 1.3x):")
     print(f"  {'module':44} {'ms':>8} {'boto3+clients ms':>17} {'ratio':>6}")
     for row in cold:
-        print(
-            f"  {row['module']:44} {row['cold_ms']:8.1f} {row.get('baseline_ms', float('nan')):17.1f} "
-            f"{row.get('ratio', float('nan')):6.2f}"
-        )
+        baseline = f"{row['baseline_ms']:17.1f}" if "baseline_ms" in row else f"{'-':>17}"
+        ratio = f"{row['ratio']:6.2f}" if "ratio" in row else f"{'-':>6}"
+        print(f"  {row['module']:44} {row['cold_ms']:8.1f} {baseline} {ratio}")
     print("Receiver CPU per event (parse + verify + normalise; target < 50 us for HMAC providers):")
     for row in cpu:
         print(f"  {row['provider']:10} {row['body_bytes']:6d} B  {row['cpu_us']:8.1f} us")
     print(f"Artifact: {artifact.relative_to(ROOT)} {size} bytes ({size / 1024 / 1024:.2f} MiB)")
+    load = last_load_run()
+    if load is None:
+        print("Load: no build/load.json yet (make load)")
+    else:
+        print(
+            f"Load on the emulator ({load['source']}): {load['deliveries']} deliveries, "
+            f"{load['senders']} senders, {load['deliveries_per_second']} deliveries/s; "
+            f"{load['stored']} of {load['unique_events']} unique events stored, "
+            f"{load['published']} published, {load['dead_letters']} dead letters"
+        )
     report = {
+        "load": load,
         "python": sys.version.split()[0],
         "cold_start": cold,
         "per_event_cpu": cpu,

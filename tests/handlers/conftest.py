@@ -12,16 +12,18 @@ os.environ.setdefault("POWERTOOLS_SERVICE_NAME", "tapstack-tests")
 os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "INFO")
 
 from handlers import notifier, processor, receiver
-from tests.handlers.support import PayPalKeys, Pipeline, Signer, Stack
+from tests.handlers.support import Pipeline, Signer, Stack
+from tests.handlers.support import paypal_keys as make_paypal_keys
+from tools.send import LocalPaypal
 
 
 @pytest.fixture(scope="session")
-def paypal_keys() -> PayPalKeys:
-    return PayPalKeys.generate()
+def paypal_keys() -> LocalPaypal:
+    return make_paypal_keys()
 
 
 @pytest.fixture
-def signer(paypal_keys: PayPalKeys) -> Signer:
+def signer(paypal_keys: LocalPaypal) -> Signer:
     return Signer(paypal_keys)
 
 

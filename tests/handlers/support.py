@@ -6,22 +6,18 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import boto3
 from boto3.dynamodb.types import TypeDeserializer
 from botocore.exceptions import ClientError
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import padding, rsa
-from cryptography.x509.oid import NameOID
 
 from handlers import notifier, processor, receiver
 from handlers.aws import AwsClients
-from handlers.providers import hmac_signed, paypal, stripe
+from handlers.providers import hmac_signed, stripe
 from tools.local_lambda import AsyncFunction, FakeContext, LocalLambda
+from tools.send import LocalPaypal
 
 EVENTS = Path(__file__).resolve().parents[2] / "events"
 WEBHOOK_RESOURCE = "/webhooks/{provider}"
@@ -75,36 +71,16 @@ def api_gateway_event(
     }
 
 
-@dataclass
-class PayPalKeys:
-    """A self-made signing key and certificate standing in for PayPal's."""
-
-    key: rsa.RSAPrivateKey
-    pem: bytes
-
-    @classmethod
-    def generate(cls, valid_days: int = 30, valid_from_days: int = -1) -> "PayPalKeys":
-        key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-        name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "messageverificationcerts.paypal.com")])
-        start = datetime.now(UTC) + timedelta(days=valid_from_days)
-        certificate = (
-            x509.CertificateBuilder()
-            .subject_name(name)
-            .issuer_name(name)
-            .public_key(key.public_key())
-            .serial_number(x509.random_serial_number())
-            .not_valid_before(start)
-            .not_valid_after(start + timedelta(days=valid_days))
-            .sign(key, hashes.SHA256())
-        )
-        return cls(key, certificate.public_bytes(serialization.Encoding.PEM))
+def paypal_keys(**validity: int) -> LocalPaypal:
+    """A stand-in PayPal certificate served at CERT_URL (the one implementation lives in tools/send.py)."""
+    return LocalPaypal(CERT_URL, **validity)
 
 
 @dataclass
 class Signer:
     """Signs bodies the way each provider does, with the secret the stack is configured with."""
 
-    paypal_keys: PayPalKeys
+    paypal_keys: LocalPaypal
     stripe_secret: str = "whsec_test_0123456789abcdef"
     paypal_webhook_id: str = "WH-TEST-0000000000000001"
     internal_key: str = "k" * 32 + "0123456789abcdefghijklmnopqrstuv"
@@ -123,17 +99,7 @@ class Signer:
         if provider == "stripe":
             headers["Stripe-Signature"] = stripe.sign(body, self.stripe_secret, now)
         elif provider == "paypal":
-            transmission_id = str(uuid.uuid4())
-            moment = datetime.fromtimestamp(now, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-            message = paypal.signed_message(transmission_id, moment, self.paypal_webhook_id, body)
-            signature = self.paypal_keys.key.sign(message, padding.PKCS1v15(), hashes.SHA256())
-            headers |= {
-                "PAYPAL-TRANSMISSION-ID": transmission_id,
-                "PAYPAL-TRANSMISSION-TIME": moment,
-                "PAYPAL-TRANSMISSION-SIG": base64.b64encode(signature).decode(),
-                "PAYPAL-CERT-URL": CERT_URL,
-                "PAYPAL-AUTH-ALGO": "SHA256withRSA",
-            }
+            headers |= self.paypal_keys.headers(body, self.paypal_webhook_id, now)
         else:
             headers |= hmac_signed.sign(body, self.internal_key, now)
         return headers

@@ -16,7 +16,8 @@ from handlers.core.errors import Reason, RejectionError, UnavailableError
 from handlers.core.http import Headers
 from handlers.core.secrets import VerificationMaterial
 from handlers.providers import hmac_signed, paypal, stripe
-from tests.handlers.support import CERT_URL, CertificateServer, PayPalKeys, Signer, sample
+from tests.handlers.support import CERT_URL, CertificateServer, Signer, paypal_keys, sample
+from tools.send import LocalPaypal
 
 NOW = 1_795_000_000
 SECRET = "whsec_test_secret"
@@ -114,7 +115,7 @@ def test_stripe_tolerance_is_300_seconds_both_ways(offset: int, accepted: bool) 
 
 def test_unconfigured_providers_refuse_everything() -> None:
     body = b"{}"
-    signer = Signer(PayPalKeys.generate())
+    signer = Signer(paypal_keys())
     assert rejected(
         stripe.verify, headers(stripe_signature=stripe.sign(body, SECRET, NOW)), body, NOTHING, NOW
     ) is (Reason.PROVIDER_NOT_CONFIGURED)
@@ -222,16 +223,16 @@ def test_generic_schema_violations_are_400s(document: dict[str, Any]) -> None:
 
 
 @pytest.fixture(scope="module")
-def keys() -> PayPalKeys:
-    return PayPalKeys.generate()
+def keys() -> LocalPaypal:
+    return paypal_keys()
 
 
-def paypal_request(keys: PayPalKeys, body: bytes, **change: str) -> Headers:
+def paypal_request(keys: LocalPaypal, body: bytes, **change: str) -> Headers:
     signed = Signer(keys, paypal_webhook_id=MATERIAL.paypal_webhook_id).headers("paypal", body)
     return Headers.from_event({"headers": signed | change})
 
 
-def test_paypal_signature_verifies_and_the_certificate_is_fetched_once(keys: PayPalKeys) -> None:
+def test_paypal_signature_verifies_and_the_certificate_is_fetched_once(keys: LocalPaypal) -> None:
     server = CertificateServer({CERT_URL: keys.pem})
     cache = paypal.CertificateCache(server)
     body = sample("paypal/PAYMENT.CAPTURE.COMPLETED.json")
@@ -240,16 +241,14 @@ def test_paypal_signature_verifies_and_the_certificate_is_fetched_once(keys: Pay
     assert server.fetches == [CERT_URL]
 
 
-def test_paypal_refuses_a_tampered_body_another_key_or_webhook_id(keys: PayPalKeys) -> None:
+def test_paypal_refuses_a_tampered_body_another_key_or_webhook_id(keys: LocalPaypal) -> None:
     cache = paypal.CertificateCache(CertificateServer({CERT_URL: keys.pem}))
     body = b'{"id":"WH-1"}'
     now = time.time()
     assert rejected(paypal.verify, paypal_request(keys, body), body + b" ", MATERIAL, now, cache) is (
         Reason.SIGNATURE_INVALID
     )
-    other = Signer(PayPalKeys.generate(), paypal_webhook_id=MATERIAL.paypal_webhook_id).headers(
-        "paypal", body
-    )
+    other = Signer(paypal_keys(), paypal_webhook_id=MATERIAL.paypal_webhook_id).headers("paypal", body)
     assert rejected(paypal.verify, Headers.from_event({"headers": other}), body, MATERIAL, now, cache) is (
         Reason.SIGNATURE_INVALID
     )
@@ -268,7 +267,7 @@ def test_paypal_refuses_a_tampered_body_another_key_or_webhook_id(keys: PayPalKe
         {"PAYPAL-TRANSMISSION-TIME": ""},
     ],
 )
-def test_paypal_malformed_headers(keys: PayPalKeys, change: dict[str, str]) -> None:
+def test_paypal_malformed_headers(keys: LocalPaypal, change: dict[str, str]) -> None:
     cache = paypal.CertificateCache(CertificateServer({CERT_URL: keys.pem}))
     body = b"{}"
     assert rejected(
@@ -304,7 +303,7 @@ def test_certificate_urls_only_on_paypal_com_over_https(url: str, allowed: bool)
     assert paypal.certificate_url_allowed(url) is allowed
 
 
-def test_a_disallowed_certificate_url_is_never_fetched(keys: PayPalKeys) -> None:
+def test_a_disallowed_certificate_url_is_never_fetched(keys: LocalPaypal) -> None:
     server = CertificateServer({})
     cache = paypal.CertificateCache(server)
     body = b"{}"
@@ -315,8 +314,8 @@ def test_a_disallowed_certificate_url_is_never_fetched(keys: PayPalKeys) -> None
 
 def test_certificate_outside_its_validity_window_is_refused() -> None:
     for keys in (
-        PayPalKeys.generate(valid_days=1, valid_from_days=-10),
-        PayPalKeys.generate(valid_from_days=2),
+        paypal_keys(valid_days=1, valid_from_days=-10),
+        paypal_keys(valid_from_days=2),
     ):
         cache = paypal.CertificateCache(CertificateServer({CERT_URL: keys.pem}))
         body = b"{}"
@@ -325,7 +324,7 @@ def test_certificate_outside_its_validity_window_is_refused() -> None:
         )
 
 
-def test_certificate_fetch_failure_is_unavailable_and_not_cached(keys: PayPalKeys) -> None:
+def test_certificate_fetch_failure_is_unavailable_and_not_cached(keys: LocalPaypal) -> None:
     server = CertificateServer({})
     cache = paypal.CertificateCache(server)
     body = b"{}"
@@ -402,6 +401,6 @@ def test_paypal_v1_sale_amounts() -> None:
     )
 
 
-def test_signatures_are_base64_of_rsa_pkcs1v15(keys: PayPalKeys) -> None:
+def test_signatures_are_base64_of_rsa_pkcs1v15(keys: LocalPaypal) -> None:
     signed = Signer(keys).headers("paypal", b"{}")
     assert len(base64.b64decode(signed["PAYPAL-TRANSMISSION-SIG"])) == 256  # 2048-bit RSA

@@ -1,0 +1,109 @@
+"""The deploy tooling against the emulator: outputs, exports, a no-op redeploy, diff, destroy."""
+
+import json
+from pathlib import Path
+
+from tests.integration.conftest import LOCAL_PARAMETERS, Deployment, deploy
+from tools.cloud import TEMPLATE_PATH, Clients, export_name, stack_name
+from tools.deploy import EMULATOR_TIMING, StackRequest, diff_stack, load_parameter_file, upload_template
+from tools.stackctl import deploy_environment, destroy_environment
+
+TEMPLATE = json.loads(TEMPLATE_PATH.read_text(encoding="utf-8"))
+
+
+def test_every_output_is_written_to_the_flat_file_and_exported(deployment: Deployment) -> None:
+    flat = json.loads(deployment.flat_outputs_path.read_text(encoding="utf-8"))
+
+    assert set(flat) == set(TEMPLATE["Outputs"])
+    assert flat == deployment.outputs
+    exports = {e["Name"] for e in deployment.clients("cloudformation").list_exports()["Exports"]}
+    missing_exports = {
+        key for key in TEMPLATE["Outputs"] if export_name(deployment.environment, key) not in exports
+    }
+    # moto's CloudFormation does not create the secret or the API key, so it cannot export them.
+    assert missing_exports <= {"WebhookSecretArn", "ApiKeyId"}
+
+
+def test_deploying_the_same_stack_again_changes_nothing(deployment: Deployment, tmp_path: Path) -> None:
+    log: list[str] = []
+
+    outputs = deploy_environment(
+        deployment.clients,
+        deployment.environment,
+        LOCAL_PARAMETERS,
+        deployment.artifact,
+        log.append,
+        tmp_path / "flat.json",
+    )
+
+    assert f"stack {stack_name(deployment.environment)}: no changes to deploy" in log
+    assert any("already there" in line for line in log)  # the content-addressed artifact
+    assert outputs == deployment.outputs
+
+
+def test_diff_lists_the_changes_a_deploy_would_make(deployment: Deployment) -> None:
+    clients = deployment.clients
+    template = json.loads(json.dumps(TEMPLATE))
+    template["Resources"]["DiffProbeQueue"] = {"Type": "AWS::SQS::Queue"}
+    bucket = deployment.outputs["AuditBucketName"]  # any bucket: the template only has to be readable
+    url = upload_template(clients, bucket, "diff-probe", json.dumps(template))
+    name = stack_name(deployment.environment)
+
+    changed = diff_stack(
+        clients("cloudformation"), StackRequest(name, template, {"TemplateURL": url}, {}), EMULATOR_TIMING
+    )
+    unchanged_url = upload_template(clients, bucket, "diff-probe", TEMPLATE_PATH.read_text(encoding="utf-8"))
+    unchanged = diff_stack(
+        clients("cloudformation"),
+        StackRequest(name, TEMPLATE, {"TemplateURL": unchanged_url}, {}),
+        EMULATOR_TIMING,
+    )
+
+    assert changed[0] == f"stack {name}: 1 changes"
+    assert "Add" in changed[2]
+    assert "DiffProbeQueue" in changed[2]
+    # CloudFormation fails a change set without changes; moto completes it with none listed.
+    assert unchanged[0] in (f"stack {name}: no changes", f"stack {name}: 0 changes")
+    assert unchanged[2:] == []
+    remaining = clients("cloudformation").list_change_sets(StackName=name)["Summaries"]
+    assert [summary for summary in remaining if summary["Status"] == "CREATE_COMPLETE"] == []
+
+
+def test_destroy_leaves_no_stack_and_no_bucket_behind(
+    emulator: Clients, deployment: Deployment, tmp_path: Path
+) -> None:
+    doomed = deploy(emulator, "gone", tmp_path)
+    s3 = emulator("s3")
+    audit = doomed.outputs["AuditBucketName"]
+    for version in range(3):  # versions and a delete marker, as a real audit bucket has
+        s3.put_object(Bucket=audit, Key="raw/x.json", Body=b"%d" % version)
+    s3.delete_object(Bucket=audit, Key="raw/x.json")
+
+    left = destroy_environment(emulator, "gone", with_bootstrap=False, report=doomed.log.append)
+
+    assert left == []
+    buckets = {bucket["Name"] for bucket in s3.list_buckets()["Buckets"]}
+    assert not {doomed.outputs["AuditBucketName"], doomed.outputs["AccessLogBucketName"]} & buckets
+    live = emulator("cloudformation").list_stacks(StackStatusFilter=["CREATE_COMPLETE", "UPDATE_COMPLETE"])
+    assert stack_name("gone") not in {summary["StackName"] for summary in live["StackSummaries"]}
+
+
+def test_a_changed_parameter_updates_the_stack(deployment: Deployment, tmp_path: Path) -> None:
+    parameters = tmp_path / "longer-logs.json"
+    overrides = load_parameter_file(LOCAL_PARAMETERS) | {"LogRetentionDays": "14"}
+    parameters.write_text(json.dumps([f"{key}={value}" for key, value in overrides.items()]))
+    log: list[str] = []
+    name = stack_name(deployment.environment)
+
+    deploy_environment(
+        deployment.clients,
+        deployment.environment,
+        parameters,
+        deployment.artifact,
+        log.append,
+        tmp_path / "f.json",
+    )
+
+    assert f"stack {name} updated; {len(TEMPLATE['Outputs'])} outputs written to {tmp_path / 'f.json'}" in log
+    stack = deployment.clients("cloudformation").describe_stacks(StackName=name)["Stacks"][0]
+    assert {"ParameterKey": "LogRetentionDays", "ParameterValue": "14"} in stack["Parameters"]

@@ -1,0 +1,165 @@
+"""End to end through `make send`'s code: signed request -> receiver -> processor -> notifier, in moto."""
+
+import json
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import pytest
+from botocore.exceptions import ClientError
+
+from tools.deploy import object_exists
+from tools.emulator import events_queue_name
+from tools.replay import replay_queue
+from tools.send import LocalRuntime, api_gateway_event, drain_published, send_event, stored_item
+
+EVENTS = sorted((Path(__file__).resolve().parents[2] / "events").glob("*/*.json"))
+
+
+def _published(stack: LocalRuntime) -> list[dict[str, Any]]:
+    sqs = stack.clients("sqs")
+    return drain_published(sqs, sqs.get_queue_url(QueueName=events_queue_name(stack.environment))["QueueUrl"])
+
+
+def _queue_depth(stack: LocalRuntime, output_key: str) -> int:
+    attributes = stack.clients("sqs").get_queue_attributes(
+        QueueUrl=stack.outputs[output_key], AttributeNames=["ApproximateNumberOfMessages"]
+    )
+    return int(attributes["Attributes"]["ApproximateNumberOfMessages"])
+
+
+def _internal_body(amount: str = "10.50") -> bytes:
+    event = {
+        "id": f"it-{uuid.uuid4().hex}",
+        "type": "transaction.created",
+        "occurred_at": "2026-11-23T10:00:00Z",
+        "amount": amount,
+        "currency": "EUR",
+    }
+    return json.dumps(event).encode()
+
+
+def _signed_event(stack: LocalRuntime, body: bytes, provider: str = "internal") -> dict[str, Any]:
+    headers = stack.signer().headers(provider, body, int(time.time()))
+    return api_gateway_event(provider, body, headers, stack.api_identity())
+
+
+def _item(stack: LocalRuntime, transaction_id: str) -> dict[str, str] | None:
+    return stored_item(stack.clients("dynamodb"), stack.outputs["TransactionsTableName"], transaction_id)
+
+
+@pytest.mark.parametrize("event_path", EVENTS, ids=lambda path: f"{path.parent.name}/{path.name}")
+def test_each_sample_event_is_stored_archived_and_published(stack: LocalRuntime, event_path: Path) -> None:
+    document = send_event(stack, event_path)
+
+    assert document["ok"], document["failures"]
+    assert document["response"]["statusCode"] == 202
+    transaction_id = document["response"]["body"]["transaction_id"]
+    assert document["item"]["transaction_id"] == transaction_id
+    assert object_exists(stack.clients("s3"), stack.outputs["AuditBucketName"], document["audit_object_key"])
+    assert [message["message"]["transaction_id"] for message in document["published"]] == [transaction_id]
+    json.dumps(document)  # the CLI prints it: it must be JSON as it is
+
+
+def test_amounts_are_stored_and_published_exactly(stack: LocalRuntime) -> None:
+    # A JSON number with 29 significant digits: a float would keep 17 of them.
+    body = (
+        b'{"id":"it-exact-%s","type":"transaction.created","occurred_at":"2026-11-23T10:00:00Z",'
+        % (uuid.uuid4().hex.encode())
+        + b'"amount":12345678901234567890.123456789,"currency":"KWD"}'
+    )
+
+    delivery = stack.deliver(_signed_event(stack, body))
+
+    transaction_id = delivery.body["transaction_id"]
+    item = _item(stack, transaction_id)
+    assert item is not None
+    assert item["amount"] == "12345678901234567890.123456789"
+    (published,) = [m for m in _published(stack) if m["message"]["transaction_id"] == transaction_id]
+    assert published["message"]["amount"] == "12345678901234567890.123456789"
+
+
+def test_a_duplicate_delivery_is_stored_and_published_once(stack: LocalRuntime) -> None:
+    body = _internal_body()
+
+    first = stack.deliver(_signed_event(stack, body))
+    second = stack.deliver(_signed_event(stack, body))
+
+    assert (first.status, second.status) == (202, 202)
+    transaction_id = first.body["transaction_id"]
+    assert second.body["transaction_id"] == transaction_id
+    assert _item(stack, transaction_id) is not None
+    count = stack.clients("dynamodb").scan(
+        TableName=stack.outputs["TransactionsTableName"],
+        FilterExpression="transaction_id = :id",
+        ExpressionAttributeValues={":id": {"S": transaction_id}},
+    )["Count"]
+    assert count == 1
+    published = [m for m in _published(stack) if m["message"]["transaction_id"] == transaction_id]
+    assert len(published) == 1
+
+
+def test_a_forged_signature_is_rejected_and_nothing_is_stored(stack: LocalRuntime) -> None:
+    body = _internal_body()
+    event = _signed_event(stack, body)
+    forged = body.replace(b"10.50", b"99.50")
+    event["body"] = forged.decode()
+
+    delivery = stack.deliver(event)
+
+    assert delivery.status == 401
+    assert delivery.outcomes == []
+    transaction_id = f"internal#{json.loads(forged)['id']}"
+    assert _item(stack, transaction_id) is None
+    listed = stack.clients("s3").list_objects_v2(
+        Bucket=stack.outputs["AuditBucketName"], Prefix=f"raw/internal/2026/11/23/{json.loads(forged)['id']}/"
+    )
+    assert listed.get("KeyCount", 0) == 0
+
+
+@contextmanager
+def failing_put_item(stack: LocalRuntime) -> Iterator[None]:
+    """Every PutItem through the functions' DynamoDB client fails as a throttled write would."""
+
+    def throttle(**_: Any) -> None:
+        error = {"Code": "ProvisionedThroughputExceededException", "Message": "injected by the test"}
+        raise ClientError({"Error": error}, "PutItem")
+
+    events = stack.clients("dynamodb").meta.events
+    events.register("before-call.dynamodb.PutItem", throttle, unique_id="test-put-item-fault")
+    try:
+        yield
+    finally:
+        events.unregister("before-call.dynamodb.PutItem", unique_id="test-put-item-fault")
+
+
+def test_a_processor_fault_dead_letters_the_event_and_replay_stores_it(stack: LocalRuntime) -> None:
+    stack.clients("sqs").purge_queue(QueueUrl=stack.outputs["ProcessorDeadLetterQueueUrl"])
+    with failing_put_item(stack):
+        delivery = stack.deliver(_signed_event(stack, _internal_body("7.25")))
+
+    assert delivery.status == 202  # accepted: the failure happens after the hand-off
+    (processor,) = delivery.outcomes
+    assert processor.attempts == 3  # the first try and Lambda's two retries
+    transaction_id = delivery.body["transaction_id"]
+    assert _item(stack, transaction_id) is None
+    assert _queue_depth(stack, "ProcessorDeadLetterQueueUrl") == 1
+
+    sqs, queue = stack.clients("sqs"), stack.outputs["ProcessorDeadLetterQueueUrl"]
+    processor_name = stack.outputs["ProcessorFunctionName"]
+    log: list[str] = []
+    dry_run = replay_queue(sqs, queue, processor_name, stack.async_lambda(), apply=False, report=log.append)
+    assert len(dry_run.would_replay) == 1
+    assert _queue_depth(stack, "ProcessorDeadLetterQueueUrl") == 1  # a dry run changes nothing
+
+    applied = replay_queue(sqs, queue, processor_name, stack.async_lambda(), apply=True, report=log.append)
+
+    assert (len(applied.replayed), applied.failed) == (1, [])
+    item = _item(stack, transaction_id)
+    assert item is not None
+    assert item["amount"] == "7.25"
+    assert _queue_depth(stack, "ProcessorDeadLetterQueueUrl") == 0
+    assert [m["message"]["transaction_id"] for m in _published(stack)] == [transaction_id]

@@ -1,0 +1,155 @@
+"""The pure parts of the stack tooling: parameter files, CloudFormation parameters, dead letters,
+the bootstrap template, and the emulator process control."""
+
+import json
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from cfnlint.api import lint
+
+from tools.bootstrap_template import bootstrap_template_json
+from tools.cloud import TEMPLATE_PATH
+from tools.deploy import DeployError, cli_equivalent, load_parameter_file, template_parameters
+from tools.emulator import EmulatorFiles, answers, start, stop
+from tools.replay import parse_dead_letter
+
+REPOSITORY = Path(__file__).resolve().parents[2]
+TEMPLATE = json.loads(TEMPLATE_PATH.read_text(encoding="utf-8"))
+PARAMETER_FILES = sorted((REPOSITORY / "params").glob("*.json"))
+
+
+@pytest.mark.parametrize("path", PARAMETER_FILES, ids=lambda path: path.name)
+def test_parameter_files_name_only_template_parameters_and_leave_the_rest_to_the_tool(path: Path) -> None:
+    overrides = load_parameter_file(path)
+
+    assert set(overrides) <= set(TEMPLATE["Parameters"])
+    assert not {"EnvironmentSuffix", "CodeS3Bucket", "CodeS3Key"} & set(overrides)  # set per deploy
+    for key, value in overrides.items():
+        allowed = TEMPLATE["Parameters"][key].get("AllowedValues")
+        assert allowed is None or value in map(str, allowed), f"{path.name}: {key}={value}"
+
+
+def test_a_parameter_file_must_be_the_cli_format(tmp_path: Path) -> None:
+    path = tmp_path / "bad.json"
+    path.write_text('{"LogRetentionDays": "7"}')
+
+    with pytest.raises(DeployError, match="Key=Value"):
+        load_parameter_file(path)
+
+
+def test_a_create_passes_only_the_overrides_and_an_update_keeps_the_rest() -> None:
+    existing = {"Parameters": [{"ParameterKey": "LogRetentionDays", "ParameterValue": "90"}]}
+
+    created = template_parameters(TEMPLATE, {"EnvironmentSuffix": "dev"}, None)
+    updated = template_parameters(TEMPLATE, {"EnvironmentSuffix": "dev"}, existing)
+    emulated = template_parameters(TEMPLATE, {"EnvironmentSuffix": "dev"}, existing, explicit_previous=True)
+
+    assert created == [{"ParameterKey": "EnvironmentSuffix", "ParameterValue": "dev"}]
+    assert {"ParameterKey": "LogRetentionDays", "UsePreviousValue": True} in updated
+    assert {"ParameterKey": "LogRetentionDays", "ParameterValue": "90"} in emulated
+
+
+def test_an_unknown_parameter_is_refused_by_name() -> None:
+    with pytest.raises(DeployError, match="LogRetention"):
+        template_parameters(TEMPLATE, {"LogRetention": "7"}, None)
+
+
+def test_the_cli_equivalent_uploads_the_template_and_names_the_capability() -> None:
+    command = cli_equivalent("tapstack-dev", "artifacts", {"EnvironmentSuffix": "dev"}, "eu-west-1")
+
+    assert command.startswith("aws cloudformation deploy --stack-name tapstack-dev")
+    for part in ("--s3-bucket artifacts", "--capabilities CAPABILITY_NAMED_IAM", "--region eu-west-1"):
+        assert part in command
+    assert command.endswith("--parameter-overrides EnvironmentSuffix=dev")
+
+
+def test_a_destination_record_replays_its_request_payload() -> None:
+    payload = {"version": 1, "transaction": {"transaction_id": "stripe#evt_1"}}
+    record = {
+        "version": "1.0",
+        "timestamp": "2026-11-23T10:00:00.000Z",
+        "requestContext": {
+            "requestId": "r-1",
+            "functionArn": "arn:aws:lambda:us-east-1:123456789012:function:tapstack-processor-dev:$LATEST",
+            "condition": "RetriesExhausted",
+            "approximateInvokeCount": 3,
+        },
+        "requestPayload": payload,
+        "responseContext": {"statusCode": 200, "executedVersion": "$LATEST", "functionError": "Unhandled"},
+        "responsePayload": {"errorMessage": "boom"},
+    }
+
+    letter = parse_dead_letter({"MessageId": "m", "ReceiptHandle": "h", "Body": json.dumps(record)})
+
+    assert json.loads(letter.payload) == payload
+    assert letter.failed_function == "tapstack-processor-dev"
+    assert "RetriesExhausted" in letter.kind
+
+
+def test_a_dead_letter_config_message_replays_its_body_as_it_is() -> None:
+    body = '{"version":1,"transaction":{"transaction_id":"stripe#evt_1"}}'
+
+    letter = parse_dead_letter({"MessageId": "m", "ReceiptHandle": "h", "Body": body})
+
+    assert (letter.payload, letter.failed_function, letter.kind) == (body.encode(), None, "original event")
+
+
+def test_the_bootstrap_template_is_lint_clean_and_hardened() -> None:
+    text = bootstrap_template_json()
+    template = json.loads(text)
+    bucket = template["Resources"]["ArtifactBucket"]
+    properties = bucket["Properties"]
+
+    assert lint(text, config={"include_checks": ["I"]}) == []
+    assert (bucket["DeletionPolicy"], bucket["UpdateReplacePolicy"]) == ("Delete", "Delete")
+    assert properties["VersioningConfiguration"] == {"Status": "Enabled"}
+    assert all(properties["PublicAccessBlockConfiguration"].values())
+    assert properties["OwnershipControls"]["Rules"] == [{"ObjectOwnership": "BucketOwnerEnforced"}]
+    assert {rule["Id"] for rule in properties["LifecycleConfiguration"]["Rules"]} == {
+        "ExpireOldArtifacts",
+        "ExpireOldTemplates",
+    }
+    statement = template["Resources"]["ArtifactBucketPolicy"]["Properties"]["PolicyDocument"]["Statement"][0]
+    assert statement["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+    assert (
+        template["Outputs"]["ArtifactBucketName"]["Export"]["Name"] == "tapstack-bootstrap-ArtifactBucketName"
+    )
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def test_local_up_and_down_manage_exactly_their_own_process(tmp_path: Path) -> None:
+    files = EmulatorFiles(_free_port(), tmp_path)
+
+    started = start(files)
+    pid = files.running_pid()
+    try:
+        assert pid is not None
+        assert answers(files.port)
+        assert "already runs" in start(files)
+    finally:
+        stopped = stop(files)
+
+    assert stopped == f"stopped the emulator on port {files.port} (pid {pid})"
+    assert not answers(files.port)
+    assert not files.pid_file.exists()
+    assert "runs on" in started
+
+
+def test_local_down_refuses_a_pid_file_naming_another_process(tmp_path: Path) -> None:
+    files = EmulatorFiles(_free_port(), tmp_path)
+    bystander = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])  # not a moto server
+    files.pid_file.write_text(f"{bystander.pid}\n")
+    try:
+        assert stop(files).startswith("no emulator of this repository runs")
+        assert bystander.poll() is None  # still alive: it was not ours to kill
+    finally:
+        bystander.kill()
+        bystander.wait()

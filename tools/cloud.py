@@ -1,0 +1,132 @@
+"""What every stack command shares: boto3 clients (created once), names, and the stack's outputs.
+
+Naming convention (documented in the README):
+    stack             tapstack-<ENV>                 e.g. tapstack-dev
+    exports           tapstack-<ENV>-<OutputKey>     e.g. tapstack-dev-TransactionsTableName
+    bootstrap stack   tapstack-bootstrap             one per account and region: the artifact bucket
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import boto3
+from botocore.exceptions import ClientError
+
+REPOSITORY = Path(__file__).resolve().parents[1]
+TEMPLATE_PATH = REPOSITORY / "output" / "TapStack.json"
+FLAT_OUTPUTS_PATH = REPOSITORY / "cfn-outputs" / "flat-outputs.json"
+STACK_PREFIX = "tapstack"
+BOOTSTRAP_STACK_NAME = f"{STACK_PREFIX}-bootstrap"
+
+# The emulator's account: fake credentials, one region, never a profile from ~/.aws.
+EMULATOR_REGION = "us-east-1"
+EMULATOR_CREDENTIALS = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
+
+
+def stack_name(environment: str) -> str:
+    return f"{STACK_PREFIX}-{environment}"
+
+
+def export_name(environment: str, output_key: str) -> str:
+    return f"{stack_name(environment)}-{output_key}"
+
+
+@dataclass
+class Clients:
+    """boto3 clients by service, each made once from one session; tests pass their own in `given`.
+
+    `endpoint_url` is set only for the emulator (`http://localhost:PORT`).
+    """
+
+    session: Any
+    endpoint_url: str | None = None
+    given: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def for_aws(cls, region: str | None = None) -> Clients:
+        return cls(boto3.session.Session(region_name=region))
+
+    @classmethod
+    def for_emulator(cls, endpoint_url: str) -> Clients:
+        return cls(
+            boto3.session.Session(region_name=EMULATOR_REGION, **EMULATOR_CREDENTIALS),
+            endpoint_url=endpoint_url,
+        )
+
+    @property
+    def region(self) -> str | None:
+        return str(self.session.region_name) if self.session.region_name else None
+
+    @property
+    def is_emulator(self) -> bool:
+        return self.endpoint_url is not None
+
+    def __call__(self, service: str) -> Any:
+        client = self.given.get(service)
+        if client is None:
+            client = self.session.client(service, endpoint_url=self.endpoint_url)
+            self.given[service] = client
+        return client
+
+
+def is_missing_stack(error: ClientError) -> bool:
+    """describe_stacks on a stack that does not exist raises ValidationError "... does not exist"."""
+    return error.response["Error"]["Code"] == "ValidationError" and "does not exist" in str(error)
+
+
+def describe_stack(cloudformation: Any, name: str) -> dict[str, Any] | None:
+    """The stack's description, or None when there is no such stack."""
+    try:
+        return dict(cloudformation.describe_stacks(StackName=name)["Stacks"][0])
+    except ClientError as error:
+        if is_missing_stack(error):
+            return None
+        raise
+
+
+def stack_outputs(cloudformation: Any, name: str) -> dict[str, str]:
+    """`{OutputKey: OutputValue}` of a stack; empty when the stack does not exist."""
+    stack = describe_stack(cloudformation, name)
+    if stack is None:
+        return {}
+    return {output["OutputKey"]: output["OutputValue"] for output in stack.get("Outputs", [])}
+
+
+def write_flat_outputs(outputs: dict[str, str], path: Path = FLAT_OUTPUTS_PATH) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(outputs, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    return path
+
+
+def discover_stack_name(default_environment: str | None = None) -> str:
+    """STACK_NAME, else tapstack-<ENVIRONMENT_SUFFIX>, else tapstack-<default_environment>."""
+    if os.environ.get("STACK_NAME"):
+        return os.environ["STACK_NAME"]
+    environment = os.environ.get("ENVIRONMENT_SUFFIX") or default_environment
+    if not environment:
+        raise LookupError("set STACK_NAME or ENVIRONMENT_SUFFIX to say which stack to use")
+    return stack_name(environment)
+
+
+def discover_outputs(cloudformation: Any, name: str, flat_path: Path = FLAT_OUTPUTS_PATH) -> dict[str, str]:
+    """The stack's outputs from describe_stacks, falling back to the flat outputs file."""
+    try:
+        outputs = stack_outputs(cloudformation, name)
+    except ClientError:
+        outputs = {}
+    if outputs:
+        return outputs
+    if flat_path.is_file():
+        return dict(json.loads(flat_path.read_text(encoding="utf-8")))
+    raise LookupError(f"stack {name} has no outputs and {flat_path} does not exist: deploy it first")
+
+
+def deployed_template(cloudformation: Any, name: str) -> dict[str, Any]:
+    """The template the stack runs (boto3 returns JSON bodies parsed, or as text)."""
+    body = cloudformation.get_template(StackName=name, TemplateStage="Original")["TemplateBody"]
+    return dict(json.loads(body) if isinstance(body, str) else body)

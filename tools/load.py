@@ -1,0 +1,124 @@
+"""A bounded load run through the local stack: N signed deliveries, a share of them duplicates, K senders.
+
+Everything stays on loopback (moto plus the in-process functions). The run proves that exactly the
+unique events are stored and each is published, none lost (both dead-letter queues empty); its
+deliveries-per-second figure is written to build/load.json for `make bench`, never asserted on.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from tools.cloud import REPOSITORY
+from tools.emulator import events_queue_name
+from tools.send import LocalRuntime, api_gateway_event, drain_published
+
+LOAD_REPORT_PATH = REPOSITORY / "build" / "load.json"
+PROVIDERS = ("stripe", "generic")
+
+
+def _body(provider: str, index: int) -> bytes:
+    if provider == "stripe":
+        document: dict[str, object] = {
+            "id": f"evt_load_{index:07d}",
+            "object": "event",
+            "type": "payment_intent.succeeded",
+            "created": 1763892000 + index,
+            "data": {"object": {"amount": 1000 + index, "currency": "usd", "status": "succeeded"}},
+        }
+    else:
+        document = {
+            "id": f"load-{index:07d}",
+            "type": "payment.succeeded",
+            "occurred_at": "2026-11-23T10:00:00Z",
+            "amount": f"{index}.{index % 100:02d}",
+            "currency": "EUR",
+        }
+    return json.dumps(document, separators=(",", ":")).encode()
+
+
+def deliveries_plan(deliveries: int, duplicate_share: float, seed: int = 7) -> list[tuple[str, bytes]]:
+    """`deliveries` (provider, body) pairs: the unique events, then repeats of random ones, shuffled."""
+    unique = deliveries - round(deliveries * duplicate_share)
+    events = [
+        (PROVIDERS[index % len(PROVIDERS)], _body(PROVIDERS[index % len(PROVIDERS)], index))
+        for index in range(unique)
+    ]
+    shuffler = random.Random(seed)  # noqa: S311 (test data, not security)
+    plan = events + [shuffler.choice(events) for _ in range(deliveries - unique)]
+    shuffler.shuffle(plan)
+    return plan
+
+
+@dataclass(frozen=True)
+class LoadResult:
+    deliveries: int
+    unique_events: int
+    senders: int
+    seconds: float
+    deliveries_per_second: float
+    accepted: int
+    stored: int
+    published: int
+    dead_letters: int
+
+
+def run_load(
+    runtime: LocalRuntime, deliveries: int, duplicate_share: float, senders: int, time_budget_seconds: float
+) -> LoadResult:
+    plan = deliveries_plan(deliveries, duplicate_share)
+    signer, api = runtime.signer(), runtime.api_identity()
+    deadline = time.monotonic() + time_budget_seconds
+
+    def deliver(provider_and_body: tuple[str, bytes]) -> int:
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"the load run exceeded its {time_budget_seconds:.0f} s budget")
+        provider, body = provider_and_body
+        return runtime.deliver(
+            api_gateway_event(provider, body, signer.headers(provider, body, int(time.time())), api)
+        ).status
+
+    started = time.perf_counter()
+    with ThreadPoolExecutor(max_workers=senders) as pool:
+        statuses = list(pool.map(deliver, plan))
+    seconds = time.perf_counter() - started
+    clients, outputs = runtime.clients, runtime.outputs
+    stored = (
+        clients("dynamodb")
+        .get_paginator("scan")
+        .paginate(TableName=outputs["TransactionsTableName"], Select="COUNT")
+    )
+    queue_url = clients("sqs").get_queue_url(QueueName=events_queue_name(runtime.environment))["QueueUrl"]
+    published = {
+        message["message"]["transaction_id"] for message in drain_published(clients("sqs"), queue_url)
+    }
+    dead_letters = sum(
+        int(
+            clients("sqs").get_queue_attributes(
+                QueueUrl=outputs[key], AttributeNames=["ApproximateNumberOfMessages"]
+            )["Attributes"]["ApproximateNumberOfMessages"]
+        )
+        for key in ("ProcessorDeadLetterQueueUrl", "NotifierDeadLetterQueueUrl")
+    )
+    return LoadResult(
+        deliveries=deliveries,
+        unique_events=len(set(plan)),
+        senders=senders,
+        seconds=round(seconds, 3),
+        deliveries_per_second=round(deliveries / seconds, 1),
+        accepted=statuses.count(202),
+        stored=sum(page["Count"] for page in stored),
+        published=len(published),
+        dead_letters=dead_letters,
+    )
+
+
+def write_load_report(result: LoadResult, source: str, path: Path = LOAD_REPORT_PATH) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps({"source": source, **asdict(result)}, indent=2) + "\n", encoding="utf-8")
+    return path

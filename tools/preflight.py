@@ -1,0 +1,256 @@
+"""Checks run against the account before a deploy creates anything; each returns a structured result.
+
+Reserved concurrency rule (what Lambda enforces when a function's reservation is set):
+    reservable = UnreservedConcurrentExecutions + what this stack's functions hold now - minimum
+    minimum    = min(100, AccountLimit.ConcurrentExecutions)
+Lambda keeps 100 executions unreserved ("You can reserve up to the Unreserved account concurrency
+value that is shown, minus 100": https://docs.aws.amazon.com/lambda/latest/dg/configuration-concurrency.html);
+on accounts whose whole limit is below that (new accounts get 10 or 50) the minimum is the whole
+limit, so nothing can be reserved: Lambda then refuses with "... below its minimum value of [10]"
+(or [50]), as earlier attempts found (../shared/seeds/004). On an update, the reservations this
+stack's functions hold now are given back first, so they count as available.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from tools.cloud import Clients, describe_stack
+from tools.deploy import ADVICE, object_exists
+
+CONCURRENCY_DOCS = "https://docs.aws.amazon.com/lambda/latest/dg/configuration-concurrency.html"
+CONCURRENCY_QUOTA = "Service Quotas > AWS Lambda > Concurrent executions (L-B99A9384)"
+UNRESERVED_MINIMUM = 100
+# Each reservation parameter and the output naming the function that holds it.
+RESERVATIONS = {
+    "ReceiverReservedConcurrency": "ReceiverFunctionName",
+    "ProcessorReservedConcurrency": "ProcessorFunctionName",
+    "NotifierReservedConcurrency": "NotifierFunctionName",
+}
+
+
+class Status(StrEnum):
+    PASS = "pass"  # noqa: S105 (a check status, not a password)
+    FAIL = "fail"
+    SKIP = "skip"
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    check: str
+    status: Status
+    detail: str
+    fix: str = ""
+
+    def lines(self) -> list[str]:
+        lines = [f"[{self.status.value.upper():4}] {self.check}: {self.detail}"]
+        return lines + ([f"       what to do: {self.fix}"] if self.fix else [])
+
+
+@dataclass(frozen=True)
+class DeployPlan:
+    """What a deploy is about to do: the stack, its parameters, and the artifact it needs."""
+
+    environment: str
+    stack: str
+    overrides: dict[str, str]
+    artifact_bucket: str | None
+    artifact_key: str
+    artifact_will_upload: bool
+
+
+def effective_parameters(
+    template: dict[str, Any], existing: dict[str, Any] | None, overrides: dict[str, str]
+) -> dict[str, str]:
+    """Template defaults, then the stack's current values (an update keeps them), then the overrides."""
+    values = {key: str(spec["Default"]) for key, spec in template["Parameters"].items() if "Default" in spec}
+    if existing is not None:
+        values |= {p["ParameterKey"]: p["ParameterValue"] for p in existing.get("Parameters", [])}
+    return values | overrides
+
+
+def check_credentials(clients: Clients) -> CheckResult:
+    if not clients.region:
+        return CheckResult(
+            "credentials",
+            Status.FAIL,
+            "no region is configured",
+            "set AWS_REGION (make ... AWS_REGION=eu-west-1)",
+        )
+    try:
+        identity = clients("sts").get_caller_identity()
+    except (ClientError, BotoCoreError) as error:
+        return CheckResult(
+            "credentials",
+            Status.FAIL,
+            f"cannot identify the caller: {error}",
+            "configure credentials (AWS_PROFILE, SSO login, or the AWS_ACCESS_KEY_ID/SECRET pair)",
+        )
+    return CheckResult(
+        "credentials", Status.PASS, f"account {identity['Account']} as {identity['Arn']} in {clients.region}"
+    )
+
+
+def check_stack_state(existing: dict[str, Any] | None, plan: DeployPlan) -> CheckResult:
+    if existing is None:
+        return CheckResult("stack state", Status.PASS, f"{plan.stack} does not exist: it will be created")
+    status = str(existing["StackStatus"])
+    if status == "REVIEW_IN_PROGRESS":
+        return CheckResult("stack state", Status.PASS, f"{plan.stack} was never executed: it will be created")
+    if status == "ROLLBACK_COMPLETE":
+        return CheckResult(
+            "stack state",
+            Status.FAIL,
+            f"{plan.stack} is ROLLBACK_COMPLETE: its creation failed and it cannot be updated",
+            f"delete it first: make destroy ENV={plan.environment}",
+        )
+    if status.endswith("_IN_PROGRESS"):
+        return CheckResult(
+            "stack state",
+            Status.FAIL,
+            f"{plan.stack} is {status}",
+            "wait until it finishes, then deploy again",
+        )
+    if status.endswith("_FAILED"):
+        fix = ADVICE.get(status, "see the stack events").replace("<env>", plan.environment)
+        return CheckResult(
+            "stack state", Status.FAIL, f"{plan.stack} is {status}", fix.replace("<stack>", plan.stack)
+        )
+    return CheckResult("stack state", Status.PASS, f"{plan.stack} is {status}: it will be updated")
+
+
+def _held_by_stack(lambda_client: Any, existing: dict[str, Any] | None) -> int:
+    """Reserved concurrency this stack's functions hold now (given back to the pool by an update)."""
+    if existing is None:
+        return 0
+    outputs = {output["OutputKey"]: output["OutputValue"] for output in existing.get("Outputs", [])}
+    held = 0
+    for output_key in RESERVATIONS.values():
+        if output_key in outputs:
+            concurrency = lambda_client.get_function_concurrency(FunctionName=outputs[output_key])
+            held += int(concurrency.get("ReservedConcurrentExecutions", 0))
+    return held
+
+
+def check_reserved_concurrency(
+    lambda_client: Any, parameters: dict[str, str], existing: dict[str, Any] | None, emulator: bool = False
+) -> CheckResult:
+    requested = {key: int(parameters.get(key, "0")) for key in RESERVATIONS}
+    total = sum(requested.values())
+    if total == 0:
+        return CheckResult("reserved concurrency", Status.PASS, "the stack reserves none")
+    try:
+        limits = lambda_client.get_account_settings()["AccountLimit"]
+    except ClientError as error:
+        if emulator:  # moto does not implement GetAccountSettings
+            return CheckResult(
+                "reserved concurrency", Status.SKIP, "the emulator has no Lambda account settings"
+            )
+        return CheckResult(
+            "reserved concurrency", Status.FAIL, f"cannot read the account's Lambda limits: {error}",
+            "allow lambda:GetAccountSettings and lambda:GetFunctionConcurrency to the deploying role",
+        )  # fmt: skip
+    limit = int(limits["ConcurrentExecutions"])
+    unreserved = int(limits["UnreservedConcurrentExecutions"])
+    minimum = min(UNRESERVED_MINIMUM, limit)
+    held = _held_by_stack(lambda_client, existing)
+    reservable = max(0, unreserved + held - minimum)
+    asked = ", ".join(f"{key}={value}" for key, value in requested.items() if value)
+    detail = (
+        f"asks {total} ({asked}); the account's limit is {limit}, {unreserved} unreserved now, "
+        f"{held} held by this stack, {minimum} must stay unreserved: {reservable} can be reserved"
+    )
+    if total <= reservable:
+        return CheckResult("reserved concurrency", Status.PASS, detail)
+    if reservable == 0:
+        fix = (
+            f"set {', '.join(f'{key}=0' for key, value in requested.items() if value)} in the parameter file"
+        )
+    else:
+        fix = f"lower the reservations to at most {reservable} in total in the parameter file"
+    return CheckResult(
+        "reserved concurrency",
+        Status.FAIL,
+        detail,
+        f"{fix} (0 reserves none), or raise the account's limit: {CONCURRENCY_QUOTA}. "
+        f"Rule: {CONCURRENCY_DOCS}",
+    )
+
+
+def check_artifact(s3: Any, plan: DeployPlan) -> CheckResult:
+    if plan.artifact_bucket is None:
+        return CheckResult(
+            "artifact",
+            Status.FAIL,
+            "no artifact bucket (stack tapstack-bootstrap is missing)",
+            "run make bootstrap",
+        )
+    location = f"s3://{plan.artifact_bucket}/{plan.artifact_key}"
+    try:
+        present = object_exists(s3, plan.artifact_bucket, plan.artifact_key)
+    except ClientError as error:
+        return CheckResult(
+            "artifact", Status.FAIL, f"cannot read {location}: {error}", "check s3:GetObject access"
+        )
+    if present:
+        return CheckResult("artifact", Status.PASS, f"{location} is there")
+    if plan.artifact_will_upload:
+        return CheckResult("artifact", Status.PASS, f"{location} is missing and will be uploaded")
+    return CheckResult("artifact", Status.FAIL, f"{location} is missing", "run make deploy, which uploads it")
+
+
+def check_api_logging_role(clients: Clients, parameters: dict[str, str]) -> CheckResult:
+    access = parameters.get("ApiAccessLogging") == "ENABLED"
+    execution = parameters.get("ApiExecutionLogging", "OFF") != "OFF"
+    if not (access or execution):
+        return CheckResult("api logging role", Status.PASS, "API logging is off: no account role is needed")
+    wanted = " and ".join(
+        name for name, on in (("access logging", access), ("execution logging", execution)) if on
+    )
+    fix = (
+        "set ApiAccessLogging=DISABLED and ApiExecutionLogging=OFF in the parameter file, or configure the "
+        "account's API Gateway CloudWatch role once (a once-per-account decision): "
+        "aws apigateway update-account "
+        "--patch-operations op=replace,path=/cloudwatchRoleArn,value=<role arn>, with a role that "
+        "apigateway.amazonaws.com may assume and AmazonAPIGatewayPushToCloudWatchLogs attached"
+    )
+    role_arn = clients("apigateway").get_account().get("cloudwatchRoleArn")
+    if not role_arn:
+        return CheckResult(
+            "api logging role",
+            Status.FAIL,
+            f"{wanted} needs the account's API Gateway CloudWatch role; none is set",
+            fix,
+        )
+    try:
+        clients("iam").get_role(RoleName=role_arn.rsplit("/", 1)[-1])
+    except ClientError as error:
+        if error.response["Error"]["Code"] == "NoSuchEntity":
+            return CheckResult("api logging role", Status.FAIL, f"the account's role {role_arn} is gone", fix)
+        raise
+    return CheckResult("api logging role", Status.PASS, f"{wanted} will use the account's role {role_arn}")
+
+
+def run_preflight(clients: Clients, template: dict[str, Any], plan: DeployPlan) -> list[CheckResult]:
+    """Every check, in order; the account checks are skipped when there are no credentials."""
+    credentials = check_credentials(clients)
+    if credentials.status is Status.FAIL:
+        return [credentials]
+    existing = describe_stack(clients("cloudformation"), plan.stack)
+    parameters = effective_parameters(template, existing, plan.overrides)
+    checks: list[Callable[[], CheckResult]] = [
+        lambda: check_stack_state(existing, plan),
+        lambda: check_reserved_concurrency(clients("lambda"), parameters, existing, clients.is_emulator),
+        lambda: check_artifact(clients("s3"), plan),
+        lambda: check_api_logging_role(clients, parameters),
+    ]
+    return [credentials, *(check() for check in checks)]
+
+
+def failed(results: list[CheckResult]) -> bool:
+    return any(result.status is Status.FAIL for result in results)
