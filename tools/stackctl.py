@@ -19,6 +19,7 @@ import argparse
 import contextlib
 import importlib
 import json
+import re
 import sys
 from collections.abc import Callable
 from dataclasses import asdict
@@ -302,7 +303,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         target.add_argument("--local-port", type=int, help="use the moto emulator on this loopback port")
         target.add_argument("--region", help="AWS region (default: the credential chain's)")
         if env:
-            sub.add_argument("--env", required=True, help="environment suffix: the stack is tapstack-<env>")
+            sub.add_argument(
+                "--env",
+                required=True,
+                type=environment_suffix,
+                help="environment suffix: the stack is tapstack-<env>",
+            )
         return sub
 
     def with_parameters(sub: Any) -> None:
@@ -343,6 +349,19 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     load.add_argument("--senders", type=int, default=8)
     load.add_argument("--budget", type=float, default=300.0, help="seconds before the run is abandoned")
     return parser.parse_args(argv)
+
+
+def environment_suffix(value: str) -> str:
+    """Refuse a suffix the template would refuse, before any AWS call: same pattern, same length limit."""
+    parameter = json.loads(TEMPLATE_PATH.read_text(encoding="utf-8"))["Parameters"]["EnvironmentSuffix"]
+    pattern, longest = parameter["AllowedPattern"], parameter["MaxLength"]
+    if not re.fullmatch(pattern, value) or len(value) > longest:
+        raise argparse.ArgumentTypeError(
+            f"{value!r} is not a valid EnvironmentSuffix: {pattern}, at most {longest} characters "
+            "(the longest that keeps every resource name within its AWS limit; S3 bucket names are the "
+            "tightest)"
+        )
+    return value
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from cfnlint.api import lint
 
+from tools import stackctl
 from tools.bootstrap_template import bootstrap_template_json
 from tools.cloud import TEMPLATE_PATH
 from tools.deploy import DeployError, cli_equivalent, load_parameter_file, template_parameters
@@ -153,3 +154,19 @@ def test_local_down_refuses_a_pid_file_naming_another_process(tmp_path: Path) ->
     finally:
         bystander.kill()
         bystander.wait()
+
+
+@pytest.mark.parametrize("suffix", ["Dev", "dev_1", "dev-", "a" * 20])
+def test_an_invalid_environment_suffix_is_refused_before_any_aws_call(
+    suffix: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as exit_status:
+        stackctl.main(["preflight", "--region", "eu-west-1", "--env", suffix, "--params", "params/dev.json"])
+    assert exit_status.value.code == 2
+    error = capsys.readouterr().err
+    assert f"{suffix!r} is not a valid EnvironmentSuffix" in error
+    assert "at most 19 characters" in error
+
+
+def test_the_longest_valid_suffix_is_accepted() -> None:
+    assert stackctl.environment_suffix("a" * 19) == "a" * 19
