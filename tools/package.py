@@ -56,9 +56,25 @@ class ImportClosureError(Exception):
     """Handler code imports something the artifact will not have at run time."""
 
 
+# Part of the dependency cache key: bump it when what install_dependencies leaves behind changes.
+DEPENDENCY_LAYOUT = "no-console-scripts-2"
+
+
+def _drop_console_scripts(target: Path) -> None:
+    """Remove bin/ and its RECORD lines: the scripts' shebangs name this machine's Python, so they (and
+    their hashes in RECORD) would make the artifact depend on where it was built; Lambda never runs them."""
+    shutil.rmtree(target / "bin", ignore_errors=True)
+    for record in target.glob("*.dist-info/RECORD"):
+        lines = record.read_text(encoding="utf-8").splitlines(keepends=True)
+        record.write_text(
+            "".join(line for line in lines if not line.startswith("../../bin/")), encoding="utf-8"
+        )
+
+
 def install_dependencies(requirements: Path = REQUIREMENTS, build_dir: Path = BUILD) -> Path:
     """Install the requirements for the functions' platform, once per requirements content."""
-    key = hashlib.sha256(requirements.read_bytes() + " ".join(PIP_PLATFORM).encode()).hexdigest()[:16]
+    recipe = requirements.read_bytes() + " ".join(PIP_PLATFORM).encode() + DEPENDENCY_LAYOUT.encode()
+    key = hashlib.sha256(recipe).hexdigest()[:16]
     target = build_dir / "deps" / key
     if target.is_dir():
         return target
@@ -72,7 +88,7 @@ def install_dependencies(requirements: Path = REQUIREMENTS, build_dir: Path = BU
         ],
         check=True,
     )  # fmt: skip
-    shutil.rmtree(staging / "bin", ignore_errors=True)  # console scripts: shebangs name this machine's Python
+    _drop_console_scripts(staging)
     try:
         staging.rename(target)
     except OSError:  # a concurrent build (pytest-xdist) installed the same key first

@@ -50,6 +50,17 @@ def test_entries_are_sorted_with_fixed_dates_and_modes_and_no_bytecode(artifact:
     assert not any(name.startswith(("boto3/", "botocore/")) for name in names)  # the runtime's
 
 
+def test_nothing_in_the_artifact_depends_on_where_it_was_built(artifact: Path) -> None:
+    """Paths of this machine (console-script shebangs, their hashes in RECORD) would change the zip."""
+    with zipfile.ZipFile(artifact) as archive:
+        for info in archive.infolist():
+            data = archive.read(info)
+            assert str(package.ROOT).encode() not in data, info.filename
+            assert sys.prefix.encode() not in data, info.filename
+            if info.filename.endswith(".dist-info/RECORD"):
+                assert b"../" not in data, info.filename
+
+
 def test_every_handler_resolves_inside_the_extracted_zip(artifact: Path, tmp_path: Path) -> None:
     with zipfile.ZipFile(artifact) as archive:
         archive.extractall(tmp_path)
