@@ -1,6 +1,6 @@
 """E9030: asynchronous invocation settings stay inside Lambda's limits and failures go somewhere.
 
-Seed failure prevented: seeds/000 "AWS Lambda Retry Limits Exceeded": `maximum_retry_attempts=5`, where
+Seed failure prevented: seed 000 "AWS Lambda Retry Limits Exceeded": `maximum_retry_attempts=5`, where
 Lambda allows 0-2 retries ("expected maximum_retry_attempts to be in the range (0 - 2), got 5"); the event
 age is likewise limited to 60-21600 seconds. cfn-lint's E3034 checks literals; this rule also resolves
 `Fn::If` sides and `Ref` to parameters (their AllowedValues or MinValue/MaxValue: a parameter without

@@ -1,8 +1,8 @@
 """E9010: DynamoDB tables keep point-in-time recovery and encrypt with the stack's customer-managed key.
 
-Seed failure prevented: seeds/002 asked to "retain DynamoDB data on stack deletion" and the attempt
+Seed failure prevented: seed 002 asked to "retain DynamoDB data on stack deletion" and the attempt
 answered with deletion protection; the destroyable way to keep the data is point-in-time recovery
-(`PointInTimeRecoverySpecification.PointInTimeRecoveryEnabled: true`), which seeds/003 and 004 list as a
+(`PointInTimeRecoverySpecification.PointInTimeRecoveryEnabled: true`), which seed 003 and 004 list as a
 requirement. Payment records are also to be encrypted with the stack's KMS key (`SSESpecification`
 with `SSEEnabled: true`, `SSEType: KMS` and `KMSMasterKeyId`), not the AWS-owned default key or the
 AWS-managed `alias/aws/dynamodb` (checkov CKV_AWS_28/CKV_AWS_119 ask for the same).

@@ -1,7 +1,7 @@
 """E9060: IAM policies name their actions and resources instead of using wildcards.
 
-Seed failures prevented: seeds/004 counts "All IAM policies use specific resource ARNs, not wildcards" as
-what the working template got right, and seeds/000-003 each rebuilt the roles for three functions, where a
+Seed failures prevented: seed 004 counts "All IAM policies use specific resource ARNs, not wildcards" as
+what the working template got right, and seed 000-003 each rebuilt the roles for three functions, where a
 `dynamodb:*` or `Resource: "*"` is the easy shortcut (checkov CKV_AWS_107-111 and cdk-nag IAM5 flag the
 same). In Allow statements of AWS::IAM::Role/User/Group inline `Policies`, AWS::IAM::Policy and
 AWS::IAM::ManagedPolicy this rule reports:

@@ -1,6 +1,6 @@
 """E9061: roles, users and groups attach no AWS managed policies.
 
-Seed failure prevented: seeds/004 counts "IAM Least Privilege: All IAM policies use specific resource
+Seed failure prevented: seed 004 counts "IAM Least Privilege: All IAM policies use specific resource
 ARNs" as what the working template needed; AWS managed policies such as
 `arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole` grant `logs:*`-style permissions on
 every resource of the account and change under the stack's feet (cdk-nag IAM4 flags the same).

@@ -1,7 +1,7 @@
 """E9020: Lambda functions run on arm64 with active X-Ray tracing and a customer-managed KMS key.
 
-Seed failures prevented: seeds/004 lists ARM64, `TracingConfig.Mode: Active` and `KmsKeyArn` for the
-environment variables as what the working template had to have; seeds/000-003 each rebuilt the functions
+Seed failures prevented: seed 004 lists ARM64, `TracingConfig.Mode: Active` and `KmsKeyArn` for the
+environment variables as what the working template had to have; seed 000-003 each rebuilt the functions
 and lost one of them along the way. `KmsKeyArn` must be the key's ARN: `Ref` to an AWS::KMS::Key gives the
 key id, which Lambda rejects, so the message asks for `Fn::GetAtt Key.Arn`.
 """

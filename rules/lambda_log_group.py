@@ -1,8 +1,8 @@
 """E9021: each Lambda function has its log group in the template, created before the function.
 
-Seed failures prevented: seeds/000 and 003 left the log groups to Lambda, which creates
+Seed failures prevented: seed 000 and 003 left the log groups to Lambda, which creates
 `/aws/lambda/<name>` on first write with no retention and no KMS key, and which the stack then cannot
-delete or configure (a later explicit log group of that name fails with "already exists"). seeds/004
+delete or configure (a later explicit log group of that name fails with "already exists"). seed 004
 names the fix that worked: an explicit log group and a `DependsOn` from the function to it.
 
 A function's log group is the AWS::Logs::LogGroup that `LoggingConfig.LogGroup` names (`Ref` to it or

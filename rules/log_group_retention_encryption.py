@@ -1,7 +1,7 @@
 """E9022: every CloudWatch Logs log group has a retention period and a customer-managed KMS key.
 
-Seed failures prevented: seeds/000 and 003 relied on the log groups Lambda creates on first write, which
-never expire and are encrypted with no key of the stack's; seeds/004 lists the 30-day retention and KMS
+Seed failures prevented: seed 000 and 003 relied on the log groups Lambda creates on first write, which
+never expire and are encrypted with no key of the stack's; seed 004 lists the 30-day retention and KMS
 encryption of the explicit log groups as what the working template needed. `KmsKeyId` must be the key's
 ARN: `Ref` to an AWS::KMS::Key gives the key id, so the message asks for `Fn::GetAtt Key.Arn`.
 (E9021 makes sure each function has such a log group; cfn-lint's E3030/E3031 check the values.)

@@ -1,7 +1,7 @@
 """E9050: every output is exported under a name that carries the environment suffix.
 
-Seed failures prevented: seeds/003 "Missing API Key ID in Stack Outputs" (a value other stacks and the
-integration tests needed was not published) and seeds/000 "Integration Test Static Outputs Dependency"
+Seed failures prevented: seed 003 "Missing API Key ID in Stack Outputs" (a value other stacks and the
+integration tests needed was not published) and seed 000 "Integration Test Static Outputs Dependency"
 (tests could only find resources through outputs files). Exported outputs can be read with
 `Fn::ImportValue` and `aws cloudformation list-exports`; export names are unique per account and Region,
 so without `${EnvironmentSuffix}` the second environment's stack fails with "Export ... already exported".

@@ -1,6 +1,6 @@
 """E9052: every resource that users or tests must reach is published by an output.
 
-Seed failure prevented: seeds/003 "Missing API Key ID in Stack Outputs": the API key existed, but no
+Seed failure prevented: seed 003 "Missing API Key ID in Stack Outputs": the API key existed, but no
 output carried its id, so the integration tests had to fetch it with the AWS CLI and no other code could
 use it. An output publishes a resource when its Value refers to it (Ref, Fn::GetAtt or a Fn::Sub
 placeholder). E9050 then makes sure that output is exported under a suffixed name.

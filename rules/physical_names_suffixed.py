@@ -1,7 +1,7 @@
 """E9051: every physical name the template sets carries the environment suffix.
 
-Seed failure prevented: seeds/004 lists "All named resources include `${EnvironmentSuffix}`" as what
-made the working template deployable next to other environments, and seeds/000 and 003 name every
+Seed failure prevented: seed 004 lists "All named resources include `${EnvironmentSuffix}`" as what
+made the working template deployable next to other environments, and seed 000 and 003 name every
 resource `...-{environment_suffix}`. A fixed name (`FunctionName: webhook-receiver`) lets only one stack
 per account and Region exist: the second environment, or a CI run while dev is up, fails with
 "... already exists".

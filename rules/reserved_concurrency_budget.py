@@ -1,6 +1,6 @@
 """E9041: the template's reserved concurrency fits an account with the default quota.
 
-Seed failure prevented: seeds/003 "Lambda Reserved Concurrent Executions Exceeds Account Limits": three
+Seed failure prevented: seed 003 "Lambda Reserved Concurrent Executions Exceeds Account Limits": three
 functions reserving 100 each. With the default quota of 1,000 concurrent executions and the 100 that
 Lambda keeps unreserved, at most 900 can be reserved by *all* functions of the account together; a
 template that alone asks for more cannot deploy in a default account.

@@ -1,7 +1,7 @@
 """W9040: a Lambda function reserves concurrency by default.
 
-Seed failures prevented: seeds/003, 004 and 000: `ReservedConcurrentExecutions: 100` (on each of three
-functions in seeds/003) failed the deploy with "Specified ReservedConcurrentExecutions for function
+Seed failures prevented: seed 003, 004 and 000: `ReservedConcurrentExecutions: 100` (on each of three
+functions in seed 003) failed the deploy with "Specified ReservedConcurrentExecutions for function
 decreases account's UnreservedConcurrentExecution below its minimum value of [100]" (or "[10]" in a new
 account whose limit of 10 or 50 allows no reservation at all). Whether a reservation fits depends on the
 account, not on the template, so any reservation the stack makes without being asked is a warning:

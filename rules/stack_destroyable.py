@@ -1,6 +1,6 @@
 """E9001: every resource can be deleted with the stack.
 
-Seed failure prevented: seeds/002 "Resource Protection Policy Violation": the DynamoDB table was
+Seed failure prevented: seed 002 "Resource Protection Policy Violation": the DynamoDB table was
 protected (`protect=True`, deletion protection), so the teardown that CI and every dev environment rely
 on failed ("All resources must be destroyable (no Retain policies)"). The CloudFormation forms of that
 mistake are a `Retain`, `RetainExceptOnCreate` or `Snapshot` DeletionPolicy/UpdateReplacePolicy (the

@@ -7,7 +7,7 @@ Lambda keeps 100 executions unreserved ("You can reserve up to the Unreserved ac
 value that is shown, minus 100": https://docs.aws.amazon.com/lambda/latest/dg/configuration-concurrency.html);
 on accounts whose whole limit is below that (new accounts get 10 or 50) the minimum is the whole
 limit, so nothing can be reserved: Lambda then refuses with "... below its minimum value of [10]"
-(or [50]), as earlier attempts found (../shared/seeds/004). On an update, the reservations this
+(or [50]), as earlier attempts found (seed 004). On an update, the reservations this
 stack's functions hold now are given back first, so they count as available.
 """
 
