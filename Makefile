@@ -112,7 +112,9 @@ destroy-local: $(INSTALLED) ## Empty the local buckets, delete the local stacks 
 	$(STACKCTL) destroy $(ON_EMULATOR) --env $(LOCAL_ENV) --with-bootstrap
 
 load: local-up ## Bounded load on a throwaway emulator stack (2,000 deliveries, 20% repeats, 8 senders) -> build/load.json
-	$(STACKCTL) load $(ON_EMULATOR) --params params/local.json --deliveries 2000 --duplicates 0.2 --senders 8
+	@echo "load run: deploy, 2,000 deliveries, destroy (progress and handler logs: .local/load.log)"
+	@$(STACKCTL) load $(ON_EMULATOR) --params params/local.json --deliveries 2000 --duplicates 0.2 --senders 8 \
+		2> .local/load.log || { tail -n 20 .local/load.log >&2; exit 1; }
 
 .PHONY: bootstrap preflight deploy diff destroy replay
 bootstrap: $(INSTALLED) ## Create the artifact-bucket stack tapstack-bootstrap, once per account/region [AWS_REGION=]
