@@ -11,8 +11,9 @@ from functools import cached_property
 from typing import Any
 
 from aws_lambda_powertools import Logger
-from aws_lambda_powertools.metrics import EphemeralMetrics, MetricUnit
+from aws_lambda_powertools.metrics import EphemeralMetrics
 
+from handlers.asynchronous import run_counted
 from handlers.aws import AwsClients, DynamoTransactions, Once, S3Archive
 from handlers.core.fields import utc_iso
 from handlers.core.processing import process
@@ -47,13 +48,13 @@ DEPENDENCIES = Once(Dependencies.from_environment)
 @metrics.log_metrics(capture_cold_start_metric=True)  # type: ignore[untyped-decorator]
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:  # noqa: ARG001 (Lambda's signature)
     deps = DEPENDENCIES.get()
-    try:
-        result = process(event, deps.store, deps.archive, utc_iso(datetime.now(UTC)))
-    except Exception:
-        metrics.add_metric(name="Failed", unit=MetricUnit.Count, value=1)
-        logger.exception("processing failed; Lambda retries, then dead-letters the event")
-        raise
-    outcome = "Duplicate" if result["duplicate"] else "Stored"
-    metrics.add_metric(name=outcome, unit=MetricUnit.Count, value=1)
-    logger.info(outcome.lower(), extra={"transaction_id": event["transaction"]["transaction_id"]})
-    return result
+    return run_counted(
+        lambda: process(event, deps.store, deps.archive, utc_iso(datetime.now(UTC))),
+        lambda result: (
+            "Duplicate" if result["duplicate"] else "Stored",
+            event["transaction"]["transaction_id"],
+        ),
+        logger=logger,
+        metrics=metrics,
+        failure="processing failed",
+    )
