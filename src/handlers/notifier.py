@@ -44,13 +44,19 @@ class Dependencies:
 DEPENDENCIES = Once(Dependencies.from_environment)
 
 
+def _outcome(result: dict[str, Any]) -> str:
+    if result["published"]:
+        return "Published"
+    return "QuarantineNotPublished" if result.get("quarantined") else "AlreadyPublished"
+
+
 @logger.inject_lambda_context(correlation_id_path="requestPayload.correlation_id")
 @metrics.log_metrics(capture_cold_start_metric=True)  # type: ignore[untyped-decorator]
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:  # noqa: ARG001 (Lambda's signature)
     deps = DEPENDENCIES.get()
     return run_counted(
         lambda: notify(event, deps.store, deps.publisher, utc_iso(datetime.now(UTC))),
-        lambda result: ("Published" if result["published"] else "AlreadyPublished", result["transaction_id"]),
+        lambda result: (_outcome(result), result["transaction_id"]),
         logger=logger,
         metrics=metrics,
         failure="notifying failed",

@@ -42,6 +42,14 @@ class Dependencies:
 
 
 DEPENDENCIES = Once(Dependencies.from_environment)
+QUARANTINED = "Quarantined"
+"""The outcome (metric and log message) the template's quarantine metric filter and alarm count."""
+
+
+def _outcome(result: dict[str, Any]) -> str:
+    if result["duplicate"]:
+        return "Duplicate"
+    return QUARANTINED if "quarantine_reason" in result["transaction"] else "Stored"
 
 
 @logger.inject_lambda_context(correlation_id_path="correlation_id")
@@ -50,10 +58,7 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:  # noqa: ARG
     deps = DEPENDENCIES.get()
     return run_counted(
         lambda: process(event, deps.store, deps.archive, utc_iso(datetime.now(UTC))),
-        lambda result: (
-            "Duplicate" if result["duplicate"] else "Stored",
-            event["transaction"]["transaction_id"],
-        ),
+        lambda result: (_outcome(result), event["transaction"]["transaction_id"]),
         logger=logger,
         metrics=metrics,
         failure="processing failed",

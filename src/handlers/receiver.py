@@ -125,13 +125,20 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         return error_response(Reason.INTERNAL, reference)
     transaction = accepted.transaction
     _count("Accepted")
-    logger.info("accepted", extra={"transaction_id": transaction.transaction_id})
-    return json_response(
-        202,
-        {
-            "status": "accepted",
-            "transaction_id": transaction.transaction_id,
-            "event_id": transaction.provider_event_id,
-            "reference": reference,
-        },
-    )
+    answer = {
+        "status": "accepted",
+        "transaction_id": transaction.transaction_id,
+        "event_id": transaction.provider_event_id,
+        "reference": reference,
+    }
+    if transaction.quarantine_reason is not None:
+        # A 2xx all the same: the delivery is genuine and kept; a 4xx would only make it retry for days.
+        _count("QuarantinedOnReceipt", transaction.quarantine_reason)
+        logger.warning(
+            "accepted into quarantine",
+            extra={"transaction_id": transaction.transaction_id, "reason": transaction.quarantine_reason},
+        )
+        answer |= {"status": "quarantined", "reason": transaction.quarantine_reason}
+    else:
+        logger.info("accepted", extra={"transaction_id": transaction.transaction_id})
+    return json_response(202, answer)

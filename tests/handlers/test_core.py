@@ -7,6 +7,7 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
 from boto3.dynamodb.types import TypeSerializer
 
 from handlers.core import money
@@ -18,6 +19,7 @@ from handlers.core.notifying import message, notify, subject, transaction_id_of
 from handlers.core.processing import audit_key, process
 from handlers.core.receiving import MAX_BODY_BYTES
 from handlers.core.secrets import TtlCache, VerificationMaterial
+from tests.handlers.strategies import edge_decimals
 
 
 def reason_of(call: Any, *args: Any) -> Reason:
@@ -96,21 +98,65 @@ def test_malformed_or_too_precise_decimal_text_is_refused(text: object, places: 
 
 
 @pytest.mark.parametrize(
-    "text", ["1" * 38, "9.9999999999999999999999999999999999999E+125", "1E-130", "-1E-130", "0", "0E-200"]
+    "text", ["1" * 38, "9.9999999999999999999999999999999999999E+125", "1E-130", "-1E-130", "0", "0.00", "0E+88"]
 )
 def test_dynamodb_limits_are_accepted_up_to_the_edge(text: str) -> None:
     assert money.storable(Decimal(text)) == Decimal(text)
 
 
-@pytest.mark.parametrize("text", ["1" * 39, "1E+126", "1E-131", "1.00000000000000000000000000000000000000"])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "1" * 39,
+        "1E+126",  # boto3's context takes it; DynamoDB documents 9.99...E+125 as its largest number
+        "1E-131",  # likewise below 1E-130
+        "1.00000000000000000000000000000000000000",
+        # The fuzzing issue's reproducers: boto3 raises Clamped, Underflow or Inexact on each.
+        "0E-200",
+        "0e500",
+        "0E+200",
+        "1.2345678901234567890123456789012345678E-130",
+    ],
+)
 def test_amounts_dynamodb_cannot_hold_exactly_are_refused(text: str) -> None:
     assert reason_of(money.storable, Decimal(text)) is Reason.AMOUNT_INVALID
 
 
-def test_dynamodb_accepts_what_storable_accepts() -> None:
-    """boto3's serializer applies DynamoDB's number context: it must agree with our limit check."""
-    for text in ["1" * 38, "9.9999999999999999999999999999999999999E+125", "1E-130", "12.340"]:
-        assert TypeSerializer().serialize(money.storable(Decimal(text))) == {"N": text}
+def test_the_core_uses_boto3s_own_number_context() -> None:
+    from boto3.dynamodb.types import DYNAMODB_CONTEXT
+
+    ours, boto3s = money.DYNAMODB_CONTEXT, DYNAMODB_CONTEXT
+    assert (ours.prec, ours.Emin, ours.Emax, ours.rounding, ours.clamp) == (
+        boto3s.prec,
+        boto3s.Emin,
+        boto3s.Emax,
+        boto3s.rounding,
+        boto3s.clamp,
+    )
+    assert {signal for signal, on in ours.traps.items() if on} == {
+        signal for signal, on in boto3s.traps.items() if on
+    }
+
+
+def _boto3_serialises(amount: Decimal) -> bool:
+    try:
+        TypeSerializer().serialize(amount)
+    except Exception:
+        return False
+    return True
+
+
+@settings(max_examples=400)
+@given(amount=edge_decimals)
+def test_storable_agrees_with_boto3s_serializer_inside_dynamodbs_range(amount: Decimal) -> None:
+    """Whatever boto3 refuses is refused; what it takes is stored as the same text, inside the range."""
+    try:
+        money.storable(amount)
+    except RejectionError:
+        in_range = not amount or -130 <= amount.adjusted() <= 125
+        assert not (_boto3_serialises(amount) and in_range), amount
+        return
+    assert TypeSerializer().serialize(amount) == {"N": str(amount)}
 
 
 def test_json_numbers_are_exact_decimals() -> None:
@@ -367,8 +413,14 @@ def test_a_duplicate_reports_the_stored_item_and_still_gets_published_once() -> 
 
 
 def test_audit_key_is_derived_from_provider_date_event_and_body() -> None:
-    key = audit_key(transaction())
+    key = audit_key(transaction(), "2026-12-01T00:00:00.000Z")
     assert key == f"raw/generic/2026/11/23/evt-1/{hashlib.sha256(BODY).hexdigest()}.json"
+
+
+def test_a_quarantined_event_without_an_occurrence_time_is_archived_under_its_receipt_date() -> None:
+    quarantined = transaction(occurred_at=None, quarantine_reason="invalid_event")
+    key = audit_key(quarantined, "2026-12-01T08:00:00.000Z")
+    assert key.startswith("raw/generic/2026/12/01/evt-1/")
 
 
 def test_events_without_an_amount_are_published_without_one() -> None:
@@ -377,12 +429,12 @@ def test_events_without_an_amount_are_published_without_one() -> None:
     assert "currency" not in item
 
 
-def test_subject_is_printable_ascii_of_at_most_100_characters() -> None:
+def test_subject_is_printable_ascii_of_less_than_100_characters() -> None:
     assert subject({"provider": "stripe", "event_type": "payment_intent.succeeded"}) == (
         "stripe payment_intent.succeeded"
     )
     long = subject({"provider": "p", "event_type": "é\n" + "x" * 200})
-    assert len(long) == 100
+    assert len(long) == 99  # SNS: "must be less than 100 characters"; exactly 100 is refused
     assert all(" " <= c <= "~" for c in long)
 
 

@@ -114,38 +114,42 @@ def test_bad_or_missing_signatures_are_401(pipeline: Pipeline, change: Any, code
     assert pipeline.lambda_.outcomes == []
 
 
-@pytest.mark.parametrize(
-    ("body", "code"),
-    [
-        (b'{"id": NaN}', "body_malformed"),
-        (b"[]", "body_not_object"),
-        (b"[" * 40 + b"]" * 40, "body_too_deep"),
-        (
-            b'{"id":"gen-1","type":"t","occurred_at":"2026-11-23T10:00:00Z","amount":"1e400","currency":"EUR"}',
-            "invalid_event",
-        ),
-        (
-            b'{"id":"gen-1","type":"t","occurred_at":"2026-11-23T10:00:00Z","amount":1e400,"currency":"EUR"}',
-            "amount_invalid",
-        ),
-        (
-            b'{"id":"gen-1","type":"t","occurred_at":"2026-11-23T10:00:00Z","amount":'
-            + b"1" * 39
-            + b',"currency":"EUR"}',
-            "amount_invalid",
-        ),
-    ],
-)
-def test_malformed_signed_bodies_are_400(pipeline: Pipeline, body: bytes, code: str) -> None:
-    assert error_code(pipeline, pipeline.signer.event("generic", body), 400) == code
+MALFORMED_BODIES = [
+    (b'{"id": NaN}', "body_malformed"),
+    (b"[]", "body_not_object"),
+    (b"[" * 40 + b"]" * 40, "body_too_deep"),
+    (
+        b'{"id":"gen-1","type":"t","occurred_at":"2026-11-23T10:00:00Z","amount":"1e400","currency":"EUR"}',
+        "invalid_event",
+    ),
+    (
+        b'{"id":"gen-1","type":"t","occurred_at":"2026-11-23T10:00:00Z","amount":1e400,"currency":"EUR"}',
+        "amount_invalid",
+    ),
+    (
+        b'{"id":"gen-1","type":"t","occurred_at":"2026-11-23T10:00:00Z","amount":'
+        + b"1" * 39
+        + b',"currency":"EUR"}',
+        "amount_invalid",
+    ),
+]
+"""Signed bodies that cannot be normalised, with the refusal each gets from internal clients."""
+
+
+@pytest.mark.parametrize(("body", "code"), MALFORMED_BODIES)
+def test_malformed_signed_bodies_from_internal_clients_are_400(
+    pipeline: Pipeline, body: bytes, code: str
+) -> None:
+    assert error_code(pipeline, pipeline.signer.event("internal", body), 400) == code
     assert pipeline.lambda_.outcomes == []
+
 
 
 def test_error_answers_never_echo_the_payload(pipeline: Pipeline) -> None:
     body = (
         b'{"id":"gen-1","type":"t","occurred_at":"2026-11-23T10:00:00Z","amount":"SECRET-9","currency":"EUR"}'
     )
-    answer, response = pipeline.send(pipeline.signer.event("generic", body))
+    answer, response = pipeline.send(pipeline.signer.event("internal", body))
     assert answer == 400
     assert "SECRET" not in json.dumps(response)
 

@@ -14,6 +14,7 @@ class Reason(Enum):
     SIGNATURE_INVALID = (401, "signature_invalid", "The signature does not match.")
     SIGNATURE_EXPIRED = (401, "signature_expired", "The signature timestamp is outside the tolerance.")
     PROVIDER_NOT_CONFIGURED = (401, "provider_not_configured", "This provider is not configured.")
+    REQUEST_MALFORMED = (400, "request_malformed", "The request envelope is malformed.")
     BODY_MALFORMED = (400, "body_malformed", "The body is not valid UTF-8 JSON.")
     BODY_TOO_DEEP = (400, "body_too_deep", "The body nests too deeply.")
     BODY_NOT_OBJECT = (400, "body_not_object", "The body must be a JSON object.")

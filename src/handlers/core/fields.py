@@ -34,8 +34,11 @@ def mapping(document: Mapping[str, object], key: str) -> Mapping[str, object]:
 
 
 def utc_iso(moment: datetime) -> str:
-    """The one timestamp format stored and published: ISO 8601, UTC, milliseconds, `Z`."""
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+    """The one timestamp format stored and published: ISO 8601, UTC, milliseconds, `Z`.
+
+    isoformat, not strftime: `%Y` is not zero-padded below year 1000 on every platform.
+    """
+    return moment.astimezone(UTC).replace(tzinfo=None).isoformat(timespec="milliseconds") + "Z"
 
 
 def unix_seconds(document: Mapping[str, object], key: str) -> str:

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from handlers.core.errors import Reason
+from handlers.core.errors import Reason, RejectionError
 
 
 @dataclass(frozen=True, slots=True)
@@ -23,8 +23,8 @@ class Headers:
     @classmethod
     def from_event(cls, event: Mapping[str, Any]) -> "Headers":
         merged: dict[str, list[str]] = {}
-        multi = event.get("multiValueHeaders") or {}
-        single = {name: [value] for name, value in (event.get("headers") or {}).items()}
+        multi = _object_or_empty(event, "multiValueHeaders")
+        single = {name: [value] for name, value in _object_or_empty(event, "headers").items()}
         for name, values in (multi or single).items():
             if isinstance(name, str) and isinstance(values, list):
                 merged.setdefault(name.lower(), []).extend(v for v in values if isinstance(v, str))
@@ -43,16 +43,32 @@ class HttpRequest:
     request_id: str
 
     @classmethod
-    def from_api_gateway(cls, event: Mapping[str, Any]) -> "HttpRequest":
-        context = event.get("requestContext") or {}
+    def from_api_gateway(cls, event: object) -> "HttpRequest":
+        """Read a proxy event; an envelope API Gateway would never send is a 400 `request_malformed`."""
+        if not isinstance(event, Mapping):
+            raise RejectionError(Reason.REQUEST_MALFORMED, "the event is not an object")
+        context = _object_or_empty(event, "requestContext")
+        path_parameters = _object_or_empty(event, "pathParameters")
+        if not all(isinstance(value, str) for value in path_parameters.values()):
+            raise RejectionError(Reason.REQUEST_MALFORMED, "pathParameters values must be strings")
         return cls(
             method=str(event.get("httpMethod") or ""),
             resource=str(event.get("resource") or ""),
-            path_parameters=event.get("pathParameters") or {},
+            path_parameters=path_parameters,
             headers=Headers.from_event(event),
-            body=_raw_body(event.get("body"), bool(event.get("isBase64Encoded"))),
-            request_id=str(context.get("requestId") or ""),
+            body=_raw_body(event.get("body"), event.get("isBase64Encoded") is True),
+            request_id=request_id if isinstance(request_id := context.get("requestId"), str) else "",
         )
+
+
+def _object_or_empty(event: Mapping[str, Any], key: str) -> Mapping[str, Any]:
+    """An optional object field of the event: null or absent is empty, any other type is a 400."""
+    value = event.get(key)
+    if value is None:
+        return {}
+    if not isinstance(value, Mapping):
+        raise RejectionError(Reason.REQUEST_MALFORMED, f"{key} must be an object")
+    return value
 
 
 def _raw_body(body: object, is_base64: bool) -> bytes | None:

@@ -17,16 +17,24 @@ Item = dict[str, str | Decimal]
 
 @dataclass(frozen=True, slots=True)
 class Transaction:
-    """One provider event in the shape every provider is normalised to."""
+    """One provider event in the shape every provider is normalised to.
+
+    A quarantined transaction is a verified delivery whose content could not be normalised: it
+    keeps what could be read safely (the event id, else `sha256:<body hash>`; the type if it is a
+    valid token), no money, and the refusal's code and fixed detail. It is stored and archived like
+    any other and never published as a payment event.
+    """
 
     provider: str
     provider_event_id: str
-    event_type: str
-    occurred_at: str
+    event_type: str | None
+    occurred_at: str | None
     amount: Decimal | None
     currency: str | None
     status: str | None
     body_sha256: str
+    quarantine_reason: str | None = None
+    quarantine_detail: str | None = None
 
     @property
     def transaction_id(self) -> str:
@@ -45,6 +53,8 @@ class Transaction:
             "currency": self.currency,
             "status": self.status,
             "body_sha256": self.body_sha256,
+            "quarantine_reason": self.quarantine_reason,
+            "quarantine_detail": self.quarantine_detail,
         }
         return {key: value for key, value in values.items() if value is not None}
 
@@ -59,12 +69,14 @@ class Transaction:
         return cls(
             provider=_str(data, "provider"),
             provider_event_id=_str(data, "provider_event_id"),
-            event_type=_str(data, "event_type"),
-            occurred_at=_str(data, "occurred_at"),
+            event_type=_optional_str(data, "event_type"),
+            occurred_at=_optional_str(data, "occurred_at"),
             amount=exact,
             currency=_optional_str(data, "currency"),
             status=_optional_str(data, "status"),
             body_sha256=_str(data, "body_sha256"),
+            quarantine_reason=_optional_str(data, "quarantine_reason"),
+            quarantine_detail=_optional_str(data, "quarantine_detail"),
         )
 
 

@@ -1,11 +1,11 @@
-"""Exact money: ISO 4217 exponents and the range of numbers DynamoDB can store.
+"""Exact money: ISO 4217 exponents and the numbers DynamoDB can store.
 
 Amounts are `Decimal` built from the JSON text and never pass through `float`. Arithmetic goes
 through `Decimal.as_tuple()` because the default context (28 digits) would round wider amounts.
 """
 
 import re
-from decimal import Decimal
+from decimal import Clamped, Context, Decimal, DecimalException, Inexact, Overflow, Rounded, Underflow
 
 from handlers.core.errors import Reason, RejectionError
 
@@ -27,8 +27,17 @@ ISO_4217_EXPONENTS: dict[str, int] = {
     for code in codes.split()
 }
 
-# DynamoDB numbers: at most 38 significant digits, magnitude between 1E-130 and 9.99...E+125.
-DYNAMODB_MAX_DIGITS = 38
+DYNAMODB_CONTEXT = Context(
+    prec=38, Emin=-128, Emax=126, traps=[Clamped, Inexact, Overflow, Rounded, Underflow]
+)
+"""boto3's own number context (`boto3.dynamodb.types.DYNAMODB_CONTEXT`; a test keeps the two equal).
+
+boto3 serialises every number through it and raises on any trap, so an amount is storable exactly
+when this context takes it unchanged. The core cannot import boto3, hence the copy.
+"""
+# The service's own range is narrower than the context's: DynamoDB documents positive numbers from
+# 1E-130 to 9.9999999999999999999999999999999999999E+125 (and the same negatives); boto3 would
+# send 1E+126 or 1E-131 and the service would refuse them.
 DYNAMODB_MIN_ADJUSTED_EXPONENT = -130
 DYNAMODB_MAX_ADJUSTED_EXPONENT = 125
 
@@ -36,9 +45,17 @@ DYNAMODB_MAX_ADJUSTED_EXPONENT = 125
 _DECIMAL_TEXT = re.compile(r"-?[0-9]{1,64}(?:\.[0-9]{1,64})?")
 
 
+# Three ASCII letters, checked before case folding: str.upper() maps "ſ" to "S" and "ı" to "I".
+_CURRENCY_TEXT = re.compile(r"[A-Za-z]{3}")
+
+
 def currency_exponent(code: object) -> tuple[str, int]:
     """The upper-case ISO 4217 code and its exponent; unknown codes are a 400."""
-    if not isinstance(code, str) or (exponent := ISO_4217_EXPONENTS.get(code.upper())) is None:
+    if (
+        not isinstance(code, str)
+        or not _CURRENCY_TEXT.fullmatch(code)
+        or (exponent := ISO_4217_EXPONENTS.get(code.upper())) is None
+    ):
         raise RejectionError(Reason.INVALID_EVENT, "currency is not an ISO 4217 code")
     return code.upper(), exponent
 
@@ -47,10 +64,11 @@ def storable(amount: Decimal) -> Decimal:
     """Return `amount` unchanged when DynamoDB can hold it exactly, else raise a 400."""
     if not amount.is_finite():
         raise RejectionError(Reason.AMOUNT_INVALID, "amount is not finite")
-    digits = amount.as_tuple().digits
-    if len(digits) > DYNAMODB_MAX_DIGITS:
-        raise RejectionError(Reason.AMOUNT_INVALID, "amount has more than 38 significant digits")
-    if amount and not (DYNAMODB_MIN_ADJUSTED_EXPONENT <= amount.adjusted() <= DYNAMODB_MAX_ADJUSTED_EXPONENT):
+    try:
+        DYNAMODB_CONTEXT.create_decimal(amount)
+    except DecimalException:  # more than 38 digits, too small, or an exponent boto3 would clamp
+        raise RejectionError(Reason.AMOUNT_INVALID, "amount cannot be stored exactly by DynamoDB") from None
+    if amount and not DYNAMODB_MIN_ADJUSTED_EXPONENT <= amount.adjusted() <= DYNAMODB_MAX_ADJUSTED_EXPONENT:
         raise RejectionError(Reason.AMOUNT_INVALID, "amount is outside DynamoDB's number range")
     return amount
 

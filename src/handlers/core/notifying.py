@@ -27,7 +27,8 @@ PUBLISHED_ATTRIBUTES = (
 )
 FILTER_ATTRIBUTES = ("provider", "event_type", "currency")
 """Published as SNS message attributes so subscriptions can filter on them."""
-MAX_SUBJECT_LENGTH = 100
+MAX_SUBJECT_LENGTH = 99
+"""SNS wants a Subject of *less than* 100 characters: exactly 100 is refused, a poison message."""
 
 
 class PublicationStore(Protocol):
@@ -68,7 +69,7 @@ def message(item: Item) -> str:
 
 
 def subject(item: Item) -> str:
-    """SNS allows at most 100 printable ASCII characters in a Subject."""
+    """Printable ASCII, shorter than 100 characters, as SNS requires of a Subject."""
     text = f"{item.get('provider', '')} {item.get('event_type', '')}".strip() or "transaction"
     return "".join(c if " " <= c <= "~" else "?" for c in text)[:MAX_SUBJECT_LENGTH]
 
@@ -81,6 +82,8 @@ def notify(
     item = store.get(transaction_id)
     if item is None:
         raise LookupError("the processor reported a transaction that is not stored")
+    if "quarantine_reason" in item:  # not a payment event: the quarantine alarm tells operators
+        return {"transaction_id": transaction_id, "published": False, "quarantined": True}
     if "published_at" in item:
         return {
             "transaction_id": transaction_id,

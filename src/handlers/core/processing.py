@@ -27,9 +27,12 @@ class AuditArchive(Protocol):
         ...
 
 
-def audit_key(transaction: Transaction) -> str:
-    """`raw/<provider>/<YYYY>/<MM>/<DD>/<event id>/<body sha256>.json`, dated by occurrence (UTC)."""
-    date = transaction.occurred_at[:10].replace("-", "/")
+def audit_key(transaction: Transaction, received_at: str) -> str:
+    """`raw/<provider>/<YYYY>/<MM>/<DD>/<event id>/<body sha256>.json`, dated by occurrence (UTC).
+
+    A quarantined event has no trusted occurrence time: it is dated by its receipt.
+    """
+    date = (transaction.occurred_at or received_at)[:10].replace("-", "/")
     return f"raw/{transaction.provider}/{date}/{transaction.provider_event_id}/{transaction.body_sha256}.json"
 
 
@@ -44,7 +47,7 @@ def process(
     """
     handoff = HandOff.from_json(payload)
     transaction = handoff.transaction
-    key = audit_key(transaction)
+    key = audit_key(transaction, handoff.received_at)
     archive.put(key, handoff.body, transaction.body_sha256)
     item: Item = {
         **transaction.attributes(),

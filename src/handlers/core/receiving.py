@@ -3,6 +3,11 @@
 Order matters: cheap checks that need no secret come first, the signature is verified on the raw
 bytes before the body is parsed, and nothing unverified is ever parsed.
 
+Verified means stored: on a provider route (`/webhooks/*`) a delivery whose signature verifies but
+whose content cannot be parsed or normalised is accepted as a quarantined transaction, because a
+4xx would make the provider retry it for days and then disable the endpoint. Internal clients
+(`/transactions`) can fix and resend, so they keep the specific 400.
+
 Size limit: 128 KiB of raw body. The hand-off payload carries it base64-encoded (4/3) beside
 at most a few KiB of normalised fields, about 180 KB in all: under the asynchronous invoke limit
 of 256 KB that applied until late 2025 (1 MB since), so it holds in every region and account.
@@ -14,6 +19,7 @@ import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from handlers.core import fields
 from handlers.core.errors import Reason, RejectionError
 from handlers.core.http import HttpRequest
 from handlers.core.jsonbody import parse_object
@@ -31,6 +37,43 @@ INTERNAL_PROVIDER = "internal"
 class Accepted:
     transaction: Transaction
     body: bytes
+
+
+def quarantined(provider: str, body: bytes, refusal: RejectionError) -> Transaction:
+    """The transaction stored for a verified delivery that `refusal` says cannot be normalised.
+
+    Keyed by the event's own id when it is a valid token, so that a redelivery is a duplicate;
+    otherwise by the body's hash, which a redelivery of the same bytes repeats.
+    """
+    body_sha256 = hashlib.sha256(body).hexdigest()
+    try:
+        document = parse_object(body)
+    except RejectionError:
+        document = {}
+    event_id = _readable_token(document, "id")
+    return Transaction(
+        provider=provider,
+        provider_event_id=event_id or f"sha256:{body_sha256}",
+        event_type=_readable_token(document, EVENT_TYPE_FIELDS[provider]),
+        occurred_at=None,
+        amount=None,
+        currency=None,
+        status=None,
+        body_sha256=body_sha256,
+        quarantine_reason=refusal.reason.code,
+        quarantine_detail=refusal.detail,
+    )
+
+
+EVENT_TYPE_FIELDS = {"stripe": "type", "paypal": "event_type", "generic": "type"}
+"""Where each provider's body names the event type (the event id is `id` for all of them)."""
+
+
+def _readable_token(document: dict[str, object], key: str) -> str | None:
+    try:
+        return fields.token(document, key)
+    except RejectionError:
+        return None
 
 
 class Receiver:
@@ -69,5 +112,10 @@ class Receiver:
         if body is None:
             raise RejectionError(Reason.BODY_MALFORMED)
         verify(request.headers, body, self._material(), now)
-        document = parse_object(body)
-        return Accepted(normalise(document, provider, hashlib.sha256(body).hexdigest()), body)
+        try:
+            transaction = normalise(parse_object(body), provider, hashlib.sha256(body).hexdigest())
+        except RejectionError as refusal:
+            if provider == INTERNAL_PROVIDER:
+                raise
+            transaction = quarantined(provider, body, refusal)
+        return Accepted(transaction, body)

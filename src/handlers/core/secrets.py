@@ -5,7 +5,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Generic, TypeVar
+from typing import Generic, TypeGuard, TypeVar
 
 T = TypeVar("T")
 
@@ -37,16 +37,27 @@ class VerificationMaterial:
         )
 
 
+def _is_utf8_text(value: object) -> TypeGuard[str]:
+    """A str that UTF-8 can encode: a JSON `\\ud800` escape yields a lone surrogate, which cannot key an HMAC."""
+    if not isinstance(value, str):
+        return False
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def _text(document: dict[str, object], key: str) -> str:
     value = document.get(key, "")
-    if not isinstance(value, str):
+    if not _is_utf8_text(value):
         raise ValueError(f"{key} must be a string")
     return value
 
 
 def _texts(document: dict[str, object], key: str) -> tuple[str, ...]:
     values = document.get(key, [])
-    if not isinstance(values, list) or not all(isinstance(value, str) for value in values):
+    if not isinstance(values, list) or not all(_is_utf8_text(value) for value in values):
         raise ValueError(f"{key} must be a list of strings")
     return tuple(value for value in values if value)
 
