@@ -1,15 +1,16 @@
-"""Alarms: anything waiting in a dead-letter queue, function errors and throttles, API 5xx."""
+"""Alarms: anything waiting in a dead-letter queue, function errors and throttles, API 5xx, quarantine."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from troposphere import GetAtt, Ref
+from troposphere import GetAtt, Ref, Sub
 from troposphere.cloudwatch import Alarm, MetricDimension
+from troposphere.logs import MetricFilter, MetricTransformation
 from troposphere.sns import Topic
 
 from templates.api import Api
-from templates.functions import Functions
+from templates.functions import METRICS_NAMESPACE, Functions
 from templates.messaging import Messaging
 from templates.naming import StackNames
 
@@ -19,10 +20,37 @@ class AlarmSpec:
     title: str
     name: str
     description: str
-    namespace: str
+    namespace: str | Sub
     metric: str
     dimensions: list[MetricDimension]
     statistic: str = "Sum"
+
+
+QUARANTINE_METRIC = "Quarantined"
+QUARANTINE_LOG_MESSAGE = "quarantined"
+"""What the processor logs (JSON `message`) when it first stores a quarantined delivery."""
+
+
+def _quarantine_metric_filter(functions: Functions) -> MetricFilter:
+    """Counted from the processor's own log group, so the metric is this stack's alone: the
+    Powertools namespace is shared by every stack in the account, a log group is not."""
+    return MetricFilter(
+        "QuarantinedMetricFilter",
+        LogGroupName=functions.processor.log_group.ref(),
+        FilterPattern=f'{{ $.message = "{QUARANTINE_LOG_MESSAGE}" }}',
+        MetricTransformations=[
+            MetricTransformation(
+                MetricNamespace=_stack_namespace(),
+                MetricName=QUARANTINE_METRIC,
+                MetricValue="1",
+                Unit="Count",
+            )
+        ],
+    )
+
+
+def _stack_namespace() -> Sub:
+    return Sub(f"{METRICS_NAMESPACE}/${{AWS::StackName}}")
 
 
 def _alarm(names: StackNames, spec: AlarmSpec, topic: Topic) -> Alarm:
@@ -45,7 +73,9 @@ def _alarm(names: StackNames, spec: AlarmSpec, topic: Topic) -> Alarm:
     )
 
 
-def build_alarms(names: StackNames, functions: Functions, messaging: Messaging, api: Api) -> list[Alarm]:
+def build_alarms(
+    names: StackNames, functions: Functions, messaging: Messaging, api: Api
+) -> list[Alarm | MetricFilter]:
     specs: list[AlarmSpec] = [
         AlarmSpec(
             title=f"{role.capitalize()}DeadLettersAlarm",
@@ -90,4 +120,20 @@ def build_alarms(names: StackNames, functions: Functions, messaging: Messaging, 
             ],
         )
     )
-    return [_alarm(names, spec, messaging.alarm_topic) for spec in specs]
+    specs.append(
+        AlarmSpec(
+            title="QuarantinedAlarm",
+            name="quarantined",
+            description=(
+                "A verified delivery could not be normalised and was stored in quarantine (not published). "
+                "Find it by its quarantine_reason in the table, fix the cause, then reprocess it."
+            ),
+            namespace=_stack_namespace(),
+            metric=QUARANTINE_METRIC,
+            dimensions=[],
+        )
+    )
+    return [
+        *(_alarm(names, spec, messaging.alarm_topic) for spec in specs),
+        _quarantine_metric_filter(functions),
+    ]

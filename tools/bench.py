@@ -6,6 +6,9 @@
 * CPU time (time.process_time) per event of the receiver's decision (event parsing, verification,
   JSON parsing, normalisation) for each provider. Target: under 50 µs for the HMAC providers;
   PayPal's RSA verification is reported on its own.
+* Parsing a 128 KiB body (the receiver's limit): a typical event padded to the limit beside the
+  worst shapes constructed against the parser (unterminated strings of escapes, bracket runs,
+  many tiny values, long numbers), CPU ms per parse. Every shape must stay linear in the size.
 * The artifact's size.
 * Deliveries per second of the last bounded load run on the emulator (`make load`, build/load.json),
   which `make bench` runs first.
@@ -25,8 +28,10 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT / "src"), str(ROOT)]  # `make bench` runs this file as a script
 
+from handlers.core.errors import RejectionError  # noqa: E402
 from handlers.core.http import HttpRequest  # noqa: E402
-from handlers.core.receiving import Receiver  # noqa: E402
+from handlers.core.jsonbody import parse_object  # noqa: E402
+from handlers.core.receiving import MAX_BODY_BYTES, Receiver  # noqa: E402
 from handlers.core.secrets import VerificationMaterial  # noqa: E402
 from handlers.providers.paypal import CertificateCache  # noqa: E402
 from tools.package import BUILD, build_artifact  # noqa: E402
@@ -125,6 +130,41 @@ def per_event_cpu() -> list[dict[str, Any]]:
     return rows
 
 
+def _bodies_of_the_limit() -> dict[str, bytes]:
+    """128 KiB bodies: a typical event padded to the limit, and the worst shapes found or built."""
+    size = MAX_BODY_BYTES
+    event = (ROOT / "events" / EVENTS["stripe"]).read_bytes()
+    padded = event[:-1] + b',"padding":"' + b"x" * (size - len(event) - 14) + b'"}'
+    return {
+        "typical event, padded": padded,
+        'unterminated \\" run (was 78 s)': b'"' + b'\\"' * ((size - 1) // 2),
+        "unterminated backslash run": b'"' + b"\\" * (size - 1),
+        'repeated "\\ pairs': b'"\\' * (size // 2),
+        "balanced [] pairs": b"[]" * (size // 2),
+        "empty objects in a list": b"[" + b"{}," * (size // 3 - 1) + b"{}]",
+        "tiny strings in a list": b"[" + b'"a",' * (size // 4 - 2) + b'"a"]',
+        "one 128 KiB number": b'{"n":' + b"1" * (size - 6) + b"}",
+        "many numbers with exponents": b"[" + b"1e99," * (size // 5 - 1) + b"1]",
+    }
+
+
+def worst_case_parse() -> list[dict[str, Any]]:
+    rows = []
+    for shape, body in _bodies_of_the_limit().items():
+        samples = []
+        for _ in range(5):
+            start = time.process_time()
+            try:
+                parse_object(body)
+            except RejectionError:
+                pass  # refusing is the answer for most of these; the time is what is measured
+            samples.append(time.process_time() - start)
+        rows.append(
+            {"shape": shape, "body_bytes": len(body), "cpu_ms": round(statistics.median(samples) * 1e3, 2)}
+        )
+    return rows
+
+
 def last_load_run() -> dict[str, Any] | None:
     """The figures `make load` wrote, if it ran."""
     try:
@@ -137,6 +177,7 @@ def last_load_run() -> dict[str, Any] | None:
 def main() -> None:
     cold = cold_start()
     cpu = per_event_cpu()
+    parse = worst_case_parse()
     artifact = build_artifact()
     size = artifact.stat().st_size
     print(f"Cold import + client set-up, median of {COLD_SAMPLES} fresh interpreters (target <= 1.3x):")
@@ -148,6 +189,9 @@ def main() -> None:
     print("Receiver CPU per event (parse + verify + normalise; target < 50 us for HMAC providers):")
     for row in cpu:
         print(f"  {row['provider']:10} {row['body_bytes']:6d} B  {row['cpu_us']:8.1f} us")
+    print("Parsing a body of the size limit, CPU ms (median of 5); linear in size for every shape:")
+    for row in parse:
+        print(f"  {row['shape']:36} {row['body_bytes']:7d} B  {row['cpu_ms']:8.2f} ms")
     print(f"Artifact: {artifact.relative_to(ROOT)} {size} bytes ({size / 1024 / 1024:.2f} MiB)")
     load = last_load_run()
     if load is None:
@@ -164,6 +208,7 @@ def main() -> None:
         "python": sys.version.split()[0],
         "cold_start": cold,
         "per_event_cpu": cpu,
+        "parse_at_size_limit": parse,
         "artifact": {"path": str(artifact.relative_to(ROOT)), "bytes": size},
     }
     BUILD.mkdir(exist_ok=True)

@@ -28,7 +28,6 @@ _MANTISSAS = st.one_of(
 )
 
 
-
 def _decimal_or_none(mantissa: int, exponent: int) -> Decimal | None:
     try:
         return Decimal(f"{mantissa}E{exponent}")
@@ -61,9 +60,12 @@ unterminated_strings = st.builds(
 )
 """Bodies that open a string and never close it properly (the shape of the quadratic parse)."""
 
-_LOOKALIKES = {"s": "ſ", "i": "ı", "k": "K", "a": "а", "e": "е", "u": "υ"}  # noqa: RUF001 (the point)
+# Long s, dotless i, Kelvin sign, Cyrillic a/e/dze, Greek upsilon: written as escapes to be seen.
+_LOOKALIKES = {"s": "\u017f", "i": "\u0131", "k": "\u212a", "a": "\u0430", "e": "\u0435", "u": "\u03c5"}
 currency_texts = st.one_of(
-    st.sampled_from(["usd", "USD", "jpy", "kwd", "uſd", "ınr", "uѕd", "eur\u200b", "US", "USDT", ""]),
+    st.sampled_from(
+        ["usd", "USD", "jpy", "kwd", "u\u017fd", "\u0131nr", "u\u0455d", "eur\u200b", "US", "USDT", ""]
+    ),
     st.sampled_from(["usd", "inr", "sek", "kwd", "aed", "eur", "uzs"]).map(
         lambda code: "".join(_LOOKALIKES.get(letter, letter) for letter in code)
     ),
@@ -97,7 +99,10 @@ def odd_envelopes(event: dict[str, Any]) -> st.SearchStrategy[dict[str, Any]]:
 
     def replace(changes: dict[str, Any]) -> dict[str, Any]:
         # Through JSON and back, as Lambda delivers events: no Python-only types survive.
-        return json.loads(json.dumps(event | changes))
+        document: dict[str, Any] = json.loads(json.dumps(event | changes))
+        return document
 
-    provider_as_odd = st.fixed_dictionaries({"pathParameters": st.fixed_dictionaries({"provider": _ODD_VALUES})})
+    provider_as_odd = st.fixed_dictionaries(
+        {"pathParameters": st.fixed_dictionaries({"provider": _ODD_VALUES})}
+    )
     return st.one_of(st.dictionaries(keys, _ODD_VALUES, min_size=1, max_size=3), provider_as_odd).map(replace)

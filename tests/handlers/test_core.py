@@ -7,8 +7,8 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+from boto3.dynamodb.types import DYNAMODB_CONTEXT, TypeSerializer
 from hypothesis import given, settings
-from boto3.dynamodb.types import TypeSerializer
 
 from handlers.core import money
 from handlers.core.errors import Reason, RejectionError
@@ -98,7 +98,8 @@ def test_malformed_or_too_precise_decimal_text_is_refused(text: object, places: 
 
 
 @pytest.mark.parametrize(
-    "text", ["1" * 38, "9.9999999999999999999999999999999999999E+125", "1E-130", "-1E-130", "0", "0.00", "0E+88"]
+    "text",
+    ["1" * 38, "9.9999999999999999999999999999999999999E+125", "1E-130", "-1E-130", "0", "0.00", "0E+88"],
 )
 def test_dynamodb_limits_are_accepted_up_to_the_edge(text: str) -> None:
     assert money.storable(Decimal(text)) == Decimal(text)
@@ -123,8 +124,6 @@ def test_amounts_dynamodb_cannot_hold_exactly_are_refused(text: str) -> None:
 
 
 def test_the_core_uses_boto3s_own_number_context() -> None:
-    from boto3.dynamodb.types import DYNAMODB_CONTEXT
-
     ours, boto3s = money.DYNAMODB_CONTEXT, DYNAMODB_CONTEXT
     assert (ours.prec, ours.Emin, ours.Emax, ours.rounding, ours.clamp) == (
         boto3s.prec,

@@ -10,8 +10,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from handlers import receiver
-from handlers.aws import AwsClients
+from handlers.aws import AwsClients, DynamoTransactions, S3Archive
 from handlers.core.money import storable
+from handlers.core.processing import process
+from tests.handlers.strategies import currency_texts, edge_number_texts, odd_envelopes, unterminated_strings
 from tests.handlers.support import PROCESSOR, Pipeline, Signer, api_gateway_event, sample
 from tools.local_lambda import AsyncFunction, FakeContext, LocalLambda
 
@@ -69,6 +71,30 @@ headers = st.dictionaries(
     ),
     st.text(max_size=80),
     max_size=4,
+)
+
+
+def _with_raw_field(base: bytes, key: str, raw_json: bytes) -> bytes:
+    """`base` with `key` set to `raw_json`, written as text: number literals reach the parser as sent."""
+    document = json.loads(base)
+    target = document["data"]["object"] if "data" in document else document.get("resource", document)
+    target[key] = "\u0000PLACEHOLDER"
+    return json.dumps(document).encode().replace(b'"\\u0000PLACEHOLDER"', raw_json)
+
+
+def _edge_bodies(base: bytes) -> st.SearchStrategy[bytes]:
+    return st.one_of(
+        edge_number_texts.map(lambda text: _with_raw_field(base, "amount", text.encode())),
+        currency_texts.map(lambda code: _with_raw_field(base, "currency", json.dumps(code).encode())),
+        currency_texts.map(lambda code: _with_raw_field(base, "currency_code", json.dumps(code).encode())),
+        edge_number_texts.map(lambda text: base[:-1] + b',"n":' + text.encode() + b"}"),
+        unterminated_strings.map(lambda tail: base[:-1] + b',"s":' + tail),
+        unterminated_strings,
+    )
+
+
+signed_bodies = st.one_of(
+    bodies, st.sampled_from(["stripe", "paypal", "generic"]).flatmap(lambda p: _edge_bodies(SAMPLES[p]))
 )
 
 
@@ -176,3 +202,50 @@ def test_signer_secret_shape_matches_the_contract(signer: Signer) -> None:
         "internal_hmac_previous_keys",
     }
     assert len(signer.internal_key) == 64
+
+
+@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(provider=st.sampled_from(PROVIDERS), body=signed_bodies, base64_body=st.booleans())
+def test_a_verified_delivery_on_a_provider_route_is_always_accepted_and_stored(
+    pipeline: Pipeline, provider: str, body: bytes, base64_body: bool
+) -> None:
+    """Verified means stored: 202 and a stored item (quarantined if odd) on /webhooks/*; internal
+    clients get 202 or a specific 400. The real processor stores every hand-off without raising."""
+    recorder = Recorder()
+    recording = LocalLambda([AsyncFunction(PROCESSOR, recorder)], pipeline.stack.clients["sqs"])
+    clients = AwsClients(pipeline.stack.endpoint, given={"lambda": recording})
+    receiver.DEPENDENCIES.set(
+        receiver.Dependencies(
+            clients, PROCESSOR, pipeline.stack.secret_arn, fetch_certificate=pipeline.certificates
+        )
+    )
+    if not base64_body:
+        body = body.decode("utf-8", "replace").encode()  # API Gateway passes text bodies as str
+    response = receiver.handler(
+        pipeline.signer.event(provider, body, base64_body=base64_body), FakeContext("receiver")
+    )
+    answer = json.loads(response["body"])
+    hypothesis.event(f"{response['statusCode']} {answer.get('status') or answer['error']['code']}")
+    if provider == "internal":
+        assert response["statusCode"] in (202, 400), answer
+    else:
+        assert response["statusCode"] == 202, answer
+    if response["statusCode"] == 202:
+        (payload,) = recorder.payloads
+        store = DynamoTransactions(pipeline.stack.clients["dynamodb"], pipeline.stack.table)
+        archive = S3Archive(pipeline.stack.clients["s3"], pipeline.stack.bucket)
+        stored = process(payload, store, archive, "2026-12-01T00:00:00.000Z")
+        item: Any = stored["transaction"]
+        assert item["transaction_id"] == answer["transaction_id"]
+        if not stored["duplicate"]:  # examples share a table, and sample ids repeat across them
+            assert ("quarantine_reason" in item) == (answer["status"] == "quarantined")
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.data(), provider=st.sampled_from(PROVIDERS))
+def test_an_envelope_api_gateway_would_never_send_is_a_4xx_not_a_5xx(
+    pipeline: Pipeline, data: st.DataObject, provider: str
+) -> None:
+    event = data.draw(odd_envelopes(pipeline.signer.event(provider, SAMPLES[provider])))
+    response = receiver.handler(event, FakeContext("receiver"))
+    assert response["statusCode"] < 500, response

@@ -146,7 +146,7 @@ def test_stripe_samples_normalise(
     assert (None if transaction.amount is None else str(transaction.amount)) == amount
     assert (transaction.currency, transaction.status) == (currency, status)
     assert transaction.transaction_id == f"stripe#{document['id']}"
-    assert transaction.occurred_at.endswith("Z")
+    assert (transaction.occurred_at or "").endswith("Z")
 
 
 # --- generic / internal -------------------------------------------------------------------------

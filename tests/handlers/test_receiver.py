@@ -144,7 +144,6 @@ def test_malformed_signed_bodies_from_internal_clients_are_400(
     assert pipeline.lambda_.outcomes == []
 
 
-
 def test_error_answers_never_echo_the_payload(pipeline: Pipeline) -> None:
     body = (
         b'{"id":"gen-1","type":"t","occurred_at":"2026-11-23T10:00:00Z","amount":"SECRET-9","currency":"EUR"}'

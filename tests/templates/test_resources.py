@@ -6,7 +6,10 @@ import json
 from typing import Any
 
 from troposphere import GetAtt, Template
+from troposphere.cloudwatch import Alarm
+from troposphere.logs import MetricFilter
 
+from handlers import processor
 from templates.api import ACCESS_LOG_FORMAT, build_api
 from templates.config import StackConfig
 from templates.encryption import build_encryption
@@ -152,9 +155,10 @@ def test_deployment_id_changes_when_a_method_changes() -> None:
     assert first != other
 
 
-def test_alarms_cover_dead_letters_errors_throttles_and_5xx() -> None:
-    alarms = {a.title: as_dict(a)["Properties"] for a in _stack()["alarms"]}
+def test_alarms_cover_dead_letters_errors_throttles_5xx_and_quarantine() -> None:
+    alarms = {a.title: as_dict(a)["Properties"] for a in _stack()["alarms"] if isinstance(a, Alarm)}
     assert set(alarms) == {
+        "QuarantinedAlarm",
         "ProcessorDeadLettersAlarm",
         "NotifierDeadLettersAlarm",
         *(
@@ -168,6 +172,20 @@ def test_alarms_cover_dead_letters_errors_throttles_and_5xx() -> None:
         assert properties["AlarmActions"] == [{"Ref": "AlarmTopic"}]
         assert properties["Threshold"] == 0
         assert properties["ComparisonOperator"] == "GreaterThanThreshold"
+
+
+def test_the_quarantine_alarm_counts_what_the_processor_logs_for_this_stack_alone() -> None:
+    """The metric filter matches the processor's own log line, in the processor's log group only."""
+    (metric_filter,) = [as_dict(r)["Properties"] for r in _stack()["alarms"] if isinstance(r, MetricFilter)]
+    assert metric_filter["LogGroupName"] == {"Ref": "ProcessorLogGroup"}
+    assert metric_filter["FilterPattern"] == f'{{ $.message = "{processor.QUARANTINED.lower()}" }}'
+    transformation = metric_filter["MetricTransformations"][0]
+    alarm = as_dict(next(a for a in _stack()["alarms"] if a.title == "QuarantinedAlarm"))["Properties"]
+    assert (alarm["Namespace"], alarm["MetricName"]) == (
+        transformation["MetricNamespace"],
+        transformation["MetricName"],
+    )
+    assert "${AWS::StackName}" in alarm["Namespace"]["Fn::Sub"]
 
 
 def test_outputs_render_into_a_template() -> None:

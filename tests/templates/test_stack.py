@@ -78,7 +78,8 @@ def test_inventory(template: Template) -> None:
         "AWS::ApiGateway::ApiKey": 1,
         "AWS::ApiGateway::UsagePlan": 1,
         "AWS::ApiGateway::UsagePlanKey": 1,
-        "AWS::CloudWatch::Alarm": 9,
+        "AWS::CloudWatch::Alarm": 10,
+        "AWS::Logs::MetricFilter": 1,
     }
     functions = properties_of_type(template, "AWS::Lambda::Function")
     assert sorted(functions) == sorted(f"{role}Function" for role in FUNCTION_ROLES)

@@ -45,7 +45,8 @@ DYNAMODB_MAX_ADJUSTED_EXPONENT = 125
 _DECIMAL_TEXT = re.compile(r"-?[0-9]{1,64}(?:\.[0-9]{1,64})?")
 
 
-# Three ASCII letters, checked before case folding: str.upper() maps "ſ" to "S" and "ı" to "I".
+# Three ASCII letters, checked before case folding: str.upper() maps the long s (U+017F) to "S"
+# and the dotless i (U+0131) to "I", so "usd" look-alikes would become real codes.
 _CURRENCY_TEXT = re.compile(r"[A-Za-z]{3}")
 
 

@@ -38,7 +38,7 @@ class VerificationMaterial:
 
 
 def _is_utf8_text(value: object) -> TypeGuard[str]:
-    """A str that UTF-8 can encode: a JSON `\\ud800` escape yields a lone surrogate, which cannot key an HMAC."""
+    """A str UTF-8 can encode: a JSON `\\ud800` escape yields a lone surrogate, which cannot key an HMAC."""
     if not isinstance(value, str):
         return False
     try:
