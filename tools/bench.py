@@ -114,7 +114,7 @@ def per_event_cpu() -> list[dict[str, Any]]:
     paypal_stand_in = LocalPaypal()
     material = VerificationMaterial(("whsec_bench",), "WH-BENCH", ("k" * 64,))
     signer = Signer(material, paypal_stand_in)
-    receiver = Receiver(lambda: material, CertificateCache(paypal_stand_in.fetch))
+    receiver = Receiver(lambda: material, CertificateCache(paypal_stand_in.fetch, paypal_stand_in.trust))
     api = ApiIdentity(api_id="benchapi01", stage="v1", api_key_id="benchkey01")
     rows = []
     for provider, file in EVENTS.items():

@@ -141,7 +141,9 @@ def check_import_closure(source: Path, deps: Path) -> None:
 def artifact_entries(source: Path, deps: Path) -> list[tuple[str, Path]]:
     """(name in the zip, file) for every file the artifact holds, sorted by name."""
     entries = [
-        (f"{OWN_PACKAGE}/{path.relative_to(source).as_posix()}", path) for path in source.rglob("*.py")
+        (f"{OWN_PACKAGE}/{path.relative_to(source).as_posix()}", path)
+        for path in source.rglob("*")
+        if path.suffix in (".py", ".pem")  # .pem: the PayPal trust anchors the receiver pins
     ]
     entries += [
         (path.relative_to(deps).as_posix(), path)

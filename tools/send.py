@@ -7,11 +7,12 @@ API's integration (called synchronously), and the asynchronous functions with th
 EventInvokeConfig (retries, on-success function, on-failure queue) through `tools.local_lambda`.
 Every AWS call goes to the emulator through clients made once and handed to the handlers.
 
-PayPal signs with a certificate fetched from a paypal.com HTTPS URL, which the receiver will only
-fetch from there. Locally a self-signed certificate and key are made in memory
-(`LocalPaypal`), events are signed with that key and name `LOCAL_PAYPAL_CERT_URL` (a paypal.com
-URL, so the receiver's URL check runs unchanged), and the receiver's injectable
-`fetch_certificate` is given a fetcher that answers that one URL with the local certificate.
+PayPal signs with a certificate fetched from PayPal's API host, which must chain to the pinned
+DigiCert root and name PayPal's signing host. Locally a small PKI is made in memory (`LocalPaypal`:
+a root, an intermediate and a leaf for `messageverificationcerts.paypal.com`), events are signed
+with the leaf's key and name `LOCAL_PAYPAL_CERT_URL` (a live PayPal certificate URL, so the
+receiver's URL, chain and name checks run unchanged), and the receiver is given a fetcher that
+answers that one URL with the leaf and intermediate, and the local root as its trust anchor.
 """
 
 from __future__ import annotations
@@ -62,27 +63,91 @@ SOURCE_IP = "203.0.113.10"  # TEST-NET-3: documentation addresses
 # ------------------------------------------------------------------------------------------ signing
 
 
+def _certificate(
+    subject: str,
+    key: rsa.RSAPrivateKey,
+    issuer: tuple[x509.Certificate, rsa.RSAPrivateKey] | None,
+    start: datetime,
+    days: int,
+    host: str | None = None,
+) -> x509.Certificate:
+    """A CA certificate (`host` None) or a TLS-style leaf for `host`, with RFC 5280's extensions."""
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, subject)])
+    issuer_name, signing_key = (name, key) if issuer is None else (issuer[0].subject, issuer[1])
+    builder = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(issuer_name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(start)
+        .not_valid_after(start + timedelta(days=days))
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
+        .add_extension(
+            x509.AuthorityKeyIdentifier.from_issuer_public_key(signing_key.public_key()), critical=False
+        )
+        .add_extension(x509.BasicConstraints(ca=host is None, path_length=None), critical=True)
+        .add_extension(
+            x509.KeyUsage(
+                digital_signature=host is not None,
+                content_commitment=False,
+                key_encipherment=host is not None,
+                data_encipherment=False,
+                key_agreement=False,
+                key_cert_sign=host is None,
+                crl_sign=host is None,
+                encipher_only=False,
+                decipher_only=False,
+            ),
+            critical=True,
+        )
+    )
+    if host is not None:
+        builder = builder.add_extension(
+            x509.SubjectAlternativeName([x509.DNSName(host)]), critical=False
+        ).add_extension(x509.ExtendedKeyUsage([x509.oid.ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
+    return builder.sign(signing_key, hashes.SHA256())
+
+
 class LocalPaypal:
-    """A self-signed signing certificate standing in for PayPal's, made in memory once per process."""
+    """A stand-in for PayPal's signing PKI, made in memory once per process: root, intermediate, leaf.
+
+    The options make the forgeries the receiver must refuse: a leaf for another `host`, a
+    `self_signed` leaf, a chain whose intermediate has its own validity window.
+    """
 
     def __init__(
-        self, url: str = LOCAL_PAYPAL_CERT_URL, valid_days: int = 30, valid_from_days: int = -1
+        self,
+        url: str = LOCAL_PAYPAL_CERT_URL,
+        valid_days: int = 30,
+        valid_from_days: int = -1,
+        *,
+        host: str = paypal.SIGNING_HOSTS["live"],
+        self_signed: bool = False,
+        intermediate_days: tuple[int, int] = (-365, 3650),
     ) -> None:
         self.url = url
-        self._key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-        name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "messageverificationcerts.paypal.com")])
-        start = datetime.now(UTC) + timedelta(days=valid_from_days)
-        certificate = (
-            x509.CertificateBuilder()
-            .subject_name(name)
-            .issuer_name(name)
-            .public_key(self._key.public_key())
-            .serial_number(x509.random_serial_number())
-            .not_valid_before(start)
-            .not_valid_after(start + timedelta(days=valid_days))
-            .sign(self._key, hashes.SHA256())
+        now = datetime.now(UTC)
+        root_key, intermediate_key, self._key = (
+            rsa.generate_private_key(public_exponent=65537, key_size=2048) for _ in range(3)
         )
-        self.pem = certificate.public_bytes(serialization.Encoding.PEM)
+        root = _certificate("TapStack Local Root", root_key, None, now - timedelta(days=365), 3650)
+        intermediate = _certificate(
+            "TapStack Local Intermediate",
+            intermediate_key,
+            (root, root_key),
+            now + timedelta(days=intermediate_days[0]),
+            intermediate_days[1],
+        )
+        start = now + timedelta(days=valid_from_days)
+        if self_signed:
+            leaf = _certificate(host, self._key, None, start, valid_days, host)
+            chain = [leaf]
+        else:
+            leaf = _certificate(host, self._key, (intermediate, intermediate_key), start, valid_days, host)
+            chain = [leaf, intermediate]
+        self.pem = b"".join(certificate.public_bytes(serialization.Encoding.PEM) for certificate in chain)
+        self.trust = paypal.TrustAnchors(roots=root.public_bytes(serialization.Encoding.PEM))
 
     def fetch(self, url: str) -> bytes:
         """The receiver's certificate fetcher: only the local certificate's URL answers."""
@@ -350,6 +415,7 @@ class LocalRuntime:
         changes: dict[str, Any] = {"clients": type(dependencies.clients)(given=given)}
         if any(item.name == "fetch_certificate" for item in dataclasses.fields(dependencies)):
             changes["fetch_certificate"] = self.local_paypal.fetch
+            changes["paypal_trust"] = self.local_paypal.trust
         return dataclasses.replace(dependencies, **changes)
 
     def install(self) -> None:

@@ -24,7 +24,7 @@ from handlers.core.http import HttpRequest, error_response, json_response
 from handlers.core.model import HandOff
 from handlers.core.receiving import Receiver
 from handlers.core.secrets import TtlCache, VerificationMaterial
-from handlers.providers.paypal import CertificateCache
+from handlers.providers.paypal import CertificateCache, TrustAnchors
 
 logger = Logger()
 metrics = EphemeralMetrics()
@@ -57,12 +57,14 @@ class Dependencies:
     secret_arn: str
     secret_ttl_seconds: float = 300.0
     fetch_certificate: Callable[[str], bytes] = fetch_certificate
+    paypal_trust: TrustAnchors | None = None
+    """None: the pinned DigiCert anchors shipped in the artifact (tests and the local stack inject theirs)."""
     clock: Callable[[], float] = time.time
     receiver: Receiver = field(init=False)
 
     def __post_init__(self) -> None:
         material = TtlCache(self._load_material, self.secret_ttl_seconds)
-        self.receiver = Receiver(material.get, CertificateCache(self.fetch_certificate))
+        self.receiver = Receiver(material.get, CertificateCache(self.fetch_certificate, self.paypal_trust))
 
     def _load_material(self) -> VerificationMaterial:
         try:

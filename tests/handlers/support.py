@@ -71,9 +71,9 @@ def api_gateway_event(
     }
 
 
-def paypal_keys(**validity: int) -> LocalPaypal:
-    """A stand-in PayPal certificate served at CERT_URL (the one implementation lives in tools/send.py)."""
-    return LocalPaypal(CERT_URL, **validity)
+def paypal_keys(**options: Any) -> LocalPaypal:
+    """A stand-in PayPal PKI served at CERT_URL (the one implementation lives in tools/send.py)."""
+    return LocalPaypal(CERT_URL, **options)
 
 
 @dataclass
@@ -255,7 +255,11 @@ class Pipeline:
         certificates = CertificateServer({CERT_URL: signer.paypal_keys.pem})
         receiver.DEPENDENCIES.set(
             receiver.Dependencies(
-                receiver_clients, PROCESSOR, stack.secret_arn, fetch_certificate=certificates
+                receiver_clients,
+                PROCESSOR,
+                stack.secret_arn,
+                fetch_certificate=certificates,
+                paypal_trust=signer.paypal_keys.trust,
             )
         )
         processor.DEPENDENCIES.set(processor.Dependencies(processor_clients, stack.table, stack.bucket))

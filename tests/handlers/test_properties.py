@@ -135,7 +135,11 @@ def test_no_request_makes_the_receiver_answer_5xx(
     clients = AwsClients(pipeline.stack.endpoint, given={"lambda": recording})
     receiver.DEPENDENCIES.set(
         receiver.Dependencies(
-            clients, PROCESSOR, pipeline.stack.secret_arn, fetch_certificate=pipeline.certificates
+            clients,
+            PROCESSOR,
+            pipeline.stack.secret_arn,
+            fetch_certificate=pipeline.certificates,
+            paypal_trust=pipeline.signer.paypal_keys.trust,
         )
     )
     if not base64_body:
@@ -216,7 +220,11 @@ def test_a_verified_delivery_on_a_provider_route_is_always_accepted_and_stored(
     clients = AwsClients(pipeline.stack.endpoint, given={"lambda": recording})
     receiver.DEPENDENCIES.set(
         receiver.Dependencies(
-            clients, PROCESSOR, pipeline.stack.secret_arn, fetch_certificate=pipeline.certificates
+            clients,
+            PROCESSOR,
+            pipeline.stack.secret_arn,
+            fetch_certificate=pipeline.certificates,
+            paypal_trust=pipeline.signer.paypal_keys.trust,
         )
     )
     if not base64_body:

@@ -121,7 +121,7 @@ def test_unconfigured_providers_refuse_everything() -> None:
     ) is (Reason.PROVIDER_NOT_CONFIGURED)
     signed = Headers.from_event({"headers": hmac_signed.sign(body, "current-key", NOW)})
     assert rejected(hmac_signed.verify, signed, body, NOTHING, NOW) is Reason.PROVIDER_NOT_CONFIGURED
-    cache = paypal.CertificateCache(CertificateServer({}))
+    cache = paypal.CertificateCache(CertificateServer({}), signer.paypal_keys.trust)
     paypal_headers = Headers.from_event({"headers": signer.headers("paypal", body)})
     with pytest.raises(RejectionError) as caught:
         paypal.verify(paypal_headers, body, NOTHING, NOW, cache)
@@ -234,7 +234,7 @@ def paypal_request(keys: LocalPaypal, body: bytes, **change: str) -> Headers:
 
 def test_paypal_signature_verifies_and_the_certificate_is_fetched_once(keys: LocalPaypal) -> None:
     server = CertificateServer({CERT_URL: keys.pem})
-    cache = paypal.CertificateCache(server)
+    cache = paypal.CertificateCache(server, keys.trust)
     body = sample("paypal/PAYMENT.CAPTURE.COMPLETED.json")
     for _ in range(3):
         paypal.verify(paypal_request(keys, body), body, MATERIAL, time.time(), cache)
@@ -242,7 +242,7 @@ def test_paypal_signature_verifies_and_the_certificate_is_fetched_once(keys: Loc
 
 
 def test_paypal_refuses_a_tampered_body_another_key_or_webhook_id(keys: LocalPaypal) -> None:
-    cache = paypal.CertificateCache(CertificateServer({CERT_URL: keys.pem}))
+    cache = paypal.CertificateCache(CertificateServer({CERT_URL: keys.pem}), keys.trust)
     body = b'{"id":"WH-1"}'
     now = time.time()
     assert rejected(paypal.verify, paypal_request(keys, body), body + b" ", MATERIAL, now, cache) is (
@@ -268,7 +268,7 @@ def test_paypal_refuses_a_tampered_body_another_key_or_webhook_id(keys: LocalPay
     ],
 )
 def test_paypal_malformed_headers(keys: LocalPaypal, change: dict[str, str]) -> None:
-    cache = paypal.CertificateCache(CertificateServer({CERT_URL: keys.pem}))
+    cache = paypal.CertificateCache(CertificateServer({CERT_URL: keys.pem}), keys.trust)
     body = b"{}"
     assert rejected(
         paypal.verify, paypal_request(keys, body, **change), body, MATERIAL, time.time(), cache
@@ -276,36 +276,49 @@ def test_paypal_malformed_headers(keys: LocalPaypal, change: dict[str, str]) -> 
 
 
 @pytest.mark.parametrize(
-    ("url", "allowed"),
+    ("url", "environment", "allowed"),
     [
-        ("https://api.paypal.com/v1/notifications/certs/CERT-1", True),
-        ("https://paypal.com/cert", True),
-        ("https://api.sandbox.paypal.com:443/cert", True),
-        ("https://API.PAYPAL.COM/cert", True),
-        ("http://api.paypal.com/cert", False),
-        ("https://api.paypal.com:8443/cert", False),
-        ("https://user@api.paypal.com/cert", False),
-        ("https://api.paypal.com@evil.io/cert", False),
-        ("https://paypal.com.evil.io/cert", False),
-        ("https://evilpaypal.com/cert", False),
-        ("https://api.paypal.com./cert", False),
-        ("https://api.pay\npal.com/cert", False),
-        ("https://api.paypal.com\\@evil.io/cert", False),
-        ("https://[::1]/cert", False),
-        ("https://api.paypal.com:0443/cert", False),
-        ("https://api.paypal.com:x/cert", False),
-        ("ftp://api.paypal.com/cert", False),
-        ("https://xn--paypl-7ve.com/cert", False),
-        ("//api.paypal.com/cert", False),
+        ("https://api.paypal.com/v1/notifications/certs/CERT-1", "live", True),
+        ("https://api-m.paypal.com/v1/notifications/certs/CERT-1", "live", True),
+        ("https://API.PAYPAL.COM:443/v1/notifications/certs/CERT-1", "live", True),
+        ("https://api.sandbox.paypal.com/v1/notifications/certs/CERT-1", "sandbox", True),
+        ("https://api-m.sandbox.paypal.com/v1/notifications/certs/CERT-1", "sandbox", True),
+        # the other environment's host
+        ("https://api.sandbox.paypal.com/v1/notifications/certs/CERT-1", "live", False),
+        ("https://api.paypal.com/v1/notifications/certs/CERT-1", "sandbox", False),
+        # other paypal.com hosts and paths
+        ("https://paypal.com/v1/notifications/certs/CERT-1", "live", False),
+        ("https://www.paypal.com/v1/notifications/certs/CERT-1", "live", False),
+        ("https://api.paypal.com/cert", "live", False),
+        ("https://api.paypal.com/v1/notifications/certs/../../uploads/x", "live", False),
+        ("https://api.paypal.com/v1/notifications/certs/CERT-1", "staging", False),
+        # not HTTPS, odd ports, userinfo, look-alike and rewritten hosts
+        ("http://api.paypal.com/v1/notifications/certs/CERT-1", "live", False),
+        ("https://api.paypal.com:8443/v1/notifications/certs/CERT-1", "live", False),
+        ("https://api.paypal.com:0443/v1/notifications/certs/CERT-1", "live", False),
+        ("https://api.paypal.com:x/v1/notifications/certs/CERT-1", "live", False),
+        ("https://user@api.paypal.com/v1/notifications/certs/CERT-1", "live", False),
+        ("https://api.paypal.com@evil.io/v1/notifications/certs/CERT-1", "live", False),
+        ("https://api.paypal.com.evil.io/v1/notifications/certs/CERT-1", "live", False),
+        ("https://evilpaypal.com/v1/notifications/certs/CERT-1", "live", False),
+        ("https://api.paypal.com./v1/notifications/certs/CERT-1", "live", False),
+        ("https://api.pay\npal.com/v1/notifications/certs/CERT-1", "live", False),
+        ("https://api.paypal.com\\@evil.io/v1/notifications/certs/CERT-1", "live", False),
+        ("https://[::1]/v1/notifications/certs/CERT-1", "live", False),
+        ("ftp://api.paypal.com/v1/notifications/certs/CERT-1", "live", False),
+        ("https://xn--paypl-7ve.com/v1/notifications/certs/CERT-1", "live", False),
+        ("//api.paypal.com/v1/notifications/certs/CERT-1", "live", False),
     ],
 )
-def test_certificate_urls_only_on_paypal_com_over_https(url: str, allowed: bool) -> None:
-    assert paypal.certificate_url_allowed(url) is allowed
+def test_certificate_urls_only_from_the_environments_paypal_api_host(
+    url: str, environment: str, allowed: bool
+) -> None:
+    assert paypal.certificate_url_allowed(url, environment) is allowed
 
 
 def test_a_disallowed_certificate_url_is_never_fetched(keys: LocalPaypal) -> None:
     server = CertificateServer({})
-    cache = paypal.CertificateCache(server)
+    cache = paypal.CertificateCache(server, keys.trust)
     body = b"{}"
     request = paypal_request(keys, body, **{"PAYPAL-CERT-URL": "https://paypal.com.evil.io/c"})
     assert rejected(paypal.verify, request, body, MATERIAL, time.time(), cache) is Reason.SIGNATURE_INVALID
@@ -317,7 +330,7 @@ def test_certificate_outside_its_validity_window_is_refused() -> None:
         paypal_keys(valid_days=1, valid_from_days=-10),
         paypal_keys(valid_from_days=2),
     ):
-        cache = paypal.CertificateCache(CertificateServer({CERT_URL: keys.pem}))
+        cache = paypal.CertificateCache(CertificateServer({CERT_URL: keys.pem}), keys.trust)
         body = b"{}"
         assert rejected(paypal.verify, paypal_request(keys, body), body, MATERIAL, time.time(), cache) is (
             Reason.SIGNATURE_INVALID
@@ -326,7 +339,7 @@ def test_certificate_outside_its_validity_window_is_refused() -> None:
 
 def test_certificate_fetch_failure_is_unavailable_and_not_cached(keys: LocalPaypal) -> None:
     server = CertificateServer({})
-    cache = paypal.CertificateCache(server)
+    cache = paypal.CertificateCache(server, keys.trust)
     body = b"{}"
     with pytest.raises(UnavailableError):
         paypal.verify(paypal_request(keys, body), body, MATERIAL, time.time(), cache)

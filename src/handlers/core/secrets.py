@@ -8,6 +8,7 @@ from decimal import Decimal
 from typing import Generic, TypeGuard, TypeVar
 
 T = TypeVar("T")
+PAYPAL_ENVIRONMENTS = ("live", "sandbox")
 
 
 @dataclass(frozen=True, slots=True)
@@ -21,6 +22,8 @@ class VerificationMaterial:
     paypal_webhook_id: str = field(repr=False)
     internal_hmac_keys: tuple[str, ...] = field(repr=False)
     """The current key first, then the previous ones still accepted during rotation."""
+    paypal_environment: str = "live"
+    """`live` or `sandbox`: which PayPal certificate URLs and signing host are accepted."""
 
     @classmethod
     def from_secret_string(cls, secret_string: str) -> "VerificationMaterial":
@@ -34,6 +37,7 @@ class VerificationMaterial:
             paypal_webhook_id=_text(document, "paypal_webhook_id"),
             internal_hmac_keys=((current,) if current else ())
             + _texts(document, "internal_hmac_previous_keys"),
+            paypal_environment=_paypal_environment(document),
         )
 
 
@@ -46,6 +50,13 @@ def _is_utf8_text(value: object) -> TypeGuard[str]:
     except UnicodeEncodeError:
         return False
     return True
+
+
+def _paypal_environment(document: dict[str, object]) -> str:
+    environment = document.get("paypal_environment", "live")
+    if environment not in PAYPAL_ENVIRONMENTS:
+        raise ValueError("paypal_environment must be live or sandbox")
+    return str(environment)
 
 
 def _text(document: dict[str, object], key: str) -> str:

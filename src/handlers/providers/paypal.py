@@ -3,10 +3,22 @@
 
 The signed string is `"{transmission id}|{transmission time}|{webhook id}|{crc32 of raw body}"`
 (CRC32 as an unsigned decimal), signed RSA-SHA256/PKCS#1 v1.5 with the key of the certificate at
-PAYPAL-CERT-URL. The certificate is trusted because it is fetched over verified HTTPS from a
-paypal.com host only; its validity window is checked, its chain is not. There is no freshness
-window on the transmission time: PayPal does not document that retries are re-timestamped, and a
-replay is harmless because storage deduplicates on the event id.
+PAYPAL-CERT-URL. The certificate is trusted the way PayPal's own SDKs trust it, and more strictly:
+
+* the URL is `https://<PayPal API host of the configured environment>/v1/notifications/certs/...`
+  (live: api.paypal.com, api-m.paypal.com; sandbox: api.sandbox.paypal.com, api-m.sandbox.paypal.com),
+  no userinfo, no port but 443; redirects are refused by the fetcher;
+* the leaf chains (cryptography's RFC 5280 path validation, at the time of verification, every
+  certificate in the path within its validity) to the DigiCert root PayPal's SDKs pin, through the
+  pinned DigiCert intermediate or one the URL serves with the leaf;
+* the leaf names exactly PayPal's message-verification host of that environment
+  (`messageverificationcerts.paypal.com`, or `messageverificationcerts.sandbox.paypal.com`), allows
+  digital signatures, and holds an RSA key of at least 2048 bits.
+
+The chain and name are checked once per URL and cached with the certificate (bounded cache); each
+request then only re-checks the cached path's validity window. There is no freshness window on the
+transmission time: PayPal does not document that retries are re-timestamped, and a replay is harmless
+because storage deduplicates on the event id.
 
 `cryptography` is imported only on this path: it costs cold start the other providers do not need.
 Amounts are decimal strings, checked against the currency's ISO 4217 decimal places.
@@ -15,7 +27,9 @@ Amounts are decimal strings, checked against the currency's ISO 4217 decimal pla
 import base64
 import zlib
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
@@ -31,6 +45,20 @@ if TYPE_CHECKING:
 ALGORITHM = "SHA256withRSA"
 MAX_HEADER_LENGTH = 1024
 MAX_CACHED_CERTIFICATES = 16
+MIN_RSA_KEY_BITS = 2048
+CERTIFICATE_PATH_PREFIX = "/v1/notifications/certs/"
+API_HOSTS = {
+    "live": ("api.paypal.com", "api-m.paypal.com"),
+    "sandbox": ("api.sandbox.paypal.com", "api-m.sandbox.paypal.com"),
+}
+SIGNING_HOSTS = {
+    "live": "messageverificationcerts.paypal.com",
+    "sandbox": "messageverificationcerts.sandbox.paypal.com",
+}
+PLACEHOLDER_WEBHOOK_IDS = frozenset({"", "WEBHOOK_ID"})
+"""Not configuration: empty (the template's placeholder), or the literal PayPal's simulator signs with."""
+PINNED_TRUST = Path(__file__).with_name("paypal_trust")
+"""DigiCert's root and EV intermediate, as PayPal's SDKs pin them (README: fingerprints, refreshing)."""
 _HEADERS = (
     "paypal-transmission-id",
     "paypal-transmission-time",
@@ -39,8 +67,8 @@ _HEADERS = (
 )
 
 
-def certificate_url_allowed(url: str) -> bool:
-    """True only for `https://paypal.com/...` or `https://<sub>.paypal.com[:443]/...`."""
+def certificate_url_allowed(url: str, environment: str = "live") -> bool:
+    """True only for `https://<environment's API host>[:443]/v1/notifications/certs/...`."""
     if not url.isascii() or not url.isprintable() or "\\" in url or " " in url:
         return False  # urlsplit silently drops tabs and newlines; refuse anything it might rewrite
     try:
@@ -54,38 +82,114 @@ def certificate_url_allowed(url: str) -> bool:
         and "@" not in parts.netloc
         and port in (None, 443)
         and parts.netloc.lower() in (host, f"{host}:443")
-        and (host == "paypal.com" or host.endswith(".paypal.com"))
+        and host in API_HOSTS.get(environment, ())
+        and parts.path.startswith(CERTIFICATE_PATH_PREFIX)
+        and ".." not in parts.path
     )
 
 
+@dataclass(frozen=True)
+class TrustAnchors:
+    """PEM bytes of the roots to trust and of intermediates that may complete a path to them."""
+
+    roots: bytes
+    intermediates: bytes = b""
+
+    @classmethod
+    def pinned(cls) -> "TrustAnchors":
+        return cls(
+            roots=(PINNED_TRUST / "DigiCertHighAssuranceEVRootCA.pem").read_bytes(),
+            intermediates=(PINNED_TRUST / "DigiCertSHA2ExtendedValidationServerCA.pem").read_bytes(),
+        )
+
+
+@dataclass(frozen=True)
+class SigningCertificate:
+    """A leaf whose path and name were verified, and the window in which that whole path is valid."""
+
+    certificate: "Certificate"
+    environment: str
+    valid_from: datetime
+    valid_until: datetime
+
+
 class CertificateCache:
-    """Signing certificates by URL; `fetch` does the I/O (HTTPS with a short timeout, or a test stub)."""
+    """Verified signing certificates by URL; `fetch` does the I/O (HTTPS with a short timeout, or a stub)."""
 
-    def __init__(self, fetch: Callable[[str], bytes]) -> None:
+    def __init__(self, fetch: Callable[[str], bytes], trust: TrustAnchors | None = None) -> None:
         self._fetch = fetch
-        self._certificates: dict[str, Certificate] = {}
+        self._trust = trust
+        self._certificates: dict[tuple[str, str], SigningCertificate] = {}
 
-    def get(self, url: str) -> "Certificate":
-        from cryptography import x509
-
-        if not certificate_url_allowed(url):
+    def get(self, url: str, environment: str, moment: datetime) -> "Certificate":
+        """The certificate at `url`, verified for `environment` at `moment`, or a 401/503."""
+        if not certificate_url_allowed(url, environment):
             raise RejectionError(
-                Reason.SIGNATURE_INVALID, "the certificate URL is not a paypal.com HTTPS URL"
+                Reason.SIGNATURE_INVALID, f"the certificate URL is not a PayPal {environment} certificate URL"
             )
-        certificate = self._certificates.get(url)
-        if certificate is None:
+        signing = self._certificates.get((url, environment))
+        if signing is None:
             try:
                 pem = self._fetch(url)
             except Exception as error:  # any I/O failure: the sender should retry later
                 raise UnavailableError("fetching the PayPal certificate failed") from error
-            try:
-                certificate = x509.load_pem_x509_certificate(pem)
-            except ValueError:
-                raise RejectionError(Reason.SIGNATURE_INVALID, "the certificate is unreadable") from None
+            signing = _verified(pem, environment, moment, self._trust or TrustAnchors.pinned())
             if len(self._certificates) >= MAX_CACHED_CERTIFICATES:
                 del self._certificates[next(iter(self._certificates))]
-            self._certificates[url] = certificate
-        return certificate
+            self._certificates[(url, environment)] = signing
+        if not signing.valid_from <= moment <= signing.valid_until:
+            raise RejectionError(
+                Reason.SIGNATURE_INVALID, "a certificate of the chain is outside its validity"
+            )
+        return signing.certificate
+
+
+def _verified(pem: bytes, environment: str, moment: datetime, trust: TrustAnchors) -> SigningCertificate:
+    """Path-validate the first certificate of `pem` to the trusted roots, for PayPal's signing host."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives.asymmetric.rsa import RSAPublicKey
+    from cryptography.x509.verification import PolicyBuilder, Store, VerificationError
+
+    try:
+        served = x509.load_pem_x509_certificates(pem)
+    except ValueError:
+        raise RejectionError(Reason.SIGNATURE_INVALID, "the certificate is unreadable") from None
+    leaf, *served_intermediates = served
+    host = SIGNING_HOSTS[environment]
+    verifier = (
+        PolicyBuilder()
+        .store(Store(x509.load_pem_x509_certificates(trust.roots)))
+        .time(moment)
+        .build_server_verifier(x509.DNSName(host))
+    )
+    intermediates: list[x509.Certificate] = [
+        *served_intermediates,
+        *(x509.load_pem_x509_certificates(trust.intermediates) if trust.intermediates else []),
+    ]
+    try:
+        path = verifier.verify(leaf, intermediates)
+    except VerificationError:
+        raise RejectionError(
+            Reason.SIGNATURE_INVALID,
+            f"the certificate does not chain to the pinned roots for {host} at the verification time",
+        ) from None
+    key = leaf.public_key()
+    if not isinstance(key, RSAPublicKey) or key.key_size < MIN_RSA_KEY_BITS:
+        raise RejectionError(Reason.SIGNATURE_INVALID, "the certificate key is not RSA of 2048 bits or more")
+    try:
+        signs = leaf.extensions.get_extension_for_class(x509.KeyUsage).value.digital_signature
+    except x509.ExtensionNotFound:
+        signs = False
+    if not signs:
+        raise RejectionError(
+            Reason.SIGNATURE_INVALID, "the certificate's key usage does not allow signatures"
+        )
+    return SigningCertificate(
+        leaf,
+        environment,
+        valid_from=max(certificate.not_valid_before_utc for certificate in path),
+        valid_until=min(certificate.not_valid_after_utc for certificate in path),
+    )
 
 
 def _header(headers: Headers, name: str) -> str:
@@ -107,7 +211,7 @@ def verify(
     from cryptography.hazmat.primitives.asymmetric.rsa import RSAPublicKey
     from cryptography.hazmat.primitives.hashes import SHA256
 
-    if not material.paypal_webhook_id:
+    if material.paypal_webhook_id in PLACEHOLDER_WEBHOOK_IDS:
         raise RejectionError(Reason.PROVIDER_NOT_CONFIGURED)
     if headers.get("paypal-auth-algo") != ALGORITHM:
         raise RejectionError(Reason.SIGNATURE_MISSING)
@@ -118,12 +222,9 @@ def verify(
         signature = base64.b64decode(encoded_signature, validate=True)
     except ValueError:
         raise RejectionError(Reason.SIGNATURE_MISSING) from None
-    certificate = certificates.get(cert_url)
-    moment = datetime.fromtimestamp(now, UTC)
-    if not certificate.not_valid_before_utc <= moment <= certificate.not_valid_after_utc:
-        raise RejectionError(Reason.SIGNATURE_INVALID, "the certificate is outside its validity window")
+    certificate = certificates.get(cert_url, material.paypal_environment, datetime.fromtimestamp(now, UTC))
     key = certificate.public_key()
-    if not isinstance(key, RSAPublicKey):
+    if not isinstance(key, RSAPublicKey):  # never: checked when the certificate was verified and cached
         raise RejectionError(Reason.SIGNATURE_INVALID, "the certificate key is not RSA")
     message = signed_message(transmission_id, transmission_time, material.paypal_webhook_id, body)
     try:
