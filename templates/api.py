@@ -180,7 +180,10 @@ def build_api(
                 "CKV_AWS_59",
                 "Payment providers cannot send IAM or Cognito credentials; every webhook is authenticated "
                 "by its provider signature over the raw body, which the receiver verifies before anything "
-                "is accepted.",
+                "is accepted: Stripe HMAC-SHA256 v1 within 300 s; PayPal RSA-SHA256 with a certificate "
+                "fetched only from PayPal's API host of the configured environment, chained to the pinned "
+                "DigiCert root and naming messageverificationcerts.paypal.com (or .sandbox.paypal.com); "
+                "generic HMAC-SHA256 within 300 s.",
             )
         ),
     )

@@ -92,8 +92,11 @@ def describe_stack(cloudformation: Any, name: str) -> dict[str, Any] | None:
 def stack_outputs(cloudformation: Any, name: str) -> dict[str, str]:
     """`{OutputKey: OutputValue}` of a stack; empty when the stack does not exist."""
     stack = describe_stack(cloudformation, name)
-    if stack is None:
-        return {}
+    return {} if stack is None else outputs_of(stack)
+
+
+def outputs_of(stack: dict[str, Any]) -> dict[str, str]:
+    """`{OutputKey: OutputValue}` of a stack description."""
     return {output["OutputKey"]: output["OutputValue"] for output in stack.get("Outputs", [])}
 
 

@@ -20,7 +20,9 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from tools.cloud import Clients, describe_stack
+from handlers.core.secrets import VerificationMaterial
+from handlers.providers import paypal
+from tools.cloud import Clients, describe_stack, outputs_of
 from tools.deploy import ADVICE, object_exists
 
 CONCURRENCY_DOCS = "https://docs.aws.amazon.com/lambda/latest/dg/configuration-concurrency.html"
@@ -36,6 +38,7 @@ RESERVATIONS = {
 
 class Status(StrEnum):
     PASS = "pass"  # noqa: S105 (a check status, not a password)
+    WARN = "warn"  # the deploy may go ahead; something will not work until the operator acts
     FAIL = "fail"
     SKIP = "skip"
 
@@ -236,6 +239,50 @@ def check_api_logging_role(clients: Clients, parameters: dict[str, str]) -> Chec
     return CheckResult("api logging role", Status.PASS, f"{wanted} will use the account's role {role_arn}")
 
 
+def placeholders_in(material: VerificationMaterial) -> list[str]:
+    """What in the webhook secret is still a placeholder, so that provider's deliveries are refused."""
+    found = []
+    if not material.stripe_signing_secrets:
+        found.append("stripe_signing_secrets is empty")
+    if material.paypal_webhook_id in paypal.PLACEHOLDER_WEBHOOK_IDS:
+        shown = material.paypal_webhook_id or "empty"
+        found.append(f"paypal_webhook_id is {shown} (PayPal's webhook id, WH-..., is needed)")
+    return found
+
+
+def check_webhook_secret(clients: Clients, existing: dict[str, Any] | None) -> CheckResult:
+    """Warn while the deployed secret still holds placeholders: those providers' deliveries get 401."""
+    secret_arn = outputs_of(existing).get("WebhookSecretArn") if existing else None
+    if secret_arn is None:
+        return CheckResult(
+            "webhook secret",
+            Status.WARN,
+            "the stack creates the secret with placeholders: Stripe and PayPal deliveries are refused "
+            "until the real material is put in",
+            "after the deploy: aws secretsmanager put-secret-value --secret-id <WebhookSecretArn output> ...",
+        )
+    try:
+        text = clients("secretsmanager").get_secret_value(SecretId=secret_arn)["SecretString"]
+        material = VerificationMaterial.from_secret_string(text)
+    except ClientError as error:
+        return CheckResult("webhook secret", Status.SKIP, f"cannot read {secret_arn}: {error}")
+    except ValueError as error:
+        return CheckResult(
+            "webhook secret", Status.FAIL, f"{secret_arn} is malformed: {error}", "fix its JSON"
+        )
+    found = placeholders_in(material)
+    if not found:
+        return CheckResult(
+            "webhook secret", Status.PASS, f"configured (PayPal environment {material.paypal_environment})"
+        )
+    return CheckResult(
+        "webhook secret",
+        Status.WARN,
+        f"still placeholders, so those deliveries are refused with 401: {'; '.join(found)}",
+        f"aws secretsmanager put-secret-value --secret-id {secret_arn} with the providers' material",
+    )
+
+
 def run_preflight(clients: Clients, template: dict[str, Any], plan: DeployPlan) -> list[CheckResult]:
     """Every check, in order; the account checks are skipped when there are no credentials."""
     credentials = check_credentials(clients)
@@ -248,6 +295,7 @@ def run_preflight(clients: Clients, template: dict[str, Any], plan: DeployPlan) 
         lambda: check_reserved_concurrency(clients("lambda"), parameters, existing, clients.is_emulator),
         lambda: check_artifact(clients("s3"), plan),
         lambda: check_api_logging_role(clients, parameters),
+        lambda: check_webhook_secret(clients, existing),
     ]
     return [credentials, *(check() for check in checks)]
 

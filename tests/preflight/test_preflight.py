@@ -1,6 +1,7 @@
 """Preflight checks against stubbed accounts (botocore Stubber) and the moto server: no AWS is reached."""
 
 import json
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from types import SimpleNamespace
@@ -19,6 +20,7 @@ from tools.preflight import (
     check_credentials,
     check_reserved_concurrency,
     check_stack_state,
+    check_webhook_secret,
     effective_parameters,
     failed,
     run_preflight,
@@ -273,6 +275,7 @@ def test_every_check_reports_against_the_emulator(moto_endpoint: str) -> None:
 
     assert [r.check for r in results] == [
         "credentials", "stack state", "reserved concurrency", "artifact", "api logging role",
+        "webhook secret",
     ]  # fmt: skip
     assert results[3].status is Status.FAIL
     assert failed(results)
@@ -289,6 +292,54 @@ def test_the_cli_prints_every_check_and_fails_when_one_fails(
     status = main([*arguments, "--artifact", str(artifact)])
 
     printed = capsys.readouterr().out
-    for check in ("credentials", "stack state", "reserved concurrency", "artifact", "api logging role"):
+    checks = (
+        "credentials",
+        "stack state",
+        "reserved concurrency",
+        "artifact",
+        "api logging role",
+        "webhook secret",
+    )
+    for check in checks:
         assert f"] {check}: " in printed
     assert status == (1 if "[FAIL]" in printed else 0)
+
+
+@pytest.mark.parametrize(
+    ("secret", "status", "says"),
+    [
+        (
+            {"stripe_signing_secrets": [], "paypal_webhook_id": ""},
+            Status.WARN,
+            "stripe_signing_secrets is empty",
+        ),
+        (
+            {"stripe_signing_secrets": ["whsec_1"], "paypal_webhook_id": "WEBHOOK_ID"},
+            Status.WARN,
+            "WEBHOOK_ID",
+        ),
+        (
+            {"stripe_signing_secrets": ["whsec_1"], "paypal_webhook_id": "WH-1"},
+            Status.PASS,
+            "environment live",
+        ),
+        ({"paypal_environment": "staging"}, Status.FAIL, "live or sandbox"),
+    ],
+)
+def test_the_deployed_webhook_secret_is_checked_for_placeholders(
+    moto_endpoint: str, secret: dict[str, Any], status: Status, says: str
+) -> None:
+    clients = Clients.for_emulator(moto_endpoint)
+    arn = clients("secretsmanager").create_secret(
+        Name=f"pf-{uuid.uuid4().hex}", SecretString=json.dumps(secret)
+    )["ARN"]
+    stack = {"Outputs": [{"OutputKey": "WebhookSecretArn", "OutputValue": arn}]}
+    result = check_webhook_secret(clients, stack)
+    assert result.status is status
+    assert says in result.detail
+
+
+def test_a_new_stack_is_warned_that_its_secret_starts_as_placeholders(moto_endpoint: str) -> None:
+    result = check_webhook_secret(Clients.for_emulator(moto_endpoint), None)
+    assert result.status is Status.WARN
+    assert not failed([result])
