@@ -108,6 +108,23 @@ class Recorder:
         self.payloads.append(event)
 
 
+def record_hand_offs(pipeline: Pipeline) -> Recorder:
+    """Wire the receiver to a processor stand-in that records each hand-off instead of processing it."""
+    recorder = Recorder()
+    recording = LocalLambda([AsyncFunction(PROCESSOR, recorder)], pipeline.stack.clients["sqs"])
+    clients = AwsClients(pipeline.stack.endpoint, given={"lambda": recording})
+    receiver.DEPENDENCIES.set(
+        receiver.Dependencies(
+            clients,
+            PROCESSOR,
+            pipeline.stack.secret_arn,
+            fetch_certificate=pipeline.certificates,
+            paypal_trust=pipeline.signer.paypal_keys.trust,
+        )
+    )
+    return recorder
+
+
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(
     provider=st.sampled_from(PROVIDERS),
@@ -130,18 +147,7 @@ def test_no_request_makes_the_receiver_answer_5xx(
     base64_body: bool,
     method: str,
 ) -> None:
-    recorder = Recorder()
-    recording = LocalLambda([AsyncFunction(PROCESSOR, recorder)], pipeline.stack.clients["sqs"])
-    clients = AwsClients(pipeline.stack.endpoint, given={"lambda": recording})
-    receiver.DEPENDENCIES.set(
-        receiver.Dependencies(
-            clients,
-            PROCESSOR,
-            pipeline.stack.secret_arn,
-            fetch_certificate=pipeline.certificates,
-            paypal_trust=pipeline.signer.paypal_keys.trust,
-        )
-    )
+    recorder = record_hand_offs(pipeline)
     if not base64_body:
         body = body.decode("utf-8", "replace").encode()  # API Gateway passes text bodies as str
     signed = pipeline.signer.headers(provider, body) if sign else {}
@@ -215,18 +221,7 @@ def test_a_verified_delivery_on_a_provider_route_is_always_accepted_and_stored(
 ) -> None:
     """Verified means stored: 202 and a stored item (quarantined if odd) on /webhooks/*; internal
     clients get 202 or a specific 400. The real processor stores every hand-off without raising."""
-    recorder = Recorder()
-    recording = LocalLambda([AsyncFunction(PROCESSOR, recorder)], pipeline.stack.clients["sqs"])
-    clients = AwsClients(pipeline.stack.endpoint, given={"lambda": recording})
-    receiver.DEPENDENCIES.set(
-        receiver.Dependencies(
-            clients,
-            PROCESSOR,
-            pipeline.stack.secret_arn,
-            fetch_certificate=pipeline.certificates,
-            paypal_trust=pipeline.signer.paypal_keys.trust,
-        )
-    )
+    recorder = record_hand_offs(pipeline)
     if not base64_body:
         body = body.decode("utf-8", "replace").encode()  # API Gateway passes text bodies as str
     response = receiver.handler(
