@@ -6,13 +6,17 @@ signing certificate the certificate URL served. They verify against the DigiCert
 the artifact, with the clock at their transmission time. The forgeries use a local PKI made per test.
 """
 
+import http.server
 import json
+import threading
+import urllib.error
 from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 
 import pytest
 
+from handlers import receiver
 from handlers.core.errors import Reason, RejectionError
 from handlers.core.http import Headers
 from handlers.core.secrets import VerificationMaterial
@@ -218,3 +222,28 @@ def test_a_refusal_detail_names_the_check_and_carries_no_certificate_material() 
     detail = forged(paypal_keys(self_signed=True), paypal_keys())
     assert "BEGIN CERTIFICATE" not in detail
     assert "messageverificationcerts.paypal.com" in detail
+
+
+def test_the_certificate_fetcher_refuses_to_follow_a_redirect() -> None:
+    """A redirect could leave PayPal's host after the URL check: the fetch fails, and the sender retries."""
+
+    class Redirecting(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            self.send_response(302)
+            self.send_header("Location", "/elsewhere.pem")
+            self.end_headers()
+
+        def log_message(self, *_: object) -> None:
+            pass
+
+    server = http.server.HTTPServer(("127.0.0.1", 0), Redirecting)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}/cert.pem"
+        with pytest.raises(urllib.error.HTTPError) as caught:
+            receiver.fetch_certificate(url)
+        assert caught.value.code == 302
+    finally:
+        server.shutdown()
+        server.server_close()
