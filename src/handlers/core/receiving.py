@@ -16,7 +16,7 @@ Provider events are a few KiB.
 
 import functools
 import hashlib
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from handlers.core import fields
@@ -39,17 +39,15 @@ class Accepted:
     body: bytes
 
 
-def quarantined(provider: str, body: bytes, refusal: RejectionError) -> Transaction:
+def quarantined(
+    provider: str, document: Mapping[str, object], body_sha256: str, refusal: RejectionError
+) -> Transaction:
     """The transaction stored for a verified delivery that `refusal` says cannot be normalised.
 
-    Keyed by the event's own id when it is a valid token, so that a redelivery is a duplicate;
-    otherwise by the body's hash, which a redelivery of the same bytes repeats.
+    `document` is the parsed body, empty when it could not be parsed. Keyed by the event's own id
+    when it is a valid token, so that a redelivery is a duplicate; otherwise by the body's hash,
+    which a redelivery of the same bytes repeats.
     """
-    body_sha256 = hashlib.sha256(body).hexdigest()
-    try:
-        document = parse_object(body)
-    except RejectionError:
-        document = {}
     event_id = _readable_token(document, "id")
     return Transaction(
         provider=provider,
@@ -69,7 +67,7 @@ EVENT_TYPE_FIELDS = {"stripe": "type", "paypal": "event_type", "generic": "type"
 """Where each provider's body names the event type (the event id is `id` for all of them)."""
 
 
-def _readable_token(document: dict[str, object], key: str) -> str | None:
+def _readable_token(document: Mapping[str, object], key: str) -> str | None:
     try:
         return fields.token(document, key)
     except RejectionError:
@@ -112,10 +110,13 @@ class Receiver:
         if body is None:
             raise RejectionError(Reason.BODY_MALFORMED)
         verify(request.headers, body, self._material(), now)
+        body_sha256 = hashlib.sha256(body).hexdigest()
+        document: Mapping[str, object] = {}
         try:
-            transaction = normalise(parse_object(body), provider, hashlib.sha256(body).hexdigest())
+            document = parse_object(body)
+            transaction = normalise(document, provider, body_sha256)
         except RejectionError as refusal:
             if provider == INTERNAL_PROVIDER:
                 raise
-            transaction = quarantined(provider, body, refusal)
+            transaction = quarantined(provider, document, body_sha256, refusal)
         return Accepted(transaction, body)

@@ -40,7 +40,7 @@ from handlers.core.model import Transaction
 from handlers.core.secrets import VerificationMaterial
 
 if TYPE_CHECKING:
-    from cryptography.x509 import Certificate
+    from cryptography.hazmat.primitives.asymmetric.rsa import RSAPublicKey
 
 ALGORITHM = "SHA256withRSA"
 MAX_HEADER_LENGTH = 1024
@@ -104,11 +104,10 @@ class TrustAnchors:
 
 
 @dataclass(frozen=True)
-class SigningCertificate:
-    """A leaf whose path and name were verified, and the window in which that whole path is valid."""
+class SigningKey:
+    """The key of a leaf whose path and name were verified, and the window in which that path is valid."""
 
-    certificate: "Certificate"
-    environment: str
+    key: "RSAPublicKey"
     valid_from: datetime
     valid_until: datetime
 
@@ -118,11 +117,11 @@ class CertificateCache:
 
     def __init__(self, fetch: Callable[[str], bytes], trust: TrustAnchors | None = None) -> None:
         self._fetch = fetch
-        self._trust = trust
-        self._certificates: dict[tuple[str, str], SigningCertificate] = {}
+        self._trust = trust or TrustAnchors.pinned()
+        self._certificates: dict[tuple[str, str], SigningKey] = {}
 
-    def get(self, url: str, environment: str, moment: datetime) -> "Certificate":
-        """The certificate at `url`, verified for `environment` at `moment`, or a 401/503."""
+    def get(self, url: str, environment: str, moment: datetime) -> "RSAPublicKey":
+        """The signing key of the certificate at `url`, verified for `environment` at `moment`."""
         if not certificate_url_allowed(url, environment):
             raise RejectionError(
                 Reason.SIGNATURE_INVALID, f"the certificate URL is not a PayPal {environment} certificate URL"
@@ -133,7 +132,7 @@ class CertificateCache:
                 pem = self._fetch(url)
             except Exception as error:  # any I/O failure: the sender should retry later
                 raise UnavailableError("fetching the PayPal certificate failed") from error
-            signing = _verified(pem, environment, moment, self._trust or TrustAnchors.pinned())
+            signing = _verified(pem, environment, moment, self._trust)
             if len(self._certificates) >= MAX_CACHED_CERTIFICATES:
                 del self._certificates[next(iter(self._certificates))]
             self._certificates[(url, environment)] = signing
@@ -141,10 +140,10 @@ class CertificateCache:
             raise RejectionError(
                 Reason.SIGNATURE_INVALID, "a certificate of the chain is outside its validity"
             )
-        return signing.certificate
+        return signing.key
 
 
-def _verified(pem: bytes, environment: str, moment: datetime, trust: TrustAnchors) -> SigningCertificate:
+def _verified(pem: bytes, environment: str, moment: datetime, trust: TrustAnchors) -> SigningKey:
     """Path-validate the first certificate of `pem` to the trusted roots, for PayPal's signing host."""
     from cryptography import x509
     from cryptography.hazmat.primitives.asymmetric.rsa import RSAPublicKey
@@ -184,9 +183,8 @@ def _verified(pem: bytes, environment: str, moment: datetime, trust: TrustAnchor
         raise RejectionError(
             Reason.SIGNATURE_INVALID, "the certificate's key usage does not allow signatures"
         )
-    return SigningCertificate(
-        leaf,
-        environment,
+    return SigningKey(
+        key,
         valid_from=max(certificate.not_valid_before_utc for certificate in path),
         valid_until=min(certificate.not_valid_after_utc for certificate in path),
     )
@@ -208,7 +206,6 @@ def verify(
 ) -> None:
     from cryptography.exceptions import InvalidSignature
     from cryptography.hazmat.primitives.asymmetric.padding import PKCS1v15
-    from cryptography.hazmat.primitives.asymmetric.rsa import RSAPublicKey
     from cryptography.hazmat.primitives.hashes import SHA256
 
     if material.paypal_webhook_id in PLACEHOLDER_WEBHOOK_IDS:
@@ -222,10 +219,7 @@ def verify(
         signature = base64.b64decode(encoded_signature, validate=True)
     except ValueError:
         raise RejectionError(Reason.SIGNATURE_MISSING) from None
-    certificate = certificates.get(cert_url, material.paypal_environment, datetime.fromtimestamp(now, UTC))
-    key = certificate.public_key()
-    if not isinstance(key, RSAPublicKey):  # never: checked when the certificate was verified and cached
-        raise RejectionError(Reason.SIGNATURE_INVALID, "the certificate key is not RSA")
+    key = certificates.get(cert_url, material.paypal_environment, datetime.fromtimestamp(now, UTC))
     message = signed_message(transmission_id, transmission_time, material.paypal_webhook_id, body)
     try:
         key.verify(signature, message, PKCS1v15(), SHA256())
