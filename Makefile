@@ -11,9 +11,10 @@ CHECKOV_VENV := .venv-checkov
 CHECKOV_INSTALLED := $(CHECKOV_VENV)/.installed
 TEMPLATE ?= output/TapStack.json
 
-$(INSTALLED): requirements/dev.txt
+$(INSTALLED): requirements/dev.txt pyproject.toml
 	test -x $(PY) || $(PYTHON_FOR_VENV) -m venv $(VENV)
 	$(PY) -m pip install --disable-pip-version-check --quiet --requirement requirements/dev.txt
+	$(PY) -m pip install --disable-pip-version-check --quiet --no-deps --editable .
 	touch $@
 
 $(CHECKOV_INSTALLED): requirements/checkov.txt
@@ -36,7 +37,7 @@ template: $(INSTALLED) ## Generate output/TapStack.json (+ its report TapStack.m
 
 .PHONY: diagram
 diagram: $(INSTALLED) ## Render output/TapStack.svg with Graphviz (needs `dot`: apt-get install graphviz)
-	$(PY) -m tools.report --svg output/TapStack.svg
+	$(PY) -m tapstack.build.report --svg output/TapStack.svg
 
 .PHONY: check
 check: $(INSTALLED) ## Fail when the committed JSON differs from what the code generates
@@ -47,7 +48,7 @@ test: $(INSTALLED) $(CHECKOV_INSTALLED) ## ruff, mypy, the committed-JSON check 
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
-	$(PY) -m tools.code_guard
+	$(PY) -m tapstack.build.code_guard
 	$(PY) generate.py --check
 	$(PY) -m pytest -n 2
 
@@ -70,22 +71,22 @@ clean: ## Remove build products (keeps the virtual environments)
 
 .PHONY: package
 package: $(INSTALLED) ## Build the deterministic Lambda artifact (build/lambda-<hash>.zip)
-	$(PY) -m tools.code_guard
-	$(PY) tools/package.py
+	$(PY) -m tapstack.build.code_guard
+	$(PY) -m tapstack.build.package
 
 .PHONY: bench
 bench: $(INSTALLED) ## Benchmarks: cold import vs bare boto3, per-event CPU, artifact size, load on the emulator
 	$(MAKE) --no-print-directory load
-	$(PY) tools/bench.py
+	$(PY) -m tapstack.bench
 
 .PHONY: lint
 lint: $(INSTALLED) $(CHECKOV_INSTALLED) ## cfn-lint (with rules/) and checkov on TEMPLATE (default output/TapStack.json)
-	$(PY) tools/lint.py $(TEMPLATE)
+	$(PY) -m tapstack.build.lint $(TEMPLATE)
 
-# ---- Stack operations (tools/stackctl.py): the local emulator by default, real AWS with ENV=<suffix> ----
+# ---- Stack operations (tapstack operate): the local emulator by default, real AWS with ENV=<suffix> ----
 LOCAL_PORT ?= 5000
 LOCAL_ENV ?= local
-STACKCTL := $(PY) -m tools.stackctl
+STACKCTL := $(PY) -m tapstack.operate.stackctl
 ON_EMULATOR := --local-port $(LOCAL_PORT)
 ON_AWS = $(if $(AWS_REGION),--region $(AWS_REGION))
 PARAMS ?= params/$(ENV).json

@@ -18,10 +18,10 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
+from tapstack.build.generated_files import check_current, write_atomically
+from tapstack.build.report import render_report
 from templates.config import SETTING_HELP, ConfigError, StackConfig, config_from_mapping
 from templates.stack import build_template, render
-from tools.generated_files import check_current, write_atomically
-from tools.report import render_report
 
 ROOT = Path(__file__).resolve().parent
 DEFAULT_OUTPUT = ROOT / "output" / "TapStack.json"

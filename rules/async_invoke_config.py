@@ -10,14 +10,9 @@ an AWS::Lambda::EventInvokeConfig) otherwise drops an event silently after its l
 Leaving MaximumRetryAttempts or MaximumEventAgeInSeconds out is fine: Lambda's defaults (2, 21600) fit.
 """
 
-import sys
-from pathlib import Path
 from typing import Any, ClassVar
 
-# cfn-lint's --append-rules imports each file of rules/ as a top-level module: make `rules` importable.
-sys.path.append(str(Path(__file__).resolve().parents[1]))
-
-from rules._cfn import (
+from tapstack.cfn.lint_rules import (
     NO_VALUE,
     CloudFormationLintRule,
     RuleMatch,

@@ -8,15 +8,10 @@ with `SSEEnabled: true`, `SSEType: KMS` and `KMSMasterKeyId`), not the AWS-owned
 AWS-managed `alias/aws/dynamodb` (checkov CKV_AWS_28/CKV_AWS_119 ask for the same).
 """
 
-import sys
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any, ClassVar
 
-# cfn-lint's --append-rules imports each file of rules/ as a top-level module: make `rules` importable.
-sys.path.append(str(Path(__file__).resolve().parents[1]))
-
-from rules._cfn import (
+from tapstack.cfn.lint_rules import (
     NO_VALUE,
     CloudFormationLintRule,
     RuleMatch,

@@ -12,14 +12,9 @@ Every `Fn::If` side of a statement, list or element is judged. Deny statements m
 """
 
 import re
-import sys
-from pathlib import Path
 from typing import ClassVar
 
-# cfn-lint's --append-rules imports each file of rules/ as a top-level module: make `rules` importable.
-sys.path.append(str(Path(__file__).resolve().parents[1]))
-
-from rules._cfn import (
+from tapstack.cfn.lint_rules import (
     Branch,
     CloudFormationLintRule,
     Resource,

@@ -6,14 +6,9 @@ and lost one of them along the way. `KmsKeyArn` must be the key's ARN: `Ref` to 
 key id, which Lambda rejects, so the message asks for `Fn::GetAtt Key.Arn`.
 """
 
-import sys
-from pathlib import Path
 from typing import Any, ClassVar
 
-# cfn-lint's --append-rules imports each file of rules/ as a top-level module: make `rules` importable.
-sys.path.append(str(Path(__file__).resolve().parents[1]))
-
-from rules._cfn import (
+from tapstack.cfn.lint_rules import (
     NO_VALUE,
     CloudFormationLintRule,
     RuleMatch,

@@ -13,14 +13,9 @@ matches the function itself. The function must depend on it (DependsOn, or a Ref
 Lambda can write the first logs before the group exists. E9022 checks the group's retention and key.
 """
 
-import sys
-from pathlib import Path
 from typing import ClassVar
 
-# cfn-lint's --append-rules imports each file of rules/ as a top-level module: make `rules` importable.
-sys.path.append(str(Path(__file__).resolve().parents[1]))
-
-from rules._cfn import (
+from tapstack.cfn.lint_rules import (
     NO_VALUE,
     CloudFormationLintRule,
     Resource,

@@ -7,14 +7,9 @@ ARN: `Ref` to an AWS::KMS::Key gives the key id, so the message asks for `Fn::Ge
 (E9021 makes sure each function has such a log group; cfn-lint's E3030/E3031 check the values.)
 """
 
-import sys
-from pathlib import Path
 from typing import ClassVar
 
-# cfn-lint's --append-rules imports each file of rules/ as a top-level module: make `rules` importable.
-sys.path.append(str(Path(__file__).resolve().parents[1]))
-
-from rules._cfn import (
+from tapstack.cfn.lint_rules import (
     NO_VALUE,
     CloudFormationLintRule,
     RuleMatch,

@@ -9,14 +9,9 @@ An export name carries the suffix when every string it can render to (Fn::Sub, F
 contains a `Ref` to the parameter EnvironmentSuffix.
 """
 
-import sys
-from pathlib import Path
 from typing import ClassVar
 
-# cfn-lint's --append-rules imports each file of rules/ as a top-level module: make `rules` importable.
-sys.path.append(str(Path(__file__).resolve().parents[1]))
-
-from rules._cfn import (
+from tapstack.cfn.lint_rules import (
     ENVIRONMENT_SUFFIX,
     NO_VALUE,
     CloudFormationLintRule,

@@ -6,14 +6,16 @@ use it. An output publishes a resource when its Value refers to it (Ref, Fn::Get
 placeholder). E9050 then makes sure that output is exported under a suffixed name.
 """
 
-import sys
-from pathlib import Path
 from typing import ClassVar
 
-# cfn-lint's --append-rules imports each file of rules/ as a top-level module: make `rules` importable.
-sys.path.append(str(Path(__file__).resolve().parents[1]))
-
-from rules._cfn import CloudFormationLintRule, RuleMatch, Template, referenced_names, resources, rule_match
+from tapstack.cfn.lint_rules import (
+    CloudFormationLintRule,
+    RuleMatch,
+    Template,
+    referenced_names,
+    resources,
+    rule_match,
+)
 
 # Resources whose identifiers AWS generates: nobody can derive them from the names the template sets,
 # so without an output a client or test has to go searching (what seed 003's tests had to do).

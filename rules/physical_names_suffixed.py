@@ -13,14 +13,9 @@ generates a unique one. Names scoped inside a parent (an API's stage, a role's i
 checked.
 """
 
-import sys
-from pathlib import Path
 from typing import ClassVar
 
-# cfn-lint's --append-rules imports each file of rules/ as a top-level module: make `rules` importable.
-sys.path.append(str(Path(__file__).resolve().parents[1]))
-
-from rules._cfn import (
+from tapstack.cfn.lint_rules import (
     ENVIRONMENT_SUFFIX,
     NO_VALUE,
     CloudFormationLintRule,

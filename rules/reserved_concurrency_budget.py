@@ -12,14 +12,9 @@ Each function counts with the largest amount it can reserve without deploy-time 
 `.cfnlintrc`, for an account with a raised quota. W9040 warns on each reservation on its own.
 """
 
-import sys
-from pathlib import Path
 from typing import Any, ClassVar
 
-# cfn-lint's --append-rules imports each file of rules/ as a top-level module: make `rules` importable.
-sys.path.append(str(Path(__file__).resolve().parents[1]))
-
-from rules._cfn import (
+from tapstack.cfn.lint_rules import (
     CloudFormationLintRule,
     Reservation,
     RuleMatch,

@@ -13,14 +13,9 @@ property is dropped. A non-optional reservation of 0 is reported too: it throttl
 E9041 adds up the reservations against the account budget.
 """
 
-import sys
-from pathlib import Path
 from typing import ClassVar
 
-# cfn-lint's --append-rules imports each file of rules/ as a top-level module: make `rules` importable.
-sys.path.append(str(Path(__file__).resolve().parents[1]))
-
-from rules._cfn import (
+from tapstack.cfn.lint_rules import (
     CloudFormationLintRule,
     Reservation,
     RuleMatch,

@@ -12,14 +12,9 @@ transform, so each `Fn::If` side and each value a referenced parameter allows is
 cannot be resolved is reported because it could be `Retain`.
 """
 
-import sys
-from pathlib import Path
 from typing import Any, ClassVar
 
-# cfn-lint's --append-rules imports each file of rules/ as a top-level module: make `rules` importable.
-sys.path.append(str(Path(__file__).resolve().parents[1]))
-
-from rules._cfn import (
+from tapstack.cfn.lint_rules import (
     NO_VALUE,
     CloudFormationLintRule,
     RuleMatch,

@@ -18,10 +18,10 @@ from typing import Any
 import pytest
 
 from handlers.core import notifying, processing
+from tapstack.build.code_guard import check_source
+from tapstack.build.package import ImportClosureError, check_import_closure, install_dependencies
 from tests.handlers.support import PROCESSOR, Pipeline, sample
 from tests.rules.harness import found, run_project_rules
-from tools.code_guard import check_source
-from tools.package import ImportClosureError, check_import_closure, install_dependencies
 
 ROOT = Path(__file__).resolve().parents[2]
 Template = dict[str, Any]

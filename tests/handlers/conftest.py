@@ -12,9 +12,9 @@ os.environ.setdefault("POWERTOOLS_SERVICE_NAME", "tapstack-tests")
 os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "INFO")
 
 from handlers import notifier, processor, receiver
+from tapstack.local.send import LocalPaypal
 from tests.handlers.support import Pipeline, Signer, Stack
 from tests.handlers.support import paypal_keys as make_paypal_keys
-from tools.send import LocalPaypal
 
 
 @pytest.fixture(scope="session")

@@ -16,8 +16,8 @@ from botocore.exceptions import ClientError
 from handlers import notifier, processor, receiver
 from handlers.aws import AwsClients
 from handlers.providers import hmac_signed, stripe
-from tools.local_lambda import AsyncFunction, FakeContext, LocalLambda
-from tools.send import LocalPaypal
+from tapstack.local.local_lambda import AsyncFunction, FakeContext, LocalLambda
+from tapstack.local.send import LocalPaypal
 
 EVENTS = Path(__file__).resolve().parents[2] / "events"
 WEBHOOK_RESOURCE = "/webhooks/{provider}"

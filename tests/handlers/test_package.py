@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tools import package
+from tapstack.build import package
 
 HANDLERS = ["handlers.receiver.handler", "handlers.processor.handler", "handlers.notifier.handler"]
 

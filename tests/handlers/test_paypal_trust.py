@@ -21,8 +21,8 @@ from handlers.core.errors import Reason, RejectionError
 from handlers.core.http import Headers
 from handlers.core.secrets import VerificationMaterial
 from handlers.providers import paypal
+from tapstack.local.send import LocalPaypal
 from tests.handlers.support import CERT_URL, CertificateServer, Signer, paypal_keys
-from tools.send import LocalPaypal
 
 VENDOR = Path(__file__).parent / "vendor" / "paypal"
 

@@ -13,9 +13,9 @@ from handlers import receiver
 from handlers.aws import AwsClients, DynamoTransactions, S3Archive
 from handlers.core.money import storable
 from handlers.core.processing import process
+from tapstack.local.local_lambda import AsyncFunction, FakeContext, LocalLambda
 from tests.handlers.strategies import currency_texts, edge_number_texts, odd_envelopes, unterminated_strings
 from tests.handlers.support import PROCESSOR, Pipeline, Signer, api_gateway_event, sample
-from tools.local_lambda import AsyncFunction, FakeContext, LocalLambda
 
 PROVIDERS = ["stripe", "paypal", "generic", "internal"]
 SAMPLES = {

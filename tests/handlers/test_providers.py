@@ -16,8 +16,8 @@ from handlers.core.errors import Reason, RejectionError, UnavailableError
 from handlers.core.http import Headers
 from handlers.core.secrets import VerificationMaterial
 from handlers.providers import hmac_signed, paypal, stripe
+from tapstack.local.send import LocalPaypal
 from tests.handlers.support import CERT_URL, CertificateServer, Signer, paypal_keys, sample
-from tools.send import LocalPaypal
 
 NOW = 1_795_000_000
 SECRET = "whsec_test_secret"

@@ -13,8 +13,8 @@ from handlers import receiver
 from handlers.aws import AwsClients
 from handlers.core.receiving import MAX_BODY_BYTES
 from handlers.providers import stripe
+from tapstack.local.local_lambda import FakeContext
 from tests.handlers.support import PROCESSOR, Pipeline, api_gateway_event, fail_operation, sample
-from tools.local_lambda import FakeContext
 
 STRIPE_BODY = sample("stripe/payment_intent.succeeded.json")
 

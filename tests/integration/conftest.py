@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from tools.cloud import Clients, discover_outputs, discover_stack_name
-from tools.send import LocalRuntime
-from tools.stackctl import deploy_environment, destroy_environment
+from tapstack.local.send import LocalRuntime
+from tapstack.operate.cloud import Clients, discover_outputs, discover_stack_name
+from tapstack.operate.stackctl import deploy_environment, destroy_environment
 
 REPOSITORY = Path(__file__).resolve().parents[2]
 LOCAL_PARAMETERS = REPOSITORY / "params" / "local.json"

@@ -3,10 +3,16 @@
 import json
 from pathlib import Path
 
+from tapstack.operate.cloud import TEMPLATE_PATH, Clients, export_name, stack_name
+from tapstack.operate.deploy import (
+    EMULATOR_TIMING,
+    StackRequest,
+    diff_stack,
+    load_parameter_file,
+    upload_template,
+)
+from tapstack.operate.stackctl import deploy_environment, destroy_environment
 from tests.integration.conftest import LOCAL_PARAMETERS, Deployment, deploy
-from tools.cloud import TEMPLATE_PATH, Clients, export_name, stack_name
-from tools.deploy import EMULATOR_TIMING, StackRequest, diff_stack, load_parameter_file, upload_template
-from tools.stackctl import deploy_environment, destroy_environment
 
 TEMPLATE = json.loads(TEMPLATE_PATH.read_text(encoding="utf-8"))
 

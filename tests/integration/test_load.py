@@ -5,11 +5,11 @@ from pathlib import Path
 
 import pytest
 
+from tapstack.local.load import run_load, write_load_report
+from tapstack.local.send import LocalRuntime
+from tapstack.operate.cloud import Clients
+from tapstack.operate.stackctl import destroy_environment
 from tests.integration.conftest import deploy
-from tools.cloud import Clients
-from tools.load import run_load, write_load_report
-from tools.send import LocalRuntime
-from tools.stackctl import destroy_environment
 
 # `make load` runs 2,000 deliveries; the test runs fewer to stay well under a minute on 2 cores.
 DELIVERIES = 500

@@ -11,10 +11,10 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from tools.deploy import object_exists
-from tools.emulator import events_queue_name
-from tools.replay import replay_queue
-from tools.send import LocalRuntime, api_gateway_event, drain_published, send_event, stored_item
+from tapstack.local.emulator import events_queue_name
+from tapstack.local.send import LocalRuntime, api_gateway_event, drain_published, send_event, stored_item
+from tapstack.operate.deploy import object_exists
+from tapstack.operate.replay import replay_queue
 
 EVENTS = sorted((Path(__file__).resolve().parents[2] / "events").glob("*/*.json"))
 

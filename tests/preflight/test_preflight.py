@@ -11,8 +11,8 @@ import boto3
 import pytest
 from botocore.stub import Stubber
 
-from tools.cloud import TEMPLATE_PATH, Clients
-from tools.preflight import (
+from tapstack.operate.cloud import TEMPLATE_PATH, Clients
+from tapstack.operate.preflight import (
     DeployPlan,
     Status,
     check_api_logging_role,
@@ -25,7 +25,7 @@ from tools.preflight import (
     failed,
     run_preflight,
 )
-from tools.stackctl import main
+from tapstack.operate.stackctl import main
 
 TEMPLATE = json.loads(TEMPLATE_PATH.read_text(encoding="utf-8"))
 FAKE = {"region_name": "us-east-1", "aws_access_key_id": "testing", "aws_secret_access_key": "testing"}

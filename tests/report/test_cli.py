@@ -1,4 +1,4 @@
-"""`python -m tools.report` as a developer or `make` runs it: write, check, draw the SVG."""
+"""`python -m tapstack.build.report` as a developer or `make` runs it: write, check, draw the SVG."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from tapstack.build.report import EXIT_CANNOT_RUN, EXIT_DONE, EXIT_OUT_OF_DATE, main, render_report
 from tests.report.support import COMMITTED_TEMPLATE, ROOT
-from tools.report import EXIT_CANNOT_RUN, EXIT_DONE, EXIT_OUT_OF_DATE, main, render_report
 
 
 @pytest.fixture
@@ -86,7 +86,15 @@ def test_svg_draws_the_graph_with_graphviz(template_copy: Path, tmp_path: Path) 
 def test_runs_as_a_module_from_the_repository(template_copy: Path, tmp_path: Path) -> None:
     output = tmp_path / "report.md"
     result = subprocess.run(
-        [sys.executable, "-m", "tools.report", "--template", str(template_copy), "--output", str(output)],
+        [
+            sys.executable,
+            "-m",
+            "tapstack.build.report",
+            "--template",
+            str(template_copy),
+            "--output",
+            str(output),
+        ],
         capture_output=True,
         text=True,
         check=False,

@@ -7,6 +7,16 @@ from typing import Any
 
 import pytest
 
+from tapstack.build.report import (
+    MERMAID_KEYWORDS,
+    Edge,
+    build_graph,
+    expression,
+    mermaid_id,
+    references,
+    render_dot,
+    render_report,
+)
 from tests.report.support import (
     built_template,
     committed_template,
@@ -16,16 +26,6 @@ from tests.report.support import (
     rows_naming,
     table_rows,
     variant,
-)
-from tools.report import (
-    MERMAID_KEYWORDS,
-    Edge,
-    build_graph,
-    expression,
-    mermaid_id,
-    references,
-    render_dot,
-    render_report,
 )
 
 SECTIONS = (

@@ -1,4 +1,4 @@
-"""The shared reading of intrinsic functions in rules/_cfn.py, on values the fixtures do not isolate."""
+"""The shared reading of intrinsic functions (tapstack.cfn.lint_rules) on values fixtures do not isolate."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from rules._cfn import (
+from tapstack.cfn.lint_rules import (
     NO_VALUE,
     NumberRange,
     branches,

@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
+from tapstack.build import lint
 from tests.rules.harness import FIXTURES, ROOT
-from tools import lint
 
-LINT = [sys.executable, str(ROOT / "tools" / "lint.py")]
+LINT = [sys.executable, "-m", "tapstack.build.lint"]
 needs_checkov = pytest.mark.skipif(
     not lint.CHECKOV.exists(), reason=".venv-checkov is not installed (`make lint` installs it)"
 )

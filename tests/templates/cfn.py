@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from tools.report import references, walk
+from tapstack.build.report import references, walk
 
 __all__ = ["policy_statements", "properties_of_type", "references", "resources_of_type", "sub_text", "walk"]
 

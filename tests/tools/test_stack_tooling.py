@@ -10,12 +10,12 @@ from pathlib import Path
 import pytest
 from cfnlint.api import lint
 
-from tools import stackctl
-from tools.bootstrap_template import bootstrap_template_json
-from tools.cloud import TEMPLATE_PATH
-from tools.deploy import DeployError, cli_equivalent, load_parameter_file, template_parameters
-from tools.emulator import EmulatorFiles, answers, start, stop
-from tools.replay import parse_dead_letter
+from tapstack.local.emulator import EmulatorFiles, answers, start, stop
+from tapstack.operate import stackctl
+from tapstack.operate.cloud import TEMPLATE_PATH
+from tapstack.operate.deploy import DeployError, cli_equivalent, load_parameter_file, template_parameters
+from tapstack.operate.replay import parse_dead_letter
+from templates.bootstrap import bootstrap_template_json
 
 REPOSITORY = Path(__file__).resolve().parents[2]
 TEMPLATE = json.loads(TEMPLATE_PATH.read_text(encoding="utf-8"))

@@ -25,10 +25,11 @@ from pathlib import Path
 from typing import Any
 
 from cfnlint.decode import decode
+from tapstack import paths
 
-REPOSITORY = Path(__file__).resolve().parents[1]
-RULES_DIRECTORY = REPOSITORY / "rules"
-CHECKOV = REPOSITORY / ".venv-checkov" / "bin" / "checkov"
+REPOSITORY = paths.REPOSITORY
+RULES_DIRECTORY = paths.RULES
+CHECKOV = paths.CHECKOV
 # cfn-lint is installed next to the interpreter running this script (.venv/bin).
 CFN_LINT = Path(sys.executable).parent / "cfn-lint"
 DEFAULT_TEMPLATE = Path("output/TapStack.json")

@@ -1,12 +1,12 @@
 """One entry point for every stack operation, on AWS or on the local emulator (`--local-port`).
 
-    python -m tools.stackctl local-up|local-down --local-port 5000
-    python -m tools.stackctl bootstrap [--region R | --local-port P]
-    python -m tools.stackctl preflight|deploy|diff --env dev --params params/dev.json [--artifact ZIP]
-    python -m tools.stackctl destroy --env dev [--with-bootstrap]
-    python -m tools.stackctl send --env local --event events/stripe/refund.created.json --local-port P
-    python -m tools.stackctl replay --env dev [--function processor|notifier] [--apply]
-    python -m tools.stackctl load --deliveries 2000 --local-port P
+    tapstack-ops local-up|local-down --local-port 5000
+    tapstack-ops bootstrap [--region R | --local-port P]
+    tapstack-ops preflight|deploy|diff --env dev --params params/dev.json [--artifact ZIP]
+    tapstack-ops destroy --env dev [--with-bootstrap]
+    tapstack-ops send --env local --event events/stripe/refund.created.json --local-port P
+    tapstack-ops replay --env dev [--function processor|notifier] [--apply]
+    tapstack-ops load --deliveries 2000 --local-port P
 
 With `--local-port`, every client goes to the moto server on that port with fake credentials;
 without it, to AWS with the usual credential chain. Exit status: 0 success, 1 a check or step
@@ -28,9 +28,8 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from tools import emulator
-from tools.bootstrap_template import bootstrap_template_json
-from tools.cloud import (
+from tapstack.local import emulator
+from tapstack.operate.cloud import (
     BOOTSTRAP_STACK_NAME,
     FLAT_OUTPUTS_PATH,
     TEMPLATE_PATH,
@@ -41,7 +40,7 @@ from tools.cloud import (
     stack_outputs,
     write_flat_outputs,
 )
-from tools.deploy import (
+from tapstack.operate.deploy import (
     EMULATOR_TIMING,
     DeployError,
     Report,
@@ -57,8 +56,9 @@ from tools.deploy import (
     upload_if_absent,
     upload_template,
 )
-from tools.preflight import DeployPlan, failed, run_preflight
-from tools.replay import TARGETS, replay_queue
+from tapstack.operate.preflight import DeployPlan, failed, run_preflight
+from tapstack.operate.replay import TARGETS, replay_queue
+from templates.bootstrap import bootstrap_template_json
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 LOAD_ENVIRONMENT = "load"
@@ -71,7 +71,7 @@ def timing_for(clients: Clients) -> Timing:
 def build_artifact() -> Path:
     """tools/package.py's deterministic build (build/lambda-<hash>.zip)."""
     try:
-        package = importlib.import_module("tools.package")
+        package = importlib.import_module("tapstack.build.package")
     except ModuleNotFoundError as error:
         raise DeployError(
             "tools/package.py is not there yet: pass --artifact PATH to a Lambda zip"
@@ -177,7 +177,7 @@ def _clients(args: argparse.Namespace) -> Clients:
 
 
 def _local_runtime(args: argparse.Namespace) -> Any:
-    from tools.send import LocalRuntime  # noqa: PLC0415 (imports the handlers: only commands that run them)
+    from tapstack.local.send import LocalRuntime  # noqa: PLC0415 (imports the handlers: only commands that run them)
 
     if args.local_port is None:
         raise DeployError("this command runs the functions in this process: it needs --local-port")
@@ -232,7 +232,7 @@ def command_destroy(args: argparse.Namespace) -> int:
 
 
 def command_send(args: argparse.Namespace) -> int:
-    from tools.send import send_event  # noqa: PLC0415 (imports the handlers)
+    from tapstack.local.send import send_event  # noqa: PLC0415 (imports the handlers)
 
     # Handler logs and metrics go to stderr so that stdout is exactly one JSON document.
     with contextlib.redirect_stdout(sys.stderr):
@@ -272,7 +272,7 @@ def command_replay(args: argparse.Namespace) -> int:
 
 
 def command_load(args: argparse.Namespace) -> int:
-    from tools.load import run_load, write_load_report  # noqa: PLC0415 (imports the handlers)
+    from tapstack.local.load import run_load, write_load_report  # noqa: PLC0415 (imports the handlers)
 
     clients = _clients(args)
     args.env = LOAD_ENVIRONMENT
@@ -291,7 +291,9 @@ def command_load(args: argparse.Namespace) -> int:
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="python -m tools.stackctl", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(
+        prog="tapstack-ops", description=__doc__.split("\n\n")[0]
+    )
     commands = parser.add_subparsers(dest="command", required=True)
 
     def command(

@@ -23,20 +23,17 @@ import statistics
 import subprocess
 import sys
 import time
-from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path[:0] = [str(ROOT / "src"), str(ROOT)]  # `make bench` runs this file as a script
-
-from handlers.core.errors import RejectionError  # noqa: E402
-from handlers.core.http import HttpRequest  # noqa: E402
-from handlers.core.jsonbody import parse_object  # noqa: E402
-from handlers.core.receiving import MAX_BODY_BYTES, Receiver  # noqa: E402
-from handlers.core.secrets import VerificationMaterial  # noqa: E402
-from handlers.providers.paypal import CertificateCache  # noqa: E402
-from tools.package import BUILD, build_artifact  # noqa: E402
-from tools.send import ApiIdentity, LocalPaypal, Signer, api_gateway_event  # noqa: E402
+from handlers.core.errors import RejectionError
+from handlers.core.http import HttpRequest
+from handlers.core.jsonbody import parse_object
+from handlers.core.receiving import MAX_BODY_BYTES, Receiver
+from handlers.core.secrets import VerificationMaterial
+from handlers.providers.paypal import CertificateCache
+from tapstack import paths
+from tapstack.build.package import BUILD, build_artifact
+from tapstack.local.send import ApiIdentity, LocalPaypal, Signer, api_gateway_event
 
 COLD_SAMPLES = 9
 HANDLER_CLIENTS = {
@@ -45,7 +42,6 @@ HANDLER_CLIENTS = {
     "handlers.notifier": ("dynamodb", "sns"),
 }
 ENVIRONMENT = {
-    "PYTHONPATH": f"{ROOT / 'src'}{os.pathsep}{ROOT}",
     "AWS_DEFAULT_REGION": "us-east-1",
     "AWS_ACCESS_KEY_ID": "bench",
     "AWS_SECRET_ACCESS_KEY": "bench",
@@ -118,7 +114,7 @@ def per_event_cpu() -> list[dict[str, Any]]:
     api = ApiIdentity(api_id="benchapi01", stage="v1", api_key_id="benchkey01")
     rows = []
     for provider, file in EVENTS.items():
-        body = (ROOT / "events" / file).read_bytes()
+        body = (paths.EVENTS / file).read_bytes()
         now = time.time()
         event = api_gateway_event(provider, body, signer.headers(provider, body, int(now)), api)
         receiver.receive(HttpRequest.from_api_gateway(event), now)  # warm: certificate cache, imports
@@ -134,7 +130,7 @@ def per_event_cpu() -> list[dict[str, Any]]:
 def _bodies_of_the_limit() -> dict[str, bytes]:
     """128 KiB bodies: a typical event padded to the limit, and the worst shapes found or built."""
     size = MAX_BODY_BYTES
-    event = (ROOT / "events" / EVENTS["stripe"]).read_bytes()
+    event = (paths.EVENTS / EVENTS["stripe"]).read_bytes()
     padded = event[:-1] + b',"padding":"' + b"x" * (size - len(event) - 14) + b'"}'
     return {
         "typical event, padded": padded,
@@ -191,7 +187,7 @@ def main() -> None:
     print("Parsing a body of the size limit, CPU ms (median of 5); linear in size for every shape:")
     for row in parse:
         print(f"  {row['shape']:36} {row['body_bytes']:7d} B  {row['cpu_ms']:8.2f} ms")
-    print(f"Artifact: {artifact.relative_to(ROOT)} {size} bytes ({size / 1024 / 1024:.2f} MiB)")
+    print(f"Artifact: {artifact.relative_to(paths.REPOSITORY)} {size} bytes ({size / 1024 / 1024:.2f} MiB)")
     load = last_load_run()
     if load is None:
         print("Load: no build/load.json yet (make load)")
@@ -208,7 +204,7 @@ def main() -> None:
         "cold_start": cold,
         "per_event_cpu": cpu,
         "parse_at_size_limit": parse,
-        "artifact": {"path": str(artifact.relative_to(ROOT)), "bytes": size},
+        "artifact": {"path": str(artifact.relative_to(paths.REPOSITORY)), "bytes": size},
     }
     BUILD.mkdir(exist_ok=True)
     (BUILD / "bench.json").write_text(json.dumps(report, indent=2) + "\n")

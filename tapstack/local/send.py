@@ -4,7 +4,7 @@ moto cannot run Lambda code, so the three functions run in this process (`LocalR
 as the deployed template wires them: each function's module from its `Handler`, its environment
 from its `Environment.Variables` (Refs resolved through the stack's outputs), the receiver as the
 API's integration (called synchronously), and the asynchronous functions with their
-EventInvokeConfig (retries, on-success function, on-failure queue) through `tools.local_lambda`.
+EventInvokeConfig (retries, on-success function, on-failure queue) through `tapstack.local.local_lambda`.
 Every AWS call goes to the emulator through clients made once and handed to the handlers.
 
 PayPal signs with a certificate fetched from PayPal's API host, which must chain to the pinned
@@ -22,7 +22,6 @@ import dataclasses
 import importlib
 import json
 import os
-import sys
 import threading
 import time
 import uuid
@@ -41,17 +40,12 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from cryptography.x509.oid import NameOID
 
-from tools.cloud import REPOSITORY, Clients, deployed_template, stack_name
-from tools.deploy import object_exists
-from tools.emulator import ensure_fill_ins, events_queue_name
-from tools.local_lambda import AsyncFunction, FakeContext, LocalLambda, Outcome
-
-# Lambda puts the artifact's root on sys.path; locally that is src/.
-if str(REPOSITORY / "src") not in sys.path:
-    sys.path.insert(0, str(REPOSITORY / "src"))
-
 from handlers.core.secrets import VerificationMaterial
 from handlers.providers import hmac_signed, paypal, stripe
+from tapstack.local.emulator import ensure_fill_ins, events_queue_name
+from tapstack.local.local_lambda import AsyncFunction, FakeContext, LocalLambda, Outcome
+from tapstack.operate.cloud import Clients, deployed_template, stack_name
+from tapstack.operate.deploy import object_exists
 
 LOCAL_PAYPAL_CERT_URL = "https://api.paypal.com/v1/notifications/certs/CERT-tapstack-local"
 WEBHOOK_RESOURCE = "/webhooks/{provider}"

@@ -27,7 +27,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from tools.cloud import (
+from tapstack.operate.cloud import (
     BOOTSTRAP_STACK_NAME,
     TEMPLATE_PATH,
     Clients,

@@ -19,11 +19,12 @@ import subprocess
 import sys
 import zipfile
 from pathlib import Path
+from tapstack import paths
 
-ROOT = Path(__file__).resolve().parents[1]
-SOURCE = ROOT / "src" / "handlers"
+ROOT = paths.REPOSITORY
+SOURCE = paths.HANDLERS_SOURCE
 REQUIREMENTS = SOURCE / "requirements.txt"
-BUILD = ROOT / "build"
+BUILD = paths.BUILD
 
 PIP_PLATFORM = (
     "--platform",

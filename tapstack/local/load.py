@@ -14,11 +14,11 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from tools.cloud import REPOSITORY
-from tools.emulator import events_queue_name
-from tools.send import LocalRuntime, api_gateway_event, drain_published
+from tapstack import paths
+from tapstack.local.emulator import events_queue_name
+from tapstack.local.send import LocalRuntime, api_gateway_event, drain_published
 
-LOAD_REPORT_PATH = REPOSITORY / "build" / "load.json"
+LOAD_REPORT_PATH = paths.LOAD_REPORT
 PROVIDERS = ("stripe", "generic")
 
 

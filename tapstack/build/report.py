@@ -1,7 +1,7 @@
 """What a CloudFormation template deploys, for reviewers and auditors: a diagram and audit tables in Markdown.
 
-    python -m tools.report [--template output/TapStack.json] [--output output/TapStack.md] [--check]
-    python -m tools.report --svg output/TapStack.svg        (the same graph drawn by Graphviz's `dot`)
+    python -m tapstack.build.report [--template output/TapStack.json] [--output output/TapStack.md] [--check]
+    python -m tapstack.build.report --svg output/TapStack.svg        (the same graph drawn by Graphviz's `dot`)
 
 Everything is derived from the template: the diagram's edges from Ref, Fn::GetAtt, Fn::Sub and DependsOn,
 asynchronous destinations, dead-letter configs, API integrations, environment variables, IAM statements and
@@ -26,13 +26,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from tools.generated_files import check_current, write_atomically
+from tapstack.build.generated_files import check_current, write_atomically
+from tapstack import paths
 
 Template = Mapping[str, Any]
 Resource = dict[str, Any]
 
-REPOSITORY = Path(__file__).resolve().parents[1]
-DEFAULT_TEMPLATE = REPOSITORY / "output" / "TapStack.json"
+DEFAULT_TEMPLATE = paths.TEMPLATE
 EXIT_DONE, EXIT_OUT_OF_DATE, EXIT_CANNOT_RUN = 0, 1, 2
 GRAPHVIZ_MISSING = (
     "error: --svg needs Graphviz's `dot`, which is not on PATH. Install it with "
@@ -1233,7 +1233,7 @@ def render_report(template: Template) -> str:
     description = template.get("Description")
     sections = [
         "# What the template deploys",
-        "Generated from the CloudFormation template by `python -m tools.report` (run by `make template`); "
+        "Generated from the CloudFormation template by `python -m tapstack.build.report` (run by `make template`); "
         "do not edit it by hand.",
         f"> {description}" if isinstance(description, str) else "",
         "## Architecture",

@@ -17,9 +17,10 @@ from typing import Any
 import boto3
 from botocore.exceptions import ClientError
 
-REPOSITORY = Path(__file__).resolve().parents[1]
-TEMPLATE_PATH = REPOSITORY / "output" / "TapStack.json"
-FLAT_OUTPUTS_PATH = REPOSITORY / "cfn-outputs" / "flat-outputs.json"
+from tapstack import paths
+
+TEMPLATE_PATH = paths.TEMPLATE
+FLAT_OUTPUTS_PATH = paths.FLAT_OUTPUTS
 STACK_PREFIX = "tapstack"
 BOOTSTRAP_STACK_NAME = f"{STACK_PREFIX}-bootstrap"
 

@@ -26,9 +26,10 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from tools.cloud import REPOSITORY, Clients, stack_name, stack_outputs
+from tapstack import paths
+from tapstack.operate.cloud import Clients, stack_name, stack_outputs
 
-STATE_DIRECTORY = REPOSITORY / ".local"
+STATE_DIRECTORY = paths.LOCAL_STATE
 MOTO_SERVER = Path(sys.executable).parent / "moto_server"
 LOCAL_PAYPAL_WEBHOOK_ID = "WH-LOCAL-TAPSTACK-0000000001"
 APIGATEWAY_LOGS_ROLE = "tapstack-local-apigateway-cloudwatch"

@@ -19,10 +19,10 @@ from troposphere.s3 import (
     ServerSideEncryptionByDefault,
 )
 
+from tapstack.operate.cloud import BOOTSTRAP_STACK_NAME
 from templates.common import POLICY_VERSION, checkov_skips, deny_insecure_transport
 from templates.stack import render
 from templates.storage import hardened_bucket, objects_arn
-from tools.cloud import BOOTSTRAP_STACK_NAME
 
 ARTIFACT_PREFIX = "lambda-"
 TEMPLATE_PREFIX = "templates/"

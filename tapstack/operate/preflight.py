@@ -22,8 +22,8 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from handlers.core.secrets import VerificationMaterial
 from handlers.providers import paypal
-from tools.cloud import Clients, describe_stack, outputs_of
-from tools.deploy import ADVICE, object_exists
+from tapstack.operate.cloud import Clients, describe_stack, outputs_of
+from tapstack.operate.deploy import ADVICE, object_exists
 
 CONCURRENCY_DOCS = "https://docs.aws.amazon.com/lambda/latest/dg/configuration-concurrency.html"
 CONCURRENCY_QUOTA = "Service Quotas > AWS Lambda > Concurrent executions (L-B99A9384)"

@@ -19,7 +19,7 @@ from typing import Any, Protocol
 
 from botocore.exceptions import ClientError
 
-from tools.deploy import Report
+from tapstack.operate.deploy import Report
 
 RECEIVE_BATCH = 10
 VISIBILITY_SECONDS = 60  # longer than one re-invoke; a message not deleted comes back after it

@@ -6,7 +6,7 @@ TG002  A `float(...)` call, or a Decimal built from a float literal: the lossy f
        (`float(transaction_data['amount'])` for json.dumps). A float that is not money says so on its line
        with `# not money: <what it is>`.
 
-    python -m tools.code_guard [PATH ...]      (default: src/handlers)
+    python -m tapstack.build.code_guard [PATH ...]      (default: src/handlers)
 
 Exits 1 and lists `path:line: ID message` for each finding; 0 when clean.
 """
@@ -17,9 +17,9 @@ import ast
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+from tapstack import paths
 
-ROOT = Path(__file__).resolve().parents[1]
-DEFAULT_PATHS = [ROOT / "src" / "handlers"]
+DEFAULT_PATHS = [paths.HANDLERS_SOURCE]
 NOT_MONEY_MARKER = "# not money:"
 JSON_PARSERS = {"loads", "load"}
 

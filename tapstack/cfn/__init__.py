@@ -1,0 +1,1 @@
+"""The one model of a CloudFormation template: reading it, walking references, resolving intrinsics."""

@@ -1,0 +1,1 @@
+"""Operate room: preflight, deploy, diff, destroy and replay against a CloudFormation endpoint."""
