@@ -291,9 +291,7 @@ def command_load(args: argparse.Namespace) -> int:
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(
-        prog="tapstack-ops", description=__doc__.split("\n\n")[0]
-    )
+    parser = argparse.ArgumentParser(prog="tapstack-ops", description=__doc__.split("\n\n")[0])
     commands = parser.add_subparsers(dest="command", required=True)
 
     def command(
