@@ -6,6 +6,7 @@ SHELL := /bin/bash
 PYTHON_FOR_VENV ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 PY := $(VENV)/bin/python
+TAPSTACK := $(VENV)/bin/tapstack
 INSTALLED := $(VENV)/.installed
 CHECKOV_VENV := .venv-checkov
 CHECKOV_INSTALLED := $(CHECKOV_VENV)/.installed
@@ -31,25 +32,25 @@ setup: $(INSTALLED) ## Create .venv and install the pinned dependencies
 
 .PHONY: template
 template: $(INSTALLED) ## Generate output/TapStack.json (+ its report TapStack.md) and lint it with cfn-lint
-	$(PY) generate.py
+	$(TAPSTACK) generate
 	$(VENV)/bin/cfn-lint --include-checks I -- output/TapStack.json
 	@echo "output/TapStack.json and output/TapStack.md are generated; the JSON is lint-clean"
 
 .PHONY: diagram
 diagram: $(INSTALLED) ## Render output/TapStack.svg with Graphviz (needs `dot`: apt-get install graphviz)
-	$(PY) -m tapstack.build.report --svg output/TapStack.svg
+	$(TAPSTACK) diagram --output output/TapStack.svg
 
 .PHONY: check
 check: $(INSTALLED) ## Fail when the committed JSON differs from what the code generates
-	$(PY) generate.py --check
+	$(TAPSTACK) check
 
 .PHONY: test
 test: $(INSTALLED) $(CHECKOV_INSTALLED) ## ruff, mypy, the committed-JSON check and the whole pytest suite
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
-	$(PY) -m tapstack.build.code_guard
-	$(PY) generate.py --check
+	$(TAPSTACK) guard
+	$(TAPSTACK) check
 	$(PY) -m pytest -n 2
 
 .PHONY: fmt
@@ -71,73 +72,72 @@ clean: ## Remove build products (keeps the virtual environments)
 
 .PHONY: package
 package: $(INSTALLED) ## Build the deterministic Lambda artifact (build/lambda-<hash>.zip)
-	$(PY) -m tapstack.build.code_guard
-	$(PY) -m tapstack.build.package
+	$(TAPSTACK) guard
+	$(TAPSTACK) package
 
 .PHONY: bench
 bench: $(INSTALLED) ## Benchmarks: cold import vs bare boto3, per-event CPU, artifact size, load on the emulator
 	$(MAKE) --no-print-directory load
-	$(PY) -m tapstack.bench
+	$(TAPSTACK) bench
 
 .PHONY: lint
 lint: $(INSTALLED) $(CHECKOV_INSTALLED) ## cfn-lint (with rules/) and checkov on TEMPLATE (default output/TapStack.json)
-	$(PY) -m tapstack.build.lint $(TEMPLATE)
+	$(TAPSTACK) lint $(TEMPLATE)
 
-# ---- Stack operations (tapstack operate): the local emulator by default, real AWS with ENV=<suffix> ----
+# ---- Stack operations: `tapstack local …` on the emulator, `tapstack …` on AWS with ENV=<suffix> ----
 LOCAL_PORT ?= 5000
 LOCAL_ENV ?= local
-STACKCTL := $(PY) -m tapstack.operate.stackctl
-ON_EMULATOR := --local-port $(LOCAL_PORT)
+ON_EMULATOR := --port $(LOCAL_PORT)
 ON_AWS = $(if $(AWS_REGION),--region $(AWS_REGION))
 PARAMS ?= params/$(ENV).json
 NEED_ENV = @test -n "$(ENV)" || { echo "set ENV=<suffix>: the stack is tapstack-<ENV>, e.g. make $@ ENV=dev" >&2; exit 2; }
 
 .PHONY: local-up local-down deploy-local send replay-local destroy-local load
 local-up: $(INSTALLED) ## Start the moto emulator on 127.0.0.1:LOCAL_PORT (default 5000); pid and log in .local/
-	$(STACKCTL) local-up $(ON_EMULATOR)
+	$(TAPSTACK) local up $(ON_EMULATOR)
 
 local-down: $(INSTALLED) ## Stop the emulator local-up started (the pid file's process, checked first)
-	$(STACKCTL) local-down $(ON_EMULATOR)
+	$(TAPSTACK) local down $(ON_EMULATOR)
 
 deploy-local: template local-up ## Package and deploy tapstack-local to the emulator; writes cfn-outputs/flat-outputs.json
-	$(STACKCTL) deploy $(ON_EMULATOR) --env $(LOCAL_ENV) --params params/local.json
+	$(TAPSTACK) local deploy $(ON_EMULATOR) --env $(LOCAL_ENV) --params params/local.json
 
 send: $(INSTALLED) ## EVENT=events/<provider>/<file>.json [PROVIDER=]: deliver it signed to the local stack, print JSON
 	@test -n "$(EVENT)" || { echo "usage: make send EVENT=events/stripe/refund.created.json [PROVIDER=stripe]" >&2; exit 2; }
-	@$(STACKCTL) send $(ON_EMULATOR) --env $(LOCAL_ENV) --event $(EVENT) $(if $(PROVIDER),--provider $(PROVIDER))
+	@$(TAPSTACK) local send $(ON_EMULATOR) --env $(LOCAL_ENV) $(EVENT) $(if $(PROVIDER),--provider $(PROVIDER))
 
 replay-local: $(INSTALLED) ## [FUNCTION=processor|notifier] [APPLY=1]: re-drive the local stack's dead letters
-	$(STACKCTL) replay $(ON_EMULATOR) --env $(LOCAL_ENV) $(if $(FUNCTION),--function $(FUNCTION)) $(if $(APPLY),--apply)
+	$(TAPSTACK) local replay $(ON_EMULATOR) --env $(LOCAL_ENV) $(if $(FUNCTION),--function $(FUNCTION)) $(if $(APPLY),--apply)
 
 destroy-local: $(INSTALLED) ## Empty the local buckets, delete the local stacks (and the artifact bucket), report leftovers
-	$(STACKCTL) destroy $(ON_EMULATOR) --env $(LOCAL_ENV) --with-bootstrap
+	$(TAPSTACK) local destroy $(ON_EMULATOR) --env $(LOCAL_ENV) --with-bootstrap
 
 load: local-up ## Bounded load on a throwaway emulator stack (2,000 deliveries, 20% repeats, 8 senders) -> build/load.json
 	@echo "load run: deploy, 2,000 deliveries, destroy (progress and handler logs: .local/load.log)"
-	@$(STACKCTL) load $(ON_EMULATOR) --params params/local.json --deliveries 2000 --duplicates 0.2 --senders 8 \
+	@$(TAPSTACK) local load $(ON_EMULATOR) --params params/local.json --deliveries 2000 --duplicates 0.2 --senders 8 \
 		2> .local/load.log || { tail -n 20 .local/load.log >&2; exit 1; }
 
 .PHONY: bootstrap preflight deploy diff destroy replay
 bootstrap: $(INSTALLED) ## Create the artifact-bucket stack tapstack-bootstrap, once per account/region [AWS_REGION=]
-	$(STACKCTL) bootstrap $(ON_AWS)
+	$(TAPSTACK) bootstrap $(ON_AWS)
 
 preflight: $(INSTALLED) ## ENV=<suffix> [AWS_REGION=] [PARAMS=]: check the account can take the stack, change nothing
 	$(NEED_ENV)
-	$(STACKCTL) preflight $(ON_AWS) --env $(ENV) --params $(PARAMS)
+	$(TAPSTACK) preflight $(ON_AWS) --env $(ENV) --params $(PARAMS)
 
 deploy: $(INSTALLED) ## ENV=<suffix> [AWS_REGION=] [PARAMS=params/<ENV>.json]: template, preflight, upload, change-set deploy
 	$(NEED_ENV)
 	$(MAKE) --no-print-directory template
-	$(STACKCTL) deploy $(ON_AWS) --env $(ENV) --params $(PARAMS)
+	$(TAPSTACK) deploy $(ON_AWS) --env $(ENV) --params $(PARAMS)
 
 diff: $(INSTALLED) ## ENV=<suffix> [PARAMS=]: print what a deploy would change (change set, then deleted)
 	$(NEED_ENV)
-	$(STACKCTL) diff $(ON_AWS) --env $(ENV) --params $(PARAMS)
+	$(TAPSTACK) diff $(ON_AWS) --env $(ENV) --params $(PARAMS)
 
 destroy: $(INSTALLED) ## ENV=<suffix>: empty the versioned buckets, delete tapstack-<ENV>, report leftovers
 	$(NEED_ENV)
-	$(STACKCTL) destroy $(ON_AWS) --env $(ENV)
+	$(TAPSTACK) destroy $(ON_AWS) --env $(ENV)
 
 replay: $(INSTALLED) ## ENV=<suffix> [FUNCTION=processor|notifier] [APPLY=1]: re-drive dead letters (dry run by default)
 	$(NEED_ENV)
-	$(STACKCTL) replay $(ON_AWS) --env $(ENV) $(if $(FUNCTION),--function $(FUNCTION)) $(if $(APPLY),--apply)
+	$(TAPSTACK) replay $(ON_AWS) --env $(ENV) $(if $(FUNCTION),--function $(FUNCTION)) $(if $(APPLY),--apply)

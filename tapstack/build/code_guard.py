@@ -6,7 +6,7 @@ TG002  A `float(...)` call, or a Decimal built from a float literal: the lossy f
        (`float(transaction_data['amount'])` for json.dumps). A float that is not money says so on its line
        with `# not money: <what it is>`.
 
-    python -m tapstack.build.code_guard [PATH ...]      (default: src/handlers)
+    tapstack guard [PATH ...]      (default: src/handlers)
 
 Exits 1 and lists `path:line: ID message` for each finding; 0 when clean.
 """
@@ -14,10 +14,11 @@ Exits 1 and lists `path:line: ID message` for each finding; 0 when clean.
 from __future__ import annotations
 
 import ast
-import sys
 from dataclasses import dataclass
 from pathlib import Path
+
 from tapstack import paths
+from tapstack.exits import ExitCode
 
 DEFAULT_PATHS = [paths.HANDLERS_SOURCE]
 NOT_MONEY_MARKER = "# not money:"
@@ -91,15 +92,11 @@ def check_paths(paths: list[Path]) -> list[Finding]:
     )
 
 
-def main(argv: list[str] | None = None) -> int:
-    arguments = sys.argv[1:] if argv is None else argv
-    findings = check_paths([Path(argument) for argument in arguments] or DEFAULT_PATHS)
+def guard(sources: list[Path]) -> ExitCode:
+    """Print every finding under sources; FAILED when there is any."""
+    findings = check_paths(sources)
     for finding in findings:
         print(finding)
     if not findings:
         print("code guard: no float can reach the money path")
-    return 1 if findings else 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())
+    return ExitCode.FAILED if findings else ExitCode.OK

@@ -8,7 +8,8 @@ import sys
 import tempfile
 from pathlib import Path
 
-EXIT_CURRENT, EXIT_OUT_OF_DATE = 0, 1
+from tapstack.exits import ExitCode
+
 MAX_DIFF_LINES = 60
 
 
@@ -22,16 +23,16 @@ def write_atomically(path: Path, text: str) -> None:
     os.replace(tmp.name, path)
 
 
-def check_current(path: Path, expected: str) -> int:
+def check_current(path: Path, expected: str) -> ExitCode:
     """0 when path holds exactly `expected`; else 1, naming the file and showing how it differs."""
     try:
         actual = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         print(f"{path}: missing; run 'make template' and commit it", file=sys.stderr)
-        return EXIT_OUT_OF_DATE
+        return ExitCode.FAILED
     if actual == expected:
         print(f"{path}: up to date")
-        return EXIT_CURRENT
+        return ExitCode.OK
     print(f"{path}: differs from what the code generates; run 'make template' and commit it", file=sys.stderr)
     diff = difflib.unified_diff(
         actual.splitlines(keepends=True),
@@ -41,4 +42,4 @@ def check_current(path: Path, expected: str) -> int:
         n=2,
     )
     sys.stderr.writelines(list(diff)[:MAX_DIFF_LINES])
-    return EXIT_OUT_OF_DATE
+    return ExitCode.FAILED

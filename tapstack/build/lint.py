@@ -1,6 +1,6 @@
 """Lint a CloudFormation template with cfn-lint (plus the project's rules/) and checkov; fail on any finding.
 
-    .venv/bin/python tools/lint.py [TEMPLATE] [-x E9041:budget=1900 ...]     (`make lint [TEMPLATE=path]`)
+    tapstack lint [TEMPLATE] [-x E9041:budget=1900 ...]     (`make lint [TEMPLATE=path]`)
 
 Runs `cfn-lint --include-checks I -a rules/ -- TEMPLATE` from this environment and
 `checkov --framework cloudformation --skip-download -f TEMPLATE` from .venv-checkov (checkov pins an older
@@ -15,7 +15,6 @@ A checkov check that does not fit the stack is skipped in the resource's Metadat
 
 from __future__ import annotations
 
-import argparse
 import json
 import subprocess
 import sys
@@ -25,7 +24,9 @@ from pathlib import Path
 from typing import Any
 
 from cfnlint.decode import decode
+
 from tapstack import paths
+from tapstack.exits import CommandError, ExitCode
 
 REPOSITORY = paths.REPOSITORY
 RULES_DIRECTORY = paths.RULES
@@ -33,8 +34,6 @@ CHECKOV = paths.CHECKOV
 # cfn-lint is installed next to the interpreter running this script (.venv/bin).
 CFN_LINT = Path(sys.executable).parent / "cfn-lint"
 DEFAULT_TEMPLATE = Path("output/TapStack.json")
-
-EXIT_CLEAN, EXIT_FINDINGS, EXIT_CANNOT_LINT = 0, 1, 2
 
 # What to do about the checkov checks that concern this stack, where checkov's own name only says
 # what it wants (see docs in FIELD-NOTES); anything else points at checkov's policy index.
@@ -200,39 +199,19 @@ def _checkov_finding(check: dict[str, Any]) -> Finding:
     )
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    parser.add_argument("template", nargs="?", type=Path, default=DEFAULT_TEMPLATE)
-    parser.add_argument(
-        "-x",
-        "--configure-rule",
-        action="append",
-        default=[],
-        metavar="RULE:key=value",
-        help="passed to cfn-lint, e.g. E9041:budget=1900 for an account with a 2,000 quota",
-    )
-    arguments = parser.parse_args(argv)
-    template: Path = arguments.template
+def lint(template: Path, rule_configuration: Sequence[str] = ()) -> ExitCode:
+    """Print both linters' findings as one listing; FAILED when there is any, USAGE when it cannot lint."""
     try:
         check_template(template)
-        findings = sorted(
-            [*cfn_lint_findings(template, arguments.configure_rule), *checkov_findings(template)]
-        )
+        findings = sorted([*cfn_lint_findings(template, rule_configuration), *checkov_findings(template)])
     except CannotLintError as error:
-        print(f"lint: {error}", file=sys.stderr)
-        return EXIT_CANNOT_LINT
+        raise CommandError(f"lint: {error}") from error
     for finding in findings:
         print(finding.render(template))
     by_tool = {tool: sum(finding.tool == tool for finding in findings) for tool in ("cfn-lint", "checkov")}
     counts = ", ".join(f"{tool}: {count}" for tool, count in by_tool.items())
     if findings:
         print(f"\n{template}: {len(findings)} finding(s) ({counts})")
-        return EXIT_FINDINGS
+        return ExitCode.FAILED
     print(f"{template}: clean (cfn-lint with {RULES_DIRECTORY.name}/ and checkov found nothing)")
-    return EXIT_CLEAN
-
-
-if __name__ == "__main__":
-    sys.exit(main())
+    return ExitCode.OK

@@ -19,6 +19,7 @@ import subprocess
 import sys
 import zipfile
 from pathlib import Path
+
 from tapstack import paths
 
 ROOT = paths.REPOSITORY
@@ -182,13 +183,3 @@ def build_artifact(source: Path = SOURCE, requirements: Path = REQUIREMENTS, bui
         staging.write_bytes(data)
         staging.replace(path)
     return path
-
-
-def main() -> None:
-    path = build_artifact()
-    size = path.stat().st_size
-    print(f"{path.relative_to(ROOT)}: {size} bytes ({size / 1024 / 1024:.2f} MiB)")
-
-
-if __name__ == "__main__":
-    main()

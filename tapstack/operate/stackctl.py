@@ -1,33 +1,19 @@
-"""One entry point for every stack operation, on AWS or on the local emulator (`--local-port`).
+"""Every stack operation, on AWS or on the local emulator: what `tapstack` operate and local commands run.
 
-    tapstack-ops local-up|local-down --local-port 5000
-    tapstack-ops bootstrap [--region R | --local-port P]
-    tapstack-ops preflight|deploy|diff --env dev --params params/dev.json [--artifact ZIP]
-    tapstack-ops destroy --env dev [--with-bootstrap]
-    tapstack-ops send --env local --event events/stripe/refund.created.json --local-port P
-    tapstack-ops replay --env dev [--function processor|notifier] [--apply]
-    tapstack-ops load --deliveries 2000 --local-port P
-
-With `--local-port`, every client goes to the moto server on that port with fake credentials;
-without it, to AWS with the usual credential chain. Exit status: 0 success, 1 a check or step
-failed, 2 bad usage. The Makefile targets wrap these commands.
+The `Clients` passed in decide where: the moto server on loopback with fake credentials, or AWS with the
+usual credential chain. Functions report progress through a `report` callable and raise DeployError for
+a failure the user can act on.
 """
 
 from __future__ import annotations
 
-import argparse
 import contextlib
-import importlib
 import json
-import re
 import sys
-from collections.abc import Callable
-from dataclasses import asdict
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from botocore.exceptions import BotoCoreError, ClientError
-
+from tapstack.build import package
 from tapstack.local import emulator
 from tapstack.operate.cloud import (
     BOOTSTRAP_STACK_NAME,
@@ -56,11 +42,14 @@ from tapstack.operate.deploy import (
     upload_if_absent,
     upload_template,
 )
-from tapstack.operate.preflight import DeployPlan, failed, run_preflight
+from tapstack.operate.preflight import CheckResult, DeployPlan, failed, run_preflight
 from tapstack.operate.replay import TARGETS, replay_queue
 from templates.bootstrap import bootstrap_template_json
 
-EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+if TYPE_CHECKING:  # both import the handlers: only the commands that run them load them
+    from tapstack.local.load import LoadResult
+    from tapstack.local.send import LocalRuntime
+
 LOAD_ENVIRONMENT = "load"
 
 
@@ -68,15 +57,9 @@ def timing_for(clients: Clients) -> Timing:
     return EMULATOR_TIMING if clients.is_emulator else Timing()
 
 
-def build_artifact() -> Path:
-    """tools/package.py's deterministic build (build/lambda-<hash>.zip)."""
-    try:
-        package = importlib.import_module("tapstack.build.package")
-    except ModuleNotFoundError as error:
-        raise DeployError(
-            "tools/package.py is not there yet: pass --artifact PATH to a Lambda zip"
-        ) from error
-    return Path(package.build_artifact())
+def artifact_or_build(artifact: Path | None) -> Path:
+    """The given Lambda zip, or the deterministic build of this checkout (build/lambda-<hash>.zip)."""
+    return artifact if artifact is not None else package.build_artifact()
 
 
 def bootstrap(clients: Clients, report: Report) -> str:
@@ -167,211 +150,88 @@ def destroy_environment(
     return left
 
 
-# ---------------------------------------------------------------------------------------------- CLI
+def preflight_environment(
+    clients: Clients, environment: str, parameter_file: Path, artifact: Path | None
+) -> list[CheckResult]:
+    """Every preflight check of deploying this template as environment."""
+    plan, template = plan_deploy(clients, environment, parameter_file, artifact_or_build(artifact))
+    return run_preflight(clients, template, plan)
 
 
-def _clients(args: argparse.Namespace) -> Clients:
-    if args.local_port is not None:
-        return Clients.for_emulator(emulator.endpoint(args.local_port))
-    return Clients.for_aws(args.region)
-
-
-def _local_runtime(args: argparse.Namespace) -> Any:
-    from tapstack.local.send import LocalRuntime  # noqa: PLC0415 (imports the handlers: only commands that run them)
-
-    if args.local_port is None:
-        raise DeployError("this command runs the functions in this process: it needs --local-port")
-    return LocalRuntime.for_deployed_stack(_clients(args), args.env)
-
-
-def command_local_up(args: argparse.Namespace) -> int:
-    print(emulator.start(emulator.EmulatorFiles(args.local_port)))
-    return EXIT_OK
-
-
-def command_local_down(args: argparse.Namespace) -> int:
-    print(emulator.stop(emulator.EmulatorFiles(args.local_port)))
-    return EXIT_OK
-
-
-def command_bootstrap(args: argparse.Namespace) -> int:
-    print(f"artifact bucket: {bootstrap(_clients(args), print)}")
-    return EXIT_OK
-
-
-def command_preflight(args: argparse.Namespace) -> int:
-    clients = _clients(args)
-    plan, template = plan_deploy(clients, args.env, args.params, args.artifact or build_artifact())
-    results = run_preflight(clients, template, plan)
-    for result in results:
-        print("\n".join(result.lines()))
-    return EXIT_FAILED if failed(results) else EXIT_OK
-
-
-def command_deploy(args: argparse.Namespace) -> int:
-    deploy_environment(_clients(args), args.env, args.params, args.artifact or build_artifact(), print)
-    return EXIT_OK
-
-
-def command_diff(args: argparse.Namespace) -> int:
-    clients = _clients(args)
-    plan, template = plan_deploy(clients, args.env, args.params, args.artifact or build_artifact())
+def diff_environment(
+    clients: Clients, environment: str, parameter_file: Path, artifact: Path | None
+) -> list[str]:
+    """What a deploy would change, one line a resource."""
+    plan, template = plan_deploy(clients, environment, parameter_file, artifact_or_build(artifact))
     if plan.artifact_bucket is None:
         raise DeployError("no artifact bucket: run make bootstrap first")
     url = upload_template(
         clients, plan.artifact_bucket, plan.stack, TEMPLATE_PATH.read_text(encoding="utf-8")
     )
     request = StackRequest(plan.stack, template, {"TemplateURL": url}, plan.overrides)
-    print("\n".join(diff_stack(clients("cloudformation"), request, timing_for(clients))))
-    return EXIT_OK
+    return diff_stack(clients("cloudformation"), request, timing_for(clients))
 
 
-def command_destroy(args: argparse.Namespace) -> int:
-    left = destroy_environment(_clients(args), args.env, args.with_bootstrap, print)
-    return EXIT_FAILED if left else EXIT_OK
+def local_runtime(clients: Clients, environment: str) -> LocalRuntime:
+    """The deployed emulator stack's functions, run in this process."""
+    from tapstack.local.send import LocalRuntime  # noqa: PLC0415 (imports the handlers: only commands that run them)
+
+    if not clients.is_emulator:
+        raise DeployError("only a stack on the emulator runs its functions in this process")
+    return LocalRuntime.for_deployed_stack(clients, environment)
 
 
-def command_send(args: argparse.Namespace) -> int:
+def send_local(clients: Clients, environment: str, event: Path, provider: str | None) -> dict[str, Any]:
+    """Deliver a signed sample event to the local stack; what happened, as a JSON-ready document."""
     from tapstack.local.send import send_event  # noqa: PLC0415 (imports the handlers)
 
-    # Handler logs and metrics go to stderr so that stdout is exactly one JSON document.
-    with contextlib.redirect_stdout(sys.stderr):
-        runtime = _local_runtime(args)
-        with runtime.activated():
-            document = send_event(runtime, args.event, args.provider)
-    print(json.dumps(document, indent=2))
-    return EXIT_OK if document["ok"] else EXIT_FAILED
+    runtime = local_runtime(clients, environment)
+    with runtime.activated():
+        return send_event(runtime, event, provider)
 
 
-def command_replay(args: argparse.Namespace) -> int:
-    clients = _clients(args)
-    outputs = stack_outputs(clients("cloudformation"), stack_name(args.env))
-    stdout = sys.stdout
-
-    def report(line: str) -> None:
-        print(line, file=stdout)
-
-    failures = 0
+def replay_environment(
+    clients: Clients, environment: str, functions: list[str], apply: bool, report: Report
+) -> int:
+    """Re-drive the dead letters of functions (list them unless apply); how many were kept."""
+    outputs = stack_outputs(clients("cloudformation"), stack_name(environment))
+    kept = 0
     # Handler logs (when the functions run in this process) go to stderr.
     with contextlib.redirect_stdout(sys.stderr), contextlib.ExitStack() as stack:
         if clients.is_emulator:  # Lambda cannot run code in the emulator: the runtime here does
-            runtime = _local_runtime(args)
+            runtime = local_runtime(clients, environment)
             stack.enter_context(runtime.activated())
             invoker = runtime.async_lambda()
         else:
             invoker = clients("lambda")
-        for function in args.function or list(TARGETS):
+        for function in functions:
             queue_key, function_key = TARGETS[function]
             summary = replay_queue(
-                clients("sqs"), outputs[queue_key], outputs[function_key], invoker, args.apply, report
+                clients("sqs"), outputs[queue_key], outputs[function_key], invoker, apply, report
             )
-            failures += len(summary.failed)
+            kept += len(summary.failed)
             counts = (len(summary.replayed), len(summary.would_replay), len(summary.failed))
             report(f"{function}: %d replayed, %d to replay, %d kept" % counts)
-    return EXIT_FAILED if failures else EXIT_OK
+    return kept
 
 
-def command_load(args: argparse.Namespace) -> int:
+def load_run(
+    clients: Clients,
+    parameter_file: Path,
+    artifact: Path | None,
+    deliveries: int,
+    duplicates: float,
+    senders: int,
+    budget: float,
+) -> tuple[Path, LoadResult]:
+    """Deploy a throwaway stack, run the bounded load on it, destroy it; the report's path and result."""
     from tapstack.local.load import run_load, write_load_report  # noqa: PLC0415 (imports the handlers)
 
-    clients = _clients(args)
-    args.env = LOAD_ENVIRONMENT
-    with contextlib.redirect_stdout(sys.stderr):
-        deploy_environment(clients, args.env, args.params, args.artifact or build_artifact(), print)
-        try:
-            runtime = _local_runtime(args)
-            with runtime.activated():
-                result = run_load(runtime, args.deliveries, args.duplicates, args.senders, args.budget)
-            path = write_load_report(result, "make load")
-        finally:
-            destroy_environment(clients, args.env, with_bootstrap=False, report=print)
-    print(json.dumps({"report": str(path), **asdict(result)}, indent=2))
-    complete = result.stored == result.published == result.unique_events and result.dead_letters == 0
-    return EXIT_OK if complete else EXIT_FAILED
-
-
-def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="tapstack-ops", description=__doc__.split("\n\n")[0])
-    commands = parser.add_subparsers(dest="command", required=True)
-
-    def command(
-        name: str, handler: Callable[[argparse.Namespace], int], text: str, *, env: bool = True
-    ) -> Any:
-        sub = commands.add_parser(name, help=text, description=text)
-        sub.set_defaults(handler=handler)
-        target = sub.add_mutually_exclusive_group()
-        target.add_argument("--local-port", type=int, help="use the moto emulator on this loopback port")
-        target.add_argument("--region", help="AWS region (default: the credential chain's)")
-        if env:
-            sub.add_argument(
-                "--env",
-                required=True,
-                type=environment_suffix,
-                help="environment suffix: the stack is tapstack-<env>",
-            )
-        return sub
-
-    def with_parameters(sub: Any) -> None:
-        sub.add_argument(
-            "--params", type=Path, required=True, help="parameter file (aws cloudformation deploy format)"
-        )
-        sub.add_argument(
-            "--artifact", type=Path, help="Lambda zip to deploy (default: tools/package.py builds it)"
-        )
-
-    command("local-up", command_local_up, "start the emulator (pid and log under .local/)", env=False)
-    command("local-down", command_local_down, "stop the emulator this repository started", env=False)
-    command("bootstrap", command_bootstrap, "create or update the artifact-bucket stack", env=False)
-    for name, handler, text in (
-        ("preflight", command_preflight, "check the account before deploying"),
-        ("deploy", command_deploy, "preflight, upload, deploy, write cfn-outputs/flat-outputs.json"),
-        ("diff", command_diff, "show what a deploy would change"),
-    ):
-        with_parameters(command(name, handler, text))
-    destroy = command("destroy", command_destroy, "empty the buckets, delete the stack, report leftovers")
-    destroy.add_argument(
-        "--with-bootstrap", action="store_true", help="also delete the artifact-bucket stack"
-    )
-    send = command("send", command_send, "deliver a signed sample event to the local stack")
-    send.add_argument("--event", type=Path, required=True, help="events/<provider>/<name>.json")
-    send.add_argument("--provider", help="default: the event file's directory name")
-    replay = command("replay", command_replay, "re-drive dead-letter queues (dry run unless --apply)")
-    replay.add_argument("--function", action="append", choices=sorted(TARGETS), help="default: both")
-    replay.add_argument("--apply", action="store_true", help="re-invoke and delete; without it, only list")
-    load = command(
-        "load", command_load, "bounded load run on the emulator; writes build/load.json", env=False
-    )
-    with_parameters(load)
-    load.add_argument("--deliveries", type=int, default=2000)
-    load.add_argument(
-        "--duplicates", type=float, default=0.2, help="share of deliveries that repeat an event"
-    )
-    load.add_argument("--senders", type=int, default=8)
-    load.add_argument("--budget", type=float, default=300.0, help="seconds before the run is abandoned")
-    return parser.parse_args(argv)
-
-
-def environment_suffix(value: str) -> str:
-    """Refuse a suffix the template would refuse, before any AWS call: same pattern, same length limit."""
-    parameter = json.loads(TEMPLATE_PATH.read_text(encoding="utf-8"))["Parameters"]["EnvironmentSuffix"]
-    pattern, longest = parameter["AllowedPattern"], parameter["MaxLength"]
-    if not re.fullmatch(pattern, value) or len(value) > longest:
-        raise argparse.ArgumentTypeError(
-            f"{value!r} is not a valid EnvironmentSuffix: {pattern}, at most {longest} characters "
-            "(the longest that keeps every resource name within its AWS limit; S3 bucket names are the "
-            "tightest)"
-        )
-    return value
-
-
-def main(argv: list[str] | None = None) -> int:
-    args = parse_args(argv)
+    deploy_environment(clients, LOAD_ENVIRONMENT, parameter_file, artifact_or_build(artifact), print)
     try:
-        return int(args.handler(args))
-    except (DeployError, LookupError, ClientError, BotoCoreError, OSError, RuntimeError) as error:
-        print(f"error: {error}", file=sys.stderr)
-        return EXIT_FAILED
-
-
-if __name__ == "__main__":
-    sys.exit(main())
+        runtime = local_runtime(clients, LOAD_ENVIRONMENT)
+        with runtime.activated():
+            result = run_load(runtime, deliveries, duplicates, senders, budget)
+        return write_load_report(result, "make load"), result
+    finally:
+        destroy_environment(clients, LOAD_ENVIRONMENT, with_bootstrap=False, report=print)

@@ -11,6 +11,7 @@ import boto3
 import pytest
 from botocore.stub import Stubber
 
+from tapstack.cli import main
 from tapstack.operate.cloud import TEMPLATE_PATH, Clients
 from tapstack.operate.preflight import (
     DeployPlan,
@@ -25,7 +26,6 @@ from tapstack.operate.preflight import (
     failed,
     run_preflight,
 )
-from tapstack.operate.stackctl import main
 
 TEMPLATE = json.loads(TEMPLATE_PATH.read_text(encoding="utf-8"))
 FAKE = {"region_name": "us-east-1", "aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
@@ -282,12 +282,15 @@ def test_every_check_reports_against_the_emulator(moto_endpoint: str) -> None:
 
 
 def test_the_cli_prints_every_check_and_fails_when_one_fails(
-    moto_endpoint: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    moto_endpoint: str, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     artifact = tmp_path / "lambda.zip"
     artifact.write_bytes(b"zip")
-    port = moto_endpoint.rsplit(":", 1)[1]
-    arguments = ["preflight", "--local-port", port, "--env", "pf", "--params", "params/prod.json"]
+    # `tapstack preflight` talks to AWS through the usual chain: point that chain at the emulator.
+    monkeypatch.setenv("AWS_ENDPOINT_URL", moto_endpoint)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    arguments = ["preflight", "--region", "us-east-1", "--env", "pf", "--params", "params/prod.json"]
 
     status = main([*arguments, "--artifact", str(artifact)])
 

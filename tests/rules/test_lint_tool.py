@@ -1,4 +1,4 @@
-"""tools/lint.py: exit status, one listing for both linters, JSON and YAML input."""
+"""`tapstack lint`: exit status, one listing for both linters, JSON and YAML input."""
 
 from __future__ import annotations
 
@@ -10,9 +10,10 @@ from pathlib import Path
 import pytest
 
 from tapstack.build import lint
+from tapstack.exits import ExitCode
 from tests.rules.harness import FIXTURES, ROOT
 
-LINT = [sys.executable, "-m", "tapstack.build.lint"]
+LINT = [str(Path(sys.executable).parent / "tapstack"), "lint"]
 needs_checkov = pytest.mark.skipif(
     not lint.CHECKOV.exists(), reason=".venv-checkov is not installed (`make lint` installs it)"
 )
@@ -37,7 +38,7 @@ def run_lint(*arguments: str | Path) -> subprocess.CompletedProcess[str]:
 
 def test_missing_template_exits_2(tmp_path: Path) -> None:
     result = run_lint(tmp_path / "absent.json")
-    assert result.returncode == lint.EXIT_CANNOT_LINT
+    assert result.returncode == ExitCode.USAGE
     assert "no such template file" in result.stderr
 
 
@@ -53,7 +54,7 @@ def test_unparseable_template_exits_2(tmp_path: Path, name: str, text: str, reas
     template = tmp_path / name
     template.write_text(text)
     result = run_lint(template)
-    assert result.returncode == lint.EXIT_CANNOT_LINT
+    assert result.returncode == ExitCode.USAGE
     assert reason in result.stderr
 
 
@@ -62,7 +63,7 @@ def test_clean_template_exits_0(tmp_path: Path) -> None:
     template = tmp_path / "clean.yaml"
     template.write_text(CLEAN_TEMPLATE)
     result = run_lint(template)
-    assert result.returncode == lint.EXIT_CLEAN, result.stdout + result.stderr
+    assert result.returncode == ExitCode.OK, result.stdout + result.stderr
     assert "clean" in result.stdout
 
 
@@ -70,7 +71,7 @@ def test_clean_template_exits_0(tmp_path: Path) -> None:
 @pytest.mark.parametrize("fixture", ["E9001_stack_destroyable.yaml", "E9050_outputs_exported.json"])
 def test_findings_of_both_tools_in_one_listing_exit_1(fixture: str) -> None:
     result = run_lint(FIXTURES / "bad" / fixture)
-    assert result.returncode == lint.EXIT_FINDINGS, result.stderr
+    assert result.returncode == ExitCode.FAILED, result.stderr
     assert "[cfn-lint]" in result.stdout
     assert "[checkov]" in result.stdout
     assert "finding(s) (cfn-lint:" in result.stdout

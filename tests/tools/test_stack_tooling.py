@@ -10,8 +10,10 @@ from pathlib import Path
 import pytest
 from cfnlint.api import lint
 
+from tapstack.cli import main
+from tapstack.cli.operate import check_environment_suffix
+from tapstack.exits import ExitCode
 from tapstack.local.emulator import EmulatorFiles, answers, start, stop
-from tapstack.operate import stackctl
 from tapstack.operate.cloud import TEMPLATE_PATH
 from tapstack.operate.deploy import DeployError, cli_equivalent, load_parameter_file, template_parameters
 from tapstack.operate.replay import parse_dead_letter
@@ -160,13 +162,12 @@ def test_local_down_refuses_a_pid_file_naming_another_process(tmp_path: Path) ->
 def test_an_invalid_environment_suffix_is_refused_before_any_aws_call(
     suffix: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    with pytest.raises(SystemExit) as exit_status:
-        stackctl.main(["preflight", "--region", "eu-west-1", "--env", suffix, "--params", "params/dev.json"])
-    assert exit_status.value.code == 2
+    status = main(["preflight", "--region", "eu-west-1", "--env", suffix, "--params", "params/dev.json"])
+    assert status == ExitCode.USAGE
     error = capsys.readouterr().err
     assert f"{suffix!r} is not a valid EnvironmentSuffix" in error
     assert "at most 19 characters" in error
 
 
 def test_the_longest_valid_suffix_is_accepted() -> None:
-    assert stackctl.environment_suffix("a" * 19) == "a" * 19
+    assert check_environment_suffix("a" * 19) == "a" * 19

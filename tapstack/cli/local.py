@@ -1,0 +1,128 @@
+"""`tapstack local …`: the same operations on the moto emulator on loopback, the functions run here.
+
+Lambda cannot run code in the emulator, so the functions of a local stack run in this process, with the
+real handlers, against the emulated services.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import sys
+from dataclasses import asdict
+from pathlib import Path
+
+import click
+
+from tapstack import paths
+from tapstack.cli.operate import environment_option, function_options, parameters_options, run_replay
+from tapstack.exits import ExitCode
+from tapstack.local import emulator
+from tapstack.operate import stackctl
+from tapstack.operate.cloud import Clients
+
+LOCAL_ENVIRONMENT = "local"
+LOCAL_PARAMS = paths.PARAMS / "local.json"
+
+PORT_OPTION = click.option("--port", default=5000, show_default=True, help="the emulator's port on 127.0.0.1")
+
+
+def _clients(port: int) -> Clients:
+    return Clients.for_emulator(emulator.endpoint(port))
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def local() -> None:
+    """The stack on the local emulator: up, deploy, send, replay, destroy, down, load."""
+
+
+@local.command(epilog="Example:\n\n  tapstack local up --port 5000")
+@PORT_OPTION
+def up(port: int) -> ExitCode:
+    """Start the moto emulator on 127.0.0.1:PORT (pid and log under .local/)."""
+    print(emulator.start(emulator.EmulatorFiles(port)))
+    return ExitCode.OK
+
+
+@local.command(epilog="Example:\n\n  tapstack local down")
+@PORT_OPTION
+def down(port: int) -> ExitCode:
+    """Stop the emulator `local up` started (its pid file's process, checked first)."""
+    print(emulator.stop(emulator.EmulatorFiles(port)))
+    return ExitCode.OK
+
+
+@local.command(name="deploy", epilog="Example:\n\n  tapstack local deploy --params params/local.json")
+@environment_option(LOCAL_ENVIRONMENT)
+@parameters_options(LOCAL_PARAMS)
+@PORT_OPTION
+def deploy_local(environment: str, parameter_file: Path, artifact: Path | None, port: int) -> ExitCode:
+    """Package and deploy the stack to the emulator; write cfn-outputs/flat-outputs.json."""
+    stackctl.deploy_environment(
+        _clients(port), environment, parameter_file, stackctl.artifact_or_build(artifact), print
+    )
+    return ExitCode.OK
+
+
+@local.command(
+    epilog="""\b
+Examples:
+  tapstack local send events/stripe/refund.created.json
+  tapstack local send events/generic/payment.json --provider internal"""
+)
+@click.argument("event", type=click.Path(path_type=Path, dir_okay=False, exists=True))
+@click.option("--provider", help="default: the event file's directory name")
+@environment_option(LOCAL_ENVIRONMENT)
+@PORT_OPTION
+def send(event: Path, provider: str | None, environment: str, port: int) -> ExitCode:
+    """Deliver a signed sample event to the local stack; print what happened as one JSON document."""
+    # Handler logs and metrics go to stderr so that stdout is exactly one JSON document.
+    with contextlib.redirect_stdout(sys.stderr):
+        document = stackctl.send_local(_clients(port), environment, event, provider)
+    print(json.dumps(document, indent=2))
+    return ExitCode.OK if document["ok"] else ExitCode.FAILED
+
+
+@local.command(name="replay", epilog="Example:\n\n  tapstack local replay --apply")
+@environment_option(LOCAL_ENVIRONMENT)
+@function_options
+@PORT_OPTION
+def replay_local(environment: str, functions: tuple[str, ...], apply: bool, port: int) -> ExitCode:
+    """Re-drive the local stack's dead-letter queues (a dry run unless --apply)."""
+    return run_replay(_clients(port), environment, functions, apply)
+
+
+@local.command(name="destroy", epilog="Example:\n\n  tapstack local destroy --with-bootstrap")
+@environment_option(LOCAL_ENVIRONMENT)
+@click.option("--with-bootstrap", is_flag=True, help="also delete the artifact-bucket stack")
+@PORT_OPTION
+def destroy_local(environment: str, with_bootstrap: bool, port: int) -> ExitCode:
+    """Empty the local buckets, delete the local stack, and report anything left behind (1 if any)."""
+    left = stackctl.destroy_environment(_clients(port), environment, with_bootstrap, print)
+    return ExitCode.FAILED if left else ExitCode.OK
+
+
+@local.command(epilog="Example:\n\n  tapstack local load --deliveries 2000 --duplicates 0.2 --senders 8")
+@parameters_options(LOCAL_PARAMS)
+@click.option("--deliveries", default=2000, show_default=True)
+@click.option("--duplicates", default=0.2, show_default=True, help="share of deliveries that repeat an event")
+@click.option("--senders", default=8, show_default=True)
+@click.option("--budget", default=300.0, show_default=True, help="seconds before the run is abandoned")
+@PORT_OPTION
+def load(
+    parameter_file: Path,
+    artifact: Path | None,
+    deliveries: int,
+    duplicates: float,
+    senders: int,
+    budget: float,
+    port: int,
+) -> ExitCode:
+    """Bounded load on a throwaway stack (deploy, deliver, destroy); writes build/load.json."""
+    with contextlib.redirect_stdout(sys.stderr):
+        path, result = stackctl.load_run(
+            _clients(port), parameter_file, artifact, deliveries, duplicates, senders, budget
+        )
+    print(json.dumps({"report": str(path), **asdict(result)}, indent=2))
+    complete = result.stored == result.published == result.unique_events and result.dead_letters == 0
+    return ExitCode.OK if complete else ExitCode.FAILED
