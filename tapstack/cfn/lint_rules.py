@@ -1,8 +1,9 @@
 """What the TapStack rules need to read a CloudFormation template: values behind intrinsic functions.
 
-Every rule in this directory judges property values that may be literals or intrinsic functions, so the
-reading of `Fn::If`, `Ref` (to `AWS::NoValue`, to parameters, to resources), `Fn::Sub`, `Fn::Join` and
-`Fn::GetAtt` lives here once:
+Every rule in this directory judges property values that may be literals or intrinsic functions. The
+template itself (its sections, `Fn::Sub` placeholders, references) is read through `tapstack.cfn.model`;
+what is particular to the rules lives here once, over cfn-lint's decoded template, keeping the template
+path of every value so that a match points at its line:
 
 - `Resource.lookup` / `branches` expand `Fn::If` into one `Branch` per outcome, each with its template path
   (for the line number) and `NO_VALUE` where `Ref: AWS::NoValue` or a missing key leaves the property unset.
@@ -11,7 +12,7 @@ reading of `Fn::If`, `Ref` (to `AWS::NoValue`, to parameters, to resources), `Fn
   constraint can take any value at deploy time, so it proves nothing either way (`None`).
 - `string_forms` renders a value as the `Fn::Sub` strings it can produce (`Ref X` -> `${X}`, `Fn::Join`
   joined, `Fn::If` as alternatives), which is how names, ARNs and export names are compared
-  (`includes_environment_suffix`, `referenced_names`).
+  (`includes_environment_suffix`); `referenced_names` is what a value refers to, pseudo parameters aside.
 - `violations` judges every outcome of a property against a predicate (literals, parameter values,
   unresolvable functions), `elements` expands lists element by element, and `reserved_concurrency`
   is what both concurrency rules (W9040, E9041) count.
@@ -27,10 +28,21 @@ from __future__ import annotations
 
 import itertools
 import json
-import re
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar, Final, Protocol
+
+from tapstack.cfn import model
+from tapstack.cfn.model import (
+    NO_VALUE,
+    PSEUDO_PARAMETER_PREFIX,
+    get_att_parts,
+    intrinsic_name,
+    references,
+    replace_sub_variables,
+    sub_parts,
+    sub_variables,
+)
 
 if TYPE_CHECKING:
 
@@ -99,24 +111,11 @@ ENVIRONMENT_SUFFIX: Final = "EnvironmentSuffix"
 # alternatives the extra ones are dropped (templates here have at most a handful).
 _MAX_STRING_FORMS: Final = 64
 
-# `${Name}` or `${Name.Attribute}` in a Fn::Sub string; `${!Literal}` is an escaped literal.
-_SUB_PLACEHOLDER: Final = re.compile(r"\$\{(?!!)([^}]+)\}")
-
 
 class Template(Protocol):
     """The part of `cfnlint.template.Template` the rules read: the decoded template mapping."""
 
     template: dict[str, Any]
-
-
-class _NoValue:
-    """The value of a property that `Ref: AWS::NoValue` (or simply leaving it out) removes."""
-
-    def __repr__(self) -> str:
-        return "AWS::NoValue"
-
-
-NO_VALUE: Final = _NoValue()
 
 
 @dataclass(frozen=True)
@@ -128,49 +127,29 @@ class Branch:
 
 
 @dataclass(frozen=True)
-class Resource:
-    name: str
-    type: str
-    definition: Mapping[str, Any]
+class Resource(model.Resource):
+    """A resource as the rules judge it: where it is in the template, and its properties' outcomes."""
+
+    @property
+    def name(self) -> str:
+        """Its logical id, as the rules' messages name it."""
+        return self.logical_id
 
     @property
     def path(self) -> TemplatePath:
-        return ("Resources", self.name)
-
-    @property
-    def properties(self) -> Mapping[str, Any]:
-        properties = self.definition.get("Properties", {})
-        return properties if isinstance(properties, Mapping) else {}
+        return ("Resources", self.logical_id)
 
     def lookup(self, *keys: str) -> list[Branch]:
-        """The outcomes of `Properties.<keys...>`, following `Fn::If` at every level."""
+        """The outcomes of `Properties.<keys...>`, following `Fn::If` at every level (Properties too)."""
         return lookup(self.definition.get("Properties", {}), (*self.path, "Properties"), *keys)
-
-    def depends_on(self) -> set[str]:
-        depends_on = self.definition.get("DependsOn", [])
-        return {depends_on} if isinstance(depends_on, str) else {str(name) for name in depends_on}
 
 
 def resources(cfn: Template, *types: str) -> list[Resource]:
-    found = cfn.template.get("Resources", {})
-    if not isinstance(found, Mapping):
-        return []
+    """The resources of these types (every resource if none is given), in the template's order."""
     return [
-        Resource(name, definition["Type"], definition)
-        for name, definition in found.items()
-        if isinstance(definition, Mapping)
-        and isinstance(definition.get("Type"), str)
-        and (not types or definition["Type"] in types)
+        Resource(resource.logical_id, resource.type, resource.definition)
+        for resource in model.Template(cfn.template).resources_of_type(*types)
     ]
-
-
-def intrinsic_name(value: Any) -> str | None:
-    """`Ref`, `Fn::If`, ... when `value` is an intrinsic function call, else None."""
-    if isinstance(value, Mapping) and len(value) == 1:
-        (key,) = value.keys()
-        if key == "Ref" or (isinstance(key, str) and key.startswith("Fn::")):
-            return str(key)
-    return None
 
 
 def branches(value: Any, path: TemplatePath) -> list[Branch]:
@@ -242,9 +221,8 @@ def parameter_values(value: Any, cfn: Template) -> ParameterValues | None:
     """The parameter behind `{"Ref": name}`, or None when `value` is not a `Ref` to a parameter."""
     if intrinsic_name(value) != "Ref":
         return None
-    parameters = cfn.template.get("Parameters", {})
-    declaration = parameters.get(value["Ref"]) if isinstance(parameters, Mapping) else None
-    if not isinstance(declaration, Mapping):
+    declaration = model.Template(cfn.template).parameters.get(value["Ref"])
+    if declaration is None:
         return None
     allowed_values = declaration.get("AllowedValues")
     return ParameterValues(
@@ -332,8 +310,11 @@ def _ref_forms(name: Any) -> list[str] | None:
 
 
 def _getatt_forms(arguments: Any) -> list[str] | None:
-    attribute = ".".join(map(str, arguments)) if isinstance(arguments, list) else str(arguments)
-    return ["${" + attribute + "}"]
+    parts = get_att_parts(arguments)
+    if parts is None:
+        return None
+    logical_id, attribute = parts
+    return ["${" + f"{logical_id}.{attribute}" + "}"]
 
 
 def _if_forms(arguments: Any) -> list[str] | None:
@@ -352,18 +333,17 @@ def _join_forms(arguments: Any) -> list[str] | None:
 
 
 def _sub_forms(arguments: Any) -> list[str] | None:
-    text, variables = (arguments[0], arguments[1]) if isinstance(arguments, list) else (arguments, {})
-    if not isinstance(text, str) or not isinstance(variables, Mapping):
+    parts = sub_parts(arguments)
+    if parts is None:
         return None
-    substituted = [name for name in _SUB_PLACEHOLDER.findall(text) if name in variables]
+    text, variables = parts
+    substituted = [name for name in sub_variables(text) if name in variables]
     if not substituted:
         return [text]
 
     def render(values: Sequence[str]) -> str:
-        rendered = text
-        for name, replacement in zip(substituted, values, strict=True):
-            rendered = rendered.replace("${" + name + "}", replacement)
-        return rendered
+        chosen = dict(zip(substituted, values, strict=True))
+        return replace_sub_variables(text, chosen.get)
 
     return _combine([string_forms(variables[name]) for name in substituted], render)
 
@@ -383,26 +363,9 @@ def _combine(alternatives: list[list[str]], render: Callable[[Sequence[str]], st
 
 
 def referenced_names(value: Any) -> set[str]:
-    """Logical ids that `value` refers to through `Ref`, `Fn::GetAtt` or `Fn::Sub` placeholders."""
-    names: set[str] = set()
-    for form in _walk_strings_and_functions(value):
-        for placeholder in _SUB_PLACEHOLDER.findall(form):
-            names.add(placeholder.split(".", 1)[0])
-    return {name for name in names if not name.startswith("AWS::")}
-
-
-def _walk_strings_and_functions(value: Any) -> Iterator[str]:
-    function = intrinsic_name(value)
-    if function in ("Ref", "Fn::GetAtt", "Fn::Sub"):
-        yield from string_forms(value)
-        if function == "Fn::Sub" and isinstance(value[function], list) and len(value[function]) == 2:
-            yield from _walk_strings_and_functions(value[function][1])
-    elif isinstance(value, Mapping):
-        for nested in value.values():
-            yield from _walk_strings_and_functions(nested)
-    elif isinstance(value, list):
-        for nested in value:
-            yield from _walk_strings_and_functions(nested)
+    """Logical ids (and parameters) that `value` refers to through `Ref`, `Fn::GetAtt` or `Fn::Sub`
+    placeholders; pseudo parameters are not the template's own, so they are left out."""
+    return {name for name in references(value) if not name.startswith(PSEUDO_PARAMETER_PREFIX)}
 
 
 def includes_environment_suffix(value: Any, cfn: Template, *, via_resources: bool) -> bool:
@@ -418,7 +381,7 @@ def includes_environment_suffix(value: Any, cfn: Template, *, via_resources: boo
     forms = string_forms(value)
 
     def carries_suffix(form: str) -> bool:
-        placeholders = {placeholder.split(".", 1)[0] for placeholder in _SUB_PLACEHOLDER.findall(form)}
+        placeholders = {placeholder.split(".", 1)[0] for placeholder in sub_variables(form)}
         return bool(placeholders & accepted)
 
     return bool(forms) and all(carries_suffix(form) for form in forms)

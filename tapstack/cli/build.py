@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -14,6 +13,7 @@ from tapstack.build import code_guard, lint, package
 from tapstack.build.generate import generate, load_settings
 from tapstack.build.generated_files import check_current, write_atomically
 from tapstack.build.report import render_report, write_svg
+from tapstack.cfn.model import read_template
 from tapstack.exits import CommandError, ExitCode
 from templates.config import SETTING_HELP
 
@@ -96,12 +96,9 @@ def check(output: Path, config_file: Path | None, **flags: Any) -> ExitCode:
 
 def _read_template(path: Path) -> dict[str, Any]:
     try:
-        template = json.loads(path.read_text(encoding="utf-8"))
+        return read_template(path)
     except (OSError, ValueError) as error:
         raise CommandError(f"cannot read --template {path}: {error}") from error
-    if not isinstance(template, dict):
-        raise CommandError(f"--template {path} is not a JSON object")
-    return template
 
 
 @click.command(
@@ -138,7 +135,8 @@ def report(template: Path, output: Path | None, check: bool) -> ExitCode:
 )
 def diagram(template: Path, output: Path) -> ExitCode:
     """Draw the template's diagram as SVG with Graphviz (needs `dot`: apt-get install graphviz)."""
-    return ExitCode(write_svg(_read_template(template), output))
+    write_svg(_read_template(template), output)
+    return ExitCode.OK
 
 
 @click.command(

@@ -1,4 +1,4 @@
-"""`python -m tapstack.build.report` as a developer or `make` runs it: write, check, draw the SVG."""
+"""`tapstack report` and `tapstack diagram` as a developer or `make` runs them: write, check, draw the SVG."""
 
 from __future__ import annotations
 
@@ -10,7 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from tapstack.build.report import EXIT_CANNOT_RUN, EXIT_DONE, EXIT_OUT_OF_DATE, main, render_report
+from tapstack.build.report import render_report
+from tapstack.cli import main
+from tapstack.exits import ExitCode
 from tests.report.support import COMMITTED_TEMPLATE, ROOT
 
 
@@ -24,10 +26,10 @@ def template_copy(tmp_path: Path) -> Path:
 def test_writes_the_report_next_to_the_template_and_check_then_passes(
     template_copy: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    assert main(["--template", str(template_copy)]) == EXIT_DONE
+    assert main(["report", "--template", str(template_copy)]) == ExitCode.OK
     report = template_copy.with_suffix(".md")
     assert report.read_text(encoding="utf-8").startswith("# What the template deploys\n")
-    assert main(["--template", str(template_copy), "--check"]) == EXIT_DONE
+    assert main(["report", "--template", str(template_copy), "--check"]) == ExitCode.OK
     assert "up to date" in capsys.readouterr().out
 
 
@@ -37,7 +39,10 @@ def test_check_names_a_stale_report_and_shows_the_difference(
     stale = tmp_path / "stale.md"
     current = render_report(json.loads(template_copy.read_text(encoding="utf-8")))
     stale.write_text(current.replace("| `ApiId` |", "| `OldApiId` |"), encoding="utf-8")
-    assert main(["--template", str(template_copy), "--output", str(stale), "--check"]) == EXIT_OUT_OF_DATE
+    assert (
+        main(["report", "--template", str(template_copy), "--output", str(stale), "--check"])
+        == ExitCode.FAILED
+    )
     err = capsys.readouterr().err
     assert f"{stale}: differs" in err
     assert "-| `OldApiId` |" in err
@@ -45,7 +50,7 @@ def test_check_names_a_stale_report_and_shows_the_difference(
 
 
 def test_check_reports_a_missing_report(template_copy: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["--template", str(template_copy), "--check"]) == EXIT_OUT_OF_DATE
+    assert main(["report", "--template", str(template_copy), "--check"]) == ExitCode.FAILED
     assert "missing" in capsys.readouterr().err
 
 
@@ -55,7 +60,7 @@ def test_an_unreadable_template_is_refused(
 ) -> None:
     broken = tmp_path / "broken.json"
     broken.write_text(content, encoding="utf-8")
-    assert main(["--template", str(broken)]) == EXIT_CANNOT_RUN
+    assert main(["report", "--template", str(broken)]) == ExitCode.USAGE
     assert str(broken) in capsys.readouterr().err
     assert not broken.with_suffix(".md").exists()
 
@@ -65,7 +70,7 @@ def test_svg_without_graphviz_says_how_to_install_it(
 ) -> None:
     monkeypatch.setenv("PATH", str(tmp_path / "empty"))
     svg = tmp_path / "TapStack.svg"
-    assert main(["--template", str(template_copy), "--svg", str(svg)]) == EXIT_CANNOT_RUN
+    assert main(["diagram", "--template", str(template_copy), "--output", str(svg)]) == ExitCode.USAGE
     assert "apt-get install graphviz" in capsys.readouterr().err
     assert not svg.exists()
 
@@ -75,7 +80,7 @@ def test_svg_without_graphviz_says_how_to_install_it(
 )
 def test_svg_draws_the_graph_with_graphviz(template_copy: Path, tmp_path: Path) -> None:
     svg = tmp_path / "diagram" / "TapStack.svg"
-    assert main(["--template", str(template_copy), "--svg", str(svg)]) == EXIT_DONE
+    assert main(["diagram", "--template", str(template_copy), "--output", str(svg)]) == ExitCode.OK
     drawing = svg.read_text(encoding="utf-8")
     assert "<svg" in drawing
     for node in ("ReceiverFunction", "ProcessorDeadLetterQueue", "StackKey"):
@@ -83,23 +88,15 @@ def test_svg_draws_the_graph_with_graphviz(template_copy: Path, tmp_path: Path) 
     assert not template_copy.with_suffix(".md").exists()
 
 
-def test_runs_as_a_module_from_the_repository(template_copy: Path, tmp_path: Path) -> None:
+def test_runs_as_the_console_script_from_the_repository(template_copy: Path, tmp_path: Path) -> None:
     output = tmp_path / "report.md"
     result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "tapstack.build.report",
-            "--template",
-            str(template_copy),
-            "--output",
-            str(output),
-        ],
+        [Path(sys.executable).parent / "tapstack", "report", "--template", template_copy, "--output", output],
         capture_output=True,
         text=True,
         check=False,
         cwd=ROOT,
     )
-    assert result.returncode == EXIT_DONE, result.stderr
+    assert result.returncode == ExitCode.OK, result.stderr
     assert f"wrote {output}" in result.stdout
     assert "```mermaid" in output.read_text(encoding="utf-8")

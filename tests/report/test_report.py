@@ -13,10 +13,10 @@ from tapstack.build.report import (
     build_graph,
     expression,
     mermaid_id,
-    references,
     render_dot,
     render_report,
 )
+from tapstack.cfn.model import references
 from tests.report.support import (
     built_template,
     committed_template,

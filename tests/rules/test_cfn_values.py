@@ -44,6 +44,8 @@ TEMPLATE = FakeTemplate(
         ({"Fn::GetAtt": "Queue.Arn"}, ["${Queue.Arn}"]),
         ({"Fn::Sub": "q-${EnvironmentSuffix}"}, ["q-${EnvironmentSuffix}"]),
         ({"Fn::Sub": ["q-${S}", {"S": {"Ref": "EnvironmentSuffix"}}]}, ["q-${EnvironmentSuffix}"]),
+        ({"Fn::Sub": ["${!S}-${S}", {"S": "x"}]}, ["${!S}-x"]),
+        ({"Fn::Sub": ["${S}-${S}", {"S": {"Fn::If": ["C", "a", "b"]}}]}, ["a-a", "b-b"]),
         ({"Fn::Join": ["-", ["q", {"Ref": "EnvironmentSuffix"}]]}, ["q-${EnvironmentSuffix}"]),
         ({"Fn::If": ["C", "a", {"Ref": "AWS::NoValue"}]}, ["a"]),
         ({"Fn::Join": ["", [{"Fn::If": ["C", "a", "b"]}, "-x"]]}, ["a-x", "b-x"]),

@@ -9,18 +9,13 @@ from typing import Any
 
 import pytest
 
+from tapstack.cfn import model
+from tapstack.cfn.model import references, walk
 from templates.config import LOG_RETENTION_DAYS, PYTHON_RUNTIME_DEPRECATION, StackConfig
 from templates.functions import XRAY_WRITE_ACTIONS
 from templates.naming import PSEUDO_PARAMETER_LENGTHS, SUFFIX_PLACEHOLDER, names_for
 from templates.stack import build_template, render
-from tests.templates.cfn import (
-    policy_statements,
-    properties_of_type,
-    references,
-    resources_of_type,
-    sub_text,
-    walk,
-)
+from tests.templates.cfn import policy_statements, sub_text
 
 Template = dict[str, Any]
 FUNCTION_ROLES = ("Receiver", "Processor", "Notifier")
@@ -81,12 +76,12 @@ def test_inventory(template: Template) -> None:
         "AWS::CloudWatch::Alarm": 10,
         "AWS::Logs::MetricFilter": 1,
     }
-    functions = properties_of_type(template, "AWS::Lambda::Function")
+    functions = model.Template(template).properties_of_type("AWS::Lambda::Function")
     assert sorted(functions) == sorted(f"{role}Function" for role in FUNCTION_ROLES)
 
 
 def test_functions_are_arm64_traced_encrypted_and_on_a_supported_runtime(template: Template) -> None:
-    for logical_id, function in properties_of_type(template, "AWS::Lambda::Function").items():
+    for logical_id, function in model.Template(template).properties_of_type("AWS::Lambda::Function").items():
         assert function["Architectures"] == ["arm64"], logical_id
         assert function["TracingConfig"] == {"Mode": "Active"}, logical_id
         assert function["KmsKeyArn"] == {"Fn::GetAtt": ["StackKey", "Arn"]}, logical_id
@@ -95,35 +90,35 @@ def test_functions_are_arm64_traced_encrypted_and_on_a_supported_runtime(templat
         assert function["Timeout"] <= 30, logical_id
         assert function["LoggingConfig"]["LogFormat"] == "JSON", logical_id
         assert function["Code"] == {"S3Bucket": {"Ref": "CodeS3Bucket"}, "S3Key": {"Ref": "CodeS3Key"}}
-    receiver = properties_of_type(template, "AWS::Lambda::Function")["ReceiverFunction"]
+    receiver = model.Template(template).properties_of_type("AWS::Lambda::Function")["ReceiverFunction"]
     assert receiver["Timeout"] < 29, "the receiver must answer within API Gateway's 29 s"
 
 
 def test_each_function_depends_on_its_own_log_group(template: Template) -> None:
-    log_groups = properties_of_type(template, "AWS::Logs::LogGroup")
-    for logical_id, function in resources_of_type(template, "AWS::Lambda::Function").items():
-        properties = function["Properties"]
+    log_groups = model.Template(template).properties_of_type("AWS::Logs::LogGroup")
+    for function in model.Template(template).resources_of_type("AWS::Lambda::Function"):
+        logical_id, properties = function.logical_id, function.properties
         log_group_id = properties["LoggingConfig"]["LogGroup"]["Ref"]
-        assert log_group_id in references(properties) | set(function.get("DependsOn", []))
+        assert log_group_id in references(properties) | function.depends_on()
         expected_name = "/aws/lambda/" + sub_text(properties["FunctionName"])
         assert sub_text(log_groups[log_group_id]["LogGroupName"]) == expected_name, logical_id
 
 
 def test_everything_that_holds_data_is_encrypted_with_the_stack_key(template: Template) -> None:
     key_arn = {"Fn::GetAtt": ["StackKey", "Arn"]}
-    key = properties_of_type(template, "AWS::KMS::Key")["StackKey"]
+    key = model.Template(template).properties_of_type("AWS::KMS::Key")["StackKey"]
     assert key["EnableKeyRotation"] is True
-    table = properties_of_type(template, "AWS::DynamoDB::Table")["TransactionsTable"]
+    table = model.Template(template).properties_of_type("AWS::DynamoDB::Table")["TransactionsTable"]
     assert table["SSESpecification"] == {"KMSMasterKeyId": key_arn, "SSEEnabled": True, "SSEType": "KMS"}
-    for queue in properties_of_type(template, "AWS::SQS::Queue").values():
+    for queue in model.Template(template).properties_of_type("AWS::SQS::Queue").values():
         assert queue["KmsMasterKeyId"] == key_arn
-    for topic in properties_of_type(template, "AWS::SNS::Topic").values():
+    for topic in model.Template(template).properties_of_type("AWS::SNS::Topic").values():
         assert topic["KmsMasterKeyId"] == key_arn
-    for log_group in properties_of_type(template, "AWS::Logs::LogGroup").values():
+    for log_group in model.Template(template).properties_of_type("AWS::Logs::LogGroup").values():
         assert log_group["KmsKeyId"] == key_arn
-    secret = properties_of_type(template, "AWS::SecretsManager::Secret")["WebhookSecret"]
+    secret = model.Template(template).properties_of_type("AWS::SecretsManager::Secret")["WebhookSecret"]
     assert secret["KmsKeyId"] == key_arn
-    audit = properties_of_type(template, "AWS::S3::Bucket")["AuditBucket"]
+    audit = model.Template(template).properties_of_type("AWS::S3::Bucket")["AuditBucket"]
     rule = audit["BucketEncryption"]["ServerSideEncryptionConfiguration"][0]
     assert rule == {
         "BucketKeyEnabled": True,
@@ -132,7 +127,7 @@ def test_everything_that_holds_data_is_encrypted_with_the_stack_key(template: Te
 
 
 def test_table_is_recoverable_and_deletable(template: Template) -> None:
-    table = properties_of_type(template, "AWS::DynamoDB::Table")["TransactionsTable"]
+    table = model.Template(template).properties_of_type("AWS::DynamoDB::Table")["TransactionsTable"]
     assert table["PointInTimeRecoverySpecification"] == {"PointInTimeRecoveryEnabled": True}
     assert table["DeletionProtectionEnabled"] is False
     assert table["BillingMode"] == "PAY_PER_REQUEST"
@@ -142,13 +137,13 @@ def test_log_retention_comes_from_a_parameter_cloudwatch_accepts(template: Templ
     parameter = template["Parameters"]["LogRetentionDays"]
     assert parameter["AllowedValues"] == list(LOG_RETENTION_DAYS)
     assert parameter["Default"] in LOG_RETENTION_DAYS
-    for log_group in properties_of_type(template, "AWS::Logs::LogGroup").values():
+    for log_group in model.Template(template).properties_of_type("AWS::Logs::LogGroup").values():
         assert log_group["RetentionInDays"] == {"Ref": "LogRetentionDays"}
 
 
 def test_async_functions_retry_within_limits_and_fail_into_their_queues(template: Template) -> None:
-    configs = properties_of_type(template, "AWS::Lambda::EventInvokeConfig")
-    functions = properties_of_type(template, "AWS::Lambda::Function")
+    configs = model.Template(template).properties_of_type("AWS::Lambda::EventInvokeConfig")
+    functions = model.Template(template).properties_of_type("AWS::Lambda::Function")
     assert sorted(configs) == sorted(f"{role}InvokeConfig" for role in ASYNC_ROLES)
     for role in ASYNC_ROLES:
         config = configs[f"{role}InvokeConfig"]
@@ -160,7 +155,7 @@ def test_async_functions_retry_within_limits_and_fail_into_their_queues(template
     on_success = configs["ProcessorInvokeConfig"]["DestinationConfig"]["OnSuccess"]
     assert on_success == {"Destination": {"Fn::GetAtt": ["NotifierFunction", "Arn"]}}
     assert "DeadLetterConfig" not in functions["ReceiverFunction"]
-    for queue in properties_of_type(template, "AWS::SQS::Queue").values():
+    for queue in model.Template(template).properties_of_type("AWS::SQS::Queue").values():
         assert queue["MessageRetentionPeriod"] == 1_209_600
 
 
@@ -183,7 +178,7 @@ def test_reserved_concurrency_is_opt_in(template: Template) -> None:
         parameter = template["Parameters"][f"{role}ReservedConcurrency"]
         assert parameter["Default"] == 0
         assert parameter["MinValue"] == 0
-        function = properties_of_type(template, "AWS::Lambda::Function")[f"{role}Function"]
+        function = model.Template(template).properties_of_type("AWS::Lambda::Function")[f"{role}Function"]
         assert function["ReservedConcurrentExecutions"] == {
             "Fn::If": [
                 f"{role}HasReservedConcurrency",
@@ -228,7 +223,7 @@ def test_every_output_is_exported_under_a_suffixed_name(template: Template) -> N
 
 def test_every_settable_name_carries_the_suffix(template: Template) -> None:
     for resource_type, name_property in NAME_PROPERTIES.items():
-        resources = properties_of_type(template, resource_type)
+        resources = model.Template(template).properties_of_type(resource_type)
         assert resources, resource_type
         for logical_id, properties in resources.items():
             assert SUFFIX_PLACEHOLDER in sub_text(properties[name_property]), logical_id
@@ -251,7 +246,7 @@ def test_every_name_fits_its_aws_limit_at_the_longest_suffix(template: Template)
     # And the names the template actually uses are among those budgeted for.
     budgeted = {name.pattern for name in names.all_names()}
     for resource_type, name_property in NAME_PROPERTIES.items():
-        for properties in properties_of_type(template, resource_type).values():
+        for properties in model.Template(template).properties_of_type(resource_type).values():
             pattern = sub_text(properties[name_property])
             if resource_type == "AWS::CloudWatch::Alarm":
                 assert len(pattern) <= len(names.alarm("processor-dead-letters").pattern), pattern
@@ -272,7 +267,7 @@ def test_iam_has_no_wildcards_beyond_xray_and_no_managed_policies(template: Temp
         if "*" in statement["Resource"]:
             assert statement["Resource"] == ["*"]
             assert set(actions) <= xray_actions, (role_id, actions)
-    for role in properties_of_type(template, "AWS::IAM::Role").values():
+    for role in model.Template(template).properties_of_type("AWS::IAM::Role").values():
         assert "ManagedPolicyArns" not in role
 
 
@@ -301,7 +296,9 @@ def test_each_role_is_scoped_to_this_stacks_resources(template: Template) -> Non
 
 @pytest.mark.parametrize("role", FUNCTION_ROLES)
 def test_handler_values_resolve_to_callables(template: Template, role: str) -> None:
-    handler_path = properties_of_type(template, "AWS::Lambda::Function")[f"{role}Function"]["Handler"]
+    handler_path = model.Template(template).properties_of_type("AWS::Lambda::Function")[f"{role}Function"][
+        "Handler"
+    ]
     module_name, _, attribute = handler_path.rpartition(".")
     handler = getattr(importlib.import_module(module_name), attribute)
     assert callable(handler)
