@@ -33,7 +33,8 @@ from handlers.core.secrets import VerificationMaterial
 from handlers.providers.paypal import CertificateCache
 from tapstack import paths
 from tapstack.build.package import BUILD, build_artifact
-from tapstack.local.send import ApiIdentity, LocalPaypal, Signer, api_gateway_event
+from tapstack.local.delivery import ApiIdentity, Route, Signer, api_gateway_event
+from tapstack.local.paypal_pki import LocalPaypal
 
 COLD_SAMPLES = 9
 HANDLER_CLIENTS = {
@@ -116,7 +117,7 @@ def per_event_cpu() -> list[dict[str, Any]]:
     for provider, file in EVENTS.items():
         body = (paths.EVENTS / file).read_bytes()
         now = time.time()
-        event = api_gateway_event(provider, body, signer.headers(provider, body, int(now)), api)
+        event = api_gateway_event(Route.of(provider), body, signer.headers(provider, body, int(now)), api)
         receiver.receive(HttpRequest.from_api_gateway(event), now)  # warm: certificate cache, imports
         iterations = 300 if provider == "paypal" else 5000
         start = time.process_time()

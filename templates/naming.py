@@ -6,7 +6,9 @@ derived from the tightest of them, so any suffix CloudFormation accepts yields n
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from troposphere import Sub
 
@@ -39,12 +41,28 @@ class Name:
         """The name as a CloudFormation Fn::Sub."""
         return Sub(self.pattern)
 
+    def for_suffix(self, suffix: str) -> str:
+        """The name in the environment `suffix`; only names without pseudo parameters are known so."""
+        if any(placeholder in self.pattern for placeholder in PSEUDO_PARAMETER_LENGTHS):
+            raise ValueError(f"{self.pattern} needs the account and region, not only the suffix")
+        return self.pattern.replace(SUFFIX_PLACEHOLDER, suffix)
+
 
 @dataclass(frozen=True)
 class StackNames:
     """All names of one stack, derived from the configured prefix."""
 
     prefix: str
+
+    @property
+    def stack(self) -> Name:
+        """The stack's own name, `<prefix>-<EnvironmentSuffix>`; its export names start with it."""
+        return Name(f"{self.prefix}-{SUFFIX_PLACEHOLDER}", 128)
+
+    @property
+    def bootstrap_stack(self) -> str:
+        """The artifact-bucket stack, one per prefix, account and region."""
+        return f"{self.prefix}-bootstrap"
 
     def function(self, role: str) -> Name:
         return Name(f"{self.prefix}-{role}-{SUFFIX_PLACEHOLDER}", 64)
@@ -108,7 +126,7 @@ class StackNames:
         return Name(f"{self.prefix}-{SUFFIX_PLACEHOLDER}-{what}", 255)
 
     def export(self, output_key: str) -> Name:
-        return Name(f"{self.prefix}-{SUFFIX_PLACEHOLDER}-{output_key}", 255)
+        return Name(f"{self.stack.pattern}-{output_key}", 255)
 
     def all_names(self) -> list[Name]:
         """Every name pattern the stack uses that has a fixed length budget."""
@@ -120,6 +138,7 @@ class StackNames:
         ]
         queues = [self.dead_letter_queue(role) for role in ("processor", "notifier")]
         singles = [
+            self.stack,
             self.table,
             self.audit_bucket,
             self.access_log_bucket,
@@ -145,3 +164,29 @@ def names_for(config: StackConfig) -> StackNames:
 def max_suffix_length(names: StackNames) -> int:
     """The longest EnvironmentSuffix for which every name fits its AWS limit."""
     return min(name.max_length - name.fixed_length() for name in names.all_names())
+
+
+def names_of(template: Mapping[str, Any]) -> StackNames:
+    """The names a generated template (as JSON) was built with, read back from its export names.
+
+    Every output is exported as `<prefix>-${EnvironmentSuffix}-<OutputKey>`, so the exports say the
+    prefix; the stack commands find their stacks by it. LookupError for any other template.
+    """
+    outputs = template.get("Outputs", {})
+    exports = {key: output.get("Export", {}).get("Name") for key, output in outputs.items()}
+    candidates = {
+        StackNames(name["Fn::Sub"].partition(f"-{SUFFIX_PLACEHOLDER}-")[0])
+        for name in exports.values()
+        if isinstance(name, dict) and isinstance(name.get("Fn::Sub"), str)
+    }
+    matching = [
+        names
+        for names in candidates
+        if all(name == names.export(key).sub().to_dict() for key, name in exports.items())
+    ]
+    if len(matching) != 1:
+        raise LookupError(
+            "not a generated TapStack template: its outputs are not all exported as "
+            f"<prefix>-{SUFFIX_PLACEHOLDER}-<OutputKey>"
+        )
+    return matching[0]

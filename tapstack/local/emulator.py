@@ -12,7 +12,6 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import re
 import secrets
 import signal
 import string
@@ -27,12 +26,15 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from tapstack import paths
-from tapstack.operate.cloud import Clients, stack_name, stack_outputs
+from tapstack.cfn.model import Resolver
+from tapstack.operate.cloud import Clients, stack_outputs
+from templates.naming import StackNames, names_of
 
 STATE_DIRECTORY = paths.LOCAL_STATE
 MOTO_SERVER = Path(sys.executable).parent / "moto_server"
 LOCAL_PAYPAL_WEBHOOK_ID = "WH-LOCAL-TAPSTACK-0000000001"
-APIGATEWAY_LOGS_ROLE = "tapstack-local-apigateway-cloudwatch"
+# The account's, not any stack's: every stack in the emulated account logs through it.
+APIGATEWAY_LOGS_ROLE = "local-apigateway-cloudwatch"
 STARTUP_TIMEOUT_SECONDS = 20.0
 
 
@@ -149,13 +151,12 @@ def prepare_account(clients: Clients) -> None:
 
 
 def substitute(value: Any, variables: dict[str, str]) -> str:
-    """A template value that is a string or a one-argument Fn::Sub over `variables`."""
-    text = value["Fn::Sub"] if isinstance(value, dict) else value
-    return re.sub(r"\$\{([^}]+)\}", lambda match: variables[match.group(1)], str(text))
+    """A template value that is a string or an Fn::Sub over `variables` (parameters and pseudo parameters)."""
+    return str(Resolver(parameters=variables).resolve(value))
 
 
-def events_queue_name(environment: str) -> str:
-    return f"{stack_name(environment)}-local-events"
+def events_queue_name(names: StackNames, environment: str) -> str:
+    return f"{names.stack.for_suffix(environment)}-local-events"
 
 
 def _generated_secret_string(generate: dict[str, Any]) -> str:
@@ -201,9 +202,9 @@ def _api_key_id(apigateway: Any, name: str, properties: dict[str, Any]) -> str:
     return str(created["id"])
 
 
-def _subscribe_events_queue(clients: Clients, environment: str, topic_arn: str) -> None:
+def _subscribe_events_queue(clients: Clients, queue_name: str, topic_arn: str) -> None:
     sqs, sns = clients("sqs"), clients("sns")
-    queue_url = sqs.create_queue(QueueName=events_queue_name(environment))["QueueUrl"]
+    queue_url = sqs.create_queue(QueueName=queue_name)["QueueUrl"]
     queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"][
         "QueueArn"
     ]
@@ -216,7 +217,8 @@ def _subscribe_events_queue(clients: Clients, environment: str, topic_arn: str) 
 
 def ensure_fill_ins(clients: Clients, environment: str, template: dict[str, Any]) -> dict[str, str]:
     """Create (once: it is idempotent) what moto's CloudFormation skipped; return the full outputs."""
-    outputs = stack_outputs(clients("cloudformation"), stack_name(environment))
+    names = names_of(template)
+    outputs = stack_outputs(clients("cloudformation"), names.stack.for_suffix(environment))
     account = clients("sts").get_caller_identity()["Account"]
     variables = {
         "EnvironmentSuffix": environment,
@@ -229,7 +231,7 @@ def ensure_fill_ins(clients: Clients, environment: str, template: dict[str, Any]
     secret_arn = _secret_arn(clients, substitute(secret["Name"], variables), secret, outputs["KmsKeyArn"])
     configure_local_verification(clients("secretsmanager"), secret_arn)
     api_key_id = _api_key_id(clients("apigateway"), substitute(api_key["Name"], variables), api_key)
-    _subscribe_events_queue(clients, environment, outputs["PaymentEventsTopicArn"])
+    _subscribe_events_queue(clients, events_queue_name(names, environment), outputs["PaymentEventsTopicArn"])
     return outputs | {"WebhookSecretArn": secret_arn, "ApiKeyId": api_key_id}
 
 
@@ -247,4 +249,5 @@ def remove_fill_ins(clients: Clients, environment: str, template: dict[str, Any]
             apigateway.delete_api_key(apiKey=key["id"])
     sqs = clients("sqs")
     with contextlib.suppress(ClientError):  # never created
-        sqs.delete_queue(QueueUrl=sqs.get_queue_url(QueueName=events_queue_name(environment))["QueueUrl"])
+        queue_name = events_queue_name(names_of(template), environment)
+        sqs.delete_queue(QueueUrl=sqs.get_queue_url(QueueName=queue_name)["QueueUrl"])

@@ -15,8 +15,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from tapstack import paths
-from tapstack.local.emulator import events_queue_name
-from tapstack.local.send import LocalRuntime, api_gateway_event, drain_published
+from tapstack.local.send import LocalRuntime
 
 LOAD_REPORT_PATH = paths.LOAD_REPORT
 PROVIDERS = ("stripe", "generic")
@@ -72,16 +71,14 @@ def run_load(
     runtime: LocalRuntime, deliveries: int, duplicate_share: float, senders: int, time_budget_seconds: float
 ) -> LoadResult:
     plan = deliveries_plan(deliveries, duplicate_share)
-    signer, api = runtime.signer(), runtime.api_identity()
+    sender = runtime.sender()
     deadline = time.monotonic() + time_budget_seconds
 
     def deliver(provider_and_body: tuple[str, bytes]) -> int:
         if time.monotonic() > deadline:
             raise TimeoutError(f"the load run exceeded its {time_budget_seconds:.0f} s budget")
         provider, body = provider_and_body
-        return runtime.deliver(
-            api_gateway_event(provider, body, signer.headers(provider, body, int(time.time())), api)
-        ).status
+        return runtime.deliver(sender.event(provider, body)).status
 
     started = time.perf_counter()
     with ThreadPoolExecutor(max_workers=senders) as pool:
@@ -93,10 +90,7 @@ def run_load(
         .get_paginator("scan")
         .paginate(TableName=outputs["TransactionsTableName"], Select="COUNT")
     )
-    queue_url = clients("sqs").get_queue_url(QueueName=events_queue_name(runtime.environment))["QueueUrl"]
-    published = {
-        message["message"]["transaction_id"] for message in drain_published(clients("sqs"), queue_url)
-    }
+    published = {message["message"]["transaction_id"] for message in runtime.drain_published()}
     dead_letters = sum(
         int(
             clients("sqs").get_queue_attributes(

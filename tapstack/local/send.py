@@ -6,266 +6,45 @@ from its `Environment.Variables` (Refs resolved through the stack's outputs), th
 API's integration (called synchronously), and the asynchronous functions with their
 EventInvokeConfig (retries, on-success function, on-failure queue) through `tapstack.local.local_lambda`.
 Every AWS call goes to the emulator through clients made once and handed to the handlers.
-
-PayPal signs with a certificate fetched from PayPal's API host, which must chain to the pinned
-DigiCert root and name PayPal's signing host. Locally a small PKI is made in memory (`LocalPaypal`:
-a root, an intermediate and a leaf for `messageverificationcerts.paypal.com`), events are signed
-with the leaf's key and name `LOCAL_PAYPAL_CERT_URL` (a live PayPal certificate URL, so the
-receiver's URL, chain and name checks run unchanged), and the receiver is given a fetcher that
-answers that one URL with the leaf and intermediate, and the local root as its trust anchor.
+Requests are signed and wrapped by `tapstack.local.delivery`; PayPal's signatures verify against the
+local PKI of `tapstack.local.paypal_pki`, whose fetcher and trust anchor the receiver is given.
 """
 
 from __future__ import annotations
 
-import base64
 import dataclasses
 import importlib
 import json
 import os
 import threading
-import time
-import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import ModuleType
 from typing import Any
 from unittest import mock
 
 from boto3.dynamodb.types import TypeDeserializer
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import padding, rsa
-from cryptography.x509.oid import NameOID
 
-from handlers.core.secrets import VerificationMaterial
-from handlers.providers import hmac_signed, paypal, stripe
+from tapstack.cfn.model import Resolver, Template, logical_id_of
+from tapstack.local.delivery import ApiIdentity, Sender, Signer
 from tapstack.local.emulator import ensure_fill_ins, events_queue_name
 from tapstack.local.local_lambda import AsyncFunction, FakeContext, LocalLambda, Outcome
-from tapstack.operate.cloud import Clients, deployed_template, stack_name
+from tapstack.local.paypal_pki import LocalPaypal
+from tapstack.operate.cloud import TEMPLATE_PATH, Clients, deployed_template, template_names
 from tapstack.operate.deploy import object_exists
-
-LOCAL_PAYPAL_CERT_URL = "https://api.paypal.com/v1/notifications/certs/CERT-tapstack-local"
-WEBHOOK_RESOURCE = "/webhooks/{provider}"
-TRANSACTIONS_RESOURCE = "/transactions"
-INTERNAL_PROVIDER = "internal"
-SOURCE_IP = "203.0.113.10"  # TEST-NET-3: documentation addresses
-
-
-# ------------------------------------------------------------------------------------------ signing
-
-
-def _certificate(
-    subject: str,
-    key: rsa.RSAPrivateKey,
-    issuer: tuple[x509.Certificate, rsa.RSAPrivateKey] | None,
-    start: datetime,
-    days: int,
-    host: str | None = None,
-) -> x509.Certificate:
-    """A CA certificate (`host` None) or a TLS-style leaf for `host`, with RFC 5280's extensions."""
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, subject)])
-    issuer_name, signing_key = (name, key) if issuer is None else (issuer[0].subject, issuer[1])
-    builder = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(issuer_name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(start)
-        .not_valid_after(start + timedelta(days=days))
-        .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
-        .add_extension(
-            x509.AuthorityKeyIdentifier.from_issuer_public_key(signing_key.public_key()), critical=False
-        )
-        .add_extension(x509.BasicConstraints(ca=host is None, path_length=None), critical=True)
-        .add_extension(
-            x509.KeyUsage(
-                digital_signature=host is not None,
-                content_commitment=False,
-                key_encipherment=host is not None,
-                data_encipherment=False,
-                key_agreement=False,
-                key_cert_sign=host is None,
-                crl_sign=host is None,
-                encipher_only=False,
-                decipher_only=False,
-            ),
-            critical=True,
-        )
-    )
-    if host is not None:
-        builder = builder.add_extension(
-            x509.SubjectAlternativeName([x509.DNSName(host)]), critical=False
-        ).add_extension(x509.ExtendedKeyUsage([x509.oid.ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
-    return builder.sign(signing_key, hashes.SHA256())
-
-
-class LocalPaypal:
-    """A stand-in for PayPal's signing PKI, made in memory once per process: root, intermediate, leaf.
-
-    The options make the forgeries the receiver must refuse: a leaf for another `host`, a
-    `self_signed` leaf, a chain whose intermediate has its own validity window.
-    """
-
-    def __init__(
-        self,
-        url: str = LOCAL_PAYPAL_CERT_URL,
-        valid_days: int = 30,
-        valid_from_days: int = -1,
-        *,
-        host: str = paypal.SIGNING_HOSTS["live"],
-        self_signed: bool = False,
-        intermediate_days: tuple[int, int] = (-365, 3650),
-    ) -> None:
-        self.url = url
-        now = datetime.now(UTC)
-        root_key, intermediate_key, self._key = (
-            rsa.generate_private_key(public_exponent=65537, key_size=2048) for _ in range(3)
-        )
-        root = _certificate("TapStack Local Root", root_key, None, now - timedelta(days=365), 3650)
-        intermediate = _certificate(
-            "TapStack Local Intermediate",
-            intermediate_key,
-            (root, root_key),
-            now + timedelta(days=intermediate_days[0]),
-            intermediate_days[1],
-        )
-        start = now + timedelta(days=valid_from_days)
-        if self_signed:
-            leaf = _certificate(host, self._key, None, start, valid_days, host)
-            chain = [leaf]
-        else:
-            leaf = _certificate(host, self._key, (intermediate, intermediate_key), start, valid_days, host)
-            chain = [leaf, intermediate]
-        self.pem = b"".join(certificate.public_bytes(serialization.Encoding.PEM) for certificate in chain)
-        self.trust = paypal.TrustAnchors(roots=root.public_bytes(serialization.Encoding.PEM))
-
-    def fetch(self, url: str) -> bytes:
-        """The receiver's certificate fetcher: only the local certificate's URL answers."""
-        if url != self.url:
-            raise LookupError(f"no local certificate at {url}")
-        return self.pem
-
-    def headers(self, body: bytes, webhook_id: str, now: int) -> dict[str, str]:
-        transmission_id = str(uuid.uuid4())
-        moment = datetime.fromtimestamp(now, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-        message = paypal.signed_message(transmission_id, moment, webhook_id, body)
-        signature = self._key.sign(message, padding.PKCS1v15(), hashes.SHA256())
-        return {
-            "PAYPAL-TRANSMISSION-ID": transmission_id,
-            "PAYPAL-TRANSMISSION-TIME": moment,
-            "PAYPAL-TRANSMISSION-SIG": base64.b64encode(signature).decode("ascii"),
-            "PAYPAL-CERT-URL": self.url,
-            "PAYPAL-AUTH-ALGO": paypal.ALGORITHM,
-        }
-
-
-@dataclass(frozen=True)
-class Signer:
-    """Signs bodies as each provider does, with the material in the stack's webhook secret."""
-
-    material: VerificationMaterial
-    paypal: LocalPaypal
-
-    @classmethod
-    def from_secret(cls, secretsmanager: Any, secret_arn: str, local_paypal: LocalPaypal) -> Signer:
-        text = secretsmanager.get_secret_value(SecretId=secret_arn)["SecretString"]
-        return cls(VerificationMaterial.from_secret_string(text), local_paypal)
-
-    def headers(self, provider: str, body: bytes, now: int) -> dict[str, str]:
-        headers = {"Content-Type": "application/json; charset=utf-8"}
-        if provider == "stripe":
-            return headers | {
-                "Stripe-Signature": stripe.sign(body, self.material.stripe_signing_secrets[0], now)
-            }
-        if provider == "paypal":
-            return headers | self.paypal.headers(body, self.material.paypal_webhook_id, now)
-        return headers | hmac_signed.sign(body, self.material.internal_hmac_keys[0], now)
-
-
-@dataclass(frozen=True)
-class ApiIdentity:
-    """What API Gateway knows about the deployed API: its id, stage and the internal clients' key."""
-
-    api_id: str
-    stage: str
-    api_key_id: str
-
-
-def api_gateway_event(
-    provider: str, body: bytes, headers: dict[str, str], api: ApiIdentity
-) -> dict[str, Any]:
-    """The REST proxy integration event (payload 1.0) API Gateway sends the receiver for this request."""
-    internal = provider == INTERNAL_PROVIDER
-    resource = TRANSACTIONS_RESOURCE if internal else WEBHOOK_RESOURCE
-    path = TRANSACTIONS_RESOURCE if internal else f"/webhooks/{provider}"
-    domain = f"{api.api_id}.execute-api.us-east-1.amazonaws.com"
-    request_id = str(uuid.uuid4())
-    now = datetime.now(UTC)
-    sent = {
-        **headers,
-        "Host": domain,
-        "User-Agent": f"tapstack-send/{provider}",
-        "X-Amzn-Trace-Id": f"Root=1-{int(now.timestamp()):08x}-{uuid.uuid4().hex[:24]}",
-        "X-Forwarded-For": SOURCE_IP,
-        "X-Forwarded-Port": "443",
-        "X-Forwarded-Proto": "https",
-    }
-    return {
-        "resource": resource,
-        "path": path,
-        "httpMethod": "POST",
-        "headers": sent,
-        "multiValueHeaders": {name: [value] for name, value in sent.items()},
-        "queryStringParameters": None,
-        "multiValueQueryStringParameters": None,
-        "pathParameters": None if internal else {"provider": provider},
-        "stageVariables": None,
-        "requestContext": {
-            "resourceId": uuid.uuid4().hex[:6],
-            "resourcePath": resource,
-            "httpMethod": "POST",
-            "extendedRequestId": base64.b64encode(uuid.uuid4().bytes).decode()[:16],
-            "requestTime": now.strftime("%d/%b/%Y:%H:%M:%S +0000"),
-            "path": f"/{api.stage}{path}",
-            "accountId": "123456789012",
-            "protocol": "HTTP/1.1",
-            "stage": api.stage,
-            "domainPrefix": api.api_id,
-            "requestTimeEpoch": int(now.timestamp() * 1000),
-            "requestId": request_id,
-            "identity": {
-                "sourceIp": SOURCE_IP,
-                "userAgent": sent["User-Agent"],
-                "apiKey": None,
-                "apiKeyId": api.api_key_id if internal else None,
-            },
-            "domainName": domain,
-            "apiId": api.api_id,
-        },
-        "body": body.decode("utf-8"),
-        "isBase64Encoded": False,
-    }
-
+from templates.naming import names_of
 
 # ------------------------------------------------------------------------------------------ runtime
 
 
-def _resolve(value: Any, refs: dict[str, str]) -> str:
-    """A literal, or the Ref (or GetAtt target's Ref) of a resource some output exposes."""
-    if isinstance(value, str):
-        return value
-    logical_id = value["Ref"] if "Ref" in value else value["Fn::GetAtt"][0]
-    if logical_id not in refs:
-        raise LookupError(f"no stack output gives the Ref of {logical_id}")
-    return refs[logical_id]
-
-
-def _logical_target(value: Any) -> str:
-    return str(value["Ref"] if "Ref" in value else value["Fn::GetAtt"][0])
+def _local_resolver(template: dict[str, Any], outputs: dict[str, str]) -> Resolver:
+    """A resource resolves to the Ref a stack output gives of it, and `Fn::GetAtt X.Arn` to that Ref
+    too: the local Lambda and SQS stand-ins address functions and queues by name and URL, not ARN."""
+    refs = Template(template).physical_ids_from_outputs(outputs)
+    arns = {logical_id: {"Arn": ref} for logical_id, ref in refs.items()}
+    return Resolver(physical_ids=refs, attributes=arns)
 
 
 @dataclass(frozen=True)
@@ -325,25 +104,25 @@ class LocalRuntime:
     router: ThreadLocalLambda = field(default_factory=ThreadLocalLambda)
 
     @classmethod
-    def for_deployed_stack(cls, clients: Clients, environment: str) -> LocalRuntime:
-        """The stack as deployed in the emulator: its template, and its outputs with the fill-ins."""
-        template = deployed_template(clients("cloudformation"), stack_name(environment))
+    def for_deployed_stack(
+        cls, clients: Clients, environment: str, template_path: Path = TEMPLATE_PATH
+    ) -> LocalRuntime:
+        """The stack of the template's names as deployed in the emulator: its template, and its outputs
+        with the fill-ins."""
+        stack = template_names(template_path).stack.for_suffix(environment)
+        template = deployed_template(clients("cloudformation"), stack)
         return cls(clients, environment, template, ensure_fill_ins(clients, environment, template))
 
     def __post_init__(self) -> None:
         resources = self.template["Resources"]
-        self._refs = {
-            _logical_target(output["Value"]): self.outputs[key]
-            for key, output in self.template["Outputs"].items()
-            if isinstance(output["Value"], dict) and "Ref" in output["Value"] and key in self.outputs
-        }
+        self._resolver = _local_resolver(self.template, self.outputs)
         self.functions = {
             logical_id: self._spec(logical_id, resource["Properties"])
             for logical_id, resource in resources.items()
             if resource["Type"] == "AWS::Lambda::Function"
         }
         api_targets = [
-            _logical_target(r["Properties"]["FunctionName"])
+            logical_id_of(r["Properties"]["FunctionName"])
             for r in resources.values()
             if r["Type"] == "AWS::Lambda::Permission"
             and r["Properties"]["Principal"] == "apigateway.amazonaws.com"
@@ -361,12 +140,12 @@ class LocalRuntime:
     def _spec(self, logical_id: str, properties: dict[str, Any]) -> FunctionSpec:
         module_name, _, _ = properties["Handler"].rpartition(".")
         variables = properties.get("Environment", {}).get("Variables", {})
-        environment = {name: _resolve(value, self._refs) for name, value in variables.items()}
+        environment = {name: self._resolver.resolve(value) for name, value in variables.items()}
         with mock.patch.dict(os.environ, environment):  # Powertools reads its settings on import
             module = importlib.import_module(module_name)
         return FunctionSpec(
             logical_id,
-            _resolve({"Ref": logical_id}, self._refs),
+            self._resolver.resolve({"Ref": logical_id}),
             module,
             int(properties.get("Timeout", 3)),
             environment,
@@ -386,15 +165,15 @@ class LocalRuntime:
             yield
 
     def _async_function(self, properties: dict[str, Any]) -> AsyncFunction:
-        spec = self.functions[_logical_target(properties["FunctionName"])]
+        spec = self.functions[logical_id_of(properties["FunctionName"])]
         destinations = properties.get("DestinationConfig", {})
         on_success = destinations.get("OnSuccess", {}).get("Destination")
         on_failure = destinations.get("OnFailure", {}).get("Destination")
         return AsyncFunction(
             name=spec.name,
             handler=spec.module.handler,
-            dead_letter_queue_url=None if on_failure is None else _resolve(on_failure, self._refs),
-            on_success=None if on_success is None else _resolve(on_success, self._refs),
+            dead_letter_queue_url=None if on_failure is None else self._resolver.resolve(on_failure),
+            on_success=None if on_success is None else self._resolver.resolve(on_success),
             maximum_retry_attempts=int(properties.get("MaximumRetryAttempts", 2)),
             timeout_seconds=spec.timeout_seconds,
         )
@@ -430,14 +209,20 @@ class LocalRuntime:
             response = self.api_function.module.handler(event, context)
         return Delivery(response, local_lambda.outcomes)
 
-    def api_identity(self) -> ApiIdentity:
+    def sender(self) -> Sender:
+        """A client of this stack's API, signing with the material in the stack's webhook secret."""
         stage = next(r for r in self.template["Resources"].values() if r["Type"] == "AWS::ApiGateway::Stage")
-        return ApiIdentity(self.outputs["ApiId"], stage["Properties"]["StageName"], self.outputs["ApiKeyId"])
-
-    def signer(self) -> Signer:
-        return Signer.from_secret(
+        api = ApiIdentity(self.outputs["ApiId"], stage["Properties"]["StageName"], self.outputs["ApiKeyId"])
+        signer = Signer.from_secret(
             self.clients("secretsmanager"), self.outputs["WebhookSecretArn"], self.local_paypal
         )
+        return Sender(signer, api)
+
+    def drain_published(self) -> list[dict[str, Any]]:
+        """Every message published to the stack's events topic since the last drain."""
+        sqs = self.clients("sqs")
+        queue_name = events_queue_name(names_of(self.template), self.environment)
+        return drain_published(sqs, sqs.get_queue_url(QueueName=queue_name)["QueueUrl"])
 
 
 # --------------------------------------------------------------------------------------------- send
@@ -485,9 +270,7 @@ def send_event(runtime: LocalRuntime, event_path: Path, provider: str | None = N
     """Deliver one sample event and report every step as one JSON-ready document (`ok` says if all passed)."""
     provider = provider or provider_of(event_path)
     body = event_path.read_bytes()
-    event = api_gateway_event(
-        provider, body, runtime.signer().headers(provider, body, int(time.time())), runtime.api_identity()
-    )
+    event = runtime.sender().event(provider, body)
     delivery = runtime.deliver(event)
     failures: list[str] = []
     document: dict[str, Any] = {
@@ -524,10 +307,7 @@ def send_event(runtime: LocalRuntime, event_path: Path, provider: str | None = N
         runtime.clients("s3"), runtime.outputs["AuditBucketName"], audit_key
     ):
         failures.append(f"the audit object {audit_key} is missing")
-    queue_url = runtime.clients("sqs").get_queue_url(QueueName=events_queue_name(runtime.environment))[
-        "QueueUrl"
-    ]
-    published = drain_published(runtime.clients("sqs"), queue_url)
+    published = runtime.drain_published()
     document["published"] = [m for m in published if m["message"].get("transaction_id") == transaction_id]
     document["failures"] = failures
     document["ok"] = not failures

@@ -1,9 +1,10 @@
 """What every stack command shares: boto3 clients (created once), names, and the stack's outputs.
 
-Naming convention (documented in the README):
+Names come from templates/naming.py's StackNames, with the prefix the template was generated with
+(`template_names`, by default the checkout's generated template), e.g. for the default prefix:
     stack             tapstack-<ENV>                 e.g. tapstack-dev
     exports           tapstack-<ENV>-<OutputKey>     e.g. tapstack-dev-TransactionsTableName
-    bootstrap stack   tapstack-bootstrap             one per account and region: the artifact bucket
+    bootstrap stack   tapstack-bootstrap             one per prefix, account and region: the artifact bucket
 """
 
 from __future__ import annotations
@@ -18,23 +19,26 @@ import boto3
 from botocore.exceptions import ClientError
 
 from tapstack import paths
+from templates.naming import StackNames, names_of
 
 TEMPLATE_PATH = paths.TEMPLATE
 FLAT_OUTPUTS_PATH = paths.FLAT_OUTPUTS
-STACK_PREFIX = "tapstack"
-BOOTSTRAP_STACK_NAME = f"{STACK_PREFIX}-bootstrap"
+# What templates/bootstrap.py names the artifact bucket's export after, until it builds from StackNames
+# too; the commands name the bootstrap stack StackNames.bootstrap_stack.
+BOOTSTRAP_STACK_NAME = "tapstack-bootstrap"
 
 # The emulator's account: fake credentials, one region, never a profile from ~/.aws.
 EMULATOR_REGION = "us-east-1"
 EMULATOR_CREDENTIALS = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
 
 
-def stack_name(environment: str) -> str:
-    return f"{STACK_PREFIX}-{environment}"
+def read_template(path: Path = TEMPLATE_PATH) -> dict[str, Any]:
+    return dict(json.loads(path.read_text(encoding="utf-8")))
 
 
-def export_name(environment: str, output_key: str) -> str:
-    return f"{stack_name(environment)}-{output_key}"
+def template_names(path: Path = TEMPLATE_PATH) -> StackNames:
+    """The names the template at `path` was generated with: the commands find their stacks by them."""
+    return names_of(read_template(path))
 
 
 @dataclass
@@ -107,14 +111,14 @@ def write_flat_outputs(outputs: dict[str, str], path: Path = FLAT_OUTPUTS_PATH) 
     return path
 
 
-def discover_stack_name(default_environment: str | None = None) -> str:
-    """STACK_NAME, else tapstack-<ENVIRONMENT_SUFFIX>, else tapstack-<default_environment>."""
+def discover_stack_name(names: StackNames, default_environment: str | None = None) -> str:
+    """STACK_NAME, else the stack of ENVIRONMENT_SUFFIX, else the stack of default_environment."""
     if os.environ.get("STACK_NAME"):
         return os.environ["STACK_NAME"]
     environment = os.environ.get("ENVIRONMENT_SUFFIX") or default_environment
     if not environment:
         raise LookupError("set STACK_NAME or ENVIRONMENT_SUFFIX to say which stack to use")
-    return stack_name(environment)
+    return names.stack.for_suffix(environment)
 
 
 def discover_outputs(cloudformation: Any, name: str, flat_path: Path = FLAT_OUTPUTS_PATH) -> dict[str, str]:

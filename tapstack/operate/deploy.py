@@ -27,8 +27,8 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from tapstack import paths
 from tapstack.operate.cloud import (
-    BOOTSTRAP_STACK_NAME,
     TEMPLATE_PATH,
     Clients,
     deployed_template,
@@ -139,11 +139,11 @@ def upload_template(clients: Clients, bucket: str, stack: str, text: str) -> str
     return template_url(clients, bucket, key)
 
 
-def artifact_bucket(cloudformation: Any) -> str:
-    bucket = stack_outputs(cloudformation, BOOTSTRAP_STACK_NAME).get("ArtifactBucketName")
+def artifact_bucket(cloudformation: Any, bootstrap_stack: str) -> str:
+    bucket = stack_outputs(cloudformation, bootstrap_stack).get("ArtifactBucketName")
     if not bucket:
         raise DeployError(
-            f"no artifact bucket: stack {BOOTSTRAP_STACK_NAME} is missing; run `make bootstrap` "
+            f"no artifact bucket: stack {bootstrap_stack} is missing; run `make bootstrap` "
             "once per account and region"
         )
     return bucket
@@ -378,12 +378,23 @@ def diff_stack(cloudformation: Any, request: StackRequest, timing: Timing) -> li
     return [f"stack {request.name}: {len(change_set.get('Changes', []))} changes", *change_lines(change_set)]
 
 
-def cli_equivalent(stack: str, bucket: str, overrides: dict[str, str], region: str | None) -> str:
+def cli_equivalent(
+    stack: str,
+    bucket: str,
+    overrides: dict[str, str],
+    region: str | None,
+    template_path: Path = TEMPLATE_PATH,
+) -> str:
     """The same deploy with the AWS CLI, for those who prefer it."""
+    shown = (
+        template_path.relative_to(paths.REPOSITORY)
+        if template_path.is_relative_to(paths.REPOSITORY)
+        else template_path
+    )
     words = [
         "aws", "cloudformation", "deploy",
         "--stack-name", stack,
-        "--template-file", str(TEMPLATE_PATH.relative_to(TEMPLATE_PATH.parents[1])),
+        "--template-file", str(shown),
         "--s3-bucket", bucket, "--s3-prefix", "templates",
         "--capabilities", *CAPABILITIES,
         "--no-fail-on-empty-changeset",

@@ -61,6 +61,7 @@ class DeployPlan:
 
     environment: str
     stack: str
+    bootstrap_stack: str
     overrides: dict[str, str]
     artifact_bucket: str | None
     artifact_key: str
@@ -190,7 +191,7 @@ def check_artifact(s3: Any, plan: DeployPlan) -> CheckResult:
         return CheckResult(
             "artifact",
             Status.FAIL,
-            "no artifact bucket (stack tapstack-bootstrap is missing)",
+            f"no artifact bucket (stack {plan.bootstrap_stack} is missing)",
             "run make bootstrap",
         )
     location = f"s3://{plan.artifact_bucket}/{plan.artifact_key}"

@@ -16,14 +16,14 @@ from typing import TYPE_CHECKING, Any
 from tapstack.build import package
 from tapstack.local import emulator
 from tapstack.operate.cloud import (
-    BOOTSTRAP_STACK_NAME,
     FLAT_OUTPUTS_PATH,
     TEMPLATE_PATH,
     Clients,
     deployed_template,
     describe_stack,
-    stack_name,
+    read_template,
     stack_outputs,
+    template_names,
     write_flat_outputs,
 )
 from tapstack.operate.deploy import (
@@ -45,6 +45,7 @@ from tapstack.operate.deploy import (
 from tapstack.operate.preflight import CheckResult, DeployPlan, failed, run_preflight
 from tapstack.operate.replay import TARGETS, replay_queue
 from templates.bootstrap import bootstrap_template_json
+from templates.naming import names_of
 
 if TYPE_CHECKING:  # both import the handlers: only the commands that run them load them
     from tapstack.local.load import LoadResult
@@ -62,12 +63,13 @@ def artifact_or_build(artifact: Path | None) -> Path:
     return artifact if artifact is not None else package.build_artifact()
 
 
-def bootstrap(clients: Clients, report: Report) -> str:
-    """Create or update the artifact-bucket stack; return the bucket's name."""
+def bootstrap(clients: Clients, report: Report, template_path: Path = TEMPLATE_PATH) -> str:
+    """Create or update the artifact-bucket stack of the template's names; return the bucket's name."""
+    stack = template_names(template_path).bootstrap_stack
     text = bootstrap_template_json()
-    request = StackRequest(BOOTSTRAP_STACK_NAME, json.loads(text), {"TemplateBody": text}, {})
+    request = StackRequest(stack, json.loads(text), {"TemplateBody": text}, {})
     deploy_stack(clients("cloudformation"), request, report, timing_for(clients), clients.is_emulator)
-    return artifact_bucket(clients("cloudformation"))
+    return artifact_bucket(clients("cloudformation"), stack)
 
 
 def _overrides(environment: str, parameter_file: Path, bucket: str, key: str) -> dict[str, str]:
@@ -80,17 +82,24 @@ def _overrides(environment: str, parameter_file: Path, bucket: str, key: str) ->
 
 
 def plan_deploy(
-    clients: Clients, environment: str, parameter_file: Path, artifact: Path
+    clients: Clients,
+    environment: str,
+    parameter_file: Path,
+    artifact: Path,
+    template_path: Path = TEMPLATE_PATH,
 ) -> tuple[DeployPlan, dict[str, Any]]:
-    template = json.loads(TEMPLATE_PATH.read_text(encoding="utf-8"))
+    """The deploy of the template at `template_path` as `environment`, under the names it was built with."""
+    template = read_template(template_path)
+    names = names_of(template)
     try:
-        bucket: str | None = artifact_bucket(clients("cloudformation"))
+        bucket: str | None = artifact_bucket(clients("cloudformation"), names.bootstrap_stack)
     except DeployError:
         bucket = None
     key = artifact_key(artifact)
     plan = DeployPlan(
         environment=environment,
-        stack=stack_name(environment),
+        stack=names.stack.for_suffix(environment),
+        bootstrap_stack=names.bootstrap_stack,
         overrides=_overrides(environment, parameter_file, bucket or "", key),
         artifact_bucket=bucket,
         artifact_key=key,
@@ -106,12 +115,13 @@ def deploy_environment(
     artifact: Path,
     report: Report,
     flat_outputs_path: Path = FLAT_OUTPUTS_PATH,
+    template_path: Path = TEMPLATE_PATH,
 ) -> dict[str, str]:
     """Preflight, upload, deploy, and write cfn-outputs/flat-outputs.json; return the outputs."""
     if clients.is_emulator:  # what a real account has before its first deploy
         emulator.prepare_account(clients)
-        bootstrap(clients, report)
-    plan, template = plan_deploy(clients, environment, parameter_file, artifact)
+        bootstrap(clients, report, template_path)
+    plan, template = plan_deploy(clients, environment, parameter_file, artifact, template_path)
     results = run_preflight(clients, template, plan)
     for result in results:
         for line in result.lines():
@@ -121,7 +131,7 @@ def deploy_environment(
     bucket = plan.overrides["CodeS3Bucket"]  # the artifact check passed, so the bucket exists
     uploaded = upload_if_absent(clients("s3"), bucket, plan.artifact_key, artifact.read_bytes())
     report(f"artifact s3://{bucket}/{plan.artifact_key} {'uploaded' if uploaded else 'already there'}")
-    text = TEMPLATE_PATH.read_text(encoding="utf-8")
+    text = template_path.read_text(encoding="utf-8")
     url = upload_template(clients, bucket, plan.stack, text)
     request = StackRequest(plan.stack, template, {"TemplateURL": url}, plan.overrides)
     outcome = deploy_stack(
@@ -133,20 +143,26 @@ def deploy_environment(
     path = write_flat_outputs(outputs, flat_outputs_path)
     report(f"stack {plan.stack} {outcome}; {len(outputs)} outputs written to {path}")
     report("the same deploy with the AWS CLI:")
-    report("  " + cli_equivalent(plan.stack, bucket, plan.overrides, clients.region))
+    report("  " + cli_equivalent(plan.stack, bucket, plan.overrides, clients.region, template_path))
     return outputs
 
 
 def destroy_environment(
-    clients: Clients, environment: str, with_bootstrap: bool, report: Report
+    clients: Clients,
+    environment: str,
+    with_bootstrap: bool,
+    report: Report,
+    template_path: Path = TEMPLATE_PATH,
 ) -> list[str]:
-    """Delete the stack (and, asked to, the bootstrap stack); return what is left behind."""
-    stack = stack_name(environment)
+    """Delete the stack (and, asked to, the bootstrap stack) of the template's names; return what is
+    left behind."""
+    names = template_names(template_path)
+    stack = names.stack.for_suffix(environment)
     if clients.is_emulator and describe_stack(clients("cloudformation"), stack) is not None:
         emulator.remove_fill_ins(clients, environment, deployed_template(clients("cloudformation"), stack))
     left = destroy_stack(clients, stack, report, timing_for(clients))
     if with_bootstrap:
-        left += destroy_stack(clients, BOOTSTRAP_STACK_NAME, report, timing_for(clients))
+        left += destroy_stack(clients, names.bootstrap_stack, report, timing_for(clients))
     return left
 
 
@@ -194,7 +210,7 @@ def replay_environment(
     clients: Clients, environment: str, functions: list[str], apply: bool, report: Report
 ) -> int:
     """Re-drive the dead letters of functions (list them unless apply); how many were kept."""
-    outputs = stack_outputs(clients("cloudformation"), stack_name(environment))
+    outputs = stack_outputs(clients("cloudformation"), template_names().stack.for_suffix(environment))
     kept = 0
     # Handler logs (when the functions run in this process) go to stderr.
     with contextlib.redirect_stdout(sys.stderr), contextlib.ExitStack() as stack:

@@ -146,7 +146,7 @@ def test_seed_lossy_fix_float_of_the_amount() -> None:
 def test_seed_decimal_returned_from_a_handler(pipeline: Pipeline, monkeypatch: pytest.MonkeyPatch) -> None:
     """The processor returning Decimals: Lambda cannot marshal it, so the event goes to the DLQ."""
     monkeypatch.setattr(processing, "json_safe", dict)
-    status, _ = pipeline.send(pipeline.signer.event("internal", sample("internal/transaction.created.json")))
+    status, _ = pipeline.send(pipeline.sender.event("internal", sample("internal/transaction.created.json")))
     assert status == 202
     (processed,) = pipeline.lambda_.outcomes
     assert processed.function == PROCESSOR
@@ -164,7 +164,7 @@ def test_seed_decimal_passed_to_json_dumps(pipeline: Pipeline, monkeypatch: pyte
 
     monkeypatch.setattr(notifying, "message", seed_message)
     status, body = pipeline.send(
-        pipeline.signer.event("internal", sample("internal/transaction.created.json"))
+        pipeline.sender.event("internal", sample("internal/transaction.created.json"))
     )
     assert status == 202
     assert pipeline.stack.item(body["transaction_id"]) is not None  # stored before the failure

@@ -12,24 +12,24 @@ os.environ.setdefault("POWERTOOLS_SERVICE_NAME", "tapstack-tests")
 os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "INFO")
 
 from handlers import notifier, processor, receiver
-from tapstack.local.send import LocalPaypal
-from tests.handlers.support import Pipeline, Signer, Stack
-from tests.handlers.support import paypal_keys as make_paypal_keys
+from tapstack.local.delivery import Signer
+from tapstack.local.paypal_pki import LocalPaypal
+from tests.handlers.support import WEBHOOK_SECRET, Pipeline, Stack, signer_for
 
 
 @pytest.fixture(scope="session")
 def paypal_keys() -> LocalPaypal:
-    return make_paypal_keys()
+    return LocalPaypal()
 
 
 @pytest.fixture
 def signer(paypal_keys: LocalPaypal) -> Signer:
-    return Signer(paypal_keys)
+    return signer_for(paypal_keys)
 
 
 @pytest.fixture
-def stack(moto_endpoint: str, signer: Signer) -> Stack:
-    return Stack.create(moto_endpoint, signer.secret())
+def stack(moto_endpoint: str) -> Stack:
+    return Stack.create(moto_endpoint, WEBHOOK_SECRET)
 
 
 @pytest.fixture

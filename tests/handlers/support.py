@@ -1,8 +1,7 @@
-"""Builders for the handler tests: Lambda's real event shapes, signers, and an emulated stack in moto."""
+"""Builders for the handler tests: the stack's webhook secret and signers for it, and an emulated stack
+in moto. Requests are built by tapstack.local.delivery, as `send` builds them."""
 
-import base64
 import json
-import time
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -15,101 +14,30 @@ from botocore.exceptions import ClientError
 
 from handlers import notifier, processor, receiver
 from handlers.aws import AwsClients
-from handlers.providers import hmac_signed, stripe
+from handlers.core.secrets import VerificationMaterial
+from tapstack.local.delivery import ApiIdentity, Sender, Signer
 from tapstack.local.local_lambda import AsyncFunction, FakeContext, LocalLambda
-from tapstack.local.send import LocalPaypal
+from tapstack.local.paypal_pki import LocalPaypal
 
 EVENTS = Path(__file__).resolve().parents[2] / "events"
-WEBHOOK_RESOURCE = "/webhooks/{provider}"
-TRANSACTIONS_RESOURCE = "/transactions"
 PROCESSOR = "tapstack-processor"
 NOTIFIER = "tapstack-notifier"
-CERT_URL = "https://api.paypal.com/v1/notifications/certs/CERT-360caa42-fca2a594-test"
+API = ApiIdentity(api_id="abcdef1234", stage="prod", api_key_id="k3y1d0abcd")
+STRIPE_SECRET = "whsec_test_0123456789abcdef"
+INTERNAL_KEY = "k" * 32 + "0123456789abcdefghijklmnopqrstuv"
+WEBHOOK_SECRET: dict[str, Any] = {
+    "stripe_signing_secrets": [STRIPE_SECRET],
+    "paypal_webhook_id": "WH-TEST-0000000000000001",
+    "internal_hmac_key": INTERNAL_KEY,
+    "internal_hmac_previous_keys": [],
+}
+"""The stack's webhook secret in these tests."""
 
 
-def api_gateway_event(
-    body: bytes,
-    headers: dict[str, str],
-    provider: str | None = "stripe",
-    *,
-    resource: str = WEBHOOK_RESOURCE,
-    method: str = "POST",
-    base64_body: bool = False,
-) -> dict[str, Any]:
-    """An API Gateway REST proxy integration event (payload format 1.0), as Lambda receives it."""
-    path = f"/webhooks/{provider}" if resource == WEBHOOK_RESOURCE else resource
-    request_id = str(uuid.uuid4())
-    return {
-        "resource": resource,
-        "path": path,
-        "httpMethod": method,
-        "headers": dict(headers),
-        "multiValueHeaders": {name: [value] for name, value in headers.items()},
-        "queryStringParameters": None,
-        "multiValueQueryStringParameters": None,
-        "pathParameters": {"provider": provider} if resource == WEBHOOK_RESOURCE else None,
-        "stageVariables": None,
-        "requestContext": {
-            "resourceId": "a1b2c3",
-            "resourcePath": resource,
-            "httpMethod": method,
-            "extendedRequestId": "Xy1AbC2dIAMF_abc=",
-            "requestTime": "23/Nov/2026:10:00:00 +0000",
-            "path": f"/prod{path}",
-            "accountId": "123456789012",
-            "protocol": "HTTP/1.1",
-            "stage": "prod",
-            "domainPrefix": "abcdef1234",
-            "requestTimeEpoch": int(time.time() * 1000),
-            "requestId": request_id,
-            "identity": {"sourceIp": "203.0.113.10", "userAgent": "Stripe/1.0", "apiKey": None},
-            "domainName": "abcdef1234.execute-api.us-east-1.amazonaws.com",
-            "apiId": "abcdef1234",
-        },
-        "body": base64.b64encode(body).decode() if base64_body else body.decode("utf-8"),
-        "isBase64Encoded": base64_body,
-    }
-
-
-def paypal_keys(**options: Any) -> LocalPaypal:
-    """A stand-in PayPal PKI served at CERT_URL (the one implementation lives in tools/send.py)."""
-    return LocalPaypal(CERT_URL, **options)
-
-
-@dataclass
-class Signer:
-    """Signs bodies the way each provider does, with the secret the stack is configured with."""
-
-    paypal_keys: LocalPaypal
-    stripe_secret: str = "whsec_test_0123456789abcdef"
-    paypal_webhook_id: str = "WH-TEST-0000000000000001"
-    internal_key: str = "k" * 32 + "0123456789abcdefghijklmnopqrstuv"
-
-    def secret(self) -> dict[str, Any]:
-        return {
-            "stripe_signing_secrets": [self.stripe_secret],
-            "paypal_webhook_id": self.paypal_webhook_id,
-            "internal_hmac_key": self.internal_key,
-            "internal_hmac_previous_keys": [],
-        }
-
-    def headers(self, provider: str, body: bytes, timestamp: int | None = None) -> dict[str, str]:
-        now = int(time.time()) if timestamp is None else timestamp
-        headers = {"Content-Type": "application/json; charset=utf-8"}
-        if provider == "stripe":
-            headers["Stripe-Signature"] = stripe.sign(body, self.stripe_secret, now)
-        elif provider == "paypal":
-            headers |= self.paypal_keys.headers(body, self.paypal_webhook_id, now)
-        else:
-            headers |= hmac_signed.sign(body, self.internal_key, now)
-        return headers
-
-    def event(self, provider: str, body: bytes, **overrides: Any) -> dict[str, Any]:
-        """A correctly signed request; `provider="internal"` is the POST /transactions route."""
-        headers = self.headers(provider, body)
-        if provider == "internal":
-            return api_gateway_event(body, headers, None, resource=TRANSACTIONS_RESOURCE, **overrides)
-        return api_gateway_event(body, headers, provider, **overrides)
+def signer_for(paypal: LocalPaypal, **secret_changes: Any) -> Signer:
+    """Signs with the material of WEBHOOK_SECRET, as changed by `secret_changes`, and `paypal`'s key."""
+    secret = json.dumps(WEBHOOK_SECRET | secret_changes)
+    return Signer(VerificationMaterial.from_secret_string(secret), paypal)
 
 
 class CertificateServer:
@@ -231,7 +159,7 @@ class Pipeline:
     """The three functions wired to a Stack: receiver -> (async) processor -> (on success) notifier."""
 
     stack: Stack
-    signer: Signer
+    sender: Sender
     lambda_: LocalLambda
     receiver_clients: AwsClients
     processor_clients: AwsClients
@@ -252,20 +180,26 @@ class Pipeline:
         receiver_clients = AwsClients(stack.endpoint, given={"lambda": lambda_})
         processor_clients = AwsClients(stack.endpoint)
         notifier_clients = AwsClients(stack.endpoint)
-        certificates = CertificateServer({CERT_URL: signer.paypal_keys.pem})
+        certificates = CertificateServer({signer.paypal.url: signer.paypal.pem})
         receiver.DEPENDENCIES.set(
             receiver.Dependencies(
                 receiver_clients,
                 PROCESSOR,
                 stack.secret_arn,
                 fetch_certificate=certificates,
-                paypal_trust=signer.paypal_keys.trust,
+                paypal_trust=signer.paypal.trust,
             )
         )
         processor.DEPENDENCIES.set(processor.Dependencies(processor_clients, stack.table, stack.bucket))
         notifier.DEPENDENCIES.set(notifier.Dependencies(notifier_clients, stack.table, stack.topic_arn))
         return cls(
-            stack, signer, lambda_, receiver_clients, processor_clients, notifier_clients, certificates
+            stack,
+            Sender(signer, API),
+            lambda_,
+            receiver_clients,
+            processor_clients,
+            notifier_clients,
+            certificates,
         )
 
     def send(self, event: dict[str, Any]) -> tuple[int, dict[str, Any]]:

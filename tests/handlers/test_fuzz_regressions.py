@@ -14,7 +14,8 @@ from handlers import receiver
 from handlers.core.jsonbody import _STRING, parse_object
 from handlers.core.receiving import MAX_BODY_BYTES
 from handlers.providers import stripe
-from tests.handlers.support import PROCESSOR, Pipeline, api_gateway_event
+from tapstack.local.delivery import Route, api_gateway_event
+from tests.handlers.support import API, PROCESSOR, Pipeline
 from tests.handlers.test_receiver import MALFORMED_BODIES, rotate
 
 FUZZ_SECRET = "whsec_FUZZcurrent_7f3a9c2e5b1d40869e2a"
@@ -43,7 +44,7 @@ def stripe_body(amount: str, currency: str = "usd", event_id: str = "evt_fuzz_1"
 
 def quarantined_and_kept(pipeline: Pipeline, provider: str, body: bytes, reason: str) -> dict[str, Any]:
     """Send `body` signed; assert 202 quarantined, stored with `reason`, archived, not published."""
-    status, answer = pipeline.send(pipeline.signer.event(provider, body))
+    status, answer = pipeline.send(pipeline.sender.event(provider, body))
     assert (status, answer["status"], answer["reason"]) == (202, "quarantined", reason), answer
     item = pipeline.stack.item(answer["transaction_id"])
     assert item is not None
@@ -68,9 +69,10 @@ def test_the_reported_stripe_reproducer_is_kept_in_quarantine_not_a_500(pipeline
     rotate(pipeline, stripe_signing_secrets=[FUZZ_SECRET])
     receiver.DEPENDENCIES.get().clock = lambda: float(FUZZ_CLOCK)
     event = api_gateway_event(
+        Route.of("stripe"),
         HUGE_EXPONENT_BODY,
         {"Content-Type": "application/json", "Stripe-Signature": HUGE_EXPONENT_SIGNATURE},
-        "stripe",
+        API,
     )
     status, answer = pipeline.send(event)
     assert (status, answer["status"], answer["reason"]) == (202, "quarantined", "body_malformed"), answer
@@ -84,7 +86,7 @@ def test_a_huge_exponent_on_a_provider_route_is_quarantined(pipeline: Pipeline, 
 
 
 def test_a_huge_exponent_from_an_internal_client_is_a_400(pipeline: Pipeline) -> None:
-    status, answer = pipeline.send(pipeline.signer.event("internal", HUGE_EXPONENT_BODY))
+    status, answer = pipeline.send(pipeline.sender.event("internal", HUGE_EXPONENT_BODY))
     assert (status, answer["error"]["code"]) == (400, "body_malformed")
 
 
@@ -116,7 +118,7 @@ def test_an_exponent_in_a_decimal_string_is_not_a_decimal_string(pipeline: Pipel
 def test_a_quarantined_redelivery_is_a_duplicate(pipeline: Pipeline) -> None:
     body = stripe_body("0E+200")
     first = quarantined_and_kept(pipeline, "stripe", body, "amount_invalid")
-    status, answer = pipeline.send(pipeline.signer.event("stripe", body))
+    status, answer = pipeline.send(pipeline.sender.event("stripe", body))
     assert (status, answer["transaction_id"]) == (202, first["transaction_id"])
     assert [o.response for o in pipeline.lambda_.outcomes if o.function == PROCESSOR][-1]["duplicate"] is True
     assert len(pipeline.stack.items()) == 1
@@ -158,7 +160,7 @@ def test_depth_counting_ignores_brackets_in_strings_even_unterminated_ones() -> 
 
 def test_years_before_1000_keep_four_digits(pipeline: Pipeline) -> None:
     body = generic_body(occurred_at="0999-12-31T23:59:59Z")
-    status, answer = pipeline.send(pipeline.signer.event("generic", body))
+    status, answer = pipeline.send(pipeline.sender.event("generic", body))
     assert status == 202, answer
     item = pipeline.stack.item(answer["transaction_id"])
     assert item is not None
@@ -172,7 +174,7 @@ def test_years_before_1000_keep_four_digits(pipeline: Pipeline) -> None:
 # Look-alikes of usd and inr: long s, dotless i, Cyrillic dze, full-width letters.
 @pytest.mark.parametrize("code", ["u\u017fd", "\u0131nr", "u\u0455d", "\uff35\uff33\uff24"])
 def test_non_ascii_currency_look_alikes_are_not_iso_codes(pipeline: Pipeline, code: str) -> None:
-    status, answer = pipeline.send(pipeline.signer.event("internal", generic_body(currency=code)))
+    status, answer = pipeline.send(pipeline.sender.event("internal", generic_body(currency=code)))
     assert (status, answer["error"]["code"]) == (400, "invalid_event")
     quarantined_and_kept(pipeline, "generic", generic_body(currency=code), "invalid_event")
     quarantined_and_kept(pipeline, "stripe", stripe_body("100", code, "evt_fuzz_2"), "invalid_event")
@@ -193,7 +195,7 @@ def test_non_ascii_currency_look_alikes_are_not_iso_codes(pipeline: Pipeline, co
     ],
 )
 def test_odd_envelope_types_are_400_request_malformed(pipeline: Pipeline, change: dict[str, Any]) -> None:
-    event = pipeline.signer.event("stripe", stripe_body("100")) | change
+    event = pipeline.sender.event("stripe", stripe_body("100")) | change
     status, answer = pipeline.send(event)
     assert (status, answer["error"]["code"]) == (400, "request_malformed"), answer
     assert pipeline.lambda_.outcomes == []
@@ -204,5 +206,5 @@ def test_odd_envelope_types_are_400_request_malformed(pipeline: Pipeline, change
 
 def test_a_secret_holding_a_lone_surrogate_is_a_503(pipeline: Pipeline) -> None:
     rotate(pipeline, stripe_signing_secrets=["whsec_\ud800"])
-    status, answer = pipeline.send(pipeline.signer.event("stripe", stripe_body("100")))
+    status, answer = pipeline.send(pipeline.sender.event("stripe", stripe_body("100")))
     assert (status, answer["error"]["code"]) == (503, "temporarily_unavailable")

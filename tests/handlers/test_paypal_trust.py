@@ -21,8 +21,8 @@ from handlers.core.errors import Reason, RejectionError
 from handlers.core.http import Headers
 from handlers.core.secrets import VerificationMaterial
 from handlers.providers import paypal
-from tapstack.local.send import LocalPaypal
-from tests.handlers.support import CERT_URL, CertificateServer, Signer, paypal_keys
+from tapstack.local.paypal_pki import LOCAL_PAYPAL_CERT_URL, LocalPaypal
+from tests.handlers.support import CertificateServer, signer_for
 
 VENDOR = Path(__file__).parent / "vendor" / "paypal"
 
@@ -142,10 +142,12 @@ def test_the_secret_names_the_environment_live_by_default() -> None:
 # --- forgeries, with a local PKI ------------------------------------------------------------------
 
 
-def forged(keys: LocalPaypal, trusted: LocalPaypal, url: str = CERT_URL, environment: str = "live") -> str:
+def forged(
+    keys: LocalPaypal, trusted: LocalPaypal, url: str = LOCAL_PAYPAL_CERT_URL, environment: str = "live"
+) -> str:
     """Sign with `keys`, verify with `trusted`'s root as the only anchor; return the refusal's detail."""
     body = b'{"id":"WH-FORGED"}'
-    headers = Signer(keys, paypal_webhook_id="WH-CONFIGURED").headers("paypal", body) | {
+    headers = signer_for(keys, paypal_webhook_id="WH-CONFIGURED").headers("paypal", body) | {
         "PAYPAL-CERT-URL": url
     }
     cache = paypal.CertificateCache(CertificateServer({url: keys.pem}), trusted.trust)
@@ -165,41 +167,41 @@ def forged(keys: LocalPaypal, trusted: LocalPaypal, url: str = CERT_URL, environ
 
 def test_the_local_pki_itself_verifies() -> None:
     """The control for every forgery below: the same construction, correctly issued, is accepted."""
-    keys = paypal_keys()
+    keys = LocalPaypal()
     body = b'{"id":"WH-GOOD"}'
-    headers = Signer(keys, paypal_webhook_id="WH-CONFIGURED").headers("paypal", body)
-    cache = paypal.CertificateCache(CertificateServer({CERT_URL: keys.pem}), keys.trust)
+    headers = signer_for(keys, paypal_webhook_id="WH-CONFIGURED").headers("paypal", body)
+    cache = paypal.CertificateCache(CertificateServer({LOCAL_PAYPAL_CERT_URL: keys.pem}), keys.trust)
     material = VerificationMaterial((), "WH-CONFIGURED", (), "live")
     paypal.verify(Headers.from_event({"headers": headers}), body, material, datetime.now().timestamp(), cache)
 
 
 def test_a_self_signed_leaf_with_paypals_exact_name_is_refused() -> None:
-    trusted = paypal_keys()
-    assert "does not chain" in forged(paypal_keys(self_signed=True), trusted)
+    trusted = LocalPaypal()
+    assert "does not chain" in forged(LocalPaypal(self_signed=True), trusted)
 
 
 def test_a_chain_to_another_ca_is_refused() -> None:
-    assert "does not chain" in forged(paypal_keys(), paypal_keys())
+    assert "does not chain" in forged(LocalPaypal(), LocalPaypal())
 
 
 def test_a_leaf_for_another_paypal_name_from_a_paypal_url_is_refused() -> None:
-    keys = paypal_keys(host="www.paypal.com")
+    keys = LocalPaypal(host="www.paypal.com")
     assert "messageverificationcerts.paypal.com" in forged(keys, keys)
 
 
 def test_a_sandbox_signing_certificate_on_a_live_stack_is_refused() -> None:
-    keys = paypal_keys(host=paypal.SIGNING_HOSTS["sandbox"])
+    keys = LocalPaypal(host=paypal.SIGNING_HOSTS["sandbox"])
     assert "does not chain" in forged(keys, keys)
 
 
 def test_a_live_signing_certificate_on_a_sandbox_stack_is_refused() -> None:
-    keys = paypal_keys()
+    keys = LocalPaypal()
     url = "https://api.sandbox.paypal.com/v1/notifications/certs/CERT-live-on-sandbox"
     assert "messageverificationcerts.sandbox.paypal.com" in forged(keys, keys, url, "sandbox")
 
 
 def test_an_expired_intermediate_is_refused() -> None:
-    keys = paypal_keys(intermediate_days=(-400, 30))
+    keys = LocalPaypal(intermediate_days=(-400, 30))
     assert "does not chain" in forged(keys, keys)
 
 
@@ -214,12 +216,12 @@ def test_an_expired_intermediate_is_refused() -> None:
     ],
 )
 def test_certificate_urls_off_paypals_api_host_are_refused_unfetched(url: str) -> None:
-    keys = paypal_keys()
+    keys = LocalPaypal()
     assert "not a PayPal live certificate URL" in forged(keys, keys, url)
 
 
 def test_a_refusal_detail_names_the_check_and_carries_no_certificate_material() -> None:
-    detail = forged(paypal_keys(self_signed=True), paypal_keys())
+    detail = forged(LocalPaypal(self_signed=True), LocalPaypal())
     assert "BEGIN CERTIFICATE" not in detail
     assert "messageverificationcerts.paypal.com" in detail
 

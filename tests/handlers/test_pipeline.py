@@ -31,7 +31,7 @@ SAMPLES = [
 
 
 def accept(pipeline: Pipeline, provider: str, body: bytes) -> str:
-    status, answer = pipeline.send(pipeline.signer.event(provider, body))
+    status, answer = pipeline.send(pipeline.sender.event(provider, body))
     assert status == 202, answer
     return str(answer["transaction_id"])
 
@@ -110,8 +110,8 @@ def test_redelivery_by_the_provider_stores_and_publishes_once(pipeline: Pipeline
 
 
 def test_the_async_queue_delivering_twice_publishes_once(pipeline: Pipeline) -> None:
-    deferred = Pipeline.wire(pipeline.stack, pipeline.signer, deferred=True)
-    event = deferred.signer.event("paypal", sample("paypal/PAYMENT.CAPTURE.COMPLETED.json"))
+    deferred = Pipeline.wire(pipeline.stack, pipeline.sender.signer, deferred=True)
+    event = deferred.sender.event("paypal", sample("paypal/PAYMENT.CAPTURE.COMPLETED.json"))
     assert deferred.send(event)[0] == 202
     name, payload = deferred.lambda_._pending[0]
     deferred.lambda_._pending.append((name, payload))  # Lambda's at-least-once queue

@@ -13,9 +13,10 @@ from handlers import receiver
 from handlers.aws import AwsClients, DynamoTransactions, S3Archive
 from handlers.core.money import storable
 from handlers.core.processing import process
+from tapstack.local.delivery import Route, Signer, api_gateway_event
 from tapstack.local.local_lambda import AsyncFunction, FakeContext, LocalLambda
 from tests.handlers.strategies import currency_texts, edge_number_texts, odd_envelopes, unterminated_strings
-from tests.handlers.support import PROCESSOR, Pipeline, Signer, api_gateway_event, sample
+from tests.handlers.support import API, PROCESSOR, WEBHOOK_SECRET, Pipeline, sample
 
 PROVIDERS = ["stripe", "paypal", "generic", "internal"]
 SAMPLES = {
@@ -119,7 +120,7 @@ def record_hand_offs(pipeline: Pipeline) -> Recorder:
             PROCESSOR,
             pipeline.stack.secret_arn,
             fetch_certificate=pipeline.certificates,
-            paypal_trust=pipeline.signer.paypal_keys.trust,
+            paypal_trust=pipeline.sender.signer.paypal.trust,
         )
     )
     return recorder
@@ -150,13 +151,12 @@ def test_no_request_makes_the_receiver_answer_5xx(
     recorder = record_hand_offs(pipeline)
     if not base64_body:
         body = body.decode("utf-8", "replace").encode()  # API Gateway passes text bodies as str
-    signed = pipeline.signer.headers(provider, body) if sign else {}
-    resource = "/transactions" if provider == "internal" else "/webhooks/{provider}"
+    signed = pipeline.sender.signer.headers(provider, body) if sign else {}
     event = api_gateway_event(
+        Route.of(provider),
         body,
         signed | extra_headers | {"Content-Type": content_type},
-        None if provider == "internal" else provider,
-        resource=resource,
+        API,
         method=method,
         base64_body=base64_body,
     )
@@ -194,7 +194,7 @@ def test_any_json_number_round_trips_exactly_to_dynamodb_and_sns(pipeline: Pipel
         f'{{"id":"{event_id}","type":"payment.succeeded","occurred_at":"2026-11-23T10:00:00Z",'
         f'"currency":"USD","amount":{text}}}'
     ).encode()
-    status, answer = pipeline.send(pipeline.signer.event("generic", body))
+    status, answer = pipeline.send(pipeline.sender.event("generic", body))
     assert status == 202, answer
     item = pipeline.stack.item(f"generic#{event_id}")
     assert item is not None
@@ -205,13 +205,13 @@ def test_any_json_number_round_trips_exactly_to_dynamodb_and_sns(pipeline: Pipel
 
 
 def test_signer_secret_shape_matches_the_contract(signer: Signer) -> None:
-    assert set(signer.secret()) == {
+    assert set(WEBHOOK_SECRET) == {
         "stripe_signing_secrets",
         "paypal_webhook_id",
         "internal_hmac_key",
         "internal_hmac_previous_keys",
     }
-    assert len(signer.internal_key) == 64
+    assert len(signer.material.internal_hmac_keys[0]) == 64
 
 
 @settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -225,7 +225,7 @@ def test_a_verified_delivery_on_a_provider_route_is_always_accepted_and_stored(
     if not base64_body:
         body = body.decode("utf-8", "replace").encode()  # API Gateway passes text bodies as str
     response = receiver.handler(
-        pipeline.signer.event(provider, body, base64_body=base64_body), FakeContext("receiver")
+        pipeline.sender.event(provider, body, base64_body=base64_body), FakeContext("receiver")
     )
     answer = json.loads(response["body"])
     hypothesis.event(f"{response['statusCode']} {answer.get('status') or answer['error']['code']}")
@@ -249,6 +249,6 @@ def test_a_verified_delivery_on_a_provider_route_is_always_accepted_and_stored(
 def test_an_envelope_api_gateway_would_never_send_is_a_4xx_not_a_5xx(
     pipeline: Pipeline, data: st.DataObject, provider: str
 ) -> None:
-    event = data.draw(odd_envelopes(pipeline.signer.event(provider, SAMPLES[provider])))
+    event = data.draw(odd_envelopes(pipeline.sender.event(provider, SAMPLES[provider])))
     response = receiver.handler(event, FakeContext("receiver"))
     assert response["statusCode"] < 500, response

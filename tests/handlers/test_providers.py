@@ -16,8 +16,8 @@ from handlers.core.errors import Reason, RejectionError, UnavailableError
 from handlers.core.http import Headers
 from handlers.core.secrets import VerificationMaterial
 from handlers.providers import hmac_signed, paypal, stripe
-from tapstack.local.send import LocalPaypal
-from tests.handlers.support import CERT_URL, CertificateServer, Signer, paypal_keys, sample
+from tapstack.local.paypal_pki import LOCAL_PAYPAL_CERT_URL, LocalPaypal
+from tests.handlers.support import CertificateServer, sample, signer_for
 
 NOW = 1_795_000_000
 SECRET = "whsec_test_secret"
@@ -115,13 +115,13 @@ def test_stripe_tolerance_is_300_seconds_both_ways(offset: int, accepted: bool) 
 
 def test_unconfigured_providers_refuse_everything() -> None:
     body = b"{}"
-    signer = Signer(paypal_keys())
+    signer = signer_for(LocalPaypal())
     assert rejected(
         stripe.verify, headers(stripe_signature=stripe.sign(body, SECRET, NOW)), body, NOTHING, NOW
     ) is (Reason.PROVIDER_NOT_CONFIGURED)
     signed = Headers.from_event({"headers": hmac_signed.sign(body, "current-key", NOW)})
     assert rejected(hmac_signed.verify, signed, body, NOTHING, NOW) is Reason.PROVIDER_NOT_CONFIGURED
-    cache = paypal.CertificateCache(CertificateServer({}), signer.paypal_keys.trust)
+    cache = paypal.CertificateCache(CertificateServer({}), signer.paypal.trust)
     paypal_headers = Headers.from_event({"headers": signer.headers("paypal", body)})
     with pytest.raises(RejectionError) as caught:
         paypal.verify(paypal_headers, body, NOTHING, NOW, cache)
@@ -224,35 +224,35 @@ def test_generic_schema_violations_are_400s(document: dict[str, Any]) -> None:
 
 @pytest.fixture(scope="module")
 def keys() -> LocalPaypal:
-    return paypal_keys()
+    return LocalPaypal()
 
 
 def paypal_request(keys: LocalPaypal, body: bytes, **change: str) -> Headers:
-    signed = Signer(keys, paypal_webhook_id=MATERIAL.paypal_webhook_id).headers("paypal", body)
+    signed = signer_for(keys, paypal_webhook_id=MATERIAL.paypal_webhook_id).headers("paypal", body)
     return Headers.from_event({"headers": signed | change})
 
 
 def test_paypal_signature_verifies_and_the_certificate_is_fetched_once(keys: LocalPaypal) -> None:
-    server = CertificateServer({CERT_URL: keys.pem})
+    server = CertificateServer({LOCAL_PAYPAL_CERT_URL: keys.pem})
     cache = paypal.CertificateCache(server, keys.trust)
     body = sample("paypal/PAYMENT.CAPTURE.COMPLETED.json")
     for _ in range(3):
         paypal.verify(paypal_request(keys, body), body, MATERIAL, time.time(), cache)
-    assert server.fetches == [CERT_URL]
+    assert server.fetches == [LOCAL_PAYPAL_CERT_URL]
 
 
 def test_paypal_refuses_a_tampered_body_another_key_or_webhook_id(keys: LocalPaypal) -> None:
-    cache = paypal.CertificateCache(CertificateServer({CERT_URL: keys.pem}), keys.trust)
+    cache = paypal.CertificateCache(CertificateServer({LOCAL_PAYPAL_CERT_URL: keys.pem}), keys.trust)
     body = b'{"id":"WH-1"}'
     now = time.time()
     assert rejected(paypal.verify, paypal_request(keys, body), body + b" ", MATERIAL, now, cache) is (
         Reason.SIGNATURE_INVALID
     )
-    other = Signer(paypal_keys(), paypal_webhook_id=MATERIAL.paypal_webhook_id).headers("paypal", body)
+    other = signer_for(LocalPaypal(), paypal_webhook_id=MATERIAL.paypal_webhook_id).headers("paypal", body)
     assert rejected(paypal.verify, Headers.from_event({"headers": other}), body, MATERIAL, now, cache) is (
         Reason.SIGNATURE_INVALID
     )
-    wrong_id = Signer(keys, paypal_webhook_id="WH-OTHER").headers("paypal", body)
+    wrong_id = signer_for(keys, paypal_webhook_id="WH-OTHER").headers("paypal", body)
     assert rejected(paypal.verify, Headers.from_event({"headers": wrong_id}), body, MATERIAL, now, cache) is (
         Reason.SIGNATURE_INVALID
     )
@@ -268,7 +268,7 @@ def test_paypal_refuses_a_tampered_body_another_key_or_webhook_id(keys: LocalPay
     ],
 )
 def test_paypal_malformed_headers(keys: LocalPaypal, change: dict[str, str]) -> None:
-    cache = paypal.CertificateCache(CertificateServer({CERT_URL: keys.pem}), keys.trust)
+    cache = paypal.CertificateCache(CertificateServer({LOCAL_PAYPAL_CERT_URL: keys.pem}), keys.trust)
     body = b"{}"
     assert rejected(
         paypal.verify, paypal_request(keys, body, **change), body, MATERIAL, time.time(), cache
@@ -327,10 +327,10 @@ def test_a_disallowed_certificate_url_is_never_fetched(keys: LocalPaypal) -> Non
 
 def test_certificate_outside_its_validity_window_is_refused() -> None:
     for keys in (
-        paypal_keys(valid_days=1, valid_from_days=-10),
-        paypal_keys(valid_from_days=2),
+        LocalPaypal(valid_days=1, valid_from_days=-10),
+        LocalPaypal(valid_from_days=2),
     ):
-        cache = paypal.CertificateCache(CertificateServer({CERT_URL: keys.pem}), keys.trust)
+        cache = paypal.CertificateCache(CertificateServer({LOCAL_PAYPAL_CERT_URL: keys.pem}), keys.trust)
         body = b"{}"
         assert rejected(paypal.verify, paypal_request(keys, body), body, MATERIAL, time.time(), cache) is (
             Reason.SIGNATURE_INVALID
@@ -343,11 +343,11 @@ def test_certificate_fetch_failure_is_unavailable_and_not_cached(keys: LocalPayp
     body = b"{}"
     with pytest.raises(UnavailableError):
         paypal.verify(paypal_request(keys, body), body, MATERIAL, time.time(), cache)
-    server.pems[CERT_URL] = b"not a certificate"
+    server.pems[LOCAL_PAYPAL_CERT_URL] = b"not a certificate"
     assert rejected(paypal.verify, paypal_request(keys, body), body, MATERIAL, time.time(), cache) is (
         Reason.SIGNATURE_INVALID
     )
-    server.pems[CERT_URL] = keys.pem
+    server.pems[LOCAL_PAYPAL_CERT_URL] = keys.pem
     paypal.verify(paypal_request(keys, body), body, MATERIAL, time.time(), cache)
     assert len(server.fetches) == 3
 
@@ -415,5 +415,5 @@ def test_paypal_v1_sale_amounts() -> None:
 
 
 def test_signatures_are_base64_of_rsa_pkcs1v15(keys: LocalPaypal) -> None:
-    signed = Signer(keys).headers("paypal", b"{}")
+    signed = signer_for(keys).headers("paypal", b"{}")
     assert len(base64.b64decode(signed["PAYPAL-TRANSMISSION-SIG"])) == 256  # 2048-bit RSA

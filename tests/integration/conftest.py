@@ -14,12 +14,19 @@ from pathlib import Path
 import pytest
 
 from tapstack.local.send import LocalRuntime
-from tapstack.operate.cloud import Clients, discover_outputs, discover_stack_name
+from tapstack.operate.cloud import (
+    TEMPLATE_PATH,
+    Clients,
+    discover_outputs,
+    discover_stack_name,
+    template_names,
+)
 from tapstack.operate.stackctl import deploy_environment, destroy_environment
 
 REPOSITORY = Path(__file__).resolve().parents[2]
 LOCAL_PARAMETERS = REPOSITORY / "params" / "local.json"
 DEFAULT_ENVIRONMENT = "it"
+NAMES = template_names()
 
 
 @dataclass
@@ -40,11 +47,15 @@ def tiny_artifact(directory: Path) -> Path:
     return path
 
 
-def deploy(clients: Clients, environment: str, directory: Path) -> Deployment:
+def deploy(
+    clients: Clients, environment: str, directory: Path, template_path: Path = TEMPLATE_PATH
+) -> Deployment:
     log: list[str] = []
     flat = directory / "flat-outputs.json"
     artifact = tiny_artifact(directory)
-    outputs = deploy_environment(clients, environment, LOCAL_PARAMETERS, artifact, log.append, flat)
+    outputs = deploy_environment(
+        clients, environment, LOCAL_PARAMETERS, artifact, log.append, flat, template_path
+    )
     return Deployment(clients, environment, outputs, artifact, flat, log)
 
 
@@ -55,7 +66,7 @@ def emulator(moto_endpoint: str) -> Clients:
 
 @pytest.fixture(scope="session")
 def deployment(emulator: Clients, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployment]:
-    environment = discover_stack_name(DEFAULT_ENVIRONMENT).removeprefix("tapstack-")
+    environment = discover_stack_name(NAMES, DEFAULT_ENVIRONMENT).removeprefix(f"{NAMES.prefix}-")
     deployed = deploy(emulator, environment, tmp_path_factory.mktemp("deploy"))
     yield deployed
     left = destroy_environment(emulator, environment, with_bootstrap=True, report=deployed.log.append)
@@ -64,7 +75,7 @@ def deployment(emulator: Clients, tmp_path_factory: pytest.TempPathFactory) -> I
 
 @pytest.fixture(scope="session")
 def runtime(deployment: Deployment) -> LocalRuntime:
-    name = discover_stack_name(DEFAULT_ENVIRONMENT)
+    name = discover_stack_name(NAMES, DEFAULT_ENVIRONMENT)
     discovered = discover_outputs(deployment.clients("cloudformation"), name, deployment.flat_outputs_path)
     assert discovered.items() <= deployment.outputs.items()
     return LocalRuntime.for_deployed_stack(deployment.clients, deployment.environment)

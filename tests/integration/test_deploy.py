@@ -3,7 +3,7 @@
 import json
 from pathlib import Path
 
-from tapstack.operate.cloud import TEMPLATE_PATH, Clients, export_name, stack_name
+from tapstack.operate.cloud import TEMPLATE_PATH, Clients
 from tapstack.operate.deploy import (
     EMULATOR_TIMING,
     StackRequest,
@@ -12,7 +12,7 @@ from tapstack.operate.deploy import (
     upload_template,
 )
 from tapstack.operate.stackctl import deploy_environment, destroy_environment
-from tests.integration.conftest import LOCAL_PARAMETERS, Deployment, deploy
+from tests.integration.conftest import LOCAL_PARAMETERS, NAMES, Deployment, deploy
 
 TEMPLATE = json.loads(TEMPLATE_PATH.read_text(encoding="utf-8"))
 
@@ -24,7 +24,9 @@ def test_every_output_is_written_to_the_flat_file_and_exported(deployment: Deplo
     assert flat == deployment.outputs
     exports = {e["Name"] for e in deployment.clients("cloudformation").list_exports()["Exports"]}
     missing_exports = {
-        key for key in TEMPLATE["Outputs"] if export_name(deployment.environment, key) not in exports
+        key
+        for key in TEMPLATE["Outputs"]
+        if NAMES.export(key).for_suffix(deployment.environment) not in exports
     }
     # moto's CloudFormation does not create the secret or the API key, so it cannot export them.
     assert missing_exports <= {"WebhookSecretArn", "ApiKeyId"}
@@ -42,7 +44,7 @@ def test_deploying_the_same_stack_again_changes_nothing(deployment: Deployment, 
         tmp_path / "flat.json",
     )
 
-    assert f"stack {stack_name(deployment.environment)}: no changes to deploy" in log
+    assert f"stack {NAMES.stack.for_suffix(deployment.environment)}: no changes to deploy" in log
     assert any("already there" in line for line in log)  # the content-addressed artifact
     assert outputs == deployment.outputs
 
@@ -53,7 +55,7 @@ def test_diff_lists_the_changes_a_deploy_would_make(deployment: Deployment) -> N
     template["Resources"]["DiffProbeQueue"] = {"Type": "AWS::SQS::Queue"}
     bucket = deployment.outputs["AuditBucketName"]  # any bucket: the template only has to be readable
     url = upload_template(clients, bucket, "diff-probe", json.dumps(template))
-    name = stack_name(deployment.environment)
+    name = NAMES.stack.for_suffix(deployment.environment)
 
     changed = diff_stack(
         clients("cloudformation"), StackRequest(name, template, {"TemplateURL": url}, {}), EMULATOR_TIMING
@@ -91,7 +93,7 @@ def test_destroy_leaves_no_stack_and_no_bucket_behind(
     buckets = {bucket["Name"] for bucket in s3.list_buckets()["Buckets"]}
     assert not {doomed.outputs["AuditBucketName"], doomed.outputs["AccessLogBucketName"]} & buckets
     live = emulator("cloudformation").list_stacks(StackStatusFilter=["CREATE_COMPLETE", "UPDATE_COMPLETE"])
-    assert stack_name("gone") not in {summary["StackName"] for summary in live["StackSummaries"]}
+    assert NAMES.stack.for_suffix("gone") not in {summary["StackName"] for summary in live["StackSummaries"]}
 
 
 def test_a_changed_parameter_updates_the_stack(deployment: Deployment, tmp_path: Path) -> None:
@@ -99,7 +101,7 @@ def test_a_changed_parameter_updates_the_stack(deployment: Deployment, tmp_path:
     overrides = load_parameter_file(LOCAL_PARAMETERS) | {"LogRetentionDays": "14"}
     parameters.write_text(json.dumps([f"{key}={value}" for key, value in overrides.items()]))
     log: list[str] = []
-    name = stack_name(deployment.environment)
+    name = NAMES.stack.for_suffix(deployment.environment)
 
     deploy_environment(
         deployment.clients,

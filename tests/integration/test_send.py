@@ -1,7 +1,6 @@
 """End to end through `make send`'s code: signed request -> receiver -> processor -> notifier, in moto."""
 
 import json
-import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -11,17 +10,11 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from tapstack.local.emulator import events_queue_name
-from tapstack.local.send import LocalRuntime, api_gateway_event, drain_published, send_event, stored_item
+from tapstack.local.send import LocalRuntime, send_event, stored_item
 from tapstack.operate.deploy import object_exists
 from tapstack.operate.replay import replay_queue
 
 EVENTS = sorted((Path(__file__).resolve().parents[2] / "events").glob("*/*.json"))
-
-
-def _published(stack: LocalRuntime) -> list[dict[str, Any]]:
-    sqs = stack.clients("sqs")
-    return drain_published(sqs, sqs.get_queue_url(QueueName=events_queue_name(stack.environment))["QueueUrl"])
 
 
 def _queue_depth(stack: LocalRuntime, output_key: str) -> int:
@@ -40,11 +33,6 @@ def _internal_body(amount: str = "10.50") -> bytes:
         "currency": "EUR",
     }
     return json.dumps(event).encode()
-
-
-def _signed_event(stack: LocalRuntime, body: bytes, provider: str = "internal") -> dict[str, Any]:
-    headers = stack.signer().headers(provider, body, int(time.time()))
-    return api_gateway_event(provider, body, headers, stack.api_identity())
 
 
 def _item(stack: LocalRuntime, transaction_id: str) -> dict[str, str] | None:
@@ -72,21 +60,21 @@ def test_amounts_are_stored_and_published_exactly(stack: LocalRuntime) -> None:
         + b'"amount":12345678901234567890.123456789,"currency":"KWD"}'
     )
 
-    delivery = stack.deliver(_signed_event(stack, body))
+    delivery = stack.deliver(stack.sender().event("internal", body))
 
     transaction_id = delivery.body["transaction_id"]
     item = _item(stack, transaction_id)
     assert item is not None
     assert item["amount"] == "12345678901234567890.123456789"
-    (published,) = [m for m in _published(stack) if m["message"]["transaction_id"] == transaction_id]
+    (published,) = [m for m in stack.drain_published() if m["message"]["transaction_id"] == transaction_id]
     assert published["message"]["amount"] == "12345678901234567890.123456789"
 
 
 def test_a_duplicate_delivery_is_stored_and_published_once(stack: LocalRuntime) -> None:
     body = _internal_body()
 
-    first = stack.deliver(_signed_event(stack, body))
-    second = stack.deliver(_signed_event(stack, body))
+    first = stack.deliver(stack.sender().event("internal", body))
+    second = stack.deliver(stack.sender().event("internal", body))
 
     assert (first.status, second.status) == (202, 202)
     transaction_id = first.body["transaction_id"]
@@ -98,13 +86,13 @@ def test_a_duplicate_delivery_is_stored_and_published_once(stack: LocalRuntime) 
         ExpressionAttributeValues={":id": {"S": transaction_id}},
     )["Count"]
     assert count == 1
-    published = [m for m in _published(stack) if m["message"]["transaction_id"] == transaction_id]
+    published = [m for m in stack.drain_published() if m["message"]["transaction_id"] == transaction_id]
     assert len(published) == 1
 
 
 def test_a_forged_signature_is_rejected_and_nothing_is_stored(stack: LocalRuntime) -> None:
     body = _internal_body()
-    event = _signed_event(stack, body)
+    event = stack.sender().event("internal", body)
     forged = body.replace(b"10.50", b"99.50")
     event["body"] = forged.decode()
 
@@ -139,7 +127,7 @@ def failing_put_item(stack: LocalRuntime) -> Iterator[None]:
 def test_a_processor_fault_dead_letters_the_event_and_replay_stores_it(stack: LocalRuntime) -> None:
     stack.clients("sqs").purge_queue(QueueUrl=stack.outputs["ProcessorDeadLetterQueueUrl"])
     with failing_put_item(stack):
-        delivery = stack.deliver(_signed_event(stack, _internal_body("7.25")))
+        delivery = stack.deliver(stack.sender().event("internal", _internal_body("7.25")))
 
     assert delivery.status == 202  # accepted: the failure happens after the hand-off
     (processor,) = delivery.outcomes
@@ -162,4 +150,4 @@ def test_a_processor_fault_dead_letters_the_event_and_replay_stores_it(stack: Lo
     assert item is not None
     assert item["amount"] == "7.25"
     assert _queue_depth(stack, "ProcessorDeadLetterQueueUrl") == 0
-    assert [m["message"]["transaction_id"] for m in _published(stack)] == [transaction_id]
+    assert [m["message"]["transaction_id"] for m in stack.drain_published()] == [transaction_id]

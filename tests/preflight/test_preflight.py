@@ -29,7 +29,9 @@ from tapstack.operate.preflight import (
 
 TEMPLATE = json.loads(TEMPLATE_PATH.read_text(encoding="utf-8"))
 FAKE = {"region_name": "us-east-1", "aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
-PLAN = DeployPlan("dev", "tapstack-dev", {}, "artifacts", "lambda-abc.zip", artifact_will_upload=False)
+PLAN = DeployPlan(
+    "dev", "tapstack-dev", "tapstack-bootstrap", {}, "artifacts", "lambda-abc.zip", artifact_will_upload=False
+)
 
 
 def stubbed(service: str) -> tuple[Any, Stubber]:
@@ -235,17 +237,20 @@ def test_artifact(present: bool, will_upload: bool, expected: Status) -> None:
         stubber.add_response("head_object", {"ContentLength": 1})
     else:
         stubber.add_client_error("head_object", "404", http_status_code=404)
-    plan = DeployPlan("dev", "tapstack-dev", {}, "artifacts", "lambda-abc.zip", will_upload)
+    plan = DeployPlan(
+        "dev", "tapstack-dev", "tapstack-bootstrap", {}, "artifacts", "lambda-abc.zip", will_upload
+    )
     with stubber:
         assert check_artifact(s3, plan).status is expected
 
 
 def test_no_artifact_bucket_says_to_bootstrap() -> None:
-    plan = DeployPlan("dev", "tapstack-dev", {}, None, "lambda-abc.zip", True)
+    plan = DeployPlan("dev", "acme-dev", "acme-bootstrap", {}, None, "lambda-abc.zip", True)
 
     result = check_artifact(None, plan)
 
     assert (result.status, result.fix) == (Status.FAIL, "run make bootstrap")
+    assert "stack acme-bootstrap is missing" in result.detail
 
 
 def test_no_region_fails_before_any_call() -> None:
@@ -269,7 +274,9 @@ def test_effective_parameters_are_defaults_then_current_values_then_overrides() 
 
 
 def test_every_check_reports_against_the_emulator(moto_endpoint: str) -> None:
-    missing = DeployPlan("pf", "tapstack-pf", {}, "no-such-artifact-bucket", "lambda-abc.zip", False)
+    missing = DeployPlan(
+        "pf", "tapstack-pf", "tapstack-bootstrap", {}, "no-such-artifact-bucket", "lambda-abc.zip", False
+    )
 
     results = run_preflight(Clients.for_emulator(moto_endpoint), TEMPLATE, missing)
 

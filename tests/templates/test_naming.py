@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
-from templates.naming import Name, StackNames, max_suffix_length
+import json
+
+import pytest
+
+from templates.config import StackConfig
+from templates.naming import Name, StackNames, max_suffix_length, names_of
+from templates.stack import build_template, render
 
 
 def test_fixed_length_counts_pseudo_parameters_at_their_longest() -> None:
@@ -34,3 +40,30 @@ def test_global_names_include_account_or_region() -> None:
     assert "${AWS::AccountId}" in names.audit_bucket.pattern
     assert "${AWS::Region}" in names.audit_bucket.pattern
     assert "${AWS::Region}" in names.function_role("receiver").pattern
+
+
+def test_stack_and_export_names_for_an_environment() -> None:
+    names = StackNames(prefix="acme")
+    assert names.stack.for_suffix("dev") == "acme-dev"
+    assert names.export("ApiId").for_suffix("dev") == "acme-dev-ApiId"
+    assert names.bootstrap_stack == "acme-bootstrap"
+
+
+def test_a_name_with_account_or_region_is_not_known_from_the_suffix_alone() -> None:
+    with pytest.raises(ValueError, match="account and region"):
+        StackNames(prefix="acme").audit_bucket.for_suffix("dev")
+
+
+@pytest.mark.parametrize("prefix", ["tapstack", "acme", "pay-hooks"])
+def test_the_names_are_read_back_from_a_generated_template(prefix: str) -> None:
+    template = json.loads(render(build_template(StackConfig(name_prefix=prefix))))
+    assert names_of(template) == StackNames(prefix)
+
+
+def test_a_template_whose_exports_are_not_the_stack_s_names_is_refused() -> None:
+    template = json.loads(render(build_template(StackConfig())))
+    template["Outputs"]["ApiId"]["Export"]["Name"] = {"Fn::Sub": "other-${EnvironmentSuffix}-ApiId"}
+    with pytest.raises(LookupError, match="not a generated TapStack template"):
+        names_of(template)
+    with pytest.raises(LookupError):
+        names_of({"Resources": {}})

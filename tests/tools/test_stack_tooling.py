@@ -67,6 +67,15 @@ def test_the_cli_equivalent_uploads_the_template_and_names_the_capability() -> N
     for part in ("--s3-bucket artifacts", "--capabilities CAPABILITY_NAMED_IAM", "--region eu-west-1"):
         assert part in command
     assert command.endswith("--parameter-overrides EnvironmentSuffix=dev")
+    assert "--template-file output/TapStack.json" in command
+
+
+def test_the_cli_equivalent_names_a_template_outside_the_checkout_by_its_full_path(tmp_path: Path) -> None:
+    template = tmp_path / "TapStack.json"
+
+    command = cli_equivalent("acme-dev", "artifacts", {}, None, template)
+
+    assert f"--stack-name acme-dev --template-file {template} " in command
 
 
 def test_a_destination_record_replays_its_request_payload() -> None:
