@@ -118,7 +118,7 @@ load: local-up ## Bounded load on a throwaway emulator stack (2,000 deliveries, 
 		2> .local/load.log || { tail -n 20 .local/load.log >&2; exit 1; }
 
 .PHONY: bootstrap preflight deploy diff destroy replay
-bootstrap: $(INSTALLED) ## Create the artifact-bucket stack tapstack-bootstrap, once per account/region [AWS_REGION=]
+bootstrap: $(INSTALLED) ## Create the artifact-bucket stack <prefix>-bootstrap, once per account/region [AWS_REGION=]
 	$(TAPSTACK) bootstrap $(ON_AWS)
 
 preflight: $(INSTALLED) ## ENV=<suffix> [AWS_REGION=] [PARAMS=]: check the account can take the stack, change nothing

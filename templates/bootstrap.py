@@ -1,4 +1,4 @@
-"""The bootstrap stack (`tapstack-bootstrap`, once per account and region): the artifact bucket.
+"""The bootstrap stack (`<prefix>-bootstrap`, once per name prefix, account and region): the artifact bucket.
 
 It holds the Lambda artifacts (content-addressed `lambda-<sha256>.zip`) and the uploaded templates.
 Hardened like the audit bucket (the same builder): versioned, encrypted, public access blocked,
@@ -19,8 +19,8 @@ from troposphere.s3 import (
     ServerSideEncryptionByDefault,
 )
 
-from tapstack.operate.cloud import BOOTSTRAP_STACK_NAME
 from templates.common import POLICY_VERSION, checkov_skips, deny_insecure_transport
+from templates.naming import StackNames
 from templates.stack import render
 from templates.storage import hardened_bucket, objects_arn
 
@@ -32,13 +32,13 @@ TEMPLATE_EXPIRY_DAYS = 30
 NONCURRENT_EXPIRY_DAYS = 30
 
 
-def build_bootstrap_template() -> Template:
+def build_bootstrap_template(names: StackNames) -> Template:
     template = Template(Description="TapStack bootstrap: the artifact bucket (Lambda code and templates)")
     expire_noncurrent = NoncurrentVersionExpiration(NoncurrentDays=NONCURRENT_EXPIRY_DAYS)
     abort_uploads = AbortIncompleteMultipartUpload(DaysAfterInitiation=1)
     bucket: Bucket = hardened_bucket(
         "ArtifactBucket",
-        Sub("tapstack-artifacts-${AWS::AccountId}-${AWS::Region}"),
+        Sub(f"{names.prefix}-artifacts-${{AWS::AccountId}}-${{AWS::Region}}"),
         ServerSideEncryptionByDefault(SSEAlgorithm="AES256"),
         [
             LifecycleRule(
@@ -81,11 +81,11 @@ def build_bootstrap_template() -> Template:
             "ArtifactBucketName",
             Description="Bucket holding Lambda artifacts and uploaded templates",
             Value=bucket.ref(),
-            Export=Export(f"{BOOTSTRAP_STACK_NAME}-ArtifactBucketName"),
+            Export=Export(f"{names.bootstrap_stack}-ArtifactBucketName"),
         )
     )
     return template
 
 
-def bootstrap_template_json() -> str:
-    return render(build_bootstrap_template())
+def bootstrap_template_json(names: StackNames) -> str:
+    return render(build_bootstrap_template(names))

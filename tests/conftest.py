@@ -1,5 +1,6 @@
 """Fixtures shared by every test tier."""
 
+import os
 import socket
 from collections.abc import Iterator
 
@@ -16,6 +17,12 @@ FAKE_ENVIRONMENT = {
     "AWS_CONFIG_FILE": "/dev/null",
     "AWS_SHARED_CREDENTIALS_FILE": "/dev/null",
 }
+
+# Powertools reads these when a handler module is imported, which can happen at collection in any test
+# directory (the handler, template and integration tests all import handlers), so they are set first.
+os.environ.setdefault("POWERTOOLS_METRICS_NAMESPACE", "TapStack")
+os.environ.setdefault("POWERTOOLS_SERVICE_NAME", "tapstack-tests")
+os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "INFO")
 
 
 def _free_port() -> int:

@@ -23,9 +23,6 @@ from templates.naming import StackNames, names_of
 
 TEMPLATE_PATH = paths.TEMPLATE
 FLAT_OUTPUTS_PATH = paths.FLAT_OUTPUTS
-# What templates/bootstrap.py names the artifact bucket's export after, until it builds from StackNames
-# too; the commands name the bootstrap stack StackNames.bootstrap_stack.
-BOOTSTRAP_STACK_NAME = "tapstack-bootstrap"
 
 # The emulator's account: fake credentials, one region, never a profile from ~/.aws.
 EMULATOR_REGION = "us-east-1"

@@ -43,8 +43,10 @@ NO_CHANGES = ("didn't contain changes", "No updates are to be performed")
 TEMPLATE_BODY_LIMIT = 51_200
 DELETE_BATCH = 1000  # DeleteObjects takes at most 1000 keys
 ADVICE = {
-    "ROLLBACK_COMPLETE": "its creation failed; delete it (make destroy ENV=<env>) before deploying again",
-    "ROLLBACK_FAILED": "the stack could not roll back; delete it (make destroy ENV=<env>), then deploy again",
+    "ROLLBACK_COMPLETE": "its creation failed; delete it (`tapstack destroy` with its --env, which empties "
+    "its buckets first) before deploying again",
+    "ROLLBACK_FAILED": "the stack could not roll back; delete it (`tapstack destroy` with its --env), then "
+    "deploy again",
     "UPDATE_ROLLBACK_COMPLETE": "the update was undone and the previous version runs; fix, deploy again",
     "UPDATE_ROLLBACK_FAILED": "the rollback stopped; fix the resource named above and run "
     "`aws cloudformation continue-update-rollback --stack-name <stack>`",
@@ -215,11 +217,7 @@ def wait_for_stack(
 
 
 def advice(stack: str, status: str) -> str:
-    return (
-        ADVICE.get(status, "see the events above")
-        .replace("<env>", stack.split("-", 1)[-1])
-        .replace("<stack>", stack)
-    )
+    return ADVICE.get(status, "see the events above").replace("<stack>", stack)
 
 
 def failure_message(stack: str, status: str, stream: EventStream) -> str:

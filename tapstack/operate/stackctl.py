@@ -65,11 +65,11 @@ def artifact_or_build(artifact: Path | None) -> Path:
 
 def bootstrap(clients: Clients, report: Report, template_path: Path = TEMPLATE_PATH) -> str:
     """Create or update the artifact-bucket stack of the template's names; return the bucket's name."""
-    stack = template_names(template_path).bootstrap_stack
-    text = bootstrap_template_json()
-    request = StackRequest(stack, json.loads(text), {"TemplateBody": text}, {})
+    names = template_names(template_path)
+    text = bootstrap_template_json(names)
+    request = StackRequest(names.bootstrap_stack, json.loads(text), {"TemplateBody": text}, {})
     deploy_stack(clients("cloudformation"), request, report, timing_for(clients), clients.is_emulator)
-    return artifact_bucket(clients("cloudformation"), stack)
+    return artifact_bucket(clients("cloudformation"), names.bootstrap_stack)
 
 
 def _overrides(environment: str, parameter_file: Path, bucket: str, key: str) -> dict[str, str]:

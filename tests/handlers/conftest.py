@@ -1,15 +1,8 @@
 """Fixtures for the handler tests."""
 
-import os
 from collections.abc import Iterator
 
 import pytest
-
-# Powertools reads these when the handler modules are imported, which happens at collection, so
-# they must be set before any test module imports a handler.
-os.environ.setdefault("POWERTOOLS_METRICS_NAMESPACE", "TapStack")
-os.environ.setdefault("POWERTOOLS_SERVICE_NAME", "tapstack-tests")
-os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "INFO")
 
 from handlers import notifier, processor, receiver
 from tapstack.local.delivery import Signer

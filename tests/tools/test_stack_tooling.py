@@ -18,6 +18,7 @@ from tapstack.operate.cloud import TEMPLATE_PATH
 from tapstack.operate.deploy import DeployError, cli_equivalent, load_parameter_file, template_parameters
 from tapstack.operate.replay import parse_dead_letter
 from templates.bootstrap import bootstrap_template_json
+from templates.naming import StackNames
 
 REPOSITORY = Path(__file__).resolve().parents[2]
 TEMPLATE = json.loads(TEMPLATE_PATH.read_text(encoding="utf-8"))
@@ -110,7 +111,7 @@ def test_a_dead_letter_config_message_replays_its_body_as_it_is() -> None:
 
 
 def test_the_bootstrap_template_is_lint_clean_and_hardened() -> None:
-    text = bootstrap_template_json()
+    text = bootstrap_template_json(StackNames("tapstack"))
     template = json.loads(text)
     bucket = template["Resources"]["ArtifactBucket"]
     properties = bucket["Properties"]
@@ -180,3 +181,11 @@ def test_an_invalid_environment_suffix_is_refused_before_any_aws_call(
 
 def test_the_longest_valid_suffix_is_accepted() -> None:
     assert check_environment_suffix("a" * 19) == "a" * 19
+
+
+def test_the_bootstrap_stack_carries_the_name_prefix() -> None:
+    template = json.loads(bootstrap_template_json(StackNames("acme")))
+
+    assert template["Outputs"]["ArtifactBucketName"]["Export"]["Name"] == "acme-bootstrap-ArtifactBucketName"
+    bucket_name = template["Resources"]["ArtifactBucket"]["Properties"]["BucketName"]
+    assert bucket_name == {"Fn::Sub": "acme-artifacts-${AWS::AccountId}-${AWS::Region}"}
