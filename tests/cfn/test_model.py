@@ -11,6 +11,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from tapstack import paths
 from tapstack.cfn.model import (
     NO_VALUE,
     Resolver,
@@ -27,7 +28,7 @@ from tapstack.cfn.model import (
     walk,
 )
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = paths.REPOSITORY
 
 CONDITIONAL = Template(
     {

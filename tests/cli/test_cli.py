@@ -9,6 +9,7 @@ from pathlib import Path
 import click
 import pytest
 
+from tapstack import paths
 from tapstack.cli import main, tapstack
 from tapstack.exits import ExitCode
 
@@ -83,7 +84,7 @@ def test_an_unreadable_template_is_one_line_and_exit_2(tmp_path: Path) -> None:
 
 def test_generate_py_is_the_generate_command(tmp_path: Path) -> None:
     target = tmp_path / "TapStack.json"
-    script = Path(__file__).resolve().parents[2] / "generate.py"
+    script = paths.REPOSITORY / "generate.py"
     via_script = subprocess.run(
         [sys.executable, script, "--output", target], capture_output=True, text=True, check=False
     )

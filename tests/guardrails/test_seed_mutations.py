@@ -20,8 +20,8 @@ import pytest
 from handlers.core import notifying, processing
 from tapstack.build.code_guard import check_source
 from tapstack.build.package import ImportClosureError, check_import_closure, install_dependencies
-from tests.handlers.support import PROCESSOR, Pipeline, sample
-from tests.rules.harness import found, run_project_rules
+from tests.build.rules.harness import found, run_project_rules
+from tests.run.support import PROCESSOR, Pipeline, sample
 
 ROOT = Path(__file__).resolve().parents[2]
 Template = dict[str, Any]

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from tests.handlers.support import NOTIFIER, PROCESSOR, Pipeline, fail_operation, sample
+from tests.run.support import NOTIFIER, PROCESSOR, Pipeline, fail_operation, sample
 
 SAMPLES = [
     ("stripe", "stripe/payment_intent.succeeded.json", "20.00", "USD"),

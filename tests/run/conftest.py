@@ -7,7 +7,7 @@ import pytest
 from handlers import notifier, processor, receiver
 from tapstack.local.delivery import Signer
 from tapstack.local.paypal_pki import LocalPaypal
-from tests.handlers.support import WEBHOOK_SECRET, Pipeline, Stack, signer_for
+from tests.run.support import WEBHOOK_SECRET, Pipeline, Stack, signer_for
 
 
 @pytest.fixture(scope="session")

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from cfnlint.api import lint
 
+from tapstack import paths
 from tapstack.cli import main
 from tapstack.cli.operate import check_environment_suffix
 from tapstack.exits import ExitCode
@@ -20,7 +21,7 @@ from tapstack.operate.replay import parse_dead_letter
 from templates.bootstrap import bootstrap_template_json
 from templates.naming import StackNames
 
-REPOSITORY = Path(__file__).resolve().parents[2]
+REPOSITORY = paths.REPOSITORY
 TEMPLATE = json.loads(TEMPLATE_PATH.read_text(encoding="utf-8"))
 PARAMETER_FILES = sorted((REPOSITORY / "params").glob("*.json"))
 

@@ -5,7 +5,6 @@ import json
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import boto3
@@ -15,11 +14,12 @@ from botocore.exceptions import ClientError
 from handlers import notifier, processor, receiver
 from handlers.aws import AwsClients
 from handlers.core.secrets import VerificationMaterial
+from tapstack import paths
 from tapstack.local.delivery import ApiIdentity, Sender, Signer
 from tapstack.local.local_lambda import AsyncFunction, FakeContext, LocalLambda
 from tapstack.local.paypal_pki import LocalPaypal
 
-EVENTS = Path(__file__).resolve().parents[2] / "events"
+EVENTS = paths.EVENTS
 PROCESSOR = "tapstack-processor"
 NOTIFIER = "tapstack-notifier"
 API = ApiIdentity(api_id="abcdef1234", stage="prod", api_key_id="k3y1d0abcd")

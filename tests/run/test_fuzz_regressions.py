@@ -15,8 +15,8 @@ from handlers.core.jsonbody import _STRING, parse_object
 from handlers.core.receiving import MAX_BODY_BYTES
 from handlers.providers import stripe
 from tapstack.local.delivery import Route, api_gateway_event
-from tests.handlers.support import API, PROCESSOR, Pipeline
-from tests.handlers.test_receiver import MALFORMED_BODIES, rotate
+from tests.run.support import API, PROCESSOR, Pipeline
+from tests.run.test_receiver import MALFORMED_BODIES, rotate
 
 FUZZ_SECRET = "whsec_FUZZcurrent_7f3a9c2e5b1d40869e2a"
 FUZZ_CLOCK = 1763892000

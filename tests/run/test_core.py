@@ -19,7 +19,7 @@ from handlers.core.notifying import message, notify, subject, transaction_id_of
 from handlers.core.processing import audit_key, process
 from handlers.core.receiving import MAX_BODY_BYTES
 from handlers.core.secrets import TtlCache, VerificationMaterial
-from tests.handlers.strategies import edge_decimals
+from tests.run.strategies import edge_decimals
 
 
 def reason_of(call: Any, *args: Any) -> Reason:

@@ -11,7 +11,7 @@ import pytest
 
 from tapstack.build import lint
 from tapstack.exits import ExitCode
-from tests.rules.harness import FIXTURES, ROOT
+from tests.build.rules.harness import FIXTURES, ROOT
 
 LINT = [str(Path(sys.executable).parent / "tapstack"), "lint"]
 needs_checkov = pytest.mark.skipif(

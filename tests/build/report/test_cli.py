@@ -13,7 +13,7 @@ import pytest
 from tapstack.build.report import render_report
 from tapstack.cli import main
 from tapstack.exits import ExitCode
-from tests.report.support import COMMITTED_TEMPLATE, ROOT
+from tests.build.report.support import COMMITTED_TEMPLATE, ROOT
 
 
 @pytest.fixture

@@ -14,7 +14,7 @@ from handlers.core.receiving import MAX_BODY_BYTES
 from handlers.providers import stripe
 from tapstack.local.delivery import Route, Sender, api_gateway_event
 from tapstack.local.local_lambda import FakeContext
-from tests.handlers.support import (
+from tests.run.support import (
     API,
     INTERNAL_KEY,
     PROCESSOR,

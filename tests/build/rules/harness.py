@@ -21,7 +21,9 @@ from cfnlint.decode import decode
 from cfnlint.rules import Rules
 from cfnlint.runner.template.runner import run_template_by_data
 
-ROOT = Path(__file__).resolve().parents[2]
+from tapstack import paths
+
+ROOT = paths.REPOSITORY
 RULES_DIRECTORY = ROOT / "rules"
 FIXTURES = Path(__file__).resolve().parent / "templates"
 _EXPECT_MARKER = re.compile(r"#\s*expect:\s*(?P<rule_ids>[A-Z0-9 ]+)$")

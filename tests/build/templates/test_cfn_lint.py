@@ -6,7 +6,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
+from tapstack import paths
+
+ROOT = paths.REPOSITORY
 
 
 def test_cfn_lint_with_informational_checks_reports_nothing() -> None:

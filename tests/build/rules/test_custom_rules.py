@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from tests.rules.harness import (
+from tests.build.rules.harness import (
     FIXTURES,
     ROOT,
     RULES_DIRECTORY,

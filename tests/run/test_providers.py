@@ -17,7 +17,7 @@ from handlers.core.http import Headers
 from handlers.core.secrets import VerificationMaterial
 from handlers.providers import hmac_signed, paypal, stripe
 from tapstack.local.paypal_pki import LOCAL_PAYPAL_CERT_URL, LocalPaypal
-from tests.handlers.support import CertificateServer, sample, signer_for
+from tests.run.support import CertificateServer, sample, signer_for
 
 NOW = 1_795_000_000
 SECRET = "whsec_test_secret"

@@ -15,7 +15,7 @@ from templates.config import LOG_RETENTION_DAYS, PYTHON_RUNTIME_DEPRECATION, Sta
 from templates.functions import XRAY_WRITE_ACTIONS
 from templates.naming import PSEUDO_PARAMETER_LENGTHS, SUFFIX_PLACEHOLDER, names_for
 from templates.stack import build_template, render
-from tests.templates.cfn import policy_statements, sub_text
+from tests.build.templates.cfn import policy_statements, sub_text
 
 Template = dict[str, Any]
 FUNCTION_ROLES = ("Receiver", "Processor", "Notifier")

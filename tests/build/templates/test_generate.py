@@ -8,7 +8,9 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
+from tapstack import paths
+
+ROOT = paths.REPOSITORY
 COMMITTED = ROOT / "output" / "TapStack.json"
 
 

@@ -6,13 +6,13 @@ import copy
 import datetime
 import json
 import re
-from pathlib import Path
 from typing import Any
 
+from tapstack import paths
 from templates.config import StackConfig
 from templates.stack import build_template, render
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = paths.REPOSITORY
 COMMITTED_TEMPLATE = ROOT / "output" / "TapStack.json"
 # A fixed "today", so the runtime-deprecation check gives the same answer on every day the tests run.
 TODAY = datetime.date(2026, 11, 23)

@@ -22,7 +22,7 @@ from handlers.core.http import Headers
 from handlers.core.secrets import VerificationMaterial
 from handlers.providers import paypal
 from tapstack.local.paypal_pki import LOCAL_PAYPAL_CERT_URL, LocalPaypal
-from tests.handlers.support import CertificateServer, signer_for
+from tests.run.support import CertificateServer, signer_for
 
 VENDOR = Path(__file__).parent / "vendor" / "paypal"
 

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import collections
 import json
-from pathlib import Path
 
-EVENTS = Path(__file__).resolve().parents[1] / "events"
+from tapstack import paths
+
+EVENTS = paths.EVENTS
 
 
 def test_every_provider_has_success_refund_non_payment_and_zero_decimal_samples() -> None:

@@ -15,8 +15,8 @@ from handlers.core.money import storable
 from handlers.core.processing import process
 from tapstack.local.delivery import Route, Signer, api_gateway_event
 from tapstack.local.local_lambda import AsyncFunction, FakeContext, LocalLambda
-from tests.handlers.strategies import currency_texts, edge_number_texts, odd_envelopes, unterminated_strings
-from tests.handlers.support import API, PROCESSOR, WEBHOOK_SECRET, Pipeline, sample
+from tests.run.strategies import currency_texts, edge_number_texts, odd_envelopes, unterminated_strings
+from tests.run.support import API, PROCESSOR, WEBHOOK_SECRET, Pipeline, sample
 
 PROVIDERS = ["stripe", "paypal", "generic", "internal"]
 SAMPLES = {

@@ -17,7 +17,7 @@ from tapstack.build.report import (
     render_report,
 )
 from tapstack.cfn.model import references
-from tests.report.support import (
+from tests.build.report.support import (
     built_template,
     committed_template,
     diagram_edges,

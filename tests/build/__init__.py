@@ -1,0 +1,1 @@
+"""Build room: the template, its rules and report, the Lambda artifact."""

@@ -1,0 +1,1 @@
+"""Operate room: preflight, stack commands, the local delivery of signed events."""
