@@ -18,7 +18,7 @@ from tapstack import paths
 from tapstack.cli.operate import environment_option, function_options, parameters_options, run_replay
 from tapstack.exits import ExitCode
 from tapstack.local import emulator
-from tapstack.operate import stackctl
+from tapstack.operate import actions
 from tapstack.operate.cloud import Clients
 
 LOCAL_ENVIRONMENT = "local"
@@ -58,8 +58,8 @@ def down(port: int) -> ExitCode:
 @PORT_OPTION
 def deploy_local(environment: str, parameter_file: Path, artifact: Path | None, port: int) -> ExitCode:
     """Package and deploy the stack to the emulator; write cfn-outputs/flat-outputs.json."""
-    stackctl.deploy_environment(
-        _clients(port), environment, parameter_file, stackctl.artifact_or_build(artifact), print
+    actions.deploy_environment(
+        _clients(port), environment, parameter_file, actions.artifact_or_build(artifact), print
     )
     return ExitCode.OK
 
@@ -78,7 +78,7 @@ def send(event: Path, provider: str | None, environment: str, port: int) -> Exit
     """Deliver a signed sample event to the local stack; print what happened as one JSON document."""
     # Handler logs and metrics go to stderr so that stdout is exactly one JSON document.
     with contextlib.redirect_stdout(sys.stderr):
-        document = stackctl.send_local(_clients(port), environment, event, provider)
+        document = actions.send_local(_clients(port), environment, event, provider)
     print(json.dumps(document, indent=2))
     return ExitCode.OK if document["ok"] else ExitCode.FAILED
 
@@ -98,7 +98,7 @@ def replay_local(environment: str, functions: tuple[str, ...], apply: bool, port
 @PORT_OPTION
 def destroy_local(environment: str, with_bootstrap: bool, port: int) -> ExitCode:
     """Empty the local buckets, delete the local stack, and report anything left behind (1 if any)."""
-    left = stackctl.destroy_environment(_clients(port), environment, with_bootstrap, print)
+    left = actions.destroy_environment(_clients(port), environment, with_bootstrap, print)
     return ExitCode.FAILED if left else ExitCode.OK
 
 
@@ -120,7 +120,7 @@ def load(
 ) -> ExitCode:
     """Bounded load on a throwaway stack (deploy, deliver, destroy); writes build/load.json."""
     with contextlib.redirect_stdout(sys.stderr):
-        path, result = stackctl.load_run(
+        path, result = actions.load_run(
             _clients(port), parameter_file, artifact, deliveries, duplicates, senders, budget
         )
     print(json.dumps({"report": str(path), **asdict(result)}, indent=2))

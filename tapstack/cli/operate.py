@@ -12,7 +12,7 @@ import click
 
 from tapstack import paths
 from tapstack.exits import ExitCode
-from tapstack.operate import stackctl
+from tapstack.operate import actions
 from tapstack.operate.cloud import Clients
 from tapstack.operate.preflight import failed
 from tapstack.operate.replay import TARGETS
@@ -102,7 +102,7 @@ def run_preflight(
     clients: Clients, environment: str, parameter_file: Path, artifact: Path | None
 ) -> ExitCode:
     """Print every check's result; FAILED when one failed."""
-    results = stackctl.preflight_environment(clients, environment, parameter_file, artifact)
+    results = actions.preflight_environment(clients, environment, parameter_file, artifact)
     for result in results:
         print("\n".join(result.lines()))
     return ExitCode.FAILED if failed(results) else ExitCode.OK
@@ -110,7 +110,7 @@ def run_preflight(
 
 def run_replay(clients: Clients, environment: str, functions: tuple[str, ...], apply: bool) -> ExitCode:
     """Replay and print what happened; FAILED when a message was kept."""
-    kept = stackctl.replay_environment(clients, environment, list(functions) or list(TARGETS), apply, print)
+    kept = actions.replay_environment(clients, environment, list(functions) or list(TARGETS), apply, print)
     return ExitCode.FAILED if kept else ExitCode.OK
 
 
@@ -118,7 +118,7 @@ def run_replay(clients: Clients, environment: str, functions: tuple[str, ...], a
 @REGION_OPTION
 def bootstrap(region: str | None) -> ExitCode:
     """Create or update the artifact-bucket stack (once per account and region)."""
-    print(f"artifact bucket: {stackctl.bootstrap(Clients.for_aws(region), print)}")
+    print(f"artifact bucket: {actions.bootstrap(Clients.for_aws(region), print)}")
     return ExitCode.OK
 
 
@@ -145,8 +145,8 @@ def deploy(environment: str, parameter_file: Path, artifact: Path | None, region
 
     Prints the stack events as they happen and, on failure, the first failed resource with advice.
     """
-    stackctl.deploy_environment(
-        Clients.for_aws(region), environment, parameter_file, stackctl.artifact_or_build(artifact), print
+    actions.deploy_environment(
+        Clients.for_aws(region), environment, parameter_file, actions.artifact_or_build(artifact), print
     )
     return ExitCode.OK
 
@@ -157,9 +157,7 @@ def deploy(environment: str, parameter_file: Path, artifact: Path | None, region
 @REGION_OPTION
 def diff(environment: str, parameter_file: Path, artifact: Path | None, region: str | None) -> ExitCode:
     """Show what a deploy would change (a change set, described and deleted)."""
-    print(
-        "\n".join(stackctl.diff_environment(Clients.for_aws(region), environment, parameter_file, artifact))
-    )
+    print("\n".join(actions.diff_environment(Clients.for_aws(region), environment, parameter_file, artifact)))
     return ExitCode.OK
 
 
@@ -169,7 +167,7 @@ def diff(environment: str, parameter_file: Path, artifact: Path | None, region: 
 @REGION_OPTION
 def destroy(environment: str, with_bootstrap: bool, region: str | None) -> ExitCode:
     """Empty the stack's buckets, delete the stack, and report anything left behind (1 if any)."""
-    left = stackctl.destroy_environment(Clients.for_aws(region), environment, with_bootstrap, print)
+    left = actions.destroy_environment(Clients.for_aws(region), environment, with_bootstrap, print)
     return ExitCode.FAILED if left else ExitCode.OK
 
 

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from tapstack.local.send import LocalRuntime
+from tapstack.operate.actions import deploy_environment, destroy_environment
 from tapstack.operate.cloud import (
     TEMPLATE_PATH,
     Clients,
@@ -21,7 +22,6 @@ from tapstack.operate.cloud import (
     discover_stack_name,
     template_names,
 )
-from tapstack.operate.stackctl import deploy_environment, destroy_environment
 
 REPOSITORY = Path(__file__).resolve().parents[2]
 LOCAL_PARAMETERS = REPOSITORY / "params" / "local.json"

@@ -3,6 +3,7 @@
 import json
 from pathlib import Path
 
+from tapstack.operate.actions import deploy_environment, destroy_environment
 from tapstack.operate.cloud import TEMPLATE_PATH, Clients
 from tapstack.operate.deploy import (
     EMULATOR_TIMING,
@@ -11,7 +12,6 @@ from tapstack.operate.deploy import (
     load_parameter_file,
     upload_template,
 )
-from tapstack.operate.stackctl import deploy_environment, destroy_environment
 from tests.integration.conftest import LOCAL_PARAMETERS, NAMES, Deployment, deploy
 
 TEMPLATE = json.loads(TEMPLATE_PATH.read_text(encoding="utf-8"))

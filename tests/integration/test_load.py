@@ -7,8 +7,8 @@ import pytest
 
 from tapstack.local.load import run_load, write_load_report
 from tapstack.local.send import LocalRuntime
+from tapstack.operate.actions import destroy_environment
 from tapstack.operate.cloud import Clients
-from tapstack.operate.stackctl import destroy_environment
 from tests.integration.conftest import deploy
 
 # `make load` runs 2,000 deliveries; the test runs fewer to stay well under a minute on 2 cores.

@@ -9,8 +9,8 @@ import pytest
 from tapstack import paths
 from tapstack.local import emulator
 from tapstack.local.send import LocalRuntime, send_event
+from tapstack.operate.actions import destroy_environment
 from tapstack.operate.cloud import Clients
-from tapstack.operate.stackctl import destroy_environment
 from templates.config import StackConfig
 from templates.stack import build_template, render
 from tests.conftest import _free_port
