@@ -12,16 +12,33 @@ CHECKOV_VENV := .venv-checkov
 CHECKOV_INSTALLED := $(CHECKOV_VENV)/.installed
 TEMPLATE ?= output/TapStack.json
 
-$(INSTALLED): requirements/dev.txt pyproject.toml
-	test -x $(PY) || $(PYTHON_FOR_VENV) -m venv $(VENV)
-	$(PY) -m pip install --disable-pip-version-check --quiet --requirement requirements/dev.txt
-	$(PY) -m pip install --disable-pip-version-check --quiet --no-deps --editable .
-	touch $@
+# The pinned locks (requirements/*.txt) are the one source of versions. uv installs them in seconds;
+# INSTALLER=pip installs the same locks with plain pip (slower, nothing else needed).
+INSTALLER ?= uv
+UV_VERSION := 0.13.9
+UV := $(VENV)/bin/uv
+PIP_INSTALL = $(if $(filter uv,$(INSTALLER)),$(UV) pip install --python $(1) --quiet,$(1) -m pip install --disable-pip-version-check --quiet)
+STEP = @printf 'setup: %s\n'
 
-$(CHECKOV_INSTALLED): requirements/checkov.txt
-	test -x $(CHECKOV_VENV)/bin/python || $(PYTHON_FOR_VENV) -m venv $(CHECKOV_VENV)
-	$(CHECKOV_VENV)/bin/python -m pip install --disable-pip-version-check --quiet --requirement requirements/checkov.txt
+$(INSTALLED): requirements/dev.txt pyproject.toml
+	$(STEP) "$(VENV): a virtual environment for $$($(PYTHON_FOR_VENV) --version)"
+	test -x $(PY) || $(PYTHON_FOR_VENV) -m venv $(VENV)
+	$(if $(filter uv,$(INSTALLER)),$(STEP) "$(VENV): the installer uv $(UV_VERSION)")
+	$(if $(filter uv,$(INSTALLER)),$(PY) -m pip install --disable-pip-version-check --quiet uv==$(UV_VERSION))
+	$(STEP) "$(VENV): $$(grep -c '==' requirements/dev.txt) pinned packages from requirements/dev.txt ($(INSTALLER))"
+	$(call PIP_INSTALL,$(PY)) --requirement requirements/dev.txt
+	$(STEP) "$(VENV): TapStack itself (editable) and its tapstack command"
+	$(call PIP_INSTALL,$(PY)) --no-deps --editable .
 	touch $@
+	$(STEP) "$(VENV) is ready"
+
+$(CHECKOV_INSTALLED): requirements/checkov.txt $(INSTALLED)
+	$(STEP) "$(CHECKOV_VENV): checkov's own environment (it pins an older boto3)"
+	test -x $(CHECKOV_VENV)/bin/python || $(PYTHON_FOR_VENV) -m venv $(CHECKOV_VENV)
+	$(STEP) "$(CHECKOV_VENV): $$(grep -c '==' requirements/checkov.txt) pinned packages from requirements/checkov.txt ($(INSTALLER))"
+	$(call PIP_INSTALL,$(CHECKOV_VENV)/bin/python) --requirement requirements/checkov.txt
+	touch $@
+	$(STEP) "$(CHECKOV_VENV) is ready"
 
 .PHONY: help
 help: ## List the targets

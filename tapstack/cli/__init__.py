@@ -10,7 +10,13 @@ import sys
 from collections.abc import Sequence
 
 import click
-from botocore.exceptions import BotoCoreError, ClientError
+from botocore.exceptions import (
+    BotoCoreError,
+    ClientError,
+    EndpointConnectionError,
+    NoCredentialsError,
+    NoRegionError,
+)
 
 from tapstack.cli.build import BUILD_COMMANDS
 from tapstack.cli.local import local
@@ -39,12 +45,30 @@ for command in (*BUILD_COMMANDS, *OPERATE_COMMANDS, local):
     tapstack.add_command(command)
 
 
+def next_step(error: Exception, on_emulator: bool) -> str | None:
+    """What to do about an AWS client error that says only what went wrong; None when it says enough."""
+    if isinstance(error, NoRegionError):
+        return "no AWS region: pass --region, or set AWS_REGION (with make: AWS_REGION=eu-west-1)"
+    if isinstance(error, NoCredentialsError):
+        return "no AWS credentials: set AWS_PROFILE or configure them (aws configure), then try again"
+    if isinstance(error, EndpointConnectionError):
+        url = error.kwargs.get("endpoint_url", "")
+        if on_emulator:  # it stopped after the command began
+            return f"the emulator stopped answering ({url}): start it again with `make local-up`"
+        return f"cannot reach {url}: check the network and the region"
+    message = str(error)
+    if isinstance(error, ClientError) and "does not exist" in message and "Stack with id" in message:
+        stack = message.split("Stack with id ", 1)[1].split(" does not exist", 1)[0]
+        deploy = "make deploy-local" if on_emulator else "make deploy ENV=<env>"
+        return f"stack {stack} does not exist: deploy it first (`{deploy}`)"
+    return None
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run one command; return its exit status."""
+    arguments = list(sys.argv[1:] if argv is None else argv)
     try:
-        result = tapstack.main(
-            args=list(sys.argv[1:] if argv is None else argv), prog_name="tapstack", standalone_mode=False
-        )
+        result = tapstack.main(args=arguments, prog_name="tapstack", standalone_mode=False)
     except click.exceptions.Exit as done:
         return done.exit_code
     except click.ClickException as error:
@@ -57,6 +81,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"error: {error}", file=sys.stderr)
         return error.exit_code
     except OPERATION_ERRORS as error:
-        print(f"error: {error}", file=sys.stderr)
-        return ExitCode.FAILED
+        advice = next_step(error, on_emulator=arguments[:1] == ["local"])
+        print(f"error: {advice or error}", file=sys.stderr)
+        return ExitCode.USAGE if advice else ExitCode.FAILED
     return int(result or ExitCode.OK)

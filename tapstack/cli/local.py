@@ -16,7 +16,7 @@ import click
 
 from tapstack import paths
 from tapstack.cli.operate import environment_option, function_options, parameters_options, run_replay
-from tapstack.exits import ExitCode
+from tapstack.exits import CommandError, ExitCode
 from tapstack.local import emulator
 from tapstack.operate import actions
 from tapstack.operate.cloud import Clients
@@ -28,6 +28,12 @@ PORT_OPTION = click.option("--port", default=5000, show_default=True, help="the 
 
 
 def _clients(port: int) -> Clients:
+    """Clients of the emulator on port; refused at once when nothing answers there (boto3 would retry)."""
+    if not emulator.answers(port):
+        raise CommandError(
+            f"the emulator is not running on port {port}: start it with `make local-up` "
+            f"(or `tapstack local up --port {port}`)"
+        )
     return Clients.for_emulator(emulator.endpoint(port))
 
 

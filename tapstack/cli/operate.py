@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Callable
 from pathlib import Path
@@ -11,6 +10,7 @@ from typing import Any
 import click
 
 from tapstack import paths
+from tapstack.cfn.model import read_template
 from tapstack.exits import ExitCode
 from tapstack.operate import actions
 from tapstack.operate.cloud import Clients
@@ -22,7 +22,7 @@ REGION_OPTION = click.option("--region", help="AWS region (default: the credenti
 
 def check_environment_suffix(value: str) -> str:
     """Refuse a suffix the template would refuse, before any AWS call: same pattern, same length limit."""
-    parameter = json.loads(paths.TEMPLATE.read_text(encoding="utf-8"))["Parameters"]["EnvironmentSuffix"]
+    parameter = read_template(paths.TEMPLATE)["Parameters"]["EnvironmentSuffix"]
     pattern, longest = parameter["AllowedPattern"], parameter["MaxLength"]
     if not re.fullmatch(pattern, value) or len(value) > longest:
         raise ValueError(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -93,3 +94,61 @@ def test_generate_py_is_the_generate_command(tmp_path: Path) -> None:
         [TAPSTACK, "check", "--output", target], capture_output=True, text=True, check=False
     )
     assert via_command.returncode == 0, via_command.stderr
+
+
+BASE_PYTHON = Path(sys.base_prefix) / "bin" / "python3"
+
+
+def test_generate_py_outside_the_venv_runs_with_the_projects_venv() -> None:
+    """`python generate.py` from an interpreter without the dependencies re-runs itself with .venv."""
+    result = subprocess.run(
+        [BASE_PYTHON, paths.REPOSITORY / "generate.py", "--help"], capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 0, result.stderr
+    assert "--name-prefix" in result.stdout
+
+
+def test_generate_py_without_any_environment_says_how_to_make_one(tmp_path: Path) -> None:
+    script = tmp_path / "generate.py"
+    script.write_text((paths.REPOSITORY / "generate.py").read_text(encoding="utf-8"), encoding="utf-8")
+    result = subprocess.run([BASE_PYTHON, "-I", script], capture_output=True, text=True, check=False)
+    assert result.returncode == ExitCode.USAGE
+    assert result.stderr.startswith("error: generate.py needs TapStack's dependencies")
+    assert "run `make setup`" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_a_local_command_without_the_emulator_says_to_start_it(capsys: pytest.CaptureFixture[str]) -> None:
+    with socket.socket() as probe:  # a port nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        port = str(probe.getsockname()[1])
+    status = main(["local", "replay", "--port", port])
+    assert status == ExitCode.USAGE
+    assert capsys.readouterr().err == (
+        f"error: the emulator is not running on port {port}: start it with `make local-up` "
+        f"(or `tapstack local up --port {port}`)\n"
+    )
+
+
+def test_a_stack_that_is_not_deployed_says_to_deploy_it(
+    moto_endpoint: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    port = moto_endpoint.rsplit(":", 1)[1]
+    status = main(["local", "replay", "--port", port, "--env", "nosuch"])
+    assert status == ExitCode.USAGE
+    assert capsys.readouterr().err == (
+        "error: stack tapstack-nosuch does not exist: deploy it first (`make deploy-local`)\n"
+    )
+
+
+def test_no_region_names_the_flag_and_the_variable(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    for variable in ("AWS_REGION", "AWS_DEFAULT_REGION", "AWS_PROFILE"):
+        monkeypatch.delenv(variable, raising=False)
+    monkeypatch.setenv("AWS_CONFIG_FILE", "/dev/null")
+    status = main(["replay", "--env", "dev"])
+    assert status == ExitCode.USAGE
+    assert capsys.readouterr().err == (
+        "error: no AWS region: pass --region, or set AWS_REGION (with make: AWS_REGION=eu-west-1)\n"
+    )
