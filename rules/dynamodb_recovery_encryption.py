@@ -27,30 +27,37 @@ def _is_customer_managed_key(key: Any) -> bool:
     return key is not NO_VALUE and not (isinstance(key, str) and "alias/aws/" in key)
 
 
-# (property path, what to do, the check, whether a value hidden by an intrinsic function is fine).
+PITR_DOCS = "https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/PointInTimeRecovery.html"
+ENCRYPTION_DOCS = "https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/EncryptionAtRest.html"
+
+# (property path, what to do with its documentation, the check, whether a value hidden by an intrinsic
+# function is fine).
 _REQUIREMENTS: tuple[tuple[tuple[str, ...], str, Callable[[Any], bool], bool], ...] = (
     (
         ("PointInTimeRecoverySpecification", "PointInTimeRecoveryEnabled"),
-        "set it to true: point-in-time recovery keeps the data restorable without blocking deletion",
+        f"set it to true: point-in-time recovery keeps the data restorable without blocking deletion "
+        f"(see {PITR_DOCS})",
         is_true,
         False,
     ),
     (
         ("SSESpecification", "SSEEnabled"),
-        "set it to true, with SSEType KMS and the stack's key, so payment records use a customer-managed key",
+        "set it to true, with SSEType KMS and the stack's key, so payment records use a customer-managed key "
+        f"(see {ENCRYPTION_DOCS})",
         is_true,
         False,
     ),
     (
         ("SSESpecification", "SSEType"),
-        "set it to KMS, so the table is encrypted with KMSMasterKeyId instead of an AWS-owned key",
+        f"set it to KMS, so the table is encrypted with KMSMasterKeyId instead of an AWS-owned key "
+        f"(see {ENCRYPTION_DOCS})",
         lambda sse_type: bool(sse_type == "KMS"),
         False,
     ),
     (
         ("SSESpecification", "KMSMasterKeyId"),
         "set it to the stack's key (Fn::GetAtt <Key>.Arn), not an AWS-managed alias/aws/ key, so the key "
-        "policy and rotation are the stack's",
+        f"policy and rotation are the stack's (see {ENCRYPTION_DOCS})",
         _is_customer_managed_key,
         True,
     ),
@@ -64,7 +71,7 @@ class DynamoDbRecoveryEncryption(CloudFormationLintRule):
         "PointInTimeRecoverySpecification.PointInTimeRecoveryEnabled is true and SSESpecification sets "
         "SSEEnabled true, SSEType KMS and a KMSMasterKeyId that is not an AWS-managed key"
     )
-    source_url = "https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/PointInTimeRecovery.html"
+    source_url = PITR_DOCS
     tags: ClassVar[list[str]] = ["resources", "dynamodb", "tapstack"]
 
     def match(self, cfn: Template) -> list[RuleMatch]:

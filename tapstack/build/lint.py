@@ -49,7 +49,8 @@ CHECKOV_ADVICE = {
     "CKV_AWS_73": "set TracingEnabled: true on the stage",
     "CKV_AWS_76": "set AccessLogSetting.DestinationArn (and Format) on the stage",
     "CKV_AWS_115": "set ReservedConcurrentExecutions, or skip: reservations are opt-in here (W9040)",
-    "CKV_AWS_116": "set DeadLetterConfig.TargetArn (EventInvokeConfig OnFailure does not count)",
+    "CKV_AWS_116": "skip with the reason: failures go to an EventInvokeConfig OnFailure destination (a "
+    "DeadLetterConfig beside it doubles each failure, E9031), or the function is invoked synchronously",
     "CKV_AWS_117": "set VpcConfig, or skip with the reason the function needs no VPC",
     "CKV_AWS_119": "set SSESpecification.KMSMasterKeyId to the stack's key",
     "CKV_AWS_120": "set CacheClusterEnabled: true, or skip with the reason a cache does not fit",
@@ -76,13 +77,19 @@ class Finding:
     def render(self, template: Path) -> str:
         where = self.resource + (f" > {self.property_path}" if self.property_path else "")
         text = f"{template}:{self.line}: {self.rule_id} [{self.tool}] {where}\n    {self.message}"
-        return f"{text}\n    {self.advice}"
+        return f"{text}\n    {self.advice}" if self.advice else text
 
 
 def check_template(template: Path) -> None:
     """Raise CannotLintError unless `template` is a readable JSON or YAML CloudFormation template."""
     if not template.is_file():
         raise CannotLintError(f"{template}: no such template file (generate it first: make template)")
+    try:
+        template.read_bytes().decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise CannotLintError(
+            f"{template}: not a text file (byte {error.start} is not UTF-8); a template is JSON or YAML text"
+        ) from error
     decoded, parse_errors = decode(str(template))
     if parse_errors:
         details = "; ".join(f"line {error.linenumber}: {error.message}" for error in parse_errors)
@@ -142,7 +149,8 @@ def _cfn_lint_finding(match: dict[str, Any]) -> Finding:
         resource=resource,
         property_path=".".join(property_parts),
         message=match["Message"],
-        advice=f"see {rule['Source']}",
+        # A rule covering several properties names each one's page in its message; else the rule's page.
+        advice="" if "(see https://" in match["Message"] else f"see {rule['Source']}",
     )
 
 

@@ -78,6 +78,18 @@ def test_routes_and_methods(pipeline: Pipeline, route: Route, method: str, statu
     assert error_code(pipeline, event, status) == code
 
 
+def test_an_unknown_provider_is_told_the_routes_that_exist(pipeline: Pipeline) -> None:
+    event = api_gateway_event(Route.of("square"), b"{}", {"Content-Type": "application/json"}, API)
+    response = receiver.handler(event, FakeContext("receiver"))
+    assert response["statusCode"] == 404
+    message = json.loads(response["body"])["error"]["message"]
+    assert message == (
+        "No such route. The routes are POST /webhooks/generic, /webhooks/paypal, /webhooks/stripe and "
+        "/transactions."
+    )
+    assert "square" not in message
+
+
 def test_wrong_method_names_the_allowed_one(pipeline: Pipeline) -> None:
     event = api_gateway_event(Route.of("stripe"), b"{}", {}, API, method="GET")
     response = receiver.handler(event, FakeContext("receiver"))

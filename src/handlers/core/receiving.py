@@ -94,7 +94,9 @@ class Receiver:
         name = request.path_parameters.get("provider")
         if request.resource == WEBHOOK_RESOURCE and name in self._webhooks:
             return name, *self._webhooks[name]
-        raise RejectionError(Reason.NOT_FOUND)
+        # The provider names are the code's own (never the request's), so listing them leaks nothing.
+        routes = [f"/webhooks/{provider}" for provider in sorted(self._webhooks)]
+        raise RejectionError(Reason.NOT_FOUND, f"the routes are POST {', '.join(routes)} and /transactions")
 
     def receive(self, request: HttpRequest, now: float) -> Accepted:
         """The accepted event, or a RejectionError (4xx) / UnavailableError (503)."""

@@ -42,6 +42,17 @@ def test_missing_template_exits_2(tmp_path: Path) -> None:
     assert "no such template file" in result.stderr
 
 
+def test_a_binary_file_is_named_and_exits_2(tmp_path: Path) -> None:
+    binary = tmp_path / "template.json"
+    binary.write_bytes(b'{"Resources": {}}\xff\xfe')
+    result = run_lint(binary)
+    assert result.returncode == ExitCode.USAGE
+    assert (
+        result.stderr
+        == f"error: lint: {binary}: not a text file (byte 17 is not UTF-8); a template is JSON or YAML text\n"
+    )
+
+
 @pytest.mark.parametrize(
     ("name", "text", "reason"),
     [
@@ -113,3 +124,18 @@ def test_checkov_result_becomes_a_finding_with_property_and_skip_advice() -> Non
         "AccessLogSetting.DestinationArn",
     )
     assert '"id": "CKV_AWS_76", "comment": "why"' in finding.advice
+
+
+def test_each_finding_links_the_page_about_its_property() -> None:
+    findings = lint.cfn_lint_findings(FIXTURES / "bad" / "E9010_dynamodb_recovery_encryption.yaml", [])
+    rendered = {
+        finding.property_path: finding.render(Path("t.yaml"))
+        for finding in findings
+        if finding.rule_id == "E9010"
+    }
+    pitr = [text for path, text in rendered.items() if path.startswith("PointInTimeRecoverySpecification")]
+    encryption = [text for path, text in rendered.items() if path.startswith("SSESpecification")]
+    assert pitr
+    assert encryption
+    assert all("PointInTimeRecovery.html" in text and "EncryptionAtRest" not in text for text in pitr)
+    assert all("EncryptionAtRest.html" in text and "PointInTimeRecovery" not in text for text in encryption)
