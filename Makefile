@@ -10,7 +10,14 @@ TAPSTACK := $(VENV)/bin/tapstack
 INSTALLED := $(VENV)/.installed
 CHECKOV_VENV := .venv-checkov
 CHECKOV_INSTALLED := $(CHECKOV_VENV)/.installed
+# The policy tools (Control Tower's proactive controls, cdk-nag) are Node packages pinned by
+# policy/package-lock.json; `npm ci` installs exactly those.
+POLICY := policy
+POLICY_INSTALLED := $(POLICY)/node_modules/.installed
 TEMPLATE ?= output/TapStack.json
+# The generation settings: tapstack.toml unless CONFIG=<file> names another.
+CONFIG ?=
+CONFIG_FLAG = $(if $(CONFIG),--config $(CONFIG))
 
 # The pinned locks (requirements/*.txt) are the one source of versions. uv installs them in seconds;
 # INSTALLER=pip installs the same locks with plain pip (slower, nothing else needed).
@@ -40,6 +47,15 @@ $(CHECKOV_INSTALLED): requirements/checkov.txt $(INSTALLED)
 	touch $@
 	$(STEP) "$(CHECKOV_VENV) is ready"
 
+$(POLICY_INSTALLED): $(POLICY)/package.json $(POLICY)/package-lock.json
+	@command -v node >/dev/null && command -v npm >/dev/null || { echo "setup: the policy tools need Node.js 20 or later and npm, which this machine lacks: install them (Debian/Ubuntu: apt-get install nodejs npm; elsewhere the Node.js 20 installer for the platform), then run make again" >&2; exit 2; }
+	@node -e 'process.exit(Number(process.versions.node.split(".")[0]) >= 20 ? 0 : 1)' || { echo "setup: the policy tools need Node.js 20 or later; this machine has $$(node --version)" >&2; exit 2; }
+	$(STEP) "$(POLICY)/node_modules: the policy tools, for node $$(node --version) and npm $$(npm --version)"
+	$(STEP) "$(POLICY)/node_modules: $$(node -p "Object.entries(require('./$(POLICY)/package.json').dependencies).map(([name, version]) => name + ' ' + version).join(', ')") and what they need, pinned by $(POLICY)/package-lock.json (npm ci)"
+	cd $(POLICY) && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+	$(STEP) "$(POLICY)/node_modules is ready"
+
 .PHONY: help
 help: ## List the targets
 	@grep -hE '^[a-z][a-z-]*:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
@@ -49,7 +65,7 @@ setup: $(INSTALLED) ## Create .venv and install the pinned dependencies
 
 .PHONY: template
 template: $(INSTALLED) ## Generate output/TapStack.json (+ its report TapStack.md) and lint it with cfn-lint
-	$(TAPSTACK) generate
+	$(TAPSTACK) generate $(CONFIG_FLAG)
 	$(VENV)/bin/cfn-lint --include-checks I -- output/TapStack.json
 	@echo "output/TapStack.json and output/TapStack.md are generated; the JSON is lint-clean"
 
@@ -59,15 +75,15 @@ diagram: $(INSTALLED) ## Render output/TapStack.svg with Graphviz (needs `dot`: 
 
 .PHONY: check
 check: $(INSTALLED) ## Fail when the committed JSON differs from what the code generates
-	$(TAPSTACK) check
+	$(TAPSTACK) check $(CONFIG_FLAG)
 
 .PHONY: test
-test: $(INSTALLED) $(CHECKOV_INSTALLED) ## ruff, mypy, the committed-JSON check and the whole pytest suite
+test: $(INSTALLED) $(CHECKOV_INSTALLED) $(POLICY_INSTALLED) ## ruff, mypy, the committed-JSON check and the whole pytest suite
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
 	$(TAPSTACK) guard
-	$(TAPSTACK) check
+	$(TAPSTACK) check $(CONFIG_FLAG)
 	$(PY) -m pytest -n 2
 
 .PHONY: fmt
@@ -93,13 +109,13 @@ package: $(INSTALLED) ## Build the deterministic Lambda artifact (build/lambda-<
 	$(TAPSTACK) package
 
 .PHONY: bench
-bench: $(INSTALLED) ## Benchmarks: cold import vs bare boto3, per-event CPU, artifact size, load on the emulator
+bench: $(INSTALLED) $(CHECKOV_INSTALLED) $(POLICY_INSTALLED) ## Benchmarks: cold import vs bare boto3, per-event CPU, lint time, artifact size, load on the emulator
 	$(MAKE) --no-print-directory load
 	$(TAPSTACK) bench
 
 .PHONY: lint
-lint: $(INSTALLED) $(CHECKOV_INSTALLED) ## cfn-lint (with rules/) and checkov on TEMPLATE (default output/TapStack.json)
-	$(TAPSTACK) lint $(TEMPLATE)
+lint: $(INSTALLED) $(CHECKOV_INSTALLED) $(POLICY_INSTALLED) ## [TEMPLATE=path] [RAW_ONLY=1]: cfn-lint (rules/), checkov, Control Tower controls, cdk-nag; as written and with params/dev.json, params/prod.json
+	$(TAPSTACK) lint $(TEMPLATE) $(if $(RAW_ONLY),--raw-only)
 
 # ---- Stack operations: `tapstack local …` on the emulator, `tapstack …` on AWS with ENV=<suffix> ----
 LOCAL_PORT ?= 5000
@@ -119,9 +135,9 @@ local-down: $(INSTALLED) ## Stop the emulator local-up started (the pid file's p
 deploy-local: template local-up ## Package and deploy tapstack-local to the emulator; writes cfn-outputs/flat-outputs.json
 	$(TAPSTACK) local deploy $(ON_EMULATOR) --env $(LOCAL_ENV) --params params/local.json
 
-send: $(INSTALLED) ## EVENT=events/<provider>/<file>.json [PROVIDER=]: deliver it signed to the local stack, print JSON
-	@test -n "$(EVENT)" || { echo "usage: make send EVENT=events/stripe/refund.created.json [PROVIDER=stripe]" >&2; exit 2; }
-	@$(TAPSTACK) local send $(ON_EMULATOR) --env $(LOCAL_ENV) $(EVENT) $(if $(PROVIDER),--provider $(PROVIDER))
+send: $(INSTALLED) ## EVENT=events/<provider>/<file>.json [PROVIDER=] [FAULT=processor|notifier|table|bucket|topic]: deliver it signed to the local stack, print JSON
+	@test -n "$(EVENT)" || { echo "usage: make send EVENT=events/stripe/refund.created.json [PROVIDER=stripe] [FAULT=table]" >&2; exit 2; }
+	@$(TAPSTACK) local send $(ON_EMULATOR) --env $(LOCAL_ENV) $(EVENT) $(if $(PROVIDER),--provider $(PROVIDER)) $(if $(FAULT),--fault $(FAULT))
 
 replay-local: $(INSTALLED) ## [FUNCTION=processor|notifier] [APPLY=1]: re-drive the local stack's dead letters
 	$(TAPSTACK) local replay $(ON_EMULATOR) --env $(LOCAL_ENV) $(if $(FUNCTION),--function $(FUNCTION)) $(if $(APPLY),--apply)

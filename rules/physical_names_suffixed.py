@@ -53,6 +53,8 @@ NAME_PROPERTIES = {
     "AWS::SSM::Parameter": "Name",
     "AWS::SecretsManager::Secret": "Name",
     "AWS::StepFunctions::StateMachine": "StateMachineName",
+    "AWS::WAFv2::IPSet": "Name",
+    "AWS::WAFv2::WebACL": "Name",
 }
 
 
@@ -61,7 +63,7 @@ class PhysicalNamesSuffixed(CloudFormationLintRule):
     shortdesc = "Physical resource names include the environment suffix"
     description = (
         "FunctionName, TableName, BucketName, QueueName, TopicName, RoleName, LogGroupName, AliasName, "
-        "AlarmName, API/key/usage plan/secret names... contain ${EnvironmentSuffix} when they are set"
+        "AlarmName, API/key/usage plan/secret/web ACL names... contain ${EnvironmentSuffix} when they are set"
     )
     source_url = "https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-name.html"
     tags: ClassVar[list[str]] = ["resources", "naming", "tapstack"]

@@ -1,5 +1,7 @@
-"""Benchmarks for the handlers (`make bench`): cold start, per-event CPU, artifact size.
+"""Benchmarks (`make bench`): set-up from a fresh clone, cold start, per-event CPU, artifact size.
 
+* Wall time of `make template` and then `make test` in a fresh clone of the committed code, with an
+  empty installer cache (goals: 20 s and 150 s on this project's 2-core machine).
 * Cold import + client set-up of each handler module, in a fresh interpreter per sample (median of
   several), against a bare `import boto3` + the same clients measured in the same run. Target:
   within 1.3x of that baseline.
@@ -9,6 +11,7 @@
 * Parsing a 128 KiB body (the receiver's limit): a typical event padded to the limit beside the
   worst shapes constructed against the parser (unterminated strings of escapes, bracket runs,
   many tiny values, long numbers), CPU ms per parse. Every shape must stay linear in the size.
+* Wall time of `tapstack lint` on the committed template, every tool, warm (goal: 15 s).
 * The artifact's size.
 * Deliveries per second of the last bounded load run on the emulator (`make load`, build/load.json),
   which `make bench` runs first.
@@ -22,7 +25,9 @@ import os
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
+from pathlib import Path
 from typing import Any
 
 from handlers.core.errors import RejectionError
@@ -170,12 +175,75 @@ def last_load_run() -> dict[str, Any] | None:
     return report
 
 
+SETUP_TARGETS = (("make template", 20.0), ("make test", 150.0))
+"""What a newcomer runs first, with the goals in seconds on this project's 2-core machine."""
+
+
+def setup_from_a_fresh_clone() -> list[dict[str, Any]]:
+    """Wall time of each SETUP_TARGETS command in a fresh clone of the committed code, run in turn (the
+    second finds the first's environment, as a newcomer's does), with an empty installer cache."""
+    rows = []
+    with tempfile.TemporaryDirectory(prefix="tapstack-setup-") as scratch:
+        clone = Path(scratch) / "clone"
+        subprocess.run(  # noqa: S603 (git, on this repository)
+            ["git", "clone", "--quiet", str(paths.REPOSITORY), str(clone)],  # noqa: S607
+            check=True,
+        )
+        environment = {**os.environ, "UV_CACHE_DIR": str(Path(scratch) / "uv-cache")}
+        for command, goal in SETUP_TARGETS:
+            print(f"setup timing: {command} in a fresh clone …", file=sys.stderr)
+            started = time.perf_counter()
+            finished = subprocess.run(  # noqa: S603 (make, in the clone)
+                command.split(), cwd=clone, env=environment, capture_output=True, text=True, check=False
+            )
+            seconds = round(time.perf_counter() - started, 1)
+            rows.append(
+                {"command": command, "seconds": seconds, "goal_seconds": goal, "ok": not finished.returncode}
+            )
+    return rows
+
+
+LINT_SAMPLES = 3
+LINT_GOAL_SECONDS = 15.0
+
+
+def lint_time() -> dict[str, Any]:
+    """Wall time of `tapstack lint` on the committed template with every tool (cfn-lint, checkov, and the
+    policy tools as written and with params/dev.json and params/prod.json), warm: the median of
+    LINT_SAMPLES runs after one unmeasured run."""
+    command = [str(Path(sys.executable).parent / "tapstack"), "lint", str(paths.TEMPLATE)]
+    seconds, verdicts = [], []
+    for _ in range(LINT_SAMPLES + 1):
+        started = time.perf_counter()
+        finished = subprocess.run(command, capture_output=True, check=False, cwd=paths.REPOSITORY)  # noqa: S603
+        seconds.append(time.perf_counter() - started)
+        verdicts.append(finished.returncode)
+    return {
+        "seconds": round(statistics.median(seconds[1:]), 1),
+        "goal_seconds": LINT_GOAL_SECONDS,
+        "ok": all(verdict in (0, 1) for verdict in verdicts),  # 2: a tool could not run, no figure
+    }
+
+
 def main() -> None:
+    setup = setup_from_a_fresh_clone()
+    lint = lint_time()
     cold = cold_start()
     cpu = per_event_cpu()
     parse = worst_case_parse()
     artifact = build_artifact()
     size = artifact.stat().st_size
+    print("Set-up from a fresh clone of the committed code (wall time; cold installer cache):")
+    for row in setup:
+        verdict = "" if row["ok"] else "  FAILED"
+        print(
+            f"  {row['command']:14} {row['seconds']:7.1f} s  (goal <= {row['goal_seconds']:.0f} s){verdict}"
+        )
+    verdict = "" if lint["ok"] else "  FAILED"
+    print(
+        f"tapstack lint, every tool, warm (median of {LINT_SAMPLES}): {lint['seconds']:.1f} s "
+        f"(goal <= {lint['goal_seconds']:.0f} s){verdict}"
+    )
     print(f"Cold import + client set-up, median of {COLD_SAMPLES} fresh interpreters (target <= 1.3x):")
     print(f"  {'module':44} {'ms':>8} {'boto3+clients ms':>17} {'ratio':>6}")
     for row in cold:
@@ -200,6 +268,8 @@ def main() -> None:
             f"{load['published']} published, {load['dead_letters']} dead letters"
         )
     report = {
+        "setup": setup,
+        "lint": lint,
         "load": load,
         "python": sys.version.split()[0],
         "cold_start": cold,

@@ -7,6 +7,7 @@ from pathlib import Path
 REPOSITORY = Path(__file__).resolve().parents[1]
 OUTPUT = REPOSITORY / "output"
 TEMPLATE = OUTPUT / "TapStack.json"
+SETTINGS = REPOSITORY / "tapstack.toml"
 HANDLERS_SOURCE = REPOSITORY / "src" / "handlers"
 HANDLER_REQUIREMENTS = HANDLERS_SOURCE / "requirements.txt"
 RULES = REPOSITORY / "rules"

@@ -62,6 +62,17 @@ ACCESS_LOG_FORMAT = json.dumps(
     separators=(",", ":"),
 )
 NO_CACHE_REASON = "Webhook POSTs must each reach the receiver; a response cache would drop deliveries."
+REST_API = "Api"
+"""The RestApi's logical id: `${Api}` in a Fn::Sub is its id."""
+
+
+def execution_log_group_name(stage_name: str) -> str:
+    """The Fn::Sub pattern of the log group API Gateway writes a stage's execution logs to.
+
+    API Gateway fixes this name (`API-Gateway-Execution-Logs_{rest-api-id}/{stage_name}`) and creates the
+    group itself, unencrypted and never expiring, unless the stack already has it.
+    """
+    return f"API-Gateway-Execution-Logs_${{{REST_API}}}/{stage_name}"
 
 
 @dataclass(frozen=True)
@@ -73,6 +84,7 @@ class Api:
     deployment: Deployment
     stage: Stage
     access_log_group: LogGroup
+    execution_log_group: LogGroup
     api_key: ApiKey
     usage_plan: UsagePlan
     usage_plan_key: UsagePlanKey
@@ -98,6 +110,7 @@ class Api:
             self.deployment,
             self.stage,
             self.access_log_group,
+            self.execution_log_group,
             self.api_key,
             self.usage_plan,
             self.usage_plan_key,
@@ -123,7 +136,7 @@ def build_api(
     receiver_function_arn: GetAtt,
 ) -> Api:
     rest_api = RestApi(
-        "Api",
+        REST_API,
         Name=names.api.sub(),
         Description="TapStack payment webhooks",
         EndpointConfiguration=EndpointConfiguration(Types=["REGIONAL"]),
@@ -196,8 +209,16 @@ def build_api(
         Description="TapStack API deployment",
     )
     access_log_group = build_log_group("ApiAccessLogGroup", names.api_access_log_group.sub(), params, key_arn)
+    # Declared whether or not ApiExecutionLogging is on: an empty group costs nothing, turning logging
+    # off does not delete the logs already kept, and a Condition on it would leave the stage's DependsOn
+    # pointing at a resource that may not exist, which CloudFormation refuses.
+    execution_log_group = build_log_group(
+        "ApiExecutionLogGroup", Sub(execution_log_group_name(config.api_stage_name)), params, key_arn
+    )
     stage = Stage(
         "ApiStage",
+        # The group must exist before API Gateway writes the first execution log, or it creates its own.
+        DependsOn=[execution_log_group.title],
         RestApiId=rest_api.ref(),
         StageName=config.api_stage_name,
         DeploymentId=deployment.ref(),
@@ -266,6 +287,7 @@ def build_api(
         deployment=deployment,
         stage=stage,
         access_log_group=access_log_group,
+        execution_log_group=execution_log_group,
         api_key=api_key,
         usage_plan=usage_plan,
         usage_plan_key=usage_plan_key,

@@ -21,6 +21,10 @@ LOG_RETENTION_DOC = (
     "https://docs.aws.amazon.com/AmazonCloudWatchLogs/latest/APIReference/API_PutRetentionPolicy.html"
 )
 S3_NAMING_DOC = "https://docs.aws.amazon.com/AmazonS3/latest/userguide/bucketnamingrules.html"
+S3_LIFECYCLE_DOC = "https://docs.aws.amazon.com/AmazonS3/latest/userguide/intro-lifecycle-rules.html"
+
+# Lifecycle days are positive integers; TapStack caps retention at 100 years (S3 documents no maximum).
+AUDIT_RETENTION_DAYS_RANGE = (1, 36500)
 
 # The values PutRetentionPolicy accepts.
 LOG_RETENTION_DAYS: tuple[int, ...] = (
@@ -76,8 +80,9 @@ class StackConfig:
     default_log_retention_days: int = 30
     default_reserved_concurrency: int = 0
     dlq_retention_seconds: int = 1_209_600
-    audit_glacier_transition_days: int = 90
-    audit_noncurrent_expiry_days: int = 365
+    # Seven years (2,557 days with two leap days), a common record-keeping period for payment records.
+    default_audit_retention_days: int = 2557
+    default_audit_noncurrent_retention_days: int = 365
     api_stage_name: str = "v1"
     today: datetime.date = dataclasses.field(default_factory=datetime.date.today, compare=False)
 
@@ -101,6 +106,20 @@ def validate(config: StackConfig) -> None:
             "name_prefix",
             config.name_prefix,
             "lowercase letters, digits and single hyphens, starting with a letter",
+            S3_NAMING_DOC,
+        )
+    # naming builds on this module, so it is imported where it is needed
+    from templates.naming import MIN_SUFFIX_LENGTH, StackNames, max_prefix_length, tightest_name  # noqa: PLC0415
+
+    longest_prefix = max_prefix_length()
+    if len(config.name_prefix) > longest_prefix:
+        tightest = tightest_name(StackNames(config.name_prefix))
+        raise ConfigError(
+            "name_prefix",
+            config.name_prefix,
+            f"at most {longest_prefix} characters, so that every resource name keeps room for an "
+            f"EnvironmentSuffix of {MIN_SUFFIX_LENGTH} within its AWS length limit (the tightest: "
+            f"{tightest.pattern}, at most {tightest.max_length})",
             S3_NAMING_DOC,
         )
     deprecation = PYTHON_RUNTIME_DEPRECATION.get(config.runtime)
@@ -177,20 +196,18 @@ def validate(config: StackConfig) -> None:
         "https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/API_SetQueueAttributes.html",
     )
     _require_range(
-        "audit_glacier_transition_days",
-        config.audit_glacier_transition_days,
-        1,
-        36500,
-        "S3 lifecycle transition days",
-        "https://docs.aws.amazon.com/AmazonS3/latest/userguide/lifecycle-transition-general-considerations.html",
+        "default_audit_retention_days",
+        config.default_audit_retention_days,
+        *AUDIT_RETENTION_DAYS_RANGE,
+        "S3 lifecycle expiration days",
+        S3_LIFECYCLE_DOC,
     )
     _require_range(
-        "audit_noncurrent_expiry_days",
-        config.audit_noncurrent_expiry_days,
-        1,
-        36500,
+        "default_audit_noncurrent_retention_days",
+        config.default_audit_noncurrent_retention_days,
+        *AUDIT_RETENTION_DAYS_RANGE,
         "S3 lifecycle NoncurrentDays",
-        "https://docs.aws.amazon.com/AmazonS3/latest/userguide/intro-lifecycle-rules.html",
+        S3_LIFECYCLE_DOC,
     )
     if not isinstance(config.api_stage_name, str) or not STAGE_NAME_PATTERN.match(config.api_stage_name):
         raise ConfigError(
@@ -250,7 +267,23 @@ SETTING_HELP: dict[str, tuple[type, str]] = {
     "default_log_retention_days": (int, "LogRetentionDays default, a CloudWatch value (default 30)"),
     "default_reserved_concurrency": (int, "reserved concurrency parameter default, >= 0 (default 0 = none)"),
     "dlq_retention_seconds": (int, "dead-letter retention, 60-1209600 s (default 14 days)"),
-    "audit_glacier_transition_days": (int, "days before raw payloads move to GLACIER (default 90)"),
-    "audit_noncurrent_expiry_days": (int, "days before noncurrent payload versions expire (default 365)"),
+    "default_audit_retention_days": (
+        int,
+        "AuditRetentionDays default: days payloads and access logs stay current, 1-36500 (default 2557)",
+    ),
+    "default_audit_noncurrent_retention_days": (
+        int,
+        "AuditNoncurrentRetentionDays default: days noncurrent versions stay, 1-36500 (default 365)",
+    ),
     "api_stage_name": (str, "API stage name (default v1)"),
 }
+
+
+def settings_of(config: StackConfig) -> dict[str, Any]:
+    """The config as flat settings, every one in SETTING_HELP: what `config_from_mapping` reads back."""
+    settings: dict[str, Any] = {}
+    for setting in SETTING_HELP:
+        role, dot, field = setting.partition(".")
+        owner = config.function_settings()[role] if dot else config
+        settings[setting] = getattr(owner, field if dot else setting)
+    return settings

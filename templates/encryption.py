@@ -45,6 +45,8 @@ def build_encryption(names: StackNames, log_group_names: list[str]) -> Encryptio
 
     Function roles get their key permissions from their own IAM policies (the account statement enables
     that); naming the roles here would make the key depend on the roles and the roles on the key.
+    `log_group_names` are Fn::Sub patterns; API Gateway's execution log group is named after the RestApi
+    (`${Api}`), so the key waits for the API, which needs nothing from the key.
     """
     policy = PolicyDocument(
         Version=POLICY_VERSION,

@@ -4,7 +4,9 @@ receiver  -- synchronous behind API Gateway: verifies and validates, then invoke
              asynchronously (Lambda's durable async queue is the hand-off).
 processor -- asynchronous: archives the raw payload and stores the transaction.
 notifier  -- the processor's on-success destination: publishes the event.
-Failures of the two asynchronous functions go, after the retries, to a dead-letter queue per function.
+Failures of the two asynchronous functions go, after the retries, to a dead-letter queue per function
+through one path only: the on-failure destination, whose invocation record carries the request and the
+error. A DeadLetterConfig as well would put a second message, the bare event, on the queue (E9031).
 """
 
 from __future__ import annotations
@@ -16,7 +18,6 @@ from awacs.aws import Action, Allow, PolicyDocument, Principal, Statement
 from troposphere import AWSHelperFn, GetAtt, If, NoValue
 from troposphere.awslambda import (
     Code,
-    DeadLetterConfig,
     DestinationConfig,
     Environment,
     EventInvokeConfig,
@@ -50,6 +51,11 @@ METRICS_NAMESPACE = "TapStack"
 NO_VPC_REASON = (
     "The functions reach only AWS APIs over TLS with IAM auth; a VPC would add NAT or endpoint cost and "
     "cold-start latency without narrowing any path."
+)
+ON_FAILURE_DESTINATION_REASON = (
+    "Failed events go to the EventInvokeConfig OnFailure destination, this function's SQS dead-letter "
+    "queue, as invocation records with the request and the error; a DeadLetterConfig as well would send "
+    "each discarded event a second time, as the bare event (rule E9031)."
 )
 
 
@@ -169,8 +175,10 @@ def _build_function(
         f"{logical}LogGroup", names.function_log_group(role_name).sub(), params, key_arn
     )
     statements = list(spec.statements)
+    skips = list(spec.skips)
     dead_letter_arn = messaging.dead_letter_queue_arn(role_name) if spec.asynchronous else None
     if dead_letter_arn is not None:
+        # Lambda sends the on-failure invocation record with the function's own role.
         statements.append(
             Statement(
                 Sid="SendToOwnDeadLetterQueue",
@@ -179,6 +187,7 @@ def _build_function(
                 Resource=[dead_letter_arn],
             )
         )
+        skips.append(("CKV_AWS_116", ON_FAILURE_DESTINATION_REASON))
     execution_role = _execution_role(names, role_name, log_group, statements)
     settings = config.function_settings()[role_name]
     function = Function(
@@ -199,20 +208,23 @@ def _build_function(
                 "POWERTOOLS_SERVICE_NAME": role_name,
                 "POWERTOOLS_METRICS_NAMESPACE": METRICS_NAMESPACE,
                 "POWERTOOLS_LOG_LEVEL": "INFO",
+                # Every AWS call's connect/read timeouts and retries are derived from it, so that they
+                # end before the function's timeout (src/handlers/aws.py, CallBudget).
+                "FUNCTION_TIMEOUT_SECONDS": str(settings.timeout_seconds),
                 **spec.variables,
             }
         ),
-        # The Ref to the log group is also what makes the function wait for it.
+        # The Ref to the log group is also what makes the function wait for it. System level INFO keeps
+        # Lambda's START and REPORT lines (duration, memory, init time of every invocation); WARN drops
+        # them (rule E9024).
         LoggingConfig=LoggingConfig(
-            LogFormat="JSON", LogGroup=log_group.ref(), ApplicationLogLevel="INFO", SystemLogLevel="WARN"
+            LogFormat="JSON", LogGroup=log_group.ref(), ApplicationLogLevel="INFO", SystemLogLevel="INFO"
         ),
         ReservedConcurrentExecutions=If(
             params.has_reserved_concurrency[role_name], params.reserved_concurrency[role_name].ref(), NoValue
         ),
-        Metadata=checkov_skips(("CKV_AWS_117", NO_VPC_REASON), *spec.skips),
+        Metadata=checkov_skips(("CKV_AWS_117", NO_VPC_REASON), *skips),
     )
-    if dead_letter_arn is not None:
-        function.DeadLetterConfig = DeadLetterConfig(TargetArn=dead_letter_arn)
     invoke_config = None
     if dead_letter_arn is not None:
         invoke_config = EventInvokeConfig(

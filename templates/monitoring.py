@@ -76,6 +76,9 @@ def _alarm(names: StackNames, spec: AlarmSpec, topic: Topic) -> Alarm:
 def build_alarms(
     names: StackNames, functions: Functions, messaging: Messaging, api: Api
 ) -> list[Alarm | MetricFilter]:
+    # One failed event is one message on its queue (the on-failure record; no DeadLetterConfig beside it,
+    # E9031), so each datapoint counts the failed events waiting. SQS reports the queue depth once a
+    # minute: Maximum over 60 s is that count, where Sum would add up any extra sample in the minute.
     specs: list[AlarmSpec] = [
         AlarmSpec(
             title=f"{role.capitalize()}DeadLettersAlarm",

@@ -21,6 +21,9 @@ SUFFIX_PLACEHOLDER = "${" + SUFFIX_PARAMETER + "}"
 PSEUDO_PARAMETER_LENGTHS = {"${AWS::AccountId}": 12, "${AWS::Region}": 14}
 # The suffix must start with a letter or digit; CloudFormation enforces the pattern before any name is built.
 SUFFIX_PATTERN = "^[a-z0-9]([a-z0-9-]*[a-z0-9])?$"
+# The webhook providers that publish the address ranges they deliver from, so the WAF can allow-list
+# them: route segment (`/webhooks/<segment>`) -> the provider's name as written.
+SOURCE_ALLOW_LISTED_PROVIDERS = {"stripe": "Stripe", "paypal": "PayPal"}
 
 
 @dataclass(frozen=True)
@@ -122,6 +125,21 @@ class StackNames:
     def usage_plan(self) -> Name:
         return Name(f"{self.prefix}-internal-clients-{SUFFIX_PLACEHOLDER}", 1024)
 
+    @property
+    def web_acl(self) -> Name:
+        """The web ACL in front of the API; also its metric name, the WebACL dimension of its metrics."""
+        return Name(f"{self.prefix}-webhooks-{SUFFIX_PLACEHOLDER}", 128)
+
+    def waf_source_ip_set(self, provider: str) -> Name:
+        """The IP set of `provider`'s published source ranges."""
+        return Name(f"{self.prefix}-{provider}-sources-{SUFFIX_PLACEHOLDER}", 128)
+
+    @property
+    def waf_log_group(self) -> Name:
+        """WAF logs only to log groups named `aws-waf-logs-...`; `aws-waf-logs-<stack>` is also the name
+        destroy checks for leftovers (tapstack/operate/deploy.py)."""
+        return Name(f"aws-waf-logs-{self.stack.pattern}", 512)
+
     def alarm(self, what: str) -> Name:
         return Name(f"{self.prefix}-{SUFFIX_PLACEHOLDER}-{what}", 255)
 
@@ -150,6 +168,9 @@ class StackNames:
             self.api_access_log_group,
             self.api_key,
             self.usage_plan,
+            self.web_acl,
+            *(self.waf_source_ip_set(provider) for provider in SOURCE_ALLOW_LISTED_PROVIDERS),
+            self.waf_log_group,
             # The longest alarm and export names the stack builds.
             self.alarm("processor-dead-letters"),
             self.export("TransactionsTableArn"),
@@ -159,6 +180,23 @@ class StackNames:
 
 def names_for(config: StackConfig) -> StackNames:
     return StackNames(prefix=config.name_prefix)
+
+
+MIN_SUFFIX_LENGTH = 4
+"""The shortest EnvironmentSuffix a name prefix must leave room for: `prod`, `test`, `dev1`."""
+
+
+def max_prefix_length() -> int:
+    """The longest name prefix that leaves MIN_SUFFIX_LENGTH characters for the suffix in every name."""
+    length = 1
+    while max_suffix_length(StackNames("p" * (length + 1))) >= MIN_SUFFIX_LENGTH:
+        length += 1
+    return length
+
+
+def tightest_name(names: StackNames) -> Name:
+    """The name that leaves the least room for the suffix: it sets the limits."""
+    return min(names.all_names(), key=lambda name: name.max_length - name.fixed_length())
 
 
 def max_suffix_length(names: StackNames) -> int:

@@ -4,13 +4,33 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from troposphere import AWSHelperFn, Equals, Not, Parameter, Ref
+from troposphere import And, AWSHelperFn, Condition, Equals, Join, Not, Parameter, Ref
 
-from templates.config import LOG_RETENTION_DAYS, StackConfig
-from templates.naming import SUFFIX_PARAMETER, SUFFIX_PATTERN, StackNames, max_suffix_length
+from templates.config import AUDIT_RETENTION_DAYS_RANGE, LOG_RETENTION_DAYS, StackConfig
+from templates.naming import (
+    SOURCE_ALLOW_LISTED_PROVIDERS,
+    SUFFIX_PARAMETER,
+    SUFFIX_PATTERN,
+    StackNames,
+    max_suffix_length,
+)
 
 FUNCTION_ROLES = ("receiver", "processor", "notifier")
 EXECUTION_LOGGING_LEVELS = ["OFF", "ERROR", "INFO"]
+# The audit bucket's Object Lock mode is this parameter of the deployed stack: NONE (no default retention,
+# the bucket can be emptied), or the default retention mode S3 applies to every new payload version.
+AUDIT_OBJECT_LOCK_MODE = "AuditObjectLockMode"
+NO_OBJECT_LOCK = "NONE"
+OBJECT_LOCK_MODES = [NO_OBJECT_LOCK, "GOVERNANCE", "COMPLIANCE"]
+# AWS WAF's bounds on a rate-based rule's limit, requests per evaluation window per source address
+# (https://docs.aws.amazon.com/waf/latest/APIReference/API_RateBasedStatement.html).
+WAF_RATE_LIMIT_RANGE = (10, 2_000_000_000)
+# Empty (no allow-list), or an IPv4 CIDR: WAF IP sets take CIDRs, every prefix length but /0; the API has
+# an IPv4-only endpoint, so no IPv6 source reaches it.
+IPV4_CIDR_PATTERN = (
+    r"^$|^((25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])\.){3}(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])"
+    r"/([1-9]|[12][0-9]|3[0-2])$"
+)
 
 
 @dataclass(frozen=True)
@@ -28,10 +48,21 @@ class StackParameters:
     api_quota_per_day: Parameter
     api_execution_logging: Parameter
     api_access_logging: Parameter
+    audit_retention_days: Parameter
+    audit_noncurrent_retention_days: Parameter
+    audit_object_lock_mode: Parameter
+    audit_object_lock_retention_days: Parameter
+    waf_enabled: Parameter
+    waf_rate_limit: Parameter
+    waf_blocked_alarm_threshold: Parameter
+    provider_source_cidrs: dict[str, Parameter]
     # Condition names; their expressions are in `conditions`.
     has_reserved_concurrency: dict[str, str]
     has_alarm_email: str
     has_api_access_logging: str
+    has_audit_object_lock: str
+    has_waf: str
+    has_provider_source_allow_list: dict[str, str]
     conditions: dict[str, AWSHelperFn]
 
     def all_parameters(self) -> list[Parameter]:
@@ -47,6 +78,26 @@ class StackParameters:
             self.api_quota_per_day,
             self.api_execution_logging,
             self.api_access_logging,
+            *self.audit_archive(),
+            *self.web_application_firewall(),
+        ]
+
+    def web_application_firewall(self) -> list[Parameter]:
+        """Whether the API has a web ACL, its rate limit and alarm, and the providers' allow-lists."""
+        return [
+            self.waf_enabled,
+            self.waf_rate_limit,
+            self.waf_blocked_alarm_threshold,
+            *self.provider_source_cidrs.values(),
+        ]
+
+    def audit_archive(self) -> list[Parameter]:
+        """Retention and Object Lock of the audit bucket (and of its access logs)."""
+        return [
+            self.audit_retention_days,
+            self.audit_noncurrent_retention_days,
+            self.audit_object_lock_mode,
+            self.audit_object_lock_retention_days,
         ]
 
     def interface_metadata(self) -> dict[str, object]:
@@ -65,6 +116,8 @@ class StackParameters:
                 ],
             ),
             ("API throttling", [self.api_rate_limit, self.api_burst_limit, self.api_quota_per_day]),
+            ("Audit archive", self.audit_archive()),
+            ("Web application firewall", self.web_application_firewall()),
         ]
         return {
             "AWS::CloudFormation::Interface": {
@@ -104,6 +157,24 @@ def build_parameters(config: StackConfig, names: StackNames) -> StackParameters:
             ),
         )
         for role in FUNCTION_ROLES
+    }
+    provider_source_cidrs = {
+        provider: Parameter(
+            f"{provider.capitalize()}SourceCidrs",
+            Type="CommaDelimitedList",
+            Default="",
+            AllowedPattern=IPV4_CIDR_PATTERN,
+            ConstraintDescription="empty, or IPv4 CIDRs separated by commas (a single address is a /32)",
+            Description=(
+                f"The IPv4 ranges {provider_name} publishes for its webhook deliveries, as CIDRs separated "
+                f"by commas. Empty: no allow-list. Set: the web ACL blocks requests to /webhooks/{provider} "
+                "from any other address (when WafEnabled is true)."
+            ),
+        )
+        for provider, provider_name in SOURCE_ALLOW_LISTED_PROVIDERS.items()
+    }
+    allow_list_conditions = {
+        provider: f"Has{provider.capitalize()}SourceAllowList" for provider in SOURCE_ALLOW_LISTED_PROVIDERS
     }
     return StackParameters(
         environment_suffix=Parameter(
@@ -190,9 +261,82 @@ def build_parameters(config: StackConfig, names: StackNames) -> StackParameters:
                 "CloudWatch role (preflight checks it is set); DISABLED deploys without it."
             ),
         ),
+        audit_retention_days=Parameter(
+            "AuditRetentionDays",
+            Type="Number",
+            Default=config.default_audit_retention_days,
+            MinValue=AUDIT_RETENTION_DAYS_RANGE[0],
+            MaxValue=AUDIT_RETENTION_DAYS_RANGE[1],
+            Description=(
+                "Days a raw payload (and an access log of the audit bucket) stays the current version; "
+                "then it expires and its data stays noncurrent for AuditNoncurrentRetentionDays more."
+            ),
+        ),
+        audit_noncurrent_retention_days=Parameter(
+            "AuditNoncurrentRetentionDays",
+            Type="Number",
+            Default=config.default_audit_noncurrent_retention_days,
+            MinValue=AUDIT_RETENTION_DAYS_RANGE[0],
+            MaxValue=AUDIT_RETENTION_DAYS_RANGE[1],
+            Description=(
+                "Days a payload version that was overwritten, deleted or expired is kept before S3 "
+                "deletes it for good (a version under Object Lock retention stays until that ends)."
+            ),
+        ),
+        audit_object_lock_mode=Parameter(
+            AUDIT_OBJECT_LOCK_MODE,
+            Type="String",
+            Default=NO_OBJECT_LOCK,
+            AllowedValues=OBJECT_LOCK_MODES,
+            Description=(
+                "Default retention of each new payload version. NONE: none (the stack can be emptied "
+                "and deleted). GOVERNANCE: only principals with s3:BypassGovernanceRetention can delete "
+                "a version early. COMPLIANCE: nobody, root included, until the retention ends."
+            ),
+        ),
+        audit_object_lock_retention_days=Parameter(
+            "AuditObjectLockRetentionDays",
+            Type="Number",
+            Default=config.default_audit_retention_days,
+            MinValue=AUDIT_RETENTION_DAYS_RANGE[0],
+            MaxValue=AUDIT_RETENTION_DAYS_RANGE[1],
+            Description="Days each payload version is locked for when AuditObjectLockMode is not NONE.",
+        ),
+        waf_enabled=Parameter(
+            "WafEnabled",
+            Type="String",
+            Default="true",
+            AllowedValues=["true", "false"],
+            Description=(
+                "A WAF web ACL in front of the API stage: per-address rate limit, AWS managed rules, "
+                "provider allow-lists, logs and a blocked-requests alarm. false removes all of it."
+            ),
+        ),
+        waf_rate_limit=Parameter(
+            "WafRateLimitPer5Minutes",
+            Type="Number",
+            Default=1500,
+            MinValue=WAF_RATE_LIMIT_RANGE[0],
+            MaxValue=WAF_RATE_LIMIT_RANGE[1],
+            Description=(
+                "Requests one source address may send in any 5 minutes before the web ACL blocks it "
+                "(the default, 5 per second on average, is a tenth of the default stage rate)."
+            ),
+        ),
+        waf_blocked_alarm_threshold=Parameter(
+            "WafBlockedRequestsAlarmThreshold",
+            Type="Number",
+            Default=500,
+            MinValue=1,
+            Description="Requests the web ACL blocks in 5 minutes above which the alarm fires.",
+        ),
+        provider_source_cidrs=provider_source_cidrs,
         has_reserved_concurrency={role: f"{role.capitalize()}HasReservedConcurrency" for role in reserved},
         has_alarm_email="HasAlarmEmail",
         has_api_access_logging="HasApiAccessLogging",
+        has_audit_object_lock="HasAuditObjectLock",
+        has_waf="HasWaf",
+        has_provider_source_allow_list=allow_list_conditions,
         conditions={
             **{
                 f"{role.capitalize()}HasReservedConcurrency": Not(Equals(Ref(param), 0))
@@ -200,5 +344,13 @@ def build_parameters(config: StackConfig, names: StackNames) -> StackParameters:
             },
             "HasAlarmEmail": Not(Equals(Ref("AlarmEmail"), "")),
             "HasApiAccessLogging": Equals(Ref("ApiAccessLogging"), "ENABLED"),
+            "HasAuditObjectLock": Not(Equals(Ref(AUDIT_OBJECT_LOCK_MODE), NO_OBJECT_LOCK)),
+            "HasWaf": Equals(Ref("WafEnabled"), "true"),
+            **{
+                allow_list_conditions[provider]: And(
+                    Condition("HasWaf"), Not(Equals(Join("", Ref(parameter)), ""))
+                )
+                for provider, parameter in provider_source_cidrs.items()
+            },
         },
     )

@@ -1,7 +1,8 @@
 """The whole TapStack template, composed in one place.
 
 Read top to bottom: the key everything is encrypted with, the data it protects, the queues and topics,
-the functions that move events between them, the API in front, the alarms watching it, the outputs.
+the functions that move events between them, the API in front and the web ACL in front of it, the alarms
+watching it, the outputs.
 """
 
 from __future__ import annotations
@@ -11,8 +12,8 @@ from typing import Any
 
 from troposphere import Template
 
-from templates.api import build_api
-from templates.config import StackConfig
+from templates.api import build_api, execution_log_group_name
+from templates.config import StackConfig, settings_of
 from templates.encryption import build_encryption
 from templates.functions import build_functions
 from templates.messaging import build_messaging
@@ -21,8 +22,10 @@ from templates.naming import names_for
 from templates.outputs import build_outputs
 from templates.parameters import FUNCTION_ROLES, build_parameters
 from templates.storage import build_storage
+from templates.waf import build_waf
 from templates.webhook_secret import build_webhook_secret
 
+SETTINGS_METADATA = "TapStack::Settings"
 DESCRIPTION = (
     "TapStack: payment webhooks (Stripe, PayPal, internal) verified, stored exactly in DynamoDB, "
     "archived to S3 and published to SNS, with nothing lost."
@@ -33,19 +36,26 @@ def build_template(config: StackConfig) -> Template:
     names = names_for(config)
     params = build_parameters(config, names)
 
-    log_group_names = [names.function_log_group(role).pattern for role in FUNCTION_ROLES]
-    encryption = build_encryption(names, [*log_group_names, names.api_access_log_group.pattern])
-    storage = build_storage(config, names, encryption.key_arn)
+    log_group_names = [
+        *(names.function_log_group(role).pattern for role in FUNCTION_ROLES),
+        names.api_access_log_group.pattern,
+        execution_log_group_name(config.api_stage_name),
+        names.waf_log_group.pattern,
+    ]
+    encryption = build_encryption(names, log_group_names)
+    storage = build_storage(names, params, encryption.key_arn)
     webhook_secret = build_webhook_secret(names, encryption.key_arn)
     messaging = build_messaging(config, names, encryption.key_arn)
     functions = build_functions(config, names, params, encryption.key_arn, storage, messaging, webhook_secret)
     api = build_api(config, names, params, encryption.key_arn, functions.receiver.arn)
+    waf = build_waf(names, params, encryption.key_arn, api, messaging.alarm_topic)
     alarms = build_alarms(names, functions, messaging, api)
     outputs = build_outputs(names, encryption, storage, messaging, functions, api, webhook_secret)
 
     template = Template(Description=DESCRIPTION)
     template.set_version("2010-09-09")
-    template.set_metadata(params.interface_metadata())
+    # The settings that built the template travel with it: reviewers and the report read them there.
+    template.set_metadata({**params.interface_metadata(), SETTINGS_METADATA: settings_of(config)})
     for parameter in params.all_parameters():
         template.add_parameter(parameter)
     for name, expression in params.conditions.items():
@@ -57,6 +67,7 @@ def build_template(config: StackConfig) -> Template:
     for stack_function in functions.all():
         template.add_resource(stack_function.resources())
     template.add_resource(api.resources())
+    template.add_resource(waf.resources())
     template.add_resource(alarms)
     template.add_output(outputs)
     return template

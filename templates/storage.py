@@ -14,7 +14,7 @@ from awacs.aws import (
     Statement,
     StringEquals,
 )
-from troposphere import AWSHelperFn, GetAtt, Sub
+from troposphere import AWSHelperFn, GetAtt, If, NoValue, Ref, Sub
 from troposphere.dynamodb import (
     AttributeDefinition,
     KeySchema,
@@ -27,11 +27,13 @@ from troposphere.s3 import (
     Bucket,
     BucketEncryption,
     BucketPolicy,
+    DefaultRetention,
     LifecycleConfiguration,
     LifecycleRule,
-    LifecycleRuleTransition,
     LoggingConfiguration,
     NoncurrentVersionExpiration,
+    ObjectLockConfiguration,
+    ObjectLockRule,
     OwnershipControls,
     OwnershipControlsRule,
     PublicAccessBlockConfiguration,
@@ -41,12 +43,16 @@ from troposphere.s3 import (
 )
 
 from templates.common import POLICY_VERSION, checkov_skips, deny_insecure_transport, destroyable
-from templates.config import StackConfig
 from templates.naming import StackNames
+from templates.parameters import StackParameters
 
 # The table's only key: "<provider>#<provider event id>", so a redelivered event maps to the same item.
 TRANSACTION_KEY = "transaction_id"
 ACCESS_LOG_PREFIX = "audit-bucket/"
+# Stated rather than left to S3's default (the same value since September 2024): a transition added
+# without a size filter never moves an object under 128 KB, where no storage class is cheaper than
+# S3 Standard (per-object overhead, minimum billable size, transition requests; see the README).
+TRANSITION_DEFAULT_MINIMUM_OBJECT_SIZE = "all_storage_classes_128K"
 
 
 @dataclass(frozen=True)
@@ -114,7 +120,9 @@ def hardened_bucket(
             OwnershipControls=OwnershipControls(
                 Rules=[OwnershipControlsRule(ObjectOwnership="BucketOwnerEnforced")]
             ),
-            LifecycleConfiguration=LifecycleConfiguration(Rules=lifecycle),
+            LifecycleConfiguration=LifecycleConfiguration(
+                Rules=lifecycle, TransitionDefaultMinimumObjectSize=TRANSITION_DEFAULT_MINIMUM_OBJECT_SIZE
+            ),
             **extra,
         )
     )
@@ -129,23 +137,48 @@ def _bucket_arns(bucket: Bucket) -> list[AWSHelperFn]:
     return [GetAtt(bucket, "Arn"), objects_arn(bucket)]
 
 
-def build_storage(config: StackConfig, names: StackNames, key_arn: AWSHelperFn) -> Storage:
-    expire_old_versions = NoncurrentVersionExpiration(NoncurrentDays=config.audit_noncurrent_expiry_days)
-    abort_uploads = AbortIncompleteMultipartUpload(DaysAfterInitiation=7)
+def _expire_after_retention(rule_id: str, params: StackParameters) -> LifecycleRule:
+    """Expire every object after the audit retention, and its noncurrent versions after theirs.
+
+    No transition: every object these buckets hold (payloads of at most 128 KiB, access-log files) is
+    smaller than the size at which any storage class pays back its transition (see the README).
+    """
+    return LifecycleRule(
+        Id=rule_id,
+        Status="Enabled",
+        ExpirationInDays=Ref(params.audit_retention_days),
+        NoncurrentVersionExpiration=NoncurrentVersionExpiration(
+            NoncurrentDays=Ref(params.audit_noncurrent_retention_days)
+        ),
+        AbortIncompleteMultipartUpload=AbortIncompleteMultipartUpload(DaysAfterInitiation=7),
+    )
+
+
+def _object_lock(params: StackParameters) -> ObjectLockConfiguration:
+    """Object Lock stays enabled (S3 cannot turn it off); only the default retention follows the mode."""
+    return ObjectLockConfiguration(
+        ObjectLockEnabled="Enabled",
+        Rule=If(
+            params.has_audit_object_lock,
+            ObjectLockRule(
+                DefaultRetention=DefaultRetention(
+                    Mode=Ref(params.audit_object_lock_mode),
+                    Days=Ref(params.audit_object_lock_retention_days),
+                )
+            ),
+            NoValue,
+        ),
+    )
+
+
+def build_storage(names: StackNames, params: StackParameters, key_arn: AWSHelperFn) -> Storage:
     access_log_bucket = hardened_bucket(
         "AccessLogBucket",
         names.access_log_bucket.sub(),
         # S3 server access logging can only deliver to buckets encrypted with SSE-S3.
         ServerSideEncryptionByDefault(SSEAlgorithm="AES256"),
-        [
-            LifecycleRule(
-                Id="ExpireAccessLogs",
-                Status="Enabled",
-                ExpirationInDays=config.audit_noncurrent_expiry_days,
-                NoncurrentVersionExpiration=expire_old_versions,
-                AbortIncompleteMultipartUpload=abort_uploads,
-            )
-        ],
+        # The logs of who read or wrote a payload are kept as long as the payloads.
+        [_expire_after_retention("ExpireAccessLogs", params)],
         Metadata=checkov_skips(
             ("CKV_AWS_18", "This bucket is the access-log destination; logging it into itself would loop."),
         ),
@@ -154,22 +187,13 @@ def build_storage(config: StackConfig, names: StackNames, key_arn: AWSHelperFn) 
         "AuditBucket",
         names.audit_bucket.sub(),
         ServerSideEncryptionByDefault(SSEAlgorithm="aws:kms", KMSMasterKeyID=key_arn),
-        [
-            LifecycleRule(
-                Id="ArchiveRawPayloads",
-                Status="Enabled",
-                Transitions=[
-                    LifecycleRuleTransition(
-                        StorageClass="GLACIER", TransitionInDays=config.audit_glacier_transition_days
-                    )
-                ],
-                NoncurrentVersionExpiration=expire_old_versions,
-                AbortIncompleteMultipartUpload=abort_uploads,
-            )
-        ],
+        [_expire_after_retention("ExpireRawPayloads", params)],
         LoggingConfiguration=LoggingConfiguration(
             DestinationBucketName=access_log_bucket.ref(), LogFilePrefix=ACCESS_LOG_PREFIX
         ),
+        # Enabled at creation whatever the mode, so that choosing a mode later is an in-place update.
+        ObjectLockEnabled=True,
+        ObjectLockConfiguration=_object_lock(params),
     )
     audit_policy = BucketPolicy(
         "AuditBucketPolicy",

@@ -6,7 +6,9 @@ own dependencies). Low-level clients only: the DynamoDB resource layer costs ~30
 
 import base64
 import json
+import os
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
 import boto3
@@ -18,23 +20,94 @@ from handlers.core.model import Item
 
 T = TypeVar("T")
 
-# Fail fast inside the functions' 20-30 s timeouts; "standard" retries throttling and 5xx with backoff.
-CLIENT_CONFIG = Config(
-    connect_timeout=2, read_timeout=5, retries={"mode": "standard", "total_max_attempts": 3}
-)
+FUNCTION_TIMEOUT_VARIABLE = "FUNCTION_TIMEOUT_SECONDS"
+"""Set by the template to the function's own Timeout; the clients are made once per container, before
+any invocation's context exists, so the budget is derived from the configured timeout, not the
+remaining time."""
+SEQUENTIAL_CALLS = 3
+"""The most calls a function makes one after another in one invocation: the receiver's secret read,
+PayPal certificate fetch and processor invoke; the processor's archive put, conditional write and
+read-back; the notifier's read, publish and conditional update."""
+RESERVE_FRACTION = 0.1
+"""Of the timeout, kept for the function's own work and for answering (503, or raising) after the
+last call failed."""
+CONNECT_TIMEOUT_SECONDS = 1.0
+MIN_READ_TIMEOUT_SECONDS = 1.0
+MAX_READ_TIMEOUT_SECONDS = 10.0
+"""An AWS API that has sent nothing for this long is not going to: a long function retries instead."""
+MAX_ATTEMPTS = 3
+
+
+def backoff_seconds(attempts: int) -> float:
+    """The longest botocore's standard mode sleeps in all between `attempts` attempts: at most 2**i s
+    before retry i+1 (its throttling scale; other errors sleep less)."""
+    return sum(min(2.0**retry, 20.0) for retry in range(attempts - 1))
+
+
+@dataclass(frozen=True)
+class CallBudget:
+    """How long one call to AWS may take, retries included, so that a function's calls all end
+    before its timeout: a hung dependency is then an error the function handles, not a timeout."""
+
+    per_call_seconds: float
+    connect_timeout: float
+    read_timeout: float
+    attempts: int
+
+    @classmethod
+    def for_function(cls, timeout_seconds: float) -> "CallBudget":
+        """The most attempts (up to 3) that leave each a 1 s connect and a read of 1 to 10 s."""
+        per_call = timeout_seconds * (1 - RESERVE_FRACTION) / SEQUENTIAL_CALLS
+        for attempts in range(MAX_ATTEMPTS, 0, -1):
+            per_attempt = (per_call - backoff_seconds(attempts)) / attempts
+            if per_attempt >= CONNECT_TIMEOUT_SECONDS + MIN_READ_TIMEOUT_SECONDS:
+                read = min(per_attempt - CONNECT_TIMEOUT_SECONDS, MAX_READ_TIMEOUT_SECONDS)
+                return cls(per_call, CONNECT_TIMEOUT_SECONDS, read, attempts)
+        # A timeout this short leaves one attempt, its time split between connecting and reading.
+        return cls(per_call, per_call / 2, per_call / 2, 1)
+
+    @classmethod
+    def from_environment(cls) -> "CallBudget | None":
+        """The budget of the function this runs in; None outside Lambda (tests, tools), where no
+        function timeout applies and botocore's defaults do."""
+        timeout = os.environ.get(FUNCTION_TIMEOUT_VARIABLE)
+        return None if timeout is None else cls.for_function(float(timeout))  # not money: seconds
+
+    @property
+    def worst_case_seconds(self) -> float:
+        """Every attempt connecting and reading up to its timeout, and the longest backoff between."""
+        return self.attempts * (self.connect_timeout + self.read_timeout) + backoff_seconds(self.attempts)
+
+    @property
+    def fetch_timeout_seconds(self) -> float:
+        """urllib's timeout for an HTTPS fetch in one call's share (one attempt): it applies to the
+        connect and to each read, and a server that hangs costs at most one of each."""
+        return min(self.per_call_seconds / 2, MAX_READ_TIMEOUT_SECONDS)
+
+    def config(self) -> Config:
+        return Config(
+            connect_timeout=self.connect_timeout,
+            read_timeout=self.read_timeout,
+            retries={"mode": "standard", "total_max_attempts": self.attempts},
+        )
 
 
 class AwsClients:
-    """boto3 clients by service name, each created on first use; tests pass their own in `given`."""
+    """boto3 clients by service name, each created on first use; tests pass their own in `given`.
+
+    Each client it creates gets the `CallBudget` of the function it runs in.
+    """
 
     def __init__(self, endpoint_url: str | None = None, given: Mapping[str, Any] | None = None) -> None:
         self._endpoint_url = endpoint_url
         self._clients: dict[str, Any] = dict(given or {})
+        budget = CallBudget.from_environment()
+        self._config = None if budget is None else budget.config()
 
     def __call__(self, service: str) -> Any:
         client = self._clients.get(service)
         if client is None:
-            client = boto3.client(service, endpoint_url=self._endpoint_url, config=CLIENT_CONFIG)
+            client = boto3.client(service, endpoint_url=self._endpoint_url, config=self._config)
             self._clients[service] = client
         return client
 
@@ -112,7 +185,8 @@ class DynamoTransactions:
 
 
 class S3Archive:
-    """The audit bucket (encryption and versioning are the bucket's defaults, set by the template)."""
+    """The audit bucket (encryption, versioning and Object Lock retention are the bucket's defaults, set
+    by the template)."""
 
     def __init__(self, client: Any, bucket: str) -> None:
         self._client = client
@@ -124,6 +198,10 @@ class S3Archive:
             Key=key,
             Body=body,
             ContentType="application/json",
+            # S3 refuses a put into a bucket with a default Object Lock retention unless it carries
+            # Content-MD5 or x-amz-sdk-checksum-algorithm; given a ChecksumSHA256 value, botocore
+            # sends the algorithm header only when ChecksumAlgorithm is named too.
+            ChecksumAlgorithm="SHA256",
             ChecksumSHA256=base64.b64encode(bytes.fromhex(sha256_hex)).decode("ascii"),
         )
 

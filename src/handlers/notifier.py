@@ -1,6 +1,7 @@
 """Lambda entry point of the notifier: the processor's on-success destination record -> SNS.
 
-Environment: TRANSACTIONS_TABLE_NAME, EVENTS_TOPIC_ARN, POWERTOOLS_* (logging, metrics).
+Environment: TRANSACTIONS_TABLE_NAME, EVENTS_TOPIC_ARN, FUNCTION_TIMEOUT_SECONDS (the time budget of
+every AWS call, handlers.aws.CallBudget), POWERTOOLS_* (logging, metrics).
 Every failure raises, so that Lambda retries (twice) and then dead-letters the record.
 """
 

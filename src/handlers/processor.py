@@ -1,6 +1,7 @@
 """Lambda entry point of the processor (asynchronous; on success -> notifier, on failure -> DLQ).
 
-Environment: TRANSACTIONS_TABLE_NAME, AUDIT_BUCKET_NAME, POWERTOOLS_* (logging, metrics).
+Environment: TRANSACTIONS_TABLE_NAME, AUDIT_BUCKET_NAME, FUNCTION_TIMEOUT_SECONDS (the time budget of
+every AWS call, handlers.aws.CallBudget), POWERTOOLS_* (logging, metrics).
 Every failure raises, so that Lambda retries (twice) and then dead-letters the event.
 """
 

@@ -2,7 +2,8 @@
 
 Never answers 2xx before Lambda has accepted the asynchronous invocation (StatusCode 202); a failed
 hand-off is a 503 so that the provider retries. Environment: PROCESSOR_FUNCTION_NAME,
-WEBHOOK_SECRET_ARN, SECRET_CACHE_TTL_SECONDS (default 300), POWERTOOLS_* (logging, metrics).
+WEBHOOK_SECRET_ARN, SECRET_CACHE_TTL_SECONDS (default 300), FUNCTION_TIMEOUT_SECONDS (the time
+budget of every call, handlers.aws.CallBudget), POWERTOOLS_* (logging, metrics).
 """
 
 import os
@@ -17,7 +18,7 @@ from aws_lambda_powertools import Logger
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import EphemeralMetrics, MetricUnit, single_metric
 
-from handlers.aws import AwsClients, LambdaDispatcher, Once, secret_string
+from handlers.aws import AwsClients, CallBudget, LambdaDispatcher, Once, secret_string
 from handlers.core.errors import Reason, RejectionError, UnavailableError
 from handlers.core.fields import utc_iso
 from handlers.core.http import HttpRequest, error_response, json_response
@@ -29,7 +30,8 @@ from handlers.providers.paypal import CertificateCache, TrustAnchors
 logger = Logger()
 metrics = EphemeralMetrics()
 
-CERTIFICATE_TIMEOUT_SECONDS = 3
+CERTIFICATE_TIMEOUT_SECONDS = 3.0
+"""Outside Lambda (`tapstack verify`, tests); in the function, the fetch's share of its CallBudget."""
 MAX_CERTIFICATE_BYTES = 64 * 1024
 
 
@@ -42,8 +44,10 @@ class _RefuseRedirects(urllib.request.HTTPRedirectHandler):
 
 def fetch_certificate(url: str) -> bytes:
     """GET a PayPal certificate over verified HTTPS (the URL was checked by the caller)."""
+    budget = CallBudget.from_environment()
+    timeout = CERTIFICATE_TIMEOUT_SECONDS if budget is None else budget.fetch_timeout_seconds
     opener = urllib.request.build_opener(_RefuseRedirects)
-    with opener.open(url, timeout=CERTIFICATE_TIMEOUT_SECONDS) as response:
+    with opener.open(url, timeout=timeout) as response:
         pem = bytes(response.read(MAX_CERTIFICATE_BYTES + 1))
     if len(pem) > MAX_CERTIFICATE_BYTES:
         raise ValueError("the certificate response is too large")

@@ -1,4 +1,4 @@
-"""Generate the TapStack template and its review report from the code in templates/ (`tapstack generate`).
+"""Generate the TapStack template, its review report and the deployer's IAM policy (`tapstack generate`).
 
 Settings come from an optional TOML file, overridden by flags; they are validated against AWS limits
 before anything is built, and an invalid one writes nothing.
@@ -12,6 +12,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from tapstack.build.deployer_policy import render_deployer_policy
+from tapstack import paths
 from tapstack.build.generated_files import check_current, write_atomically
 from tapstack.build.report import render_report
 from tapstack.exits import CommandError, ExitCode
@@ -31,8 +33,11 @@ def _flatten(table: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
 
 
 def load_settings(config_file: Path | None, overrides: Mapping[str, Any]) -> StackConfig:
-    """The settings of the TOML file (if any) with the flags' values over them, validated."""
+    """The settings of the TOML file (by default the committed tapstack.toml, when there is one) with
+    the flags' values over them, validated."""
     settings: dict[str, Any] = {}
+    if config_file is None and paths.SETTINGS.is_file():
+        config_file = paths.SETTINGS
     if config_file is not None:
         try:
             with config_file.open("rb") as file:
@@ -46,11 +51,19 @@ def load_settings(config_file: Path | None, overrides: Mapping[str, Any]) -> Sta
         raise CommandError(f"{error}\nnothing was written") from error
 
 
+DEPLOYER_POLICY_NAME = "deployer-policy.json"
+
+
 def generated_files(config: StackConfig, output: Path) -> dict[Path, str]:
-    """The template JSON at output and its report beside it (.md)."""
+    """The template JSON at output, its report beside it (.md) and the deployer's IAM policy."""
     text = render(build_template(config))
-    # The reviewers' report is rendered from the JSON itself, so the two cannot drift apart.
-    return {output: text, output.with_suffix(".md"): render_report(json.loads(text))}
+    template = json.loads(text)
+    # The reviewers' report and the policy are rendered from the JSON itself, so they cannot drift apart.
+    return {
+        output: text,
+        output.with_suffix(".md"): render_report(template),
+        output.with_name(DEPLOYER_POLICY_NAME): render_deployer_policy(template),
+    }
 
 
 def generate(config: StackConfig, output: Path, *, check: bool = False) -> ExitCode:

@@ -1,24 +1,31 @@
-"""Lint a CloudFormation template with cfn-lint (plus the project's rules/) and checkov; fail on any finding.
+"""Lint a CloudFormation template with cfn-lint (plus the project's rules/), checkov, AWS Control Tower's
+proactive controls and cdk-nag's rule packs; fail on any finding.
 
-    tapstack lint [TEMPLATE] [-x E9041:budget=1900 ...]     (`make lint [TEMPLATE=path]`)
+    tapstack lint [TEMPLATE] [-x E9041:budget=1900 ...] [--params FILE ... | --raw-only]   (`make lint`)
 
-Runs `cfn-lint --include-checks I -a rules/ -- TEMPLATE` from this environment and
+Runs `cfn-lint --include-checks I -a rules/ -- TEMPLATE` from this environment,
 `checkov --framework cloudformation --skip-download -f TEMPLATE` from .venv-checkov (checkov pins an older
-boto3, so it has an environment of its own), and prints both tools' findings as one listing, ordered by
-line: location, rule id, resource and property, the message and what to do.
+boto3, so it has an environment of its own), and policy/check.js (tapstack/build/policy.py) on the
+template as written and as each parameter file resolves it (params/dev.json and params/prod.json
+unless --params says otherwise; Control Tower's hooks see resolved properties). The three run at once.
+It prints every finding as one listing, template by template and ordered by line: location, rule id,
+tool, resource and property, the message and what to do.
 
-Exit status: 0 when neither tool finds anything, 1 when there are findings, 2 when the template is
-missing or cannot be parsed, or a linter cannot run.
+Exit status: 0 when no tool finds anything, 1 when there are findings, 2 when the template is
+missing or cannot be parsed or resolved, or a linter cannot run.
 A checkov check that does not fit the stack is skipped in the resource's Metadata with a reason:
-`{"checkov": {"skip": [{"id": "CKV_AWS_117", "comment": "why"}]}}`.
+`{"checkov": {"skip": [{"id": "CKV_AWS_117", "comment": "why"}]}}`; a cdk-nag rule likewise with
+`{"cdk_nag": {"rules_to_suppress": [{"id": "AwsSolutions-SQS3", "reason": "why"}]}}`. Control Tower
+controls cannot be suppressed.
 """
 
 from __future__ import annotations
 
 import json
-import subprocess
+import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -26,6 +33,8 @@ from typing import Any
 from cfnlint.decode import decode
 
 from tapstack import paths
+from tapstack.build import policy
+from tapstack.build.findings import CannotLintError, Finding, parse_json, run_tool
 from tapstack.exits import CommandError, ExitCode
 
 REPOSITORY = paths.REPOSITORY
@@ -34,6 +43,7 @@ CHECKOV = paths.CHECKOV
 # cfn-lint is installed next to the interpreter running this script (.venv/bin).
 CFN_LINT = Path(sys.executable).parent / "cfn-lint"
 DEFAULT_TEMPLATE = Path("output/TapStack.json")
+TOOLS = ("cfn-lint", "checkov", policy.CONTROL_TOWER, policy.CDK_NAG)
 
 # What to do about the checkov checks that concern this stack, where checkov's own name only says
 # what it wants (see docs in FIELD-NOTES); anything else points at checkov's policy index.
@@ -60,28 +70,9 @@ CHECKOV_ADVICE = {
 CHECKOV_POLICY_INDEX = "https://www.checkov.io/5.Policy%20Index/cloudformation.html"
 
 
-class CannotLintError(Exception):
-    """The template or a linter is unusable, so no verdict can be given (exit status 2)."""
-
-
-@dataclass(frozen=True, order=True)
-class Finding:
-    line: int
-    tool: str
-    rule_id: str
-    resource: str
-    property_path: str
-    message: str
-    advice: str
-
-    def render(self, template: Path) -> str:
-        where = self.resource + (f" > {self.property_path}" if self.property_path else "")
-        text = f"{template}:{self.line}: {self.rule_id} [{self.tool}] {where}\n    {self.message}"
-        return f"{text}\n    {self.advice}" if self.advice else text
-
-
-def check_template(template: Path) -> None:
-    """Raise CannotLintError unless `template` is a readable JSON or YAML CloudFormation template."""
+def check_template(template: Path) -> dict[str, Any]:
+    """The template document, or CannotLintError unless `template` is a readable JSON or YAML
+    CloudFormation template."""
     if not template.is_file():
         raise CannotLintError(f"{template}: no such template file (generate it first: make template)")
     try:
@@ -96,27 +87,12 @@ def check_template(template: Path) -> None:
         raise CannotLintError(f"{template}: cannot be parsed as JSON or YAML: {details}")
     if not isinstance(decoded, dict) or not isinstance(decoded.get("Resources"), dict):
         raise CannotLintError(f"{template}: not a CloudFormation template (no Resources mapping)")
-
-
-def _run(command: Sequence[str | Path]) -> subprocess.CompletedProcess[str]:
-    try:
-        return subprocess.run(command, capture_output=True, text=True, check=False, cwd=REPOSITORY)  # noqa: S603
-    except OSError as error:
-        raise CannotLintError(f"cannot run {command[0]}: {error}") from error
-
-
-def _parse_json(tool: str, completed: subprocess.CompletedProcess[str]) -> Any:
-    try:
-        return json.loads(completed.stdout)
-    except json.JSONDecodeError as error:
-        raise CannotLintError(
-            f"{tool} exited {completed.returncode} without a JSON report: {completed.stderr.strip()[-2000:]}"
-        ) from error
+    return decoded
 
 
 def cfn_lint_findings(template: Path, rule_configuration: Sequence[str]) -> list[Finding]:
     configure = [option for setting in rule_configuration for option in ("--configure-rule", setting)]
-    completed = _run(
+    completed = run_tool(
         [
             CFN_LINT,
             "--include-checks",
@@ -130,7 +106,7 @@ def cfn_lint_findings(template: Path, rule_configuration: Sequence[str]) -> list
             template.resolve(),
         ]
     )
-    return [_cfn_lint_finding(match) for match in _parse_json("cfn-lint", completed)]
+    return [_cfn_lint_finding(match) for match in parse_json("cfn-lint", completed)]
 
 
 def _cfn_lint_finding(match: dict[str, Any]) -> Finding:
@@ -157,7 +133,7 @@ def _cfn_lint_finding(match: dict[str, Any]) -> Finding:
 def checkov_findings(template: Path) -> list[Finding]:
     if not CHECKOV.exists():
         raise CannotLintError(f"{CHECKOV} is missing: run `make lint` once (it installs .venv-checkov)")
-    completed = _run(
+    completed = run_tool(
         [
             CHECKOV,
             "--framework",
@@ -171,7 +147,7 @@ def checkov_findings(template: Path) -> list[Finding]:
             template.resolve(),
         ]
     )
-    report = _parse_json("checkov", completed)
+    report = parse_json("checkov", completed)
     # One framework gives one report object; checkov prints a list when it ran several.
     reports = report if isinstance(report, list) else [report]
     parsing_errors = [
@@ -207,19 +183,84 @@ def _checkov_finding(check: dict[str, Any]) -> Finding:
     )
 
 
-def lint(template: Path, rule_configuration: Sequence[str] = ()) -> ExitCode:
-    """Print both linters' findings as one listing; FAILED when there is any, USAGE when it cannot lint."""
+@dataclass(frozen=True)
+class Listing:
+    """Every tool's findings on a template: on the template as written, then on each resolved copy."""
+
+    resolved: list[policy.ResolvedTemplate]
+    findings: dict[Path, list[Finding]]  # by linted file, in that order, each ordered by line
+    suppressed: int  # cdk-nag findings a suppression in the Metadata answered
+
+    def label(self, path: Path) -> str:
+        """Which variant of the template `path` is: `as written` or `with params/dev.json`."""
+        return next(
+            (f"with {_shown(copy.parameter_file)}" for copy in self.resolved if copy.path == path),
+            "as written",
+        )
+
+
+def collect(
+    template: Path,
+    rule_configuration: Sequence[str] = (),
+    parameter_files: Sequence[Path] = policy.DEFAULT_PARAMETER_FILES,
+) -> Listing:
+    """Run every tool on `template`, and the policy tools on it as each of `parameter_files` resolves it.
+    Raises CannotLintError when the template cannot be read or resolved, or a tool cannot run."""
+    document = check_template(template)
+    resolved = [policy.write_resolved(template, document, file) for file in parameter_files]
+    policy_templates = [template, *(copy.path for copy in resolved)]
+    # Separate processes: run at once, the linters take about the time of the slowest.
+    with ThreadPoolExecutor(max_workers=3) as pool:
+        cfn_lint = pool.submit(cfn_lint_findings, template, rule_configuration)
+        checkov = pool.submit(checkov_findings, template)
+        report = pool.submit(policy.run, policy_templates).result()
+        by_template = policy.findings(report, policy_templates)
+        by_template[template] = sorted([*cfn_lint.result(), *checkov.result(), *by_template[template]])
+    return Listing(resolved, by_template, policy.suppressed_count(report))
+
+
+def lint(
+    template: Path,
+    rule_configuration: Sequence[str] = (),
+    parameter_files: Sequence[Path] = policy.DEFAULT_PARAMETER_FILES,
+) -> ExitCode:
+    """Print every tool's findings as one listing; FAILED when there is any, USAGE when it cannot lint."""
     try:
-        check_template(template)
-        findings = sorted([*cfn_lint_findings(template, rule_configuration), *checkov_findings(template)])
+        listing = collect(template, rule_configuration, parameter_files)
     except CannotLintError as error:
         raise CommandError(f"lint: {error}") from error
-    for finding in findings:
+    for finding in listing.findings[template]:
         print(finding.render(template))
-    by_tool = {tool: sum(finding.tool == tool for finding in findings) for tool in ("cfn-lint", "checkov")}
-    counts = ", ".join(f"{tool}: {count}" for tool, count in by_tool.items())
-    if findings:
-        print(f"\n{template}: {len(findings)} finding(s) ({counts})")
+    for copy in listing.resolved:
+        if listing.findings[copy.path]:
+            left = f"; {', '.join(copy.unresolved)} left as references (the deploy supplies them)"
+            heading = f"{_shown(copy.path)}: {template} {listing.label(copy.path)}"
+            print(f"\n{heading}{left if copy.unresolved else ''}")
+        for finding in listing.findings[copy.path]:
+            print(finding.render(_shown(copy.path)))
+    if listing.suppressed:
+        suppressed = f"{listing.suppressed} finding(s) suppressed with a reason in the resources' Metadata"
+        print(f"\n{policy.CDK_NAG}: {suppressed}")
+    every_finding = [finding for findings in listing.findings.values() for finding in findings]
+    if every_finding:
+        print(f"\n{template}: {len(every_finding)} finding(s) ({_counts(every_finding)})")
+        for path, findings in listing.findings.items():
+            print(f"  {listing.label(path)}: {len(findings)} ({_counts(findings)})")
         return ExitCode.FAILED
-    print(f"{template}: clean (cfn-lint with {RULES_DIRECTORY.name}/ and checkov found nothing)")
+    variants = " and ".join(listing.label(path) for path in listing.findings)
+    print(
+        f"{template}: clean (cfn-lint with {RULES_DIRECTORY.name}/, checkov, Control Tower's proactive "
+        f"controls and cdk-nag found nothing, {variants})"
+    )
     return ExitCode.OK
+
+
+def _counts(findings: Iterable[Finding]) -> str:
+    tools = [finding.tool for finding in findings]
+    return ", ".join(f"{tool}: {tools.count(tool)}" for tool in TOOLS)
+
+
+def _shown(path: Path) -> Path:
+    """`path` relative to the working directory when it is inside it, as a reader would type it."""
+    relative = os.path.relpath(path)
+    return Path(relative) if not relative.startswith("..") else path

@@ -82,6 +82,7 @@ __all__ = [
     "Violation",
     "as_number",
     "branches",
+    "condition_by_default",
     "describe",
     "elements",
     "includes_environment_suffix",
@@ -232,6 +233,15 @@ def parameter_values(value: Any, cfn: Template) -> ParameterValues | None:
         min_value=as_number(declaration.get("MinValue")),
         max_value=as_number(declaration.get("MaxValue")),
     )
+
+
+def condition_by_default(cfn: Template, name: str) -> bool | None:
+    """Whether the template's condition `name` holds with every parameter at its Default; None when it
+    depends on something without one (a parameter without Default, a pseudo parameter, an unknown name)."""
+    try:
+        return model.Template(cfn.template).resolver().condition(name)
+    except model.UnresolvableError:
+        return None
 
 
 def possible_literals(value: Any, cfn: Template) -> tuple[Any, ...] | None:

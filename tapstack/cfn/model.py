@@ -283,18 +283,29 @@ class Template:
         attributes: Mapping[str, Mapping[str, Any]] | None = None,
     ) -> Resolver:
         """A `Resolver` for this template: each parameter at its Default unless `parameter_values` (which
-        also gives pseudo parameters such as `AWS::Region`) says otherwise, and its conditions."""
+        also gives pseudo parameters such as `AWS::Region`) says otherwise, and its conditions. A list
+        parameter given as text, as CloudFormation receives it, is its comma-separated items."""
         defaults = {
             name: parameter["Default"]
             for name, parameter in self.parameters.items()
             if "Default" in parameter
         }
+        values = {**defaults, **(parameter_values or {})}
         return Resolver(
-            parameters={**defaults, **(parameter_values or {})},
+            parameters={name: self._as_referenced(name, value) for name, value in values.items()},
             conditions=self.conditions,
             physical_ids=physical_ids or {},
             attributes=attributes or {},
         )
+
+    def _as_referenced(self, name: str, value: Any) -> Any:
+        """What `Ref` gives for a parameter value: a list parameter's text split at its commas, each item
+        trimmed of spaces (an empty text is one empty item), as CloudFormation does."""
+        parameter_type = self.parameters.get(name, {}).get("Type", "")
+        is_list = parameter_type == "CommaDelimitedList" or str(parameter_type).startswith("List<")
+        if is_list and isinstance(value, str):
+            return [item.strip() for item in value.split(",")]
+        return value
 
 
 def _mappings(section: dict[str, Any]) -> dict[str, Mapping[str, Any]]:
@@ -391,6 +402,10 @@ class Resolver:
         texts = [_text(item, "Fn::Join") for item in self._resolved_list("Fn::Join", items)]
         return _text(delimiter, "Fn::Join").join(texts)
 
+    def _split(self, argument: object) -> list[str]:
+        delimiter, source = _arguments("Fn::Split", argument, 2)
+        return _text(self.resolve(source), "Fn::Split").split(_text(delimiter, "Fn::Split"))
+
     def _select(self, argument: object) -> Any:
         index, items = _arguments("Fn::Select", argument, 2)
         position, found = self.resolve(index), self._resolved_list("Fn::Select", items)
@@ -435,6 +450,7 @@ _FUNCTIONS: Final[dict[str, Callable[[Resolver, Any], Any]]] = {
     "Fn::If": Resolver._if,
     "Fn::Join": Resolver._join,
     "Fn::Select": Resolver._select,
+    "Fn::Split": Resolver._split,
     "Fn::Equals": Resolver._equals,
     "Fn::Not": Resolver._not,
     "Fn::And": Resolver._and,

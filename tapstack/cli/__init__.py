@@ -21,6 +21,8 @@ from botocore.exceptions import (
 from tapstack.cli.build import BUILD_COMMANDS
 from tapstack.cli.local import local
 from tapstack.cli.operate import OPERATE_COMMANDS
+from tapstack.cli.quarantine import local_quarantine, quarantine
+from tapstack.cli.verify import verify
 from tapstack.exits import CommandError, ExitCode
 from tapstack.operate.deploy import DeployError
 
@@ -34,14 +36,16 @@ def tapstack() -> None:
 
     \b
     build    generate, check, report, diagram, lint, guard, package, bench
-    operate  bootstrap, preflight, deploy, diff, destroy, replay (AWS, with your credentials)
-    local    up, down, deploy, send, replay, destroy, load (the moto emulator on loopback)
+    operate  bootstrap, preflight, deploy, diff, destroy, replay, quarantine (AWS, with your credentials)
+    local    up, down, deploy, send, replay, quarantine, destroy, load (the moto emulator on loopback)
+    verify   a captured delivery through the receiver's checks (no AWS)
 
     Exit status: 0 done, 1 something was found or failed, 2 the command cannot run as asked.
     """
 
 
-for command in (*BUILD_COMMANDS, *OPERATE_COMMANDS, local):
+local.add_command(local_quarantine)
+for command in (*BUILD_COMMANDS, *OPERATE_COMMANDS, quarantine, verify, local):
     tapstack.add_command(command)
 
 

@@ -9,7 +9,7 @@ from typing import Any
 import click
 
 from tapstack import paths
-from tapstack.build import code_guard, lint, package
+from tapstack.build import code_guard, lint, package, policy
 from tapstack.build.generate import generate, load_settings
 from tapstack.build.generated_files import check_current, write_atomically
 from tapstack.build.report import render_report, write_svg
@@ -144,7 +144,9 @@ def diagram(template: Path, output: Path) -> ExitCode:
     epilog="""\b
 Examples:
   tapstack lint
-  tapstack lint build/acme/TapStack.json -x E9041:budget=1900""",
+  tapstack lint build/acme/TapStack.json -x E9041:budget=1900
+  tapstack lint --params params/prod.json
+  tapstack lint tests/build/rules/templates/bad/E9001_stack_destroyable.yaml --raw-only""",
 )
 @click.argument("template", type=click.Path(path_type=Path), default=paths.TEMPLATE)
 @click.option(
@@ -155,14 +157,34 @@ Examples:
     metavar="RULE:key=value",
     help="passed to cfn-lint, e.g. E9041:budget=1900 for an account with a 2,000 quota",
 )
-def lint_command(template: Path, rule_configuration: tuple[str, ...]) -> ExitCode:
-    """Lint a template with cfn-lint (with rules/) and checkov; fail (1) on any finding.
+@click.option(
+    "--params",
+    "parameter_files",
+    multiple=True,
+    type=click.Path(path_type=Path),
+    default=policy.DEFAULT_PARAMETER_FILES,
+    show_default="params/dev.json and params/prod.json",
+    help="a parameter file to resolve the template with for the policy tools (repeatable)",
+)
+@click.option(
+    "--raw-only",
+    is_flag=True,
+    help="lint the template only as written: for a template the parameter files are not for",
+)
+def lint_command(
+    template: Path, rule_configuration: tuple[str, ...], parameter_files: tuple[Path, ...], raw_only: bool
+) -> ExitCode:
+    """Lint a template with cfn-lint (with rules/), checkov, Control Tower's proactive controls and
+    cdk-nag; fail (1) on any finding.
 
-    Both tools' findings print as one listing, ordered by line: location, rule, resource and property,
-    the message and what to do. A template that is missing or does not parse, or a linter that cannot
-    run, exits 2.
+    The policy tools (Control Tower's controls and cdk-nag's AwsSolutions, Serverless, NIST 800-53 rev 5,
+    PCI DSS 3.2.1 and HIPAA Security packs) also lint the template as each parameter file resolves it,
+    since Control Tower's hooks see resolved properties. Every finding prints in one listing, template
+    by template and ordered by line: location, rule, tool, resource and property, the message and
+    what to do. A template that is missing, does not parse or cannot be resolved, or a linter that
+    cannot run, exits 2.
     """
-    return lint.lint(template, list(rule_configuration))
+    return lint.lint(template, list(rule_configuration), () if raw_only else parameter_files)
 
 
 @click.command(epilog="Example:\n\n  tapstack guard src/handlers")

@@ -7,10 +7,12 @@ real handlers, against the emulated services.
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import sys
 from dataclasses import asdict
 from pathlib import Path
+from typing import TextIO
 
 import click
 
@@ -18,6 +20,7 @@ from tapstack import paths
 from tapstack.cli.operate import environment_option, function_options, parameters_options, run_replay
 from tapstack.exits import CommandError, ExitCode
 from tapstack.local import emulator
+from tapstack.local.faults import FAULTS
 from tapstack.operate import actions
 from tapstack.operate.cloud import Clients
 
@@ -39,7 +42,7 @@ def _clients(port: int) -> Clients:
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 def local() -> None:
-    """The stack on the local emulator: up, deploy, send, replay, destroy, down, load."""
+    """The stack on the local emulator: up, deploy, send, replay, quarantine, destroy, down, load."""
 
 
 @local.command(epilog="Example:\n\n  tapstack local up --port 5000")
@@ -64,27 +67,57 @@ def down(port: int) -> ExitCode:
 @PORT_OPTION
 def deploy_local(environment: str, parameter_file: Path, artifact: Path | None, port: int) -> ExitCode:
     """Package and deploy the stack to the emulator; write cfn-outputs/flat-outputs.json."""
-    actions.deploy_environment(
-        _clients(port), environment, parameter_file, actions.artifact_or_build(artifact), print
-    )
+    actions.deploy_environment(_clients(port), environment, parameter_file, artifact, print)
     return ExitCode.OK
+
+
+@functools.cache
+def _handler_log(path: Path) -> TextIO:
+    """The file the in-process handlers log to, opened once: their loggers keep the stream they got."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return path.open("a", encoding="utf-8")
+
+
+def _event_file(path: Path) -> Path:
+    """Refuse, before anything runs, an event file that is not a JSON document in UTF-8."""
+    try:
+        json.loads(path.read_bytes().decode("utf-8"))
+    except (UnicodeDecodeError, ValueError) as error:
+        raise CommandError(
+            f"{path} is not a JSON event ({error.__class__.__name__}): give a sample such as "
+            "events/stripe/refund.created.json"
+        ) from error
+    return path
 
 
 @local.command(
     epilog="""\b
 Examples:
   tapstack local send events/stripe/refund.created.json
-  tapstack local send events/generic/payment.json --provider internal"""
+  tapstack local send events/generic/payment.json --provider internal
+  tapstack local send events/stripe/refund.created.json --fault table   then: tapstack local replay --apply"""
 )
 @click.argument("event", type=click.Path(path_type=Path, dir_okay=False, exists=True))
 @click.option("--provider", help="default: the event file's directory name")
+@click.option(
+    "--fault",
+    type=click.Choice(FAULTS),
+    help="make one part fail (a function crashes, or the table, bucket or topic refuses), to watch the "
+    "event dead-letter and recover it with `local replay --apply`",
+)
 @environment_option(LOCAL_ENVIRONMENT)
 @PORT_OPTION
-def send(event: Path, provider: str | None, environment: str, port: int) -> ExitCode:
-    """Deliver a signed sample event to the local stack; print what happened as one JSON document."""
-    # Handler logs and metrics go to stderr so that stdout is exactly one JSON document.
-    with contextlib.redirect_stdout(sys.stderr):
-        document = actions.send_local(_clients(port), environment, event, provider)
+def send(event: Path, provider: str | None, fault: str | None, environment: str, port: int) -> ExitCode:
+    """Deliver a signed sample event to the local stack; print what happened as one JSON document.
+
+    The JSON is all that goes to stdout; the handlers' logs go to .local/send.log (its path is printed
+    on stderr).
+    """
+    clients = _clients(port)
+    log_path = paths.LOCAL_STATE / "send.log"
+    with contextlib.redirect_stdout(_handler_log(log_path)):
+        document = actions.send_local(clients, environment, _event_file(event), provider, fault)
+    print(f"handler logs: {log_path}", file=sys.stderr)
     print(json.dumps(document, indent=2))
     return ExitCode.OK if document["ok"] else ExitCode.FAILED
 

@@ -145,9 +145,7 @@ def deploy(environment: str, parameter_file: Path, artifact: Path | None, region
 
     Prints the stack events as they happen and, on failure, the first failed resource with advice.
     """
-    actions.deploy_environment(
-        Clients.for_aws(region), environment, parameter_file, actions.artifact_or_build(artifact), print
-    )
+    actions.deploy_environment(Clients.for_aws(region), environment, parameter_file, artifact, print)
     return ExitCode.OK
 
 

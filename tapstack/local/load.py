@@ -28,7 +28,16 @@ def _body(provider: str, index: int) -> bytes:
             "object": "event",
             "type": "payment_intent.succeeded",
             "created": 1763892000 + index,
-            "data": {"object": {"amount": 1000 + index, "currency": "usd", "status": "succeeded"}},
+            "data": {
+                "object": {
+                    "id": f"pi_load_{index:07d}",
+                    "object": "payment_intent",
+                    "amount": 1000 + index,
+                    "amount_received": 1000 + index,
+                    "currency": "usd",
+                    "status": "succeeded",
+                }
+            },
         }
     else:
         document = {

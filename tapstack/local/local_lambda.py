@@ -10,7 +10,9 @@ moto cannot run function code without Docker, so this plays Lambda's part faithf
   about one and two minutes); the same request id is kept across attempts.
 * On success with an OnSuccess destination, the next function gets the exact destination record;
   once retries are exhausted, the exact on-failure record (condition "RetriesExhausted") is sent to
-  the function's dead-letter queue with a real SQS `SendMessage`.
+  the OnFailure queue with a real SQS `SendMessage`, and, if the function also has a DeadLetterConfig,
+  the bare event (attributes RequestID, ErrorCode, ErrorMessage) to that queue as well: Lambda uses
+  both paths when both are configured, so one discarded event then leaves two messages.
 
 Events run synchronously inside `invoke` unless `deferred=True`; then `run_pending()` runs them,
 which lets tests queue the same event twice, as Lambda's at-least-once queue sometimes does.
@@ -50,14 +52,16 @@ class FakeContext:
 
 @dataclass
 class AsyncFunction:
-    """One function's asynchronous configuration (the template's EventInvokeConfig and DLQ)."""
+    """One function's asynchronous configuration: the template's EventInvokeConfig and, where the
+    function has one, its DeadLetterConfig."""
 
     name: str
     handler: Handler
-    dead_letter_queue_url: str | None = None
+    on_failure_queue_url: str | None = None
     on_success: str | None = None
     maximum_retry_attempts: int = 2
     timeout_seconds: int = 30
+    dead_letter_queue_url: str | None = None
 
 
 @dataclass
@@ -129,10 +133,18 @@ class LocalLambda:
                 outcome.error = error
         self.outcomes.append(outcome)
         record = self._destination_record(function, outcome, json.loads(payload))
-        if outcome.error is None and function.on_success is not None:
-            self._pending.append((function.on_success, json.dumps(record).encode()))
-        elif outcome.error is not None and function.dead_letter_queue_url is not None:
-            self._sqs.send_message(QueueUrl=function.dead_letter_queue_url, MessageBody=json.dumps(record))
+        if outcome.error is None:
+            if function.on_success is not None:
+                self._pending.append((function.on_success, json.dumps(record).encode()))
+            return outcome
+        if function.on_failure_queue_url is not None:
+            self._sqs.send_message(QueueUrl=function.on_failure_queue_url, MessageBody=json.dumps(record))
+        if function.dead_letter_queue_url is not None:
+            self._sqs.send_message(
+                QueueUrl=function.dead_letter_queue_url,
+                MessageBody=payload.decode(),
+                MessageAttributes=_dead_letter_attributes(outcome.request_id, outcome.error),
+            )
         return outcome
 
     @staticmethod
@@ -170,6 +182,20 @@ def marshal_response(response: Any) -> Any:
         return json.loads(json.dumps(response))
     except (TypeError, ValueError) as error:
         raise MarshalError(f"Unable to marshal response: {error}") from error
+
+
+def _dead_letter_attributes(request_id: str, error: BaseException) -> dict[str, dict[str, str]]:
+    """The attributes Lambda gives a DeadLetterConfig message; its body is the event, unchanged.
+
+    AWS documents ErrorCode only as a 3-digit HTTP code; 200, the status the invocation record's
+    responseContext gives a function error, stands in for it. SQS refuses an empty attribute, so an
+    error without a message gives its type.
+    """
+    return {
+        "RequestID": {"DataType": "String", "StringValue": request_id},
+        "ErrorCode": {"DataType": "Number", "StringValue": "200"},
+        "ErrorMessage": {"DataType": "String", "StringValue": (str(error) or type(error).__name__)[:1024]},
+    }
 
 
 def _error_payload(error: BaseException) -> dict[str, Any]:

@@ -4,7 +4,8 @@ moto cannot run Lambda code, so the three functions run in this process (`LocalR
 as the deployed template wires them: each function's module from its `Handler`, its environment
 from its `Environment.Variables` (Refs resolved through the stack's outputs), the receiver as the
 API's integration (called synchronously), and the asynchronous functions with their
-EventInvokeConfig (retries, on-success function, on-failure queue) through `tapstack.local.local_lambda`.
+EventInvokeConfig (retries, on-success function, on-failure queue) and any DeadLetterConfig through
+`tapstack.local.local_lambda`.
 Every AWS call goes to the emulator through clients made once and handed to the handlers.
 Requests are signed and wrapped by `tapstack.local.delivery`; PayPal's signatures verify against the
 local PKI of `tapstack.local.paypal_pki`, whose fetcher and trust anchor the receiver is given.
@@ -30,10 +31,12 @@ from boto3.dynamodb.types import TypeDeserializer
 from tapstack.cfn.model import Resolver, Template, logical_id_of
 from tapstack.local.delivery import ApiIdentity, Sender, Signer
 from tapstack.local.emulator import ensure_fill_ins, events_queue_name
+from tapstack.local.faults import inject
 from tapstack.local.local_lambda import AsyncFunction, FakeContext, LocalLambda, Outcome
 from tapstack.local.paypal_pki import LocalPaypal
 from tapstack.operate.cloud import TEMPLATE_PATH, Clients, deployed_template, template_names
 from tapstack.operate.deploy import object_exists
+from tapstack.operate.replay import TARGETS
 from templates.naming import names_of
 
 # ------------------------------------------------------------------------------------------ runtime
@@ -169,13 +172,16 @@ class LocalRuntime:
         destinations = properties.get("DestinationConfig", {})
         on_success = destinations.get("OnSuccess", {}).get("Destination")
         on_failure = destinations.get("OnFailure", {}).get("Destination")
+        function = self.template["Resources"][spec.logical_id]["Properties"]
+        dead_letter = function.get("DeadLetterConfig", {}).get("TargetArn")
         return AsyncFunction(
             name=spec.name,
             handler=spec.module.handler,
-            dead_letter_queue_url=None if on_failure is None else self._resolver.resolve(on_failure),
+            on_failure_queue_url=None if on_failure is None else self._resolver.resolve(on_failure),
             on_success=None if on_success is None else self._resolver.resolve(on_success),
             maximum_retry_attempts=int(properties.get("MaximumRetryAttempts", 2)),
             timeout_seconds=spec.timeout_seconds,
+            dead_letter_queue_url=None if dead_letter is None else self._resolver.resolve(dead_letter),
         )
 
     def _dependencies_of(self, spec: FunctionSpec) -> Any:
@@ -266,10 +272,31 @@ def provider_of(event_path: Path) -> str:
     return event_path.parent.name
 
 
-def send_event(runtime: LocalRuntime, event_path: Path, provider: str | None = None) -> dict[str, Any]:
-    """Deliver one sample event and report every step as one JSON-ready document (`ok` says if all passed)."""
+def _dead_letters(runtime: LocalRuntime) -> dict[str, int]:
+    """Messages waiting in each function's dead-letter queue."""
+    sqs = runtime.clients("sqs")
+    counts = {}
+    for function, (queue_key, _) in TARGETS.items():
+        attributes = sqs.get_queue_attributes(
+            QueueUrl=runtime.outputs[queue_key], AttributeNames=["ApproximateNumberOfMessages"]
+        )["Attributes"]
+        counts[function] = int(attributes["ApproximateNumberOfMessages"])
+    return counts
+
+
+def send_event(
+    runtime: LocalRuntime, event_path: Path, provider: str | None = None, fault: str | None = None
+) -> dict[str, Any]:
+    """Deliver one sample event and report every step as one JSON-ready document (`ok` says if all passed).
+
+    With a fault injected (tapstack.local.faults), `ok` says whether the event waits in a dead-letter
+    queue for replay, as it would on AWS: nothing may be lost.
+    """
     provider = provider or provider_of(event_path)
     body = event_path.read_bytes()
+    if fault is not None:
+        inject(runtime, fault)
+    waiting_before = _dead_letters(runtime)
     event = runtime.sender().event(provider, body)
     delivery = runtime.deliver(event)
     failures: list[str] = []
@@ -278,6 +305,9 @@ def send_event(runtime: LocalRuntime, event_path: Path, provider: str | None = N
         "provider": provider,
         "request_id": event["requestContext"]["requestId"],
         "response": {"statusCode": delivery.status, "body": delivery.body},
+        "duplicate": any(
+            isinstance(o.response, dict) and o.response.get("duplicate") is True for o in delivery.outcomes
+        ),
         "invocations": [
             {
                 "function": o.function,
@@ -289,16 +319,28 @@ def send_event(runtime: LocalRuntime, event_path: Path, provider: str | None = N
     }
     if delivery.status != 202:
         failures.append(f"the receiver answered {delivery.status}")
-    failures += [
-        f"{o.function} failed after {o.attempts} attempts: {o.error!r}" for o in delivery.outcomes if o.error
-    ]
+    waiting = _dead_letters(runtime)
+    dead_lettered = {function: waiting[function] - waiting_before[function] for function in waiting}
+    if fault is not None:
+        document["fault"] = fault
+        document["dead_lettered"] = {function: n for function, n in dead_lettered.items() if n}
+        if not any(dead_lettered.values()):
+            failures.append(f"the injected {fault} fault left nothing in a dead-letter queue")
+        else:
+            document["next"] = "make replay-local APPLY=1 (replays the dead letters without the fault)"
+    else:
+        failures += [
+            f"{o.function} failed after {o.attempts} attempts: {o.error!r}"
+            for o in delivery.outcomes
+            if o.error
+        ]
     transaction_id = delivery.body.get("transaction_id")
     item = None
     if isinstance(transaction_id, str):
         item = stored_item(
             runtime.clients("dynamodb"), runtime.outputs["TransactionsTableName"], transaction_id
         )
-        if item is None:
+        if item is None and fault is None:
             failures.append(f"{transaction_id} is not in the table")
     document["item"] = item
     audit_key = None if item is None else item.get("audit_object_key")

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from tapstack.build import package
+from tapstack.cfn.model import read_template
 from tapstack.local import emulator
 from tapstack.operate.cloud import (
     FLAT_OUTPUTS_PATH,
@@ -21,7 +22,8 @@ from tapstack.operate.cloud import (
     Clients,
     deployed_template,
     describe_stack,
-    read_template,
+    outputs_of,
+    read_flat_outputs,
     stack_outputs,
     template_names,
     write_flat_outputs,
@@ -72,8 +74,10 @@ def bootstrap(clients: Clients, report: Report, template_path: Path = TEMPLATE_P
     return artifact_bucket(clients("cloudformation"), names.bootstrap_stack)
 
 
-def _overrides(environment: str, parameter_file: Path, bucket: str, key: str) -> dict[str, str]:
-    overrides = load_parameter_file(parameter_file)
+def _overrides(
+    environment: str, parameter_file: Path, template: dict[str, Any], bucket: str, key: str
+) -> dict[str, str]:
+    overrides = load_parameter_file(parameter_file, template)
     if overrides.get("EnvironmentSuffix", environment) != environment:
         raise DeployError(
             f"{parameter_file} sets EnvironmentSuffix={overrides['EnvironmentSuffix']}, not {environment}"
@@ -90,6 +94,7 @@ def plan_deploy(
 ) -> tuple[DeployPlan, dict[str, Any]]:
     """The deploy of the template at `template_path` as `environment`, under the names it was built with."""
     template = read_template(template_path)
+    load_parameter_file(parameter_file, template)  # refused before any AWS call
     names = names_of(template)
     try:
         bucket: str | None = artifact_bucket(clients("cloudformation"), names.bootstrap_stack)
@@ -100,7 +105,7 @@ def plan_deploy(
         environment=environment,
         stack=names.stack.for_suffix(environment),
         bootstrap_stack=names.bootstrap_stack,
-        overrides=_overrides(environment, parameter_file, bucket or "", key),
+        overrides=_overrides(environment, parameter_file, template, bucket or "", key),
         artifact_bucket=bucket,
         artifact_key=key,
         artifact_will_upload=artifact.is_file(),
@@ -112,12 +117,17 @@ def deploy_environment(
     clients: Clients,
     environment: str,
     parameter_file: Path,
-    artifact: Path,
+    artifact: Path | None,
     report: Report,
     flat_outputs_path: Path = FLAT_OUTPUTS_PATH,
     template_path: Path = TEMPLATE_PATH,
 ) -> dict[str, str]:
-    """Preflight, upload, deploy, and write cfn-outputs/flat-outputs.json; return the outputs."""
+    """Preflight, upload, deploy, and write cfn-outputs/flat-outputs.json; return the outputs.
+
+    Without an artifact, this checkout's is built, after the parameter file is checked.
+    """
+    load_parameter_file(parameter_file, read_template(template_path))  # refused before any AWS call
+    artifact = artifact_or_build(artifact)
     if clients.is_emulator:  # what a real account has before its first deploy
         emulator.prepare_account(clients)
         bootstrap(clients, report, template_path)
@@ -153,23 +163,41 @@ def destroy_environment(
     with_bootstrap: bool,
     report: Report,
     template_path: Path = TEMPLATE_PATH,
+    flat_outputs_path: Path = FLAT_OUTPUTS_PATH,
 ) -> list[str]:
     """Delete the stack (and, asked to, the bootstrap stack) of the template's names; return what is
-    left behind."""
+    left behind. A refusal (a compliance-locked bucket) comes before anything is stopped or deleted.
+    The flat outputs file goes too when it holds this stack's outputs: they name what no longer exists."""
     names = template_names(template_path)
     stack = names.stack.for_suffix(environment)
-    if clients.is_emulator and describe_stack(clients("cloudformation"), stack) is not None:
-        emulator.remove_fill_ins(clients, environment, deployed_template(clients("cloudformation"), stack))
+    cloudformation = clients("cloudformation")
+    existing = describe_stack(cloudformation, stack)
+    # the emulator's stand-ins are made from the deployed template, which is gone with the stack
+    template = deployed_template(cloudformation, stack) if clients.is_emulator and existing else None
     left = destroy_stack(clients, stack, report, timing_for(clients))
+    if template is not None:
+        emulator.remove_fill_ins(clients, environment, template)
+    if existing is not None and not left and _holds(flat_outputs_path, outputs_of(existing)):
+        flat_outputs_path.unlink()
+        report(f"removed {flat_outputs_path} (the outputs of {stack})")
     if with_bootstrap:
         left += destroy_stack(clients, names.bootstrap_stack, report, timing_for(clients))
     return left
+
+
+def _holds(flat_outputs_path: Path, outputs: dict[str, str]) -> bool:
+    try:
+        # On the emulator the file also holds the stand-ins' outputs, so it holds at least the stack's.
+        return bool(outputs) and outputs.items() <= read_flat_outputs(flat_outputs_path).items()
+    except (OSError, ValueError):
+        return False
 
 
 def preflight_environment(
     clients: Clients, environment: str, parameter_file: Path, artifact: Path | None
 ) -> list[CheckResult]:
     """Every preflight check of deploying this template as environment."""
+    load_parameter_file(parameter_file, read_template(TEMPLATE_PATH))  # before the artifact is built
     plan, template = plan_deploy(clients, environment, parameter_file, artifact_or_build(artifact))
     return run_preflight(clients, template, plan)
 
@@ -178,6 +206,7 @@ def diff_environment(
     clients: Clients, environment: str, parameter_file: Path, artifact: Path | None
 ) -> list[str]:
     """What a deploy would change, one line a resource."""
+    load_parameter_file(parameter_file, read_template(TEMPLATE_PATH))  # before the artifact is built
     plan, template = plan_deploy(clients, environment, parameter_file, artifact_or_build(artifact))
     if plan.artifact_bucket is None:
         raise DeployError("no artifact bucket: run make bootstrap first")
@@ -197,13 +226,16 @@ def local_runtime(clients: Clients, environment: str) -> LocalRuntime:
     return LocalRuntime.for_deployed_stack(clients, environment)
 
 
-def send_local(clients: Clients, environment: str, event: Path, provider: str | None) -> dict[str, Any]:
-    """Deliver a signed sample event to the local stack; what happened, as a JSON-ready document."""
+def send_local(
+    clients: Clients, environment: str, event: Path, provider: str | None, fault: str | None = None
+) -> dict[str, Any]:
+    """Deliver a signed sample event to the local stack, with an injected fault if asked; what happened,
+    as a JSON-ready document."""
     from tapstack.local.send import send_event  # noqa: PLC0415 (imports the handlers)
 
     runtime = local_runtime(clients, environment)
     with runtime.activated():
-        return send_event(runtime, event, provider)
+        return send_event(runtime, event, provider, fault)
 
 
 def replay_environment(
@@ -243,7 +275,7 @@ def load_run(
     """Deploy a throwaway stack, run the bounded load on it, destroy it; the report's path and result."""
     from tapstack.local.load import run_load, write_load_report  # noqa: PLC0415 (imports the handlers)
 
-    deploy_environment(clients, LOAD_ENVIRONMENT, parameter_file, artifact_or_build(artifact), print)
+    deploy_environment(clients, LOAD_ENVIRONMENT, parameter_file, artifact, print)
     try:
         runtime = local_runtime(clients, LOAD_ENVIRONMENT)
         with runtime.activated():

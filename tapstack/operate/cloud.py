@@ -19,6 +19,7 @@ import boto3
 from botocore.exceptions import ClientError
 
 from tapstack import paths
+from tapstack.cfn.model import read_template
 from templates.naming import StackNames, names_of
 
 TEMPLATE_PATH = paths.TEMPLATE
@@ -27,10 +28,6 @@ FLAT_OUTPUTS_PATH = paths.FLAT_OUTPUTS
 # The emulator's account: fake credentials, one region, never a profile from ~/.aws.
 EMULATOR_REGION = "us-east-1"
 EMULATOR_CREDENTIALS = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
-
-
-def read_template(path: Path = TEMPLATE_PATH) -> dict[str, Any]:
-    return dict(json.loads(path.read_text(encoding="utf-8")))
 
 
 def template_names(path: Path = TEMPLATE_PATH) -> StackNames:
@@ -108,6 +105,11 @@ def write_flat_outputs(outputs: dict[str, str], path: Path = FLAT_OUTPUTS_PATH) 
     return path
 
 
+def read_flat_outputs(path: Path = FLAT_OUTPUTS_PATH) -> dict[str, str]:
+    """The outputs `write_flat_outputs` wrote."""
+    return dict(json.loads(path.read_text(encoding="utf-8")))
+
+
 def discover_stack_name(names: StackNames, default_environment: str | None = None) -> str:
     """STACK_NAME, else the stack of ENVIRONMENT_SUFFIX, else the stack of default_environment."""
     if os.environ.get("STACK_NAME"):
@@ -127,7 +129,7 @@ def discover_outputs(cloudformation: Any, name: str, flat_path: Path = FLAT_OUTP
     if outputs:
         return outputs
     if flat_path.is_file():
-        return dict(json.loads(flat_path.read_text(encoding="utf-8")))
+        return read_flat_outputs(flat_path)
     raise LookupError(f"stack {name} has no outputs and {flat_path} does not exist: deploy it first")
 
 

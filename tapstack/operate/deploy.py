@@ -9,8 +9,19 @@ moto executes change-set stacks without Outputs and without honouring DependsOn,
 updates complete without applying them, and lists only added and removed resources in change sets.
 So a new stack is made with CreateStack, and an update with UpdateStack when the template or a
 parameter value differs from what is deployed (compared here). moto's DeleteStack also leaves most
-resources behind (buckets, table, queues, topics, functions, log groups, the REST API); destroy
-deletes those itself there, as CloudFormation does for `DeletionPolicy: Delete`.
+resources behind (buckets, table, queues, topics, functions, log groups, the REST API), and an update
+drops the log groups from the stack's resource list; destroy finds and deletes those itself there, as
+CloudFormation does for `DeletionPolicy: Delete`.
+
+Destroy stops intake before it empties anything: reserved concurrency 0 on each of the stack's
+functions throttles every invocation, API Gateway's synchronous calls of the receiver and the queued
+asynchronous events (and their retries) of the processor and the notifier alike, which Lambda then
+keeps in its queue instead of running (https://docs.aws.amazon.com/lambda/latest/dg/configuration-concurrency.html,
+https://docs.aws.amazon.com/lambda/latest/dg/invocation-async-error-handling.html). Deleting the API
+stage instead would stop only the API, not the asynchronous queue, and would change a resource the
+stack still owns. An invocation already running when the throttle lands may still write, so destroy
+waits the longest function timeout first, and a delete that still fails on a bucket that is not empty
+is emptied and retried (DELETE_ATTEMPTS times in all).
 """
 
 from __future__ import annotations
@@ -22,12 +33,15 @@ import shlex
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from botocore.exceptions import ClientError
 
 from tapstack import paths
+from tapstack.cfn.model import Resolver
+from tapstack.exits import CommandError
 from tapstack.operate.cloud import (
     TEMPLATE_PATH,
     Clients,
@@ -42,6 +56,8 @@ SUCCEEDED = {"CREATE_COMPLETE", "UPDATE_COMPLETE", "IMPORT_COMPLETE"}
 NO_CHANGES = ("didn't contain changes", "No updates are to be performed")
 TEMPLATE_BODY_LIMIT = 51_200
 DELETE_BATCH = 1000  # DeleteObjects takes at most 1000 keys
+# A write racing the emptying fails one delete; a bucket refilled again twice means something still writes.
+DELETE_ATTEMPTS = 3
 ADVICE = {
     "ROLLBACK_COMPLETE": "its creation failed; delete it (`tapstack destroy` with its --env, which empties "
     "its buckets first) before deploying again",
@@ -58,23 +74,56 @@ class DeployError(RuntimeError):
     """A deploy, diff or destroy that cannot go on; the message says what to do."""
 
 
+class ParameterFileError(CommandError):
+    """A parameter file that cannot be deployed as it is: the user's input to fix, before any AWS call."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(f'{message}; fix the file (a JSON list of "Key=Value", see params/dev.json)')
+
+
 @dataclass(frozen=True)
 class Timing:
     """How often to poll and for how long; the emulator answers at once, AWS takes minutes."""
 
     poll_seconds: float = 5.0
     timeout_seconds: float = 3600.0
+    wait_for_running_invocations: bool = True
+    """After the throttle, wait the longest function timeout (no Lambda runs the emulator's functions)."""
 
 
-EMULATOR_TIMING = Timing(poll_seconds=0.05, timeout_seconds=120.0)
+EMULATOR_TIMING = Timing(poll_seconds=0.05, timeout_seconds=120.0, wait_for_running_invocations=False)
 
 
-def load_parameter_file(path: Path) -> dict[str, str]:
-    """A `--parameter-overrides` file of `aws cloudformation deploy`: a JSON list of "Key=Value"."""
-    entries = json.loads(path.read_text(encoding="utf-8"))
+def load_parameter_file(path: Path, template: dict[str, Any] | None = None) -> dict[str, str]:
+    """A `--parameter-overrides` file of `aws cloudformation deploy`: a JSON list of "Key=Value".
+
+    Checked before anything reaches AWS or the artifact is built: readable, JSON, that format, and (given
+    the template) only keys the template declares, with values its AllowedValues allow.
+    """
+    try:
+        entries = json.loads(path.read_text(encoding="utf-8"))
+    except OSError as error:
+        raise ParameterFileError(f"cannot read the parameter file {path}: {error.strerror}") from error
+    except ValueError as error:
+        raise ParameterFileError(f"{path} is not valid JSON ({error})") from error
     if not isinstance(entries, list) or not all(isinstance(entry, str) and "=" in entry for entry in entries):
-        raise DeployError(f'{path}: expected a JSON list of "Key=Value" strings')
-    return dict(entry.split("=", 1) for entry in entries)
+        raise ParameterFileError(f'{path}: expected a JSON list of "Key=Value" strings')
+    overrides = dict(entry.split("=", 1) for entry in entries)
+    if template is not None:
+        declared = template.get("Parameters", {})
+        unknown = sorted(set(overrides) - set(declared))
+        if unknown:
+            raise ParameterFileError(
+                f"{path} sets {', '.join(unknown)}, which the template does not declare "
+                f"(it declares {', '.join(sorted(declared))})"
+            )
+        for key, value in overrides.items():
+            allowed = declared[key].get("AllowedValues")
+            if allowed is not None and value not in map(str, allowed):
+                raise ParameterFileError(
+                    f"{path} sets {key}={value}; allowed: {', '.join(map(str, allowed))}"
+                )
+    return overrides
 
 
 def template_parameters(
@@ -154,6 +203,29 @@ def artifact_bucket(cloudformation: Any, bootstrap_stack: str) -> str:
 # ---------------------------------------------------------------------------------------------- events
 
 
+@dataclass(frozen=True)
+class ResourceFailure:
+    """A resource CloudFormation could not create, update or delete, and why."""
+
+    logical_id: str
+    resource_type: str
+    reason: str
+
+    def __str__(self) -> str:
+        return f"{self.logical_id} ({self.resource_type}): {self.reason}"
+
+    @property
+    def bucket_not_empty(self) -> bool:
+        """S3's BucketNotEmpty ("The bucket you tried to delete is not empty"): an object arrived after
+        the bucket was emptied."""
+        return self.resource_type == "AWS::S3::Bucket" and (
+            "BucketNotEmpty" in self.reason or "is not empty" in self.reason
+        )
+
+
+STACK_DONE = frozenset({"CREATE_COMPLETE", "UPDATE_COMPLETE", "IMPORT_COMPLETE", "DELETE_COMPLETE"})
+
+
 @dataclass
 class EventStream:
     """Prints a stack's new events oldest first, each with a progress count of finished resources."""
@@ -164,7 +236,7 @@ class EventStream:
     report: Report
     seen: set[str] = field(default_factory=set)
     finished: set[str] = field(default_factory=set)
-    failures: list[str] = field(default_factory=list)
+    failures: list[ResourceFailure] = field(default_factory=list)
 
     def _newest_first(self) -> Iterator[dict[str, Any]]:
         for page in self.cloudformation.get_paginator("describe_stack_events").paginate(
@@ -187,8 +259,12 @@ class EventStream:
             if event["ResourceType"] != "AWS::CloudFormation::Stack" and status.endswith("_COMPLETE"):
                 self.finished.add(logical_id)
             if status.endswith("_FAILED"):
-                self.failures.append(f"{logical_id} ({event['ResourceType']}): {reason}")
-            progress = f"[{len(self.finished):3d}/{self.total_resources}]"
+                self.failures.append(ResourceFailure(logical_id, event["ResourceType"], reason))
+            # The stack's own completion means every resource finished, whether or not the endpoint
+            # reported each one (the emulator reports only stack-level events).
+            stack_done = event["ResourceType"] == "AWS::CloudFormation::Stack" and status in STACK_DONE
+            done = self.total_resources if stack_done else len(self.finished)
+            progress = f"[{done:3d}/{self.total_resources}]"
             self.report(
                 f"{progress} {event['Timestamp']:%H:%M:%S} {status:<28} {event['ResourceType']:<36} "
                 f"{logical_id} {reason}".rstrip()
@@ -402,15 +478,61 @@ def cli_equivalent(
     return " ".join(shlex.quote(word) for word in words)
 
 
-# -------------------------------------------------------------------------------------------- destroy
+# ----------------------------------------------------------------------------- resources and buckets
 
 
-def empty_bucket(s3: Any, bucket: str) -> int:
+@dataclass(frozen=True)
+class StackResource:
+    """One resource of a stack: its logical id, type and physical id."""
+
+    logical_id: str
+    kind: str
+    physical_id: str
+
+
+def _resources(cloudformation: Any, stack_id: str) -> list[StackResource]:
+    """The stack's resources that exist (have a physical id)."""
+    paginator = cloudformation.get_paginator("list_stack_resources")
+    return [
+        StackResource(summary["LogicalResourceId"], summary["ResourceType"], summary["PhysicalResourceId"])
+        for page in paginator.paginate(StackName=stack_id)
+        for summary in page["StackResourceSummaries"]
+        if summary.get("PhysicalResourceId")
+    ]
+
+
+def _log_groups_moto_forgot(
+    clients: Clients, stack: dict[str, Any], resources: list[StackResource]
+) -> list[StackResource]:
+    """The log groups of the template that moto dropped from the stack's resources when it updated the
+    stack (they still exist), named as the template names them."""
+    listed = {resource.logical_id for resource in resources}
+    parameters = {p["ParameterKey"]: p["ParameterValue"] for p in stack.get("Parameters", [])}
+    account = clients("sts").get_caller_identity()["Account"]
+    resolver = Resolver(
+        parameters=parameters | {"AWS::Region": clients.region, "AWS::AccountId": account},
+        physical_ids={resource.logical_id: resource.physical_id for resource in resources},
+    )
+    template = deployed_template(clients("cloudformation"), stack["StackName"])
+    return [
+        StackResource(logical_id, kind, str(resolver.resolve(resource["Properties"]["LogGroupName"])))
+        for logical_id, resource in template["Resources"].items()
+        if (kind := resource["Type"]) == "AWS::Logs::LogGroup" and logical_id not in listed
+    ]
+
+
+def _of_kind(resources: list[StackResource], kind: str) -> list[str]:
+    return [resource.physical_id for resource in resources if resource.kind == kind]
+
+
+def empty_bucket(s3: Any, bucket: str, bypass_governance: bool = False) -> int:
     """Delete every object version and delete marker; return how many were deleted.
 
-    Lists from the start again after each batch rather than paginating, so that nothing is skipped
-    while the listing changes underneath.
+    `bypass_governance` deletes versions under GOVERNANCE Object Lock retention (the caller needs
+    s3:BypassGovernanceRetention). Lists from the start again after each batch rather than paginating,
+    so that nothing is skipped while the listing changes underneath.
     """
+    bypass = {"BypassGovernanceRetention": True} if bypass_governance else {}
     deleted = 0
     while True:
         try:
@@ -425,19 +547,60 @@ def empty_bucket(s3: Any, bucket: str) -> int:
         ][:DELETE_BATCH]
         if not batch:
             return deleted
-        errors = s3.delete_objects(Bucket=bucket, Delete={"Objects": batch, "Quiet": True}).get("Errors")
+        errors = s3.delete_objects(Bucket=bucket, Delete={"Objects": batch, "Quiet": True}, **bypass).get(
+            "Errors"
+        )
         if errors:
             raise DeployError(f"could not empty {bucket}: {errors[0]}")
         deleted += len(batch)
 
 
-def _resources(cloudformation: Any, stack_id: str) -> list[dict[str, Any]]:
-    paginator = cloudformation.get_paginator("list_stack_resources")
-    return [
-        summary
-        for page in paginator.paginate(StackName=stack_id)
-        for summary in page["StackResourceSummaries"]
-    ]
+# ----------------------------------------------------------------------------------------- object lock
+
+
+def object_lock_enabled(s3: Any, bucket: str) -> bool:
+    try:
+        configuration = s3.get_object_lock_configuration(Bucket=bucket)["ObjectLockConfiguration"]
+    except ClientError as error:
+        if error.response["Error"]["Code"] in ("ObjectLockConfigurationNotFoundError", "NoSuchBucket"):
+            return False
+        raise
+    return bool(configuration.get("ObjectLockEnabled") == "Enabled")
+
+
+def compliance_retained_until(s3: Any, bucket: str, now: datetime) -> datetime | None:
+    """The latest retain-until date still ahead among the bucket's versions under COMPLIANCE retention.
+
+    HeadObject reports each version's mode and date (to a caller with s3:GetObjectRetention); the
+    bucket's default rule would miss versions whose retention was set or extended one by one.
+    """
+    latest: datetime | None = None
+    for page in s3.get_paginator("list_object_versions").paginate(Bucket=bucket):
+        for version in page.get("Versions", []):
+            head = s3.head_object(Bucket=bucket, Key=version["Key"], VersionId=version["VersionId"])
+            until = head.get("ObjectLockRetainUntilDate")
+            if head.get("ObjectLockMode") == "COMPLIANCE" and until is not None and until > now:
+                latest = until if latest is None else max(latest, until)
+    return latest
+
+
+def refuse_compliance_locked(s3: Any, stack: str, locked_buckets: list[str]) -> None:
+    """DeployError, in one line naming the date it becomes deletable, while a bucket of the stack holds
+    versions under COMPLIANCE retention: no one can delete them or shorten it, not even the root user
+    (https://docs.aws.amazon.com/AmazonS3/latest/userguide/object-lock.html)."""
+    now = datetime.now(UTC)
+    dates = {bucket: compliance_retained_until(s3, bucket, now) for bucket in locked_buckets}
+    retained = {bucket: until for bucket, until in dates.items() if until is not None}
+    if retained:
+        bucket, until = max(retained.items(), key=lambda item: item[1])
+        raise DeployError(
+            f"stack {stack} cannot be deleted before {until.astimezone(UTC):%Y-%m-%d %H:%M:%S} UTC: "
+            f"{bucket} holds object versions under COMPLIANCE Object Lock retention until then, which no one "
+            "can shorten or bypass"
+        )
+
+
+# ------------------------------------------------------------------------------------------ leftovers
 
 
 NOT_FOUND = {
@@ -458,6 +621,15 @@ def _found(probe: Callable[[], object]) -> bool:
 
 def bucket_exists(s3: Any, bucket: str) -> bool:
     return _found(lambda: s3.head_bucket(Bucket=bucket))
+
+
+def log_groups_named(logs: Any, prefix: str) -> list[str]:
+    """The log groups whose names start with `prefix`."""
+    return [
+        group["logGroupName"]
+        for page in logs.get_paginator("describe_log_groups").paginate(logGroupNamePrefix=prefix)
+        for group in page["logGroups"]
+    ]
 
 
 # How to tell that a deleted stack's resource is gone, and (emulator only) how to delete it.
@@ -485,10 +657,7 @@ LEFTOVER_CHECKS: dict[str, tuple[Probe, Delete]] = {
         lambda c, name: c("lambda").delete_function(FunctionName=name),
     ),
     "AWS::Logs::LogGroup": (
-        lambda c, name: any(
-            group["logGroupName"] == name
-            for group in c("logs").describe_log_groups(logGroupNamePrefix=name)["logGroups"]
-        ),
+        lambda c, name: name in log_groups_named(c("logs"), name),
         lambda c, name: c("logs").delete_log_group(logGroupName=name),
     ),
     "AWS::ApiGateway::RestApi": (
@@ -498,47 +667,163 @@ LEFTOVER_CHECKS: dict[str, tuple[Probe, Delete]] = {
 }
 
 
-def leftovers(clients: Clients, stack: str, resources: list[tuple[str, str]]) -> list[str]:
-    """What is still there after the stack was deleted: the stack, its exports, its checkable resources."""
+def execution_log_group_prefix(rest_api_id: str) -> str:
+    """API Gateway's execution-log groups, `API-Gateway-Execution-Logs_<rest api id>/<stage>`, which it
+    makes itself when the stack does not declare them
+    (https://docs.aws.amazon.com/apigateway/latest/developerguide/set-up-logging.html)."""
+    return f"API-Gateway-Execution-Logs_{rest_api_id}/"
+
+
+def waf_log_group_prefix(stack: str) -> str:
+    """A web ACL of the stack logs to `aws-waf-logs-<stack>...`: WAF requires the aws-waf-logs- prefix
+    (https://docs.aws.amazon.com/waf/latest/developerguide/logging-cw-logs.html)."""
+    return f"aws-waf-logs-{stack}"
+
+
+def unowned_log_groups(clients: Clients, stack: str, resources: list[StackResource]) -> list[str]:
+    """Log groups of the stack that it does not own by name (AWS services create them on first use), so
+    deleting the stack leaves them."""
+    logs = clients("logs")
+    owned = set(_of_kind(resources, "AWS::Logs::LogGroup"))
+    execution = [
+        name
+        for api_id in _of_kind(resources, "AWS::ApiGateway::RestApi")
+        for name in log_groups_named(logs, execution_log_group_prefix(api_id))
+    ]
+    waf_prefix = waf_log_group_prefix(stack)
+    waf = [
+        name
+        for name in log_groups_named(logs, waf_prefix)
+        if name == waf_prefix or name.startswith(f"{waf_prefix}-")  # not those of a stack <stack>x
+    ]
+    return sorted(set(execution + waf) - owned)
+
+
+def leftovers(clients: Clients, stack: str, resources: list[StackResource]) -> list[str]:
+    """What is still there after the stack was deleted: the stack, its exports, its checkable resources,
+    and log groups AWS services made for it."""
     found = [f"stack {stack}"] if describe_stack(clients("cloudformation"), stack) else []
     exports = clients("cloudformation").list_exports().get("Exports", [])
     found += [f"export {export['Name']}" for export in exports if export["Name"].startswith(f"{stack}-")]
     found += [
-        f"{kind} {physical_id}"
-        for kind, physical_id in resources
-        if LEFTOVER_CHECKS[kind][0](clients, physical_id)
+        f"{resource.kind} {resource.physical_id}"
+        for resource in resources
+        if resource.kind in LEFTOVER_CHECKS
+        and LEFTOVER_CHECKS[resource.kind][0](clients, resource.physical_id)
+    ]
+    found += [
+        f"log group {name} (not the stack's own)" for name in unowned_log_groups(clients, stack, resources)
     ]
     return found
 
 
+# -------------------------------------------------------------------------------------------- destroy
+
+
+def stop_intake(lambda_client: Any, functions: list[str], report: Report, timing: Timing) -> None:
+    """Throttle each function to zero (see the module docstring), then let running invocations end."""
+    if not functions:
+        return
+    for name in functions:
+        lambda_client.put_function_concurrency(FunctionName=name, ReservedConcurrentExecutions=0)
+    report(f"intake stopped: reserved concurrency 0 on {', '.join(functions)}")
+    if timing.wait_for_running_invocations:
+        longest = max(
+            int(lambda_client.get_function_configuration(FunctionName=name)["Timeout"]) for name in functions
+        )
+        report(f"waiting {longest} s, the longest function timeout, for running invocations to end")
+        time.sleep(longest)
+
+
+def _resume_hint(functions: list[str]) -> str:
+    commands = "; ".join(
+        f"aws lambda delete-function-concurrency --function-name {name}" for name in functions
+    )
+    return f"the stack's functions stay throttled; to take deliveries again without destroying: {commands}"
+
+
+def _delete_once(
+    clients: Clients, stack: str, resources: list[StackResource], stream: EventStream, timing: Timing
+) -> str:
+    """One DeleteStack and the wait for it: the final status, with the failures in the stream.
+
+    On the emulator, moto's DeleteStack keeps a bucket that is not empty without failing and leaves most
+    resources behind; they are deleted here as CloudFormation would, and a bucket that is not empty
+    fails the delete as it does there.
+    """
+    cloudformation = clients("cloudformation")
+    stream.failures.clear()
+    if describe_stack(cloudformation, stack) is not None:
+        cloudformation.delete_stack(StackName=stream.stack_id)
+        # moto fails to describe a deleted stack by id once it was updated: watch it by name there
+        final = wait_for_stack(cloudformation, stream, timing, stack if clients.is_emulator else None)
+        if final != "DELETE_COMPLETE" or not clients.is_emulator:
+            return final
+    for resource in resources:
+        if resource.kind not in LEFTOVER_CHECKS:
+            continue
+        probe, delete = LEFTOVER_CHECKS[resource.kind]
+        if not probe(clients, resource.physical_id):
+            continue
+        try:
+            delete(clients, resource.physical_id)
+        except ClientError as error:
+            if error.response["Error"]["Code"] != "BucketNotEmpty":
+                raise
+            stream.failures.append(ResourceFailure(resource.logical_id, resource.kind, str(error)))
+    return "DELETE_FAILED" if stream.failures else "DELETE_COMPLETE"
+
+
+def _empty_and_delete(
+    clients: Clients,
+    stack: str,
+    resources: list[StackResource],
+    locked_buckets: list[str],
+    stream: EventStream,
+    report: Report,
+    timing: Timing,
+) -> None:
+    s3 = clients("s3")
+    for attempt in range(1, DELETE_ATTEMPTS + 1):
+        for bucket in _of_kind(resources, "AWS::S3::Bucket"):
+            deleted = empty_bucket(s3, bucket, bypass_governance=bucket in locked_buckets)
+            report(f"emptied {bucket}: {deleted} object versions and delete markers")
+        final = _delete_once(clients, stack, resources, stream, timing)
+        if final == "DELETE_COMPLETE":
+            return
+        refilled = [
+            failure for failure in stream.failures if failure.resource_type != "AWS::CloudFormation::Stack"
+        ]
+        if attempt == DELETE_ATTEMPTS or not refilled or not all(f.bucket_not_empty for f in refilled):
+            raise DeployError(failure_message(stack, final, stream))
+        report(
+            f"{', '.join(f.logical_id for f in refilled)} got objects after it was emptied: emptying and "
+            f"deleting again (attempt {attempt + 1} of {DELETE_ATTEMPTS})"
+        )
+
+
 def destroy_stack(clients: Clients, stack: str, report: Report, timing: Timing) -> list[str]:
-    """Empty the stack's buckets, delete it, wait, and return the leftovers (empty when all is gone)."""
+    """Refuse a compliance-locked stack, stop intake, empty the buckets, delete the stack (again while a
+    bucket got new objects), and return the leftovers (empty when all is gone)."""
     cloudformation, s3 = clients("cloudformation"), clients("s3")
     existing = describe_stack(cloudformation, stack)
     if existing is None:
         report(f"stack {stack} does not exist")
         return []
-    summaries = _resources(cloudformation, existing["StackId"])
-    resources = [
-        (r["ResourceType"], r["PhysicalResourceId"])
-        for r in summaries
-        if r["ResourceType"] in LEFTOVER_CHECKS and r.get("PhysicalResourceId")
-    ]
-    for kind, bucket in resources:
-        if kind == "AWS::S3::Bucket":
-            report(f"emptied {bucket}: {empty_bucket(s3, bucket)} object versions and delete markers")
-    stream = EventStream(cloudformation, existing["StackId"], len(summaries), report)
+    resources = _resources(cloudformation, existing["StackId"])
+    if clients.is_emulator:
+        resources += _log_groups_moto_forgot(clients, existing, resources)
+    locked = [bucket for bucket in _of_kind(resources, "AWS::S3::Bucket") if object_lock_enabled(s3, bucket)]
+    refuse_compliance_locked(s3, stack, locked)  # before anything is stopped or deleted
+    functions = _of_kind(resources, "AWS::Lambda::Function")
+    stop_intake(clients("lambda"), functions, report, timing)
+    stream = EventStream(cloudformation, existing["StackId"], len(resources), report)
     stream.skip_existing()
-    cloudformation.delete_stack(StackName=existing["StackId"])
-    # moto fails to describe a deleted stack by id once it was updated: watch it by name there
-    final = wait_for_stack(cloudformation, stream, timing, stack if clients.is_emulator else None)
-    if final != "DELETE_COMPLETE":
-        raise DeployError(failure_message(stack, final, stream))
-    if clients.is_emulator:  # moto's DeleteStack leaves most resources behind; CloudFormation would not
-        for kind, physical_id in resources:
-            probe, delete = LEFTOVER_CHECKS[kind]
-            if probe(clients, physical_id):
-                delete(clients, physical_id)
+    try:
+        refuse_compliance_locked(s3, stack, locked)  # a delivery stored while intake was being stopped
+        _empty_and_delete(clients, stack, resources, locked, stream, report, timing)
+    except DeployError as error:
+        raise DeployError(f"{error}\n  {_resume_hint(functions)}" if functions else str(error)) from error
     remaining = leftovers(clients, stack, resources)
     report(f"stack {stack} deleted; " + ("nothing left behind" if not remaining else f"left: {remaining}"))
     return remaining

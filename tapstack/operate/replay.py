@@ -1,14 +1,15 @@
 """Re-drive a function's dead-letter queue into the function, deleting each message only once accepted.
 
-A dead-letter queue of this stack can hold two kinds of message:
-* an on-failure destination record (EventInvokeConfig):
+Failed events reach the queue one way: the function's on-failure destination (EventInvokeConfig), whose
+message is an invocation record
   `{"version", "timestamp", "requestContext": {"functionArn", "condition": "RetriesExhausted", ...},
   "requestPayload": <the original event>, "responseContext": ..., "responsePayload": ...}`
-  -> the original event is `requestPayload`;
-* a DeadLetterConfig message, whose body is the original event itself.
-Each is re-invoked asynchronously (`InvocationType="Event"`); only a 202 (Lambda queued it) deletes
-the message. Dry run by default. The invoker is injectable: boto3's Lambda client on AWS, the
-in-process runtime's on the emulator (same `invoke` interface).
+-> the original event is `requestPayload`, re-invoked asynchronously (`InvocationType="Event"`); only a
+202 (Lambda queued it) deletes the message. Any other message is kept and reported, not replayed: a bare
+event from the DeadLetterConfig the functions once had beside their destination always has its
+invocation record in the same queue, and replaying both would run the event twice.
+Dry run by default. The invoker is injectable: boto3's Lambda client on AWS, the in-process runtime's
+on the emulator (same `invoke` interface).
 """
 
 from __future__ import annotations
@@ -36,30 +37,37 @@ class Invoker(Protocol):
 
 
 @dataclass(frozen=True)
+class InvocationRecord:
+    """What replay needs of an on-failure invocation record."""
+
+    failed_function: str | None
+    """The function the record names (None when its ARN cannot be read)."""
+    condition: str
+    request_payload: bytes
+
+
+@dataclass(frozen=True)
 class DeadLetter:
     message_id: str
     receipt_handle: str
-    payload: bytes
-    kind: str
-    failed_function: str | None
-    """The function named by a destination record (None for a DeadLetterConfig message)."""
+    record: InvocationRecord | None
+    """None when the body is not an invocation record: such a message is kept, not replayed."""
 
 
 def parse_dead_letter(message: dict[str, Any]) -> DeadLetter:
-    body = message["Body"]
     try:
-        document = json.loads(body)
+        document = json.loads(message["Body"])
     except json.JSONDecodeError:
         document = None
     context = document.get("requestContext") if isinstance(document, dict) else None
+    record = None
     if isinstance(document, dict) and isinstance(context, dict) and "requestPayload" in document:
         arn = str(context.get("functionArn", ""))
         # arn:aws:lambda:<region>:<account>:function:<name>[:<qualifier>]
         name = arn.split(":")[6] if arn.count(":") >= 6 else None
         payload = json.dumps(document["requestPayload"], separators=(",", ":")).encode()
-        kind = f"destination record ({context.get('condition')})"
-        return DeadLetter(message["MessageId"], message["ReceiptHandle"], payload, kind, name)
-    return DeadLetter(message["MessageId"], message["ReceiptHandle"], body.encode(), "original event", None)
+        record = InvocationRecord(name, str(context.get("condition")), payload)
+    return DeadLetter(message["MessageId"], message["ReceiptHandle"], record)
 
 
 @dataclass
@@ -74,16 +82,23 @@ class ReplaySummary:
 def _replay_one(
     letter: DeadLetter, sqs: Any, queue_url: str, invoker: Invoker, apply: bool, summary: ReplaySummary
 ) -> None:
-    label = f"{letter.message_id} ({letter.kind}, {len(letter.payload)} bytes)"
-    if letter.failed_function not in (None, summary.function):
-        summary.failed.append(f"{label}: failed in {letter.failed_function}, not {summary.function}; kept")
+    record = letter.record
+    if record is None:
+        summary.failed.append(
+            f"{letter.message_id}: not an on-failure invocation record (a bare event from a former "
+            "DeadLetterConfig is replayed through its invocation record); kept"
+        )
+        return
+    label = f"{letter.message_id} ({record.condition}, {len(record.request_payload)} bytes)"
+    if record.failed_function not in (None, summary.function):
+        summary.failed.append(f"{label}: failed in {record.failed_function}, not {summary.function}; kept")
         return
     if not apply:
         summary.would_replay.append(label)
         return
     try:
         response = invoker.invoke(
-            FunctionName=summary.function, InvocationType="Event", Payload=letter.payload
+            FunctionName=summary.function, InvocationType="Event", Payload=record.request_payload
         )
     except ClientError as error:
         summary.failed.append(f"{label}: invoke failed: {error}; kept")

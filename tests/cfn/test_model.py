@@ -248,6 +248,33 @@ def test_select_picks_from_a_resolved_list() -> None:
         resolver.resolve({"Fn::Select": [3, ["a", "b", "c"]]})
 
 
+def test_split_gives_the_parts_select_picks_from() -> None:
+    resolver = Resolver(parameters={"Acl": "name|id|REGIONAL"})
+    assert resolver.resolve({"Fn::Split": ["|", {"Ref": "Acl"}]}) == ["name", "id", "REGIONAL"]
+    assert resolver.resolve({"Fn::Select": [0, {"Fn::Split": ["|", {"Ref": "Acl"}]}]}) == "name"
+    with pytest.raises(UnresolvableError, match=r"Fn::Split: \['a'\] is not a string"):
+        resolver.resolve({"Fn::Split": ["|", ["a"]]})
+
+
+def test_a_list_parameter_given_as_text_is_its_trimmed_comma_separated_items() -> None:
+    template = Template(
+        {
+            "Parameters": {
+                "Cidrs": {"Type": "CommaDelimitedList", "Default": ""},
+                "Subnets": {"Type": "List<AWS::EC2::Subnet::Id>"},
+                "Name": {"Type": "String", "Default": "a,b"},
+            }
+        }
+    )
+    joined = {"Fn::Join": ["+", {"Ref": "Cidrs"}]}
+    assert template.resolver().resolve({"Ref": "Cidrs"}) == [""]
+    given = template.resolver({"Cidrs": "10.0.0.0/8, 192.0.2.0/24"})
+    assert given.resolve(joined) == "10.0.0.0/8+192.0.2.0/24"
+    assert template.resolver({"Cidrs": ["as", "given"]}).resolve(joined) == "as+given"
+    assert template.resolver({"Subnets": "s-1,s-2"}).resolve({"Ref": "Subnets"}) == ["s-1", "s-2"]
+    assert template.resolver().resolve({"Ref": "Name"}) == "a,b"
+
+
 @pytest.mark.parametrize(
     ("value", "message"),
     [

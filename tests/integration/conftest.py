@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from tapstack.local import emulator as local_emulator
 from tapstack.local.send import LocalRuntime
 from tapstack.operate.actions import deploy_environment, destroy_environment
 from tapstack.operate.cloud import (
@@ -22,6 +23,7 @@ from tapstack.operate.cloud import (
     discover_stack_name,
     template_names,
 )
+from tests.conftest import _free_port
 
 REPOSITORY = Path(__file__).resolve().parents[2]
 LOCAL_PARAMETERS = REPOSITORY / "params" / "local.json"
@@ -86,3 +88,33 @@ def stack(runtime: LocalRuntime) -> Iterator[LocalRuntime]:
     """The runtime, with the functions' shared environment set for the test's duration."""
     with runtime.activated():
         yield runtime
+
+
+@pytest.fixture
+def own_emulator(tmp_path: Path) -> Iterator[Clients]:
+    """An emulator process of its own (as `local up` starts it): what it holds is this test's alone."""
+    files = local_emulator.EmulatorFiles(_free_port(), tmp_path)
+    local_emulator.start(files)
+    try:
+        yield Clients.for_emulator(local_emulator.endpoint(files.port))
+    finally:
+        local_emulator.stop(files)
+
+
+def named_resources(clients: Clients) -> set[str]:
+    """The name of everything in the emulated account a stack deploy makes or destroy must remove."""
+    cloudformation, apigateway = clients("cloudformation"), clients("apigateway")
+    stacks = cloudformation.list_stacks()["StackSummaries"]
+    return {
+        *(stack["StackName"] for stack in stacks if stack["StackStatus"] != "DELETE_COMPLETE"),
+        *(export["Name"] for export in cloudformation.list_exports()["Exports"]),
+        *(bucket["Name"] for bucket in clients("s3").list_buckets()["Buckets"]),
+        *clients("dynamodb").list_tables()["TableNames"],
+        *(url.rsplit("/", 1)[-1] for url in clients("sqs").list_queues().get("QueueUrls", [])),
+        *(topic["TopicArn"].rsplit(":", 1)[-1] for topic in clients("sns").list_topics()["Topics"]),
+        *(function["FunctionName"] for function in clients("lambda").list_functions()["Functions"]),
+        *(group["logGroupName"] for group in clients("logs").describe_log_groups()["logGroups"]),
+        *(api["name"] for api in apigateway.get_rest_apis()["items"]),
+        *(key["name"] for key in apigateway.get_api_keys()["items"]),
+        *(secret["Name"] for secret in clients("secretsmanager").list_secrets()["SecretList"]),
+    }

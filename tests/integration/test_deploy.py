@@ -3,6 +3,7 @@
 import json
 from pathlib import Path
 
+from tapstack.cfn.model import read_template
 from tapstack.operate.actions import deploy_environment, destroy_environment
 from tapstack.operate.cloud import TEMPLATE_PATH, Clients
 from tapstack.operate.deploy import (
@@ -14,7 +15,7 @@ from tapstack.operate.deploy import (
 )
 from tests.integration.conftest import LOCAL_PARAMETERS, NAMES, Deployment, deploy
 
-TEMPLATE = json.loads(TEMPLATE_PATH.read_text(encoding="utf-8"))
+TEMPLATE = read_template(TEMPLATE_PATH)
 
 
 def test_every_output_is_written_to_the_flat_file_and_exported(deployment: Deployment) -> None:
@@ -77,6 +78,13 @@ def test_diff_lists_the_changes_a_deploy_would_make(deployment: Deployment) -> N
     assert [summary for summary in remaining if summary["Status"] == "CREATE_COMPLETE"] == []
 
 
+def test_the_progress_counter_reaches_every_resource(deployment: Deployment) -> None:
+    total = len(TEMPLATE["Resources"])
+    stack = NAMES.stack.for_suffix(deployment.environment)
+    (created,) = [line for line in deployment.log if "CREATE_COMPLETE" in line and line.endswith(f" {stack}")]
+    assert created.startswith(f"[{total:3d}/{total}] ")
+
+
 def test_destroy_leaves_no_stack_and_no_bucket_behind(
     emulator: Clients, deployment: Deployment, tmp_path: Path
 ) -> None:
@@ -87,9 +95,18 @@ def test_destroy_leaves_no_stack_and_no_bucket_behind(
         s3.put_object(Bucket=audit, Key="raw/x.json", Body=b"%d" % version)
     s3.delete_object(Bucket=audit, Key="raw/x.json")
 
-    left = destroy_environment(emulator, "gone", with_bootstrap=False, report=doomed.log.append)
+    assert doomed.flat_outputs_path.is_file()
+
+    left = destroy_environment(
+        emulator,
+        "gone",
+        with_bootstrap=False,
+        report=doomed.log.append,
+        flat_outputs_path=doomed.flat_outputs_path,
+    )
 
     assert left == []
+    assert not doomed.flat_outputs_path.exists()  # it named what no longer exists
     buckets = {bucket["Name"] for bucket in s3.list_buckets()["Buckets"]}
     assert not {doomed.outputs["AuditBucketName"], doomed.outputs["AccessLogBucketName"]} & buckets
     live = emulator("cloudformation").list_stacks(StackStatusFilter=["CREATE_COMPLETE", "UPDATE_COMPLETE"])

@@ -1,5 +1,6 @@
 """End to end through `make send`'s code: signed request -> receiver -> processor -> notifier, in moto."""
 
+import copy
 import json
 import uuid
 from collections.abc import Iterator
@@ -57,7 +58,7 @@ def test_amounts_are_stored_and_published_exactly(stack: LocalRuntime) -> None:
     body = (
         b'{"id":"it-exact-%s","type":"transaction.created","occurred_at":"2026-11-23T10:00:00Z",'
         % (uuid.uuid4().hex.encode())
-        + b'"amount":12345678901234567890.123456789,"currency":"KWD"}'
+        + b'"amount":12345678901234567890123456.789,"currency":"KWD"}'
     )
 
     delivery = stack.deliver(stack.sender().event("internal", body))
@@ -65,9 +66,9 @@ def test_amounts_are_stored_and_published_exactly(stack: LocalRuntime) -> None:
     transaction_id = delivery.body["transaction_id"]
     item = _item(stack, transaction_id)
     assert item is not None
-    assert item["amount"] == "12345678901234567890.123456789"
+    assert item["amount"] == "12345678901234567890123456.789"
     (published,) = [m for m in stack.drain_published() if m["message"]["transaction_id"] == transaction_id]
-    assert published["message"]["amount"] == "12345678901234567890.123456789"
+    assert published["message"]["amount"] == "12345678901234567890123456.789"
 
 
 def test_a_duplicate_delivery_is_stored_and_published_once(stack: LocalRuntime) -> None:
@@ -124,7 +125,21 @@ def failing_put_item(stack: LocalRuntime) -> Iterator[None]:
         events.unregister("before-call.dynamodb.PutItem", unique_id="test-put-item-fault")
 
 
-def test_a_processor_fault_dead_letters_the_event_and_replay_stores_it(stack: LocalRuntime) -> None:
+def _peek(stack: LocalRuntime, output_key: str) -> list[dict[str, Any]]:
+    """Every message on the queue, left visible."""
+    return list(
+        stack.clients("sqs").receive_message(
+            QueueUrl=stack.outputs[output_key],
+            MaxNumberOfMessages=10,
+            VisibilityTimeout=0,
+            MessageAttributeNames=["All"],
+        )["Messages"]
+    )
+
+
+def test_a_processor_fault_dead_letters_one_invocation_record_and_replay_stores_it(
+    stack: LocalRuntime,
+) -> None:
     stack.clients("sqs").purge_queue(QueueUrl=stack.outputs["ProcessorDeadLetterQueueUrl"])
     with failing_put_item(stack):
         delivery = stack.deliver(stack.sender().event("internal", _internal_body("7.25")))
@@ -134,7 +149,12 @@ def test_a_processor_fault_dead_letters_the_event_and_replay_stores_it(stack: Lo
     assert processor.attempts == 3  # the first try and Lambda's two retries
     transaction_id = delivery.body["transaction_id"]
     assert _item(stack, transaction_id) is None
-    assert _queue_depth(stack, "ProcessorDeadLetterQueueUrl") == 1
+    # The deployed template routes failures through the on-failure destination only: one record.
+    (message,) = _peek(stack, "ProcessorDeadLetterQueueUrl")
+    record = json.loads(message["Body"])
+    assert record["requestContext"]["condition"] == "RetriesExhausted"
+    assert record["requestContext"]["functionArn"].split(":")[6] == stack.outputs["ProcessorFunctionName"]
+    assert record["requestPayload"]["transaction"]["transaction_id"] == transaction_id
 
     sqs, queue = stack.clients("sqs"), stack.outputs["ProcessorDeadLetterQueueUrl"]
     processor_name = stack.outputs["ProcessorFunctionName"]
@@ -151,3 +171,45 @@ def test_a_processor_fault_dead_letters_the_event_and_replay_stores_it(stack: Lo
     assert item["amount"] == "7.25"
     assert _queue_depth(stack, "ProcessorDeadLetterQueueUrl") == 0
     assert [m["message"]["transaction_id"] for m in stack.drain_published()] == [transaction_id]
+
+
+def test_with_a_dead_letter_config_back_one_fault_leaves_two_messages_and_replay_runs_it_once(
+    stack: LocalRuntime,
+) -> None:
+    """What the stack did before: AWS documents destinations as usable in addition to a dead-letter
+    queue, so both paths fire; the emulation does the same, which is what lets the test above fail."""
+    template = copy.deepcopy(stack.template)
+    processor_queue_arn = {"Fn::GetAtt": ["ProcessorDeadLetterQueue", "Arn"]}
+    template["Resources"]["ProcessorFunction"]["Properties"]["DeadLetterConfig"] = {
+        "TargetArn": processor_queue_arn
+    }
+    both_paths = LocalRuntime(stack.clients, stack.environment, template, stack.outputs)
+    sqs, queue = stack.clients("sqs"), stack.outputs["ProcessorDeadLetterQueueUrl"]
+    with failing_put_item(stack):
+        delivery = both_paths.deliver(both_paths.sender().event("internal", _internal_body("3.50")))
+
+    # Two messages for one failure: the invocation record and the bare event (the record's requestPayload).
+    peeked = _peek(stack, "ProcessorDeadLetterQueueUrl")
+    (record_message,) = [m for m in peeked if "requestContext" in json.loads(m["Body"])]
+    (bare,) = [m for m in peeked if m is not record_message]
+    record = json.loads(record_message["Body"])
+    assert json.loads(bare["Body"]) == record["requestPayload"]
+    assert set(bare["MessageAttributes"]) == {"RequestID", "ErrorCode", "ErrorMessage"}
+
+    log: list[str] = []
+    processor_name = stack.outputs["ProcessorFunctionName"]
+    applied = replay_queue(
+        sqs, queue, processor_name, both_paths.async_lambda(), apply=True, report=log.append
+    )
+
+    assert len(applied.replayed) == 1  # the record; the bare event is reported and kept
+    assert [entry.split(":")[0] for entry in applied.failed] == [bare["MessageId"]]
+    assert _item(stack, delivery.body["transaction_id"]) is not None
+    kept = sqs.get_queue_attributes(
+        QueueUrl=queue,
+        AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
+    )["Attributes"]
+    assert sum(map(int, kept.values())) == 1  # the bare event, back in sight once replay's visibility ends
+    # SQS allows one purge a minute (the test above purges); moto takes the earlier receipt handle.
+    sqs.delete_message(QueueUrl=queue, ReceiptHandle=bare["ReceiptHandle"])
+    stack.drain_published()

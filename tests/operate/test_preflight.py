@@ -11,6 +11,7 @@ import boto3
 import pytest
 from botocore.stub import Stubber
 
+from tapstack.cfn.model import read_template
 from tapstack.cli import main
 from tapstack.operate.cloud import TEMPLATE_PATH, Clients
 from tapstack.operate.preflight import (
@@ -27,7 +28,7 @@ from tapstack.operate.preflight import (
     run_preflight,
 )
 
-TEMPLATE = json.loads(TEMPLATE_PATH.read_text(encoding="utf-8"))
+TEMPLATE = read_template(TEMPLATE_PATH)
 FAKE = {"region_name": "us-east-1", "aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
 PLAN = DeployPlan(
     "dev", "tapstack-dev", "tapstack-bootstrap", {}, "artifacts", "lambda-abc.zip", artifact_will_upload=False

@@ -11,18 +11,25 @@ import pytest
 from cfnlint.api import lint
 
 from tapstack import paths
+from tapstack.cfn.model import read_template
 from tapstack.cli import main
 from tapstack.cli.operate import check_environment_suffix
 from tapstack.exits import ExitCode
 from tapstack.local.emulator import EmulatorFiles, answers, start, stop
 from tapstack.operate.cloud import TEMPLATE_PATH
-from tapstack.operate.deploy import DeployError, cli_equivalent, load_parameter_file, template_parameters
+from tapstack.operate.deploy import (
+    DeployError,
+    ParameterFileError,
+    cli_equivalent,
+    load_parameter_file,
+    template_parameters,
+)
 from tapstack.operate.replay import parse_dead_letter
 from templates.bootstrap import bootstrap_template_json
 from templates.naming import StackNames
 
 REPOSITORY = paths.REPOSITORY
-TEMPLATE = json.loads(TEMPLATE_PATH.read_text(encoding="utf-8"))
+TEMPLATE = read_template(TEMPLATE_PATH)
 PARAMETER_FILES = sorted((REPOSITORY / "params").glob("*.json"))
 
 
@@ -41,7 +48,7 @@ def test_a_parameter_file_must_be_the_cli_format(tmp_path: Path) -> None:
     path = tmp_path / "bad.json"
     path.write_text('{"LogRetentionDays": "7"}')
 
-    with pytest.raises(DeployError, match="Key=Value"):
+    with pytest.raises(ParameterFileError, match="Key=Value"):
         load_parameter_file(path)
 
 
@@ -98,17 +105,24 @@ def test_a_destination_record_replays_its_request_payload() -> None:
 
     letter = parse_dead_letter({"MessageId": "m", "ReceiptHandle": "h", "Body": json.dumps(record)})
 
-    assert json.loads(letter.payload) == payload
-    assert letter.failed_function == "tapstack-processor-dev"
-    assert "RetriesExhausted" in letter.kind
+    assert letter.record is not None
+    assert json.loads(letter.record.request_payload) == payload
+    assert letter.record.failed_function == "tapstack-processor-dev"
+    assert letter.record.condition == "RetriesExhausted"
 
 
-def test_a_dead_letter_config_message_replays_its_body_as_it_is() -> None:
-    body = '{"version":1,"transaction":{"transaction_id":"stripe#evt_1"}}'
-
+@pytest.mark.parametrize(
+    "body",
+    [
+        '{"version":1,"transaction":{"transaction_id":"stripe#evt_1"}}',  # a bare event (DeadLetterConfig)
+        '{"requestContext":{"functionArn":"arn:aws:lambda:us-east-1:123456789012:function:f"}}',
+        "not json",
+    ],
+)
+def test_anything_but_an_invocation_record_is_not_replayed(body: str) -> None:
     letter = parse_dead_letter({"MessageId": "m", "ReceiptHandle": "h", "Body": body})
 
-    assert (letter.payload, letter.failed_function, letter.kind) == (body.encode(), None, "original event")
+    assert (letter.message_id, letter.receipt_handle, letter.record) == ("m", "h", None)
 
 
 def test_the_bootstrap_template_is_lint_clean_and_hardened() -> None:

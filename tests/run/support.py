@@ -3,13 +3,12 @@ in moto. Requests are built by tapstack.local.delivery, as `send` builds them.""
 
 import json
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 import boto3
 from boto3.dynamodb.types import TypeDeserializer
-from botocore.exceptions import ClientError
 
 from handlers import notifier, processor, receiver
 from handlers.aws import AwsClients
@@ -206,26 +205,6 @@ class Pipeline:
         """Call the receiver's entry point; the status and the parsed JSON body."""
         response = receiver.handler(event, FakeContext("tapstack-receiver", timeout_seconds=20))
         return int(response["statusCode"]), json.loads(response["body"])
-
-
-def fail_operation(
-    client: Any, operation: str, times: int | None = None, *, after: bool = False
-) -> Callable[[], int]:
-    """Make `operation` raise (a 500 from the service) `times` times, or always; before or after the call.
-
-    Failing *after* the call models a crash once the request took effect. Returns a call counter.
-    """
-    calls = 0
-
-    def hook(**_: Any) -> None:
-        nonlocal calls
-        calls += 1
-        if times is None or calls <= times:
-            raise ClientError({"Error": {"Code": "InternalFailure", "Message": "injected"}}, operation)
-
-    service = client.meta.service_model.service_name
-    client.meta.events.register(f"{'after' if after else 'before'}-call.{service}.{operation}", hook)
-    return lambda: calls
 
 
 def sample(relative: str) -> bytes:

@@ -3,18 +3,19 @@
 import hashlib
 import json
 from dataclasses import replace
-from decimal import Decimal
+from decimal import Context, Decimal
 from typing import Any
 
 import pytest
 from boto3.dynamodb.types import DYNAMODB_CONTEXT, TypeSerializer
 from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from handlers.core import money
 from handlers.core.errors import Reason, RejectionError
 from handlers.core.http import Headers, HttpRequest
 from handlers.core.jsonbody import MAX_DEPTH, parse_object
-from handlers.core.model import HandOff, Item, Transaction, json_safe
+from handlers.core.model import SCHEMA_VERSION, Direction, HandOff, Item, Kind, Transaction, json_safe
 from handlers.core.notifying import message, notify, subject, transaction_id_of
 from handlers.core.processing import audit_key, process
 from handlers.core.receiving import MAX_BODY_BYTES
@@ -67,34 +68,88 @@ def test_unknown_currencies_are_refused(code: object) -> None:
 
 
 @pytest.mark.parametrize(
-    ("text", "places", "expected"),
+    ("text", "currency"),
     [
-        ("10.99", 2, "10.99"),
-        ("10", 2, "10"),
-        ("1500", 0, "1500"),
-        ("1.234", 3, "1.234"),
-        ("-5.00", 2, "-5.00"),
+        ("10.99", "USD"),
+        ("10", "USD"),
+        ("12.3", "EUR"),
+        ("1500", "JPY"),
+        ("1500.000", "JPY"),  # trailing zeros are no precision
+        ("1.234", "KWD"),
+        ("1.2345", "CLF"),
+        ("-5.00", "USD"),
+        ("0", "BHD"),
+        ("12345678901234567890123456789012345.678", "KWD"),  # 38 digits
     ],
 )
-def test_decimal_text_within_the_currency_places(text: str, places: int, expected: str) -> None:
-    assert str(money.from_decimal_text(text, places)) == expected
+def test_amounts_within_the_currency_places_are_kept_as_written(text: str, currency: str) -> None:
+    _, exponent = money.currency_exponent(currency)
+    assert str(money.within_currency_places(money.from_decimal_text(text), exponent)) == text
 
 
 @pytest.mark.parametrize(
-    ("text", "places"),
+    ("text", "currency"),
     [
-        ("10.999", 2),
-        ("1500.5", 0),
-        ("1e3", None),
-        (" 1", None),
-        ("1.", None),
-        (".5", None),
-        ("", None),
-        (12, None),
+        ("10.999", "USD"),
+        ("1500.5", "JPY"),
+        ("1.5", "JPY"),
+        ("0.0001", "KWD"),
+        ("1.23456", "CLF"),
+        ("0.001", "EUR"),
     ],
 )
-def test_malformed_or_too_precise_decimal_text_is_refused(text: object, places: int | None) -> None:
-    assert reason_of(money.from_decimal_text, text, places) is Reason.INVALID_EVENT
+def test_a_digit_beyond_the_currency_places_is_refused(text: str, currency: str) -> None:
+    _, exponent = money.currency_exponent(currency)
+    refused = reason_of(money.within_currency_places, money.from_decimal_text(text), exponent)
+    assert refused is Reason.INVALID_EVENT
+
+
+@settings(max_examples=300)
+@given(amount=edge_decimals, exponent=st.sampled_from([0, 2, 3, 4]))
+def test_the_precision_rule_agrees_with_quantize(amount: Decimal, exponent: int) -> None:
+    """Refused exactly when quantizing to the currency's places would change the value (or DynamoDB
+    could not hold it); kept unchanged otherwise."""
+    try:
+        money.storable(amount)
+    except RejectionError:
+        assert reason_of(money.within_currency_places, amount, exponent) is Reason.AMOUNT_INVALID
+        return
+    wide = Context(prec=400)
+    fits = amount.quantize(Decimal(1).scaleb(-exponent), context=wide) == amount
+    if fits:
+        assert money.within_currency_places(amount, exponent) is amount
+    else:
+        assert reason_of(money.within_currency_places, amount, exponent) is Reason.INVALID_EVENT
+
+
+@pytest.mark.parametrize(
+    ("amount", "direction", "expected"),
+    [
+        ("-7.50", Direction.OUT, "7.50"),  # PayPal v1 refunds and reversals
+        ("7.50", Direction.OUT, "7.50"),
+        ("7.50", Direction.IN, "7.50"),
+        ("7.50", None, "7.50"),
+        ("-0.00", None, "0.00"),
+    ],
+)
+def test_magnitudes(amount: str, direction: Direction | None, expected: str) -> None:
+    assert str(money.magnitude(Decimal(amount), direction)) == expected
+
+
+@pytest.mark.parametrize("direction", [Direction.IN, None])
+def test_a_negative_amount_is_refused_unless_money_goes_out(direction: Direction | None) -> None:
+    assert reason_of(money.magnitude, Decimal("-1.00"), direction) is Reason.INVALID_EVENT
+
+
+def test_sums_are_exact_or_refused() -> None:
+    assert money.exact_sum([Decimal("10.00"), Decimal("5.50"), Decimal("0.01")]) == Decimal("15.51")
+    assert money.exact_sum([Decimal("1" * 38)]) == Decimal("1" * 38)
+    assert reason_of(money.exact_sum, [Decimal("9" * 38), Decimal(1)]) is Reason.AMOUNT_INVALID
+
+
+@pytest.mark.parametrize("text", ["1e3", " 1", "1.", ".5", "", 12, "1,5", "+1"])
+def test_malformed_decimal_text_is_refused(text: object) -> None:
+    assert reason_of(money.from_decimal_text, text) is Reason.INVALID_EVENT
 
 
 @pytest.mark.parametrize(
@@ -294,6 +349,10 @@ def transaction(**overrides: Any) -> Transaction:
         "currency": "EUR",
         "status": None,
         "body_sha256": hashlib.sha256(BODY).hexdigest(),
+        "kind": Kind.PAYMENT,
+        "direction": Direction.IN,
+        "object_id": "pay-1",
+        "related_object_id": "order-1",
     }
     return Transaction(**(values | overrides))
 
@@ -301,9 +360,27 @@ def transaction(**overrides: Any) -> Transaction:
 def test_handoff_round_trips_through_plain_json_exactly() -> None:
     handoff = HandOff(transaction(), BODY, "2026-11-23T10:00:01.000Z", "corr-1")
     wire = json.loads(json.dumps(handoff.to_json()))  # what Lambda does to an async payload
+    assert wire["version"] == SCHEMA_VERSION == 2
     assert wire["transaction"]["amount"] == "12345678901234567890.123456789"
+    assert (wire["transaction"]["kind"], wire["transaction"]["direction"]) == ("payment", "in")
     assert "status" not in wire["transaction"]
     assert HandOff.from_json(wire) == handoff
+
+
+def test_a_version_1_handoff_from_a_receiver_deployed_before_is_still_stored_as_version_1() -> None:
+    """In flight or dead-lettered across the upgrade: refusing it would lose it for good."""
+    store, archive = FakeStore(), FakeArchive()
+    wire = HandOff(transaction(), BODY, "t0", "c").to_json()
+    attributes = wire["transaction"]
+    assert isinstance(attributes, dict)
+    for key in ("kind", "direction", "object_id", "related_object_id"):
+        del attributes[key]
+    wire["version"] = 1
+    process(wire, store, archive, "t1")
+    stored = store.items["generic#evt-1"]
+    assert stored["schema_version"] == Decimal(1)
+    assert "kind" not in stored
+    assert json.loads(message(stored))["version"] == 1
 
 
 def test_the_largest_accepted_body_keeps_the_async_payload_under_256_kb() -> None:
@@ -313,6 +390,9 @@ def test_the_largest_accepted_body_keeps_the_async_payload_under_256_kb() -> Non
         event_type="t" * 128,
         status="s" * 128,
         amount=Decimal("-" + "9" * 38 + "E-130"),
+        kind=Kind.SUBSCRIPTION_PAYMENT,
+        object_id="o" * 255,
+        related_object_id="r" * 255,
     )
     handoff = HandOff(
         replace(longest, body_sha256=hashlib.sha256(body).hexdigest()), body, "t" * 24, "r" * 64
@@ -323,7 +403,8 @@ def test_the_largest_accepted_body_keeps_the_async_payload_under_256_kb() -> Non
 @pytest.mark.parametrize(
     "change",
     [
-        {"version": 2},
+        {"version": 3},
+        {"version": "2"},
         {"body_base64": "!!"},
         {"body_base64": "eA=="},  # another body: the hash no longer matches
         {"transaction": None},
@@ -388,11 +469,29 @@ def test_process_then_notify_is_exact_and_json_safe() -> None:
     assert result["duplicate"] is False
     stored = store.items["generic#evt-1"]
     assert stored["amount"] == Decimal("12345678901234567890.123456789")
+    assert stored["schema_version"] == Decimal(SCHEMA_VERSION)
     assert archive.objects[str(stored["audit_object_key"])] == BODY
     outcome = notify(json.loads(json.dumps(success_record(result))), store, publisher, "t2")
     assert outcome["published"] is True
     published = json.loads(publisher.sent[0][0])
-    assert published["amount"] == "12345678901234567890.123456789"
+    assert published == {
+        "version": 2,
+        "transaction_id": "generic#evt-1",
+        "provider": "generic",
+        "provider_event_id": "evt-1",
+        "event_type": "payment.succeeded",
+        "occurred_at": "2026-11-23T10:00:00.000Z",
+        "kind": "payment",
+        "direction": "in",
+        "amount": "12345678901234567890.123456789",
+        "currency": "EUR",
+        "object_id": "pay-1",
+        "related_object_id": "order-1",
+        "body_sha256": hashlib.sha256(BODY).hexdigest(),
+        "audit_object_key": stored["audit_object_key"],
+        "received_at": "t0",
+        "stored_at": "t1",
+    }
     assert publisher.sent[0][2] == {
         "provider": "generic",
         "event_type": "payment.succeeded",
@@ -435,6 +534,28 @@ def test_subject_is_printable_ascii_of_less_than_100_characters() -> None:
     long = subject({"provider": "p", "event_type": "é\n" + "x" * 200})
     assert len(long) == 99  # SNS: "must be less than 100 characters"; exactly 100 is refused
     assert all(" " <= c <= "~" for c in long)
+    assert subject({"provider": "", "event_type": " \t"}) == "transaction"
+
+
+def _sns_accepts_as_subject(text: str) -> bool:
+    """SNS's Publish reference: ASCII, no line breaks or control characters, beginning with a letter,
+    number or punctuation mark, less than 100 characters."""
+    return 0 < len(text) < 100 and all(" " <= c <= "~" for c in text) and text[0] != " "
+
+
+@settings(max_examples=400)
+@given(
+    provider=st.sampled_from(["stripe", "paypal", "generic", "internal", ""]),
+    event_type=st.one_of(
+        st.text(),
+        st.text(min_size=90, max_size=400),
+        st.text(alphabet=st.characters(min_codepoint=0x80), min_size=1),
+        st.text(alphabet=" \t\r\n\x0b\x0c\x1c\x85\u00a0\u2028\u200b\x00\x7f", max_size=5),
+        st.from_regex(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,127}", fullmatch=True),  # every type accepted
+    ),
+)
+def test_every_subject_is_one_sns_accepts(provider: str, event_type: str) -> None:
+    assert _sns_accepts_as_subject(subject({"provider": provider, "event_type": event_type}))
 
 
 @pytest.mark.parametrize(

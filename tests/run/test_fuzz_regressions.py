@@ -38,7 +38,7 @@ def generic_body(amount: str = '"1.00"', **fields: str) -> bytes:
 def stripe_body(amount: str, currency: str = "usd", event_id: str = "evt_fuzz_1") -> bytes:
     return (
         f'{{"id":"{event_id}","type":"payment_intent.succeeded","created":1763892000,'
-        f'"data":{{"object":{{"id":"pi_1","amount":{amount},"currency":"{currency}"}}}}}}'
+        f'"data":{{"object":{{"id":"pi_1","amount_received":{amount},"currency":"{currency}"}}}}}}'
     ).encode()
 
 

@@ -1,8 +1,9 @@
 """Property tests: no input makes the receiver fail with a 5xx, and numbers survive end to end exactly."""
 
+import copy
 import json
 import uuid
-from decimal import Decimal
+from decimal import Context, Decimal
 from typing import Any
 
 import hypothesis
@@ -13,10 +14,11 @@ from handlers import receiver
 from handlers.aws import AwsClients, DynamoTransactions, S3Archive
 from handlers.core.money import storable
 from handlers.core.processing import process
+from handlers.providers import paypal, stripe
 from tapstack.local.delivery import Route, Signer, api_gateway_event
 from tapstack.local.local_lambda import AsyncFunction, FakeContext, LocalLambda
 from tests.run.strategies import currency_texts, edge_number_texts, odd_envelopes, unterminated_strings
-from tests.run.support import API, PROCESSOR, WEBHOOK_SECRET, Pipeline, sample
+from tests.run.support import API, EVENTS, PROCESSOR, WEBHOOK_SECRET, Pipeline, sample
 
 PROVIDERS = ["stripe", "paypal", "generic", "internal"]
 SAMPLES = {
@@ -25,6 +27,11 @@ SAMPLES = {
     "generic": sample("generic/payment.succeeded.json"),
     "internal": sample("internal/transaction.created.json"),
 }
+EVERY_SAMPLE = {
+    provider: [path.read_bytes() for path in sorted((EVENTS / provider).glob("*.json"))]
+    for provider in SAMPLES
+}
+"""Every sample event: one shape per mapped kind, each a base for mutations."""
 
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.text(max_size=20) | st.decimals(allow_nan=False, places=3),
@@ -35,29 +42,72 @@ json_values = st.recursive(
 )
 
 
+# The fields the money model reads, at the top level and inside the event's object.
+MONEY_FIELDS = [
+    "type",
+    "event_type",
+    "amount",
+    "amount_received",
+    "amount_captured",
+    "amount_refunded",
+    "amount_total",
+    "amount_paid",
+    "amount_due",
+    "currency",
+    "payment_status",
+    "payment_intent",
+    "charge",
+    "parent",
+    "purchase_units",
+    "dispute_amount",
+    "dispute_id",
+    "disputed_transactions",
+    "billing_info",
+    "billing_agreement_id",
+    "supplementary_data",
+    "links",
+    "sale_id",
+    "plan_id",
+    "kind",
+    "direction",
+    "object_id",
+    "related_object_id",
+]
+EVENT_TYPES = [*stripe.MEANINGS, *paypal.MEANINGS, "customer.updated", "PAYMENTS.PAYMENT.CREATED"]
+
+
 def mutated_document(base: bytes) -> st.SearchStrategy[bytes]:
-    """The sample with some top-level or nested fields replaced by arbitrary JSON values."""
+    """The sample with some top-level fields or fields of its object replaced by arbitrary JSON values
+    or by another mapped event type, so that each type meets the shapes of the others."""
     document = json.loads(base)
 
-    def mutate(changes: dict[str, Any]) -> bytes:
-        mutated = dict(document)
-        for key, value in changes.items():
-            if key == "data" and isinstance(mutated.get("data"), dict):
-                mutated["data"] = {"object": value}
-            else:
-                mutated[key] = value
+    def mutate(changes: dict[str, Any], inner: dict[str, Any], retyped: str | None) -> bytes:
+        mutated = copy.deepcopy(document) | changes  # deep: each example starts from the sample
+        target = mutated.get("data", {}).get("object") if isinstance(mutated.get("data"), dict) else None
+        target = target if isinstance(target, dict) else mutated.get("resource")
+        if isinstance(target, dict):
+            target.update(inner)
+        if retyped is not None:
+            mutated["type" if "type" in mutated else "event_type"] = retyped
         return json.dumps(mutated, default=str).encode()
 
     keys = st.sampled_from([*document.keys(), "data", "resource", "amount", "currency", "id"])
-    return st.dictionaries(keys, json_values, max_size=3).map(mutate)
+    return st.builds(
+        mutate,
+        st.dictionaries(keys, json_values, max_size=2),
+        st.dictionaries(st.sampled_from(MONEY_FIELDS), json_values, max_size=3),
+        st.none() | st.sampled_from(EVENT_TYPES),
+    )
 
 
+every_sample = st.sampled_from([body for bodies in EVERY_SAMPLE.values() for body in bodies])
 bodies = st.one_of(
-    st.sampled_from(list(SAMPLES.values())),
+    every_sample,
+    every_sample,  # twice: unmutated samples of every kind are the deliveries that must be stored as such
     st.binary(max_size=300),
     st.text(max_size=300).map(str.encode),
     json_values.map(lambda value: json.dumps(value, default=str).encode()),
-    st.sampled_from(list(SAMPLES.values())).flatmap(mutated_document),
+    every_sample.flatmap(mutated_document),
 )
 headers = st.dictionaries(
     st.sampled_from(
@@ -75,19 +125,39 @@ headers = st.dictionaries(
 )
 
 
-def _with_raw_field(base: bytes, key: str, raw_json: bytes) -> bytes:
-    """`base` with `key` set to `raw_json`, written as text: number literals reach the parser as sent."""
+def _with_raw_field(base: bytes, path: str, raw_json: bytes) -> bytes:
+    """`base` with the field at `path` (inside the event's object) set to `raw_json`, written as text:
+    number literals reach the parser as sent."""
     document = json.loads(base)
     target = document["data"]["object"] if "data" in document else document.get("resource", document)
+    *parents, key = path.split(".")
+    for parent in parents:
+        if not isinstance(target.get(parent), dict):
+            target[parent] = {}
+        target = target[parent]
     target[key] = "\u0000PLACEHOLDER"
     return json.dumps(document).encode().replace(b'"\\u0000PLACEHOLDER"', raw_json)
 
 
+# Where each sample's amount is: Stripe's integers, PayPal's decimal strings (v2 and v1), generic's.
+AMOUNT_PATHS = ["amount", "amount_received", "amount_refunded", "amount.value", "amount.total"]
+
+
 def _edge_bodies(base: bytes) -> st.SearchStrategy[bytes]:
+    number_at = st.sampled_from(AMOUNT_PATHS)
     return st.one_of(
-        edge_number_texts.map(lambda text: _with_raw_field(base, "amount", text.encode())),
+        st.builds(
+            lambda path, text: _with_raw_field(base, path, text.encode()), number_at, edge_number_texts
+        ),
+        st.builds(
+            lambda path, text: _with_raw_field(base, path, json.dumps(text).encode()),
+            number_at,
+            edge_number_texts,
+        ),
         currency_texts.map(lambda code: _with_raw_field(base, "currency", json.dumps(code).encode())),
-        currency_texts.map(lambda code: _with_raw_field(base, "currency_code", json.dumps(code).encode())),
+        currency_texts.map(
+            lambda code: _with_raw_field(base, "amount.currency_code", json.dumps(code).encode())
+        ),
         edge_number_texts.map(lambda text: base[:-1] + b',"n":' + text.encode() + b"}"),
         unterminated_strings.map(lambda tail: base[:-1] + b',"s":' + tail),
         unterminated_strings,
@@ -95,7 +165,10 @@ def _edge_bodies(base: bytes) -> st.SearchStrategy[bytes]:
 
 
 signed_bodies = st.one_of(
-    bodies, st.sampled_from(["stripe", "paypal", "generic"]).flatmap(lambda p: _edge_bodies(SAMPLES[p]))
+    bodies,
+    st.sampled_from(
+        [body for provider in ("stripe", "paypal", "generic") for body in EVERY_SAMPLE[provider]]
+    ).flatmap(_edge_bodies),
 )
 
 
@@ -185,23 +258,45 @@ numbers = st.one_of(
 ).filter(representable)
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(number=numbers)
-def test_any_json_number_round_trips_exactly_to_dynamodb_and_sns(pipeline: Pipeline, number: Decimal) -> None:
+PLACES = {"JPY": 0, "USD": 2, "KWD": 3, "CLF": 4}
+
+
+def within_places(value: Decimal, places: int) -> bool:
+    """An independent reading of the precision rule: quantizing to `places` keeps the value."""
+    return value.quantize(Decimal(1).scaleb(-places), context=Context(prec=400)) == value
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(number=numbers, currency=st.sampled_from(["JPY", "USD", "KWD", "CLF"]), as_text=st.booleans())
+def test_any_json_number_round_trips_exactly_or_is_quarantined_by_the_precision_rule(
+    pipeline: Pipeline, number: Decimal, currency: str, as_text: bool
+) -> None:
+    """A JSON number or decimal string on the generic route: stored and published with its exact value
+    when it is within the currency's places, quarantined (never rounded) when it is not."""
     text = str(number)  # a valid JSON number for every finite Decimal ("1E+5", "-0.000")
+    literal = json.dumps(text) if as_text else text
     event_id = f"prop-{uuid.uuid4().hex}"
     body = (
         f'{{"id":"{event_id}","type":"payment.succeeded","occurred_at":"2026-11-23T10:00:00Z",'
-        f'"currency":"USD","amount":{text}}}'
+        f'"currency":"{currency}","amount":{literal}}}'
     ).encode()
     status, answer = pipeline.send(pipeline.sender.event("generic", body))
     assert status == 202, answer
     item = pipeline.stack.item(f"generic#{event_id}")
     assert item is not None
+    decimal_text = not as_text or "E" not in text.upper()  # strings are plain decimals only
+    stored = decimal_text and within_places(number, PLACES[currency])
+    hypothesis.event("stored" if stored else "quarantined")
+    if not stored:
+        assert item["quarantine_reason"] == "invalid_event"
+        assert "amount" not in item
+        assert pipeline.stack.published() == []
+        return
     assert item["amount"] == Decimal(text)
     (message,) = pipeline.stack.published()
     assert isinstance(message["body"]["amount"], str)
     assert Decimal(message["body"]["amount"]) == Decimal(text)
+    assert message["body"]["version"] == 2
 
 
 def test_signer_secret_shape_matches_the_contract(signer: Signer) -> None:

@@ -14,10 +14,11 @@ from hypothesis import strategies as st
 
 from handlers.core.errors import Reason, RejectionError, UnavailableError
 from handlers.core.http import Headers
+from handlers.core.model import Transaction
 from handlers.core.secrets import VerificationMaterial
 from handlers.providers import hmac_signed, paypal, stripe
 from tapstack.local.paypal_pki import LOCAL_PAYPAL_CERT_URL, LocalPaypal
-from tests.run.support import CertificateServer, sample, signer_for
+from tests.run.support import EVENTS, CertificateServer, sample, signer_for
 
 NOW = 1_795_000_000
 SECRET = "whsec_test_secret"
@@ -128,23 +129,59 @@ def test_unconfigured_providers_refuse_everything() -> None:
     assert caught.value.reason is Reason.PROVIDER_NOT_CONFIGURED
 
 
-@pytest.mark.parametrize(
-    ("file", "amount", "currency", "status"),
-    [
-        ("stripe/payment_intent.succeeded.json", "20.00", "USD", "succeeded"),
-        ("stripe/refund.created.json", "5.00", "USD", "succeeded"),
-        ("stripe/customer.created.json", None, None, None),
-        ("stripe/payment_intent.succeeded.jpy.json", "1500", "JPY", "succeeded"),
-        ("stripe/payment_intent.succeeded.bhd.json", "12.340", "BHD", "succeeded"),
-    ],
-)
-def test_stripe_samples_normalise(
-    file: str, amount: str | None, currency: str | None, status: str | None
-) -> None:
-    document = json.loads(sample(file), parse_float=Decimal, parse_int=Decimal)
+# kind, direction, "amount currency", object id, related object id
+Stored = tuple[str, str | None, str | None, str | None, str | None]
+
+STRIPE_SAMPLES: dict[str, Stored] = {
+    "payment_intent.succeeded.json": ("payment", "in", "20.00 USD", "pi_3QxSample0001", None),
+    "payment_intent.succeeded.jpy.json": ("payment", "in", "1500 JPY", "pi_3QxSample0004", None),
+    "payment_intent.succeeded.bhd.json": ("payment", "in", "12.340 BHD", "pi_3QxSample0005", None),
+    # amount 2000 intended, 1500 captured and received
+    "payment_intent.succeeded.partial_capture.json": ("payment", "in", "15.00 EUR", "pi_3QxSample0007", None),
+    "refund.created.json": ("refund", "out", "5.00 USD", "re_3QxSample0002", "pi_3QxSample0001"),
+    # a charge of 20.00 of which 5.00 is refunded so far
+    "charge.refunded.partial.json": (
+        "refund_total",
+        "out",
+        "5.00 USD",
+        "ch_3QxSample0006",
+        "pi_3QxSample0006",
+    ),
+    "checkout.session.completed.json": (
+        "checkout",
+        "in",
+        "35.00 USD",
+        "cs_test_QxSample0008",
+        "pi_3QxSample0008",
+    ),
+    "invoice.paid.json": ("invoice", "in", "25.00 GBP", "in_1QxSample0009", "sub_1QxSample0009"),
+    "charge.dispute.funds_withdrawn.json": (
+        "dispute",
+        "out",
+        "20.00 USD",
+        "dp_1QxSample0010",
+        "pi_3QxSample0001",
+    ),
+    "payout.created.json": ("payout", "out", "110.00 USD", "po_1QxSample0011", None),
+    "customer.created.json": ("other", None, None, "cus_QxSample0003", None),
+}
+
+
+def stored(transaction: Transaction) -> Stored:
+    money = None if transaction.amount is None else f"{transaction.amount} {transaction.currency}"
+    direction = None if transaction.direction is None else str(transaction.direction)
+    return (str(transaction.kind), direction, money, transaction.object_id, transaction.related_object_id)
+
+
+def test_every_stripe_sample_is_asserted() -> None:
+    assert sorted(STRIPE_SAMPLES) == sorted(path.name for path in (EVENTS / "stripe").glob("*.json"))
+
+
+@pytest.mark.parametrize(("file", "expected"), STRIPE_SAMPLES.items())
+def test_stripe_samples_normalise(file: str, expected: Stored) -> None:
+    document = json.loads(sample(f"stripe/{file}"), parse_float=Decimal, parse_int=Decimal)
     transaction = stripe.normalise(document, "stripe", "sha")
-    assert (None if transaction.amount is None else str(transaction.amount)) == amount
-    assert (transaction.currency, transaction.status) == (currency, status)
+    assert stored(transaction) == expected
     assert transaction.transaction_id == f"stripe#{document['id']}"
     assert (transaction.occurred_at or "").endswith("Z")
 
@@ -182,18 +219,36 @@ def test_internal_signature_outside_tolerance_is_expired() -> None:
 
 
 @pytest.mark.parametrize(
-    ("document", "amount"),
+    ("document", "expected"),
     [
-        ({"amount": "12.34", "currency": "eur"}, Decimal("12.34")),
-        ({"amount": Decimal("1e-7"), "currency": "USD"}, Decimal("1e-7")),
-        ({"amount": None}, None),
-        ({}, None),
+        ({"amount": "12.34", "currency": "eur"}, ("other", None, "12.34 EUR", None, None)),
+        ({"amount": Decimal("1E+2"), "currency": "USD"}, ("other", None, "1E+2 USD", None, None)),
+        ({"amount": "12.3", "currency": "EUR"}, ("other", None, "12.3 EUR", None, None)),
+        ({"amount": "-12.34", "currency": "EUR"}, ("other", None, "-12.34 EUR", None, None)),  # as sent
+        ({"amount": None}, ("other", None, None, None, None)),
+        ({}, ("other", None, None, None, None)),
+        (
+            {
+                "amount": "5",
+                "currency": "EUR",
+                "kind": "refund",
+                "direction": "out",
+                "related_object_id": "p-1",
+            },
+            ("refund", "out", "5 EUR", None, "p-1"),
+        ),
+        # with a direction the amount is a magnitude: a negative one is money out
+        (
+            {"amount": "-5.00", "currency": "EUR", "direction": "out"},
+            ("other", "out", "5.00 EUR", None, None),
+        ),
+        ({"kind": "payout", "object_id": "po-" + "9" * 252}, ("payout", None, None, "po-" + "9" * 252, None)),
     ],
 )
-def test_generic_schema(document: dict[str, Any], amount: Decimal | None) -> None:
+def test_generic_schema(document: dict[str, Any], expected: Stored) -> None:
     base = {"id": "gen-1", "type": "payment.succeeded", "occurred_at": "2026-11-23T11:00:00+01:00"}
     transaction = hmac_signed.normalise(base | document, "generic", "sha")
-    assert transaction.amount == amount
+    assert stored(transaction) == expected
     assert transaction.occurred_at == "2026-11-23T10:00:00.000Z"
 
 
@@ -211,7 +266,17 @@ def test_generic_schema(document: dict[str, Any], amount: Decimal | None) -> Non
         {"amount": "12.34"},  # no currency
         {"amount": True, "currency": "EUR"},
         {"amount": "1e5", "currency": "EUR"},
+        {"amount": Decimal("1e-7"), "currency": "USD"},  # beyond the currency's places
+        {"amount": "1.5", "currency": "JPY"},
+        {"amount": "0.0001", "currency": "KWD"},
         {"status": "has space"},
+        {"kind": "gift"},
+        {"kind": "PAYMENT"},
+        {"direction": "sideways", "amount": "1.00", "currency": "EUR"},
+        {"direction": "in"},  # no amount to move
+        {"direction": "in", "amount": "-1.00", "currency": "EUR"},
+        {"object_id": "a b"},
+        {"related_object_id": "x" * 256},
     ],
 )
 def test_generic_schema_violations_are_400s(document: dict[str, Any]) -> None:
@@ -361,22 +426,62 @@ def test_crc32_is_unsigned_decimal() -> None:
     assert b"-" not in paypal.signed_message("id", "time", "wh", body)
 
 
-@pytest.mark.parametrize(
-    ("file", "amount", "currency", "status"),
-    [
-        ("paypal/PAYMENT.CAPTURE.COMPLETED.json", "10.99", "USD", "COMPLETED"),
-        ("paypal/PAYMENT.CAPTURE.REFUNDED.json", "5.00", "USD", "COMPLETED"),
-        ("paypal/BILLING.SUBSCRIPTION.ACTIVATED.json", None, None, "ACTIVE"),
-        ("paypal/PAYMENT.CAPTURE.COMPLETED.jpy.json", "1500", "JPY", "COMPLETED"),
-    ],
-)
-def test_paypal_samples_normalise(
-    file: str, amount: str | None, currency: str | None, status: str | None
-) -> None:
-    document = json.loads(sample(file), parse_float=Decimal, parse_int=Decimal)
-    transaction = paypal.normalise(document, "paypal", "sha")
-    assert (None if transaction.amount is None else str(transaction.amount)) == amount
-    assert (transaction.currency, transaction.status) == (currency, status)
+PAYPAL_SAMPLES: dict[str, Stored] = {
+    # related: the authorization named by the capture's link to its parent
+    "PAYMENT.CAPTURE.COMPLETED.json": (
+        "capture",
+        "in",
+        "10.99 USD",
+        "42311647XV020574X",
+        "7W5147081L658180V",
+    ),
+    "PAYMENT.CAPTURE.COMPLETED.jpy.json": ("capture", "in", "1500 JPY", "7TK53561MB803214N", None),
+    "PAYMENT.CAPTURE.REFUNDED.json": ("refund", "out", "5.00 USD", "1Y107995YT783435V", "42311647XV020574X"),
+    "PAYMENT.CAPTURE.REVERSED.json": (
+        "reversal",
+        "out",
+        "10.99 USD",
+        "5RC71920JH3082440",
+        "42311647XV020574X",
+    ),
+    "PAYMENT.AUTHORIZATION.CREATED.json": (
+        "authorization",
+        None,
+        "42.00 EUR",
+        "0VF52814937998046",
+        "5O190127TN364715T",
+    ),
+    # two purchase units, 10.00 and 5.50 USD
+    "CHECKOUT.ORDER.COMPLETED.json": ("checkout", None, "15.50 USD", "5O190127TN364715T", None),
+    "CUSTOMER.DISPUTE.CREATED.json": ("dispute", None, "10.99 USD", "PP-D-4012", "42311647XV020574X"),
+    # no payment yet: no money, still the subscription and its plan
+    "BILLING.SUBSCRIPTION.ACTIVATED.json": (
+        "subscription_payment",
+        None,
+        None,
+        "I-BW452GLLEP1G",
+        "P-5ML4271244454362WXNWU5NQ",
+    ),
+    "PAYMENT.SALE.COMPLETED.subscription.json": (
+        "subscription_payment",
+        "in",
+        "29.99 USD",
+        "3LY10387X9917661L",
+        "I-BW452GLLEP1G",
+    ),
+    # a v1 refund's total is "-7.50": stored as its magnitude, going out
+    "PAYMENT.SALE.REFUNDED.json": ("refund", "out", "7.50 GBP", "1RN20914NA8364843", "9T0916710M1105906"),
+}
+
+
+def test_every_paypal_sample_is_asserted() -> None:
+    assert sorted(PAYPAL_SAMPLES) == sorted(path.name for path in (EVENTS / "paypal").glob("*.json"))
+
+
+@pytest.mark.parametrize(("file", "expected"), PAYPAL_SAMPLES.items())
+def test_paypal_samples_normalise(file: str, expected: Stored) -> None:
+    document = json.loads(sample(f"paypal/{file}"), parse_float=Decimal, parse_int=Decimal)
+    assert stored(paypal.normalise(document, "paypal", "sha")) == expected
 
 
 @pytest.mark.parametrize(
@@ -386,32 +491,19 @@ def test_paypal_samples_normalise(
         {"currency_code": "USD", "value": "10.999"},
         {"currency_code": "USD", "value": 10.99},
         {"currency_code": "ZZZ", "value": "1.00"},
+        {"currency_code": "USD", "value": "-10.00"},  # a capture never moves money out
         "10.00",
+        None,
     ],
 )
 def test_paypal_amounts_are_validated_against_the_currency(amount: object) -> None:
     document = {
         "id": "WH-1",
-        "event_type": "X.Y",
+        "event_type": "PAYMENT.CAPTURE.COMPLETED",
         "create_time": "2026-11-23T10:00:00Z",
-        "resource": {"amount": amount},
+        "resource": {"id": "CAP-1", "amount": amount},
     }
     assert rejected(paypal.normalise, document, "paypal", "sha") is Reason.INVALID_EVENT
-
-
-def test_paypal_v1_sale_amounts() -> None:
-    document = {
-        "id": "WH-1",
-        "event_type": "PAYMENT.SALE.COMPLETED",
-        "create_time": "2026-11-23T10:00:00Z",
-        "resource": {"amount": {"total": "7.50", "currency": "GBP"}, "state": "completed"},
-    }
-    transaction = paypal.normalise(document, "paypal", "sha")
-    assert (transaction.amount, transaction.currency, transaction.status) == (
-        Decimal("7.50"),
-        "GBP",
-        "completed",
-    )
 
 
 def test_signatures_are_base64_of_rsa_pkcs1v15(keys: LocalPaypal) -> None:

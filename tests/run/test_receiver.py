@@ -13,6 +13,7 @@ from handlers.aws import AwsClients
 from handlers.core.receiving import MAX_BODY_BYTES
 from handlers.providers import stripe
 from tapstack.local.delivery import Route, Sender, api_gateway_event
+from tapstack.local.faults import fail_operation
 from tapstack.local.local_lambda import FakeContext
 from tests.run.support import (
     API,
@@ -21,7 +22,6 @@ from tests.run.support import (
     STRIPE_SECRET,
     WEBHOOK_SECRET,
     Pipeline,
-    fail_operation,
     sample,
     signer_for,
 )

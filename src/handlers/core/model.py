@@ -8,21 +8,71 @@ import base64
 import binascii
 import hashlib
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal, InvalidOperation
+from enum import StrEnum
 
 Item = dict[str, str | Decimal]
-"""A DynamoDB item as the core sees it: strings, and Decimal for the amount."""
+"""A DynamoDB item as the core sees it: strings, and Decimal for the amount and the schema version."""
+
+SCHEMA_VERSION = 2
+"""Version of the stored item's and the published message's schema (README, "Money model").
+
+2 added `kind`, `direction`, `object_id` and `related_object_id`, the currency's decimal places as
+every route's limit and, on provider routes, amounts as magnitudes. A hand-off of version 1 (from a
+receiver deployed before) is still stored, as the version 1 item it is, so that nothing in flight or
+dead-lettered is lost.
+"""
+SCHEMA_VERSIONS = (1, SCHEMA_VERSION)
+
+
+class Kind(StrEnum):
+    """What an amount means; README, "Money model", maps every supported event type to one."""
+
+    PAYMENT = "payment"
+    CAPTURE = "capture"
+    AUTHORIZATION = "authorization"
+    REFUND = "refund"
+    REFUND_TOTAL = "refund_total"
+    """A charge's refunds to date: Stripe's `amount_refunded`, cumulative over partial refunds."""
+    REVERSAL = "reversal"
+    DISPUTE = "dispute"
+    PAYOUT = "payout"
+    CHECKOUT = "checkout"
+    INVOICE = "invoice"
+    SUBSCRIPTION_PAYMENT = "subscription_payment"
+    OTHER = "other"
+    """No mapping: providers' events of this kind carry no amount; a generic sender's is its own."""
+
+
+class Direction(StrEnum):
+    """Which way the amount moved the merchant's balance at the provider, when this event moved it."""
+
+    IN = "in"
+    OUT = "out"
+
+
+@dataclass(frozen=True, slots=True)
+class Money:
+    """An amount as stored, its currency, and which way the event moved it, if it did."""
+
+    amount: Decimal
+    currency: str
+    direction: Direction | None
 
 
 @dataclass(frozen=True, slots=True)
 class Transaction:
     """One provider event in the shape every provider is normalised to.
 
+    `kind` says what the amount means, `direction` whether this event moved it in or out (absent
+    when it moved nothing), `object_id` is the provider object the event is about and
+    `related_object_id` the one it belongs to (a refund's payment, a capture's authorization).
+
     A quarantined transaction is a verified delivery whose content could not be normalised: it
     keeps what could be read safely (the event id, else `sha256:<body hash>`; the type if it is a
-    valid token), no money, and the refusal's code and fixed detail. It is stored and archived like
-    any other and never published as a payment event.
+    valid token), no money and no meaning, and the refusal's code and fixed detail. It is stored and
+    archived like any other and never published as a payment event.
     """
 
     provider: str
@@ -33,8 +83,26 @@ class Transaction:
     currency: str | None
     status: str | None
     body_sha256: str
+    kind: Kind | None = None
+    direction: Direction | None = None
+    object_id: str | None = None
+    related_object_id: str | None = None
     quarantine_reason: str | None = None
     quarantine_detail: str | None = None
+
+    def with_meaning(
+        self, kind: Kind, money: Money | None, object_id: str, related_object_id: str | None
+    ) -> "Transaction":
+        """This event read through its provider's mapping (README, "Money model")."""
+        return replace(
+            self,
+            kind=kind,
+            amount=None if money is None else money.amount,
+            currency=None if money is None else money.currency,
+            direction=None if money is None else money.direction,
+            object_id=object_id,
+            related_object_id=related_object_id,
+        )
 
     @property
     def transaction_id(self) -> str:
@@ -49,8 +117,12 @@ class Transaction:
             "provider_event_id": self.provider_event_id,
             "event_type": self.event_type,
             "occurred_at": self.occurred_at,
+            "kind": self.kind,
+            "direction": self.direction,
             "amount": self.amount,
             "currency": self.currency,
+            "object_id": self.object_id,
+            "related_object_id": self.related_object_id,
             "status": self.status,
             "body_sha256": self.body_sha256,
             "quarantine_reason": self.quarantine_reason,
@@ -62,6 +134,8 @@ class Transaction:
     def from_json(cls, data: Mapping[str, object]) -> "Transaction":
         """Read back `json_safe(transaction.attributes())`; raise ValueError on anything else."""
         amount = _optional_str(data, "amount")
+        kind = _optional_str(data, "kind")
+        direction = _optional_str(data, "direction")
         try:
             exact = None if amount is None else Decimal(amount)
         except InvalidOperation:
@@ -75,6 +149,10 @@ class Transaction:
             currency=_optional_str(data, "currency"),
             status=_optional_str(data, "status"),
             body_sha256=_str(data, "body_sha256"),
+            kind=None if kind is None else Kind(kind),
+            direction=None if direction is None else Direction(direction),
+            object_id=_optional_str(data, "object_id"),
+            related_object_id=_optional_str(data, "related_object_id"),
             quarantine_reason=_optional_str(data, "quarantine_reason"),
             quarantine_detail=_optional_str(data, "quarantine_detail"),
         )
@@ -91,18 +169,18 @@ class HandOff:
 
     The raw body travels base64-encoded: its size is then a fixed 4/3 of the body, whatever
     characters it holds, which keeps the payload under Lambda's async limit (see receiving.py).
+    `version` is the schema version of the transaction it carries.
     """
 
     transaction: Transaction
     body: bytes
     received_at: str
     correlation_id: str
-
-    VERSION = 1
+    version: int = SCHEMA_VERSION
 
     def to_json(self) -> dict[str, object]:
         return {
-            "version": self.VERSION,
+            "version": self.version,
             "correlation_id": self.correlation_id,
             "received_at": self.received_at,
             "transaction": json_safe(self.transaction.attributes()),
@@ -112,7 +190,8 @@ class HandOff:
     @classmethod
     def from_json(cls, payload: Mapping[str, object]) -> "HandOff":
         """Parse and check a payload; raise ValueError if the receiver did not produce it."""
-        if payload.get("version") != cls.VERSION:
+        version = payload.get("version")
+        if not isinstance(version, int) or version not in SCHEMA_VERSIONS:
             raise ValueError("unsupported hand-off version")
         transaction = payload.get("transaction")
         if not isinstance(transaction, dict):
@@ -126,6 +205,7 @@ class HandOff:
             body=body,
             received_at=_str(payload, "received_at"),
             correlation_id=_str(payload, "correlation_id"),
+            version=version,
         )
         if hashlib.sha256(body).hexdigest() != handoff.transaction.body_sha256:
             raise ValueError("body does not match body_sha256")

@@ -1,13 +1,20 @@
-"""Exact money: ISO 4217 exponents and the numbers DynamoDB can store.
+"""Exact money: ISO 4217 exponents, the one precision rule of every route, and storable numbers.
 
 Amounts are `Decimal` built from the JSON text and never pass through `float`. Arithmetic goes
-through `Decimal.as_tuple()` because the default context (28 digits) would round wider amounts.
+through `Decimal.as_tuple()` or a context that traps rounding, because the default context
+(28 digits) would round wider amounts.
+
+The precision rule, the same on every route: an amount may have no non-zero digit beyond its
+currency's ISO 4217 decimal places (`ISO_4217_EXPONENTS`): "1500.0" JPY and "12.3" EUR are
+amounts, "1.5" JPY and "10.999" USD are refused.
 """
 
 import re
+from collections.abc import Iterable
 from decimal import Clamped, Context, Decimal, DecimalException, Inexact, Overflow, Rounded, Underflow
 
 from handlers.core.errors import Reason, RejectionError
+from handlers.core.model import Direction, Money
 
 # Minor-unit exponents of ISO 4217 (active codes and fund codes; metals and test codes have none).
 _EXPONENT_0 = "BIF CLP DJF GNF ISK JPY KMF KRW PYG RWF UGX UYI VND VUV XAF XOF XPF"
@@ -83,11 +90,46 @@ def from_minor_units(minor: object, exponent: int) -> Decimal:
     return storable(Decimal((sign, digits, shift - exponent)))
 
 
-def from_decimal_text(text: object, max_places: int | None = None) -> Decimal:
-    """A Decimal from a plain decimal string, optionally limited to the currency's decimal places."""
+def from_decimal_text(text: object) -> Decimal:
+    """A Decimal from a plain decimal string (PayPal's and the generic schema's `"12.34"`)."""
     if not isinstance(text, str) or not _DECIMAL_TEXT.fullmatch(text):
         raise RejectionError(Reason.INVALID_EVENT, "amount must be a decimal string")
-    amount = Decimal(text)
-    if max_places is not None and -int(amount.as_tuple().exponent) > max_places:
+    return storable(Decimal(text))
+
+
+def within_currency_places(amount: Decimal, exponent: int) -> Decimal:
+    """`amount` unchanged when no non-zero digit lies beyond `exponent` decimal places, else a 400.
+
+    Trailing zeros are no precision: "1500.0" JPY is 1500. The amount is kept as written, not
+    padded or trimmed: DynamoDB keeps a number's value and trims its trailing zeros anyway.
+    """
+    _, digits, shift = storable(amount).as_tuple()
+    assert isinstance(shift, int)  # finite: storable refuses NaN and infinities
+    beyond = -exponent - shift
+    if beyond > 0 and any(digits[-beyond:]):
         raise RejectionError(Reason.INVALID_EVENT, "amount has more decimal places than the currency allows")
-    return storable(amount)
+    return amount
+
+
+def magnitude(amount: Decimal, direction: Direction | None) -> Decimal:
+    """The amount without sign: a negative one is money out (PayPal v1 refunds and reversals), so it
+    is accepted only where the direction is out; anywhere else it contradicts the mapping."""
+    if amount < 0 and direction is not Direction.OUT:
+        raise RejectionError(Reason.INVALID_EVENT, "amount is negative where no money goes out")
+    return amount.copy_abs()
+
+
+def provider_money(amount: Decimal, currency: str, exponent: int, direction: Direction | None) -> Money:
+    """A provider's amount as stored: a magnitude (see `magnitude`) within the currency's places."""
+    return Money(within_currency_places(magnitude(amount, direction), exponent), currency, direction)
+
+
+def exact_sum(amounts: Iterable[Decimal]) -> Decimal:
+    """The sum, refused rather than rounded when DynamoDB could not hold it exactly."""
+    total = Decimal(0)
+    try:
+        for amount in amounts:
+            total = DYNAMODB_CONTEXT.add(total, amount)
+    except DecimalException:
+        raise RejectionError(Reason.AMOUNT_INVALID, "amount cannot be stored exactly by DynamoDB") from None
+    return storable(total)

@@ -10,21 +10,25 @@ from typing import Protocol
 
 from handlers.core.model import Item
 
-MESSAGE_VERSION = 1
 PUBLISHED_ATTRIBUTES = (
     "transaction_id",
     "provider",
     "provider_event_id",
     "event_type",
     "occurred_at",
+    "kind",
+    "direction",
     "amount",
     "currency",
+    "object_id",
+    "related_object_id",
     "status",
     "body_sha256",
     "audit_object_key",
     "received_at",
     "stored_at",
 )
+"""The message's fields (README, "Money model"); those the item lacks are absent, never null."""
 FILTER_ATTRIBUTES = ("provider", "event_type", "currency")
 """Published as SNS message attributes so subscriptions can filter on them."""
 MAX_SUBJECT_LENGTH = 99
@@ -63,13 +67,19 @@ def transaction_id_of(record: Mapping[str, object]) -> str:
 
 
 def message(item: Item) -> str:
-    """The event for subscribers: amounts as exact decimal strings, never JSON numbers."""
-    body = {"version": MESSAGE_VERSION} | {key: str(item[key]) for key in PUBLISHED_ATTRIBUTES if key in item}
+    """The event for subscribers: amounts as exact decimal strings, never JSON numbers.
+
+    Its `version` is the item's schema version: items stored before version 2 (no `schema_version`)
+    are published, if a replay publishes them, as the version 1 messages they are.
+    """
+    version = int(item.get("schema_version", 1))
+    body = {"version": version} | {key: str(item[key]) for key in PUBLISHED_ATTRIBUTES if key in item}
     return json.dumps(body, sort_keys=True, separators=(",", ":"))
 
 
 def subject(item: Item) -> str:
-    """Printable ASCII, shorter than 100 characters, as SNS requires of a Subject."""
+    """What SNS requires of a Subject: ASCII without line breaks or control characters, beginning
+    with a letter, number or punctuation mark, less than 100 characters long."""
     text = f"{item.get('provider', '')} {item.get('event_type', '')}".strip() or "transaction"
     return "".join(c if " " <= c <= "~" else "?" for c in text)[:MAX_SUBJECT_LENGTH]
 

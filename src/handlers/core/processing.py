@@ -6,6 +6,7 @@ under a reused event id can never overwrite the first one's evidence.
 """
 
 from collections.abc import Mapping
+from decimal import Decimal
 from typing import Protocol
 
 from handlers.core.model import HandOff, Item, Transaction, json_safe
@@ -51,6 +52,7 @@ def process(
     archive.put(key, handoff.body, transaction.body_sha256)
     item: Item = {
         **transaction.attributes(),
+        "schema_version": Decimal(handoff.version),
         "audit_object_key": key,
         "received_at": handoff.received_at,
         "correlation_id": handoff.correlation_id,

@@ -74,6 +74,30 @@ def _readable_token(document: Mapping[str, object], key: str) -> str | None:
         return None
 
 
+NORMALISERS: dict[str, Normaliser] = {
+    "stripe": stripe.normalise,
+    "paypal": paypal.normalise,
+    "generic": hmac_signed.normalise,
+    INTERNAL_PROVIDER: hmac_signed.normalise,
+}
+
+
+def normalise_body(provider: str, body: bytes) -> Transaction:
+    """The transaction of a verified `body` from `provider`: parsed and normalised, or quarantined.
+
+    The receiver's step after verification, and `tapstack quarantine reprocess`'s on an archived body.
+    """
+    body_sha256 = hashlib.sha256(body).hexdigest()
+    document: Mapping[str, object] = {}
+    try:
+        document = parse_object(body)
+        return NORMALISERS[provider](document, provider, body_sha256)
+    except RejectionError as refusal:
+        if provider == INTERNAL_PROVIDER:
+            raise
+        return quarantined(provider, document, body_sha256, refusal)
+
+
 class Receiver:
     """Decides on requests; `material` returns the current verification material (cached by the caller)."""
 
@@ -81,26 +105,25 @@ class Receiver:
         self, material: Callable[[], VerificationMaterial], certificates: paypal.CertificateCache
     ) -> None:
         self._material = material
-        paypal_verify: Verifier = functools.partial(paypal.verify, certificates=certificates)
-        self._webhooks: dict[str, tuple[Verifier, Normaliser]] = {
-            "stripe": (stripe.verify, stripe.normalise),
-            "paypal": (paypal_verify, paypal.normalise),
-            "generic": (hmac_signed.verify, hmac_signed.normalise),
+        self._webhooks: dict[str, Verifier] = {
+            "stripe": stripe.verify,
+            "paypal": functools.partial(paypal.verify, certificates=certificates),
+            "generic": hmac_signed.verify,
         }
 
-    def _route(self, request: HttpRequest) -> tuple[str, Verifier, Normaliser]:
+    def _route(self, request: HttpRequest) -> tuple[str, Verifier]:
         if request.resource == TRANSACTIONS_RESOURCE:
-            return INTERNAL_PROVIDER, hmac_signed.verify, hmac_signed.normalise
+            return INTERNAL_PROVIDER, hmac_signed.verify
         name = request.path_parameters.get("provider")
         if request.resource == WEBHOOK_RESOURCE and name in self._webhooks:
-            return name, *self._webhooks[name]
+            return name, self._webhooks[name]
         # The provider names are the code's own (never the request's), so listing them leaks nothing.
         routes = [f"/webhooks/{provider}" for provider in sorted(self._webhooks)]
         raise RejectionError(Reason.NOT_FOUND, f"the routes are POST {', '.join(routes)} and /transactions")
 
     def receive(self, request: HttpRequest, now: float) -> Accepted:
         """The accepted event, or a RejectionError (4xx) / UnavailableError (503)."""
-        provider, verify, normalise = self._route(request)
+        provider, verify = self._route(request)
         if request.method != "POST":
             raise RejectionError(Reason.METHOD_NOT_ALLOWED)
         body = request.body
@@ -112,13 +135,4 @@ class Receiver:
         if body is None:
             raise RejectionError(Reason.BODY_MALFORMED)
         verify(request.headers, body, self._material(), now)
-        body_sha256 = hashlib.sha256(body).hexdigest()
-        document: Mapping[str, object] = {}
-        try:
-            document = parse_object(body)
-            transaction = normalise(document, provider, body_sha256)
-        except RejectionError as refusal:
-            if provider == INTERNAL_PROVIDER:
-                raise
-            transaction = quarantined(provider, document, body_sha256, refusal)
-        return Accepted(transaction, body)
+        return Accepted(normalise_body(provider, body), body)

@@ -10,11 +10,17 @@ Body schema (a JSON object):
     id           required  token [A-Za-z0-9][A-Za-z0-9._:-]{0,127}, unique per event: the idempotency key
     type         required  token, e.g. "payment.succeeded"
     occurred_at  required  ISO 8601 with a UTC offset, e.g. "2026-11-23T10:00:00Z"
-    amount       optional  major units, a JSON number or a decimal string ("12.34"); stored exactly,
-                           any precision DynamoDB holds exactly (38 digits), so internal ledgers may
-                           carry sub-minor amounts; null or absent for events without an amount
+    amount       optional  major units, a JSON number or a decimal string ("12.34"), with no non-zero
+                           digit beyond the currency's ISO 4217 decimal places (the rule of every
+                           route); stored exactly, signed as sent unless `direction` is given; null
+                           or absent for events without an amount
     currency     required with amount: ISO 4217 code
     status       optional  token
+    kind         optional  what the amount means, one of model.Kind's values; `other` when absent
+    direction    optional  with an amount: "in" or "out"; the amount is then stored as a magnitude,
+                           and a negative one is accepted with "out" only
+    object_id, related_object_id
+                 optional  the sender's ids of the object and of the object it belongs to
 """
 
 import hashlib
@@ -25,7 +31,7 @@ from decimal import Decimal
 from handlers.core import fields, money
 from handlers.core.errors import Reason, RejectionError
 from handlers.core.http import Headers
-from handlers.core.model import Transaction
+from handlers.core.model import Direction, Kind, Transaction
 from handlers.core.secrets import VerificationMaterial
 from handlers.providers import TOLERANCE_SECONDS
 
@@ -62,10 +68,16 @@ def verify(headers: Headers, body: bytes, material: VerificationMaterial, now: f
 
 def normalise(document: Mapping[str, object], provider: str, body_sha256: str) -> Transaction:
     value = document.get("amount")
+    direction = fields.choice(document, "direction", Direction)
     amount = currency = None
     if value is not None:
-        currency, _ = money.currency_exponent(document.get("currency"))
+        currency, exponent = money.currency_exponent(document.get("currency"))
         amount = money.storable(value) if isinstance(value, Decimal) else money.from_decimal_text(value)
+        amount = money.within_currency_places(
+            amount if direction is None else money.magnitude(amount, direction), exponent
+        )
+    elif direction is not None:
+        raise RejectionError(Reason.INVALID_EVENT, "direction is given without an amount")
     return Transaction(
         provider=provider,
         provider_event_id=fields.token(document, "id"),
@@ -75,4 +87,8 @@ def normalise(document: Mapping[str, object], provider: str, body_sha256: str) -
         currency=currency,
         status=fields.optional_token(document, "status"),
         body_sha256=body_sha256,
+        kind=fields.choice(document, "kind", Kind) or Kind.OTHER,
+        direction=direction,
+        object_id=fields.reference(document, "object_id"),
+        related_object_id=fields.reference(document, "related_object_id"),
     )

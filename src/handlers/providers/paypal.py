@@ -21,7 +21,10 @@ transmission time: PayPal does not document that retries are re-timestamped, and
 because storage deduplicates on the event id.
 
 `cryptography` is imported only on this path: it costs cold start the other providers do not need.
-Amounts are decimal strings, checked against the currency's ISO 4217 decimal places.
+
+Amounts are decimal strings; which money object of `resource` an event type carries, and what it
+means, is `MEANINGS` (field names from PayPal's REST API references: Payments v2, Orders v2,
+Disputes v1, Subscriptions v1, Payments v1).
 """
 
 import base64
@@ -29,6 +32,7 @@ import zlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
@@ -36,7 +40,7 @@ from urllib.parse import urlsplit
 from handlers.core import fields, money
 from handlers.core.errors import Reason, RejectionError, UnavailableError
 from handlers.core.http import Headers
-from handlers.core.model import Transaction
+from handlers.core.model import Direction, Kind, Money, Transaction
 from handlers.core.secrets import VerificationMaterial
 
 if TYPE_CHECKING:
@@ -227,27 +231,177 @@ def verify(
         raise RejectionError(Reason.SIGNATURE_INVALID) from None
 
 
-def normalise(document: Mapping[str, object], provider: str, body_sha256: str) -> Transaction:
-    """`{"id": "WH-...", "event_type", "create_time", "resource": {"amount", "status"|"state"}}`.
+@dataclass(frozen=True, slots=True)
+class Meaning:
+    """What one event type's `resource` money means (README, "Money model")."""
 
-    `resource.amount` is `{"value", "currency_code"}` (v2 APIs) or `{"total", "currency"}` (v1).
+    kind: Kind
+    amount: str
+    """Dotted path in `resource` to a money object, or `ORDER_TOTAL`."""
+    direction: Direction | None = None
+    """Which way this event moved the amount; None when it moved nothing."""
+    related: tuple[str, ...] = ()
+    """Paths (or `UP_LINK`) that may name the object this one belongs to; the first one present wins."""
+    object_id: str = "id"
+    optional: bool = False
+    """The money object may be absent (a subscription before its first payment): then no money."""
+    subscription_marker: str | None = None
+    """A v1 sale carrying this field is a subscription's payment (PayPal names the subscription in it)."""
+
+
+ORDER_TOTAL = "purchase_units[].amount"
+"""An order's money: the sum of its purchase units' amounts, which must share one currency."""
+UP_LINK = "links[rel=up]"
+"""The id at the end of the resource's HATEOAS link to its parent (`rel: up`), as older captures,
+refunds and authorizations name their order, authorization or capture only there."""
+
+_CAPTURE_PARENT = (
+    "supplementary_data.related_ids.authorization_id",
+    "supplementary_data.related_ids.order_id",
+    UP_LINK,
+)
+_AUTHORIZATION_PARENT = ("supplementary_data.related_ids.order_id", UP_LINK)
+_REFUND_PARENT = ("supplementary_data.related_ids.capture_id", UP_LINK)
+_SALE_PARENT = ("billing_agreement_id", "parent_payment")
+_SALE_REFUND_PARENT = ("sale_id", "parent_payment")
+
+
+def _every(types: str, meaning: Meaning) -> dict[str, Meaning]:
+    return dict.fromkeys(types.split(), meaning)
+
+
+MEANINGS: dict[str, Meaning] = {
+    # Payments v2: authorizations, captures and refunds carry `amount` ({currency_code, value}).
+    **_every(
+        "PAYMENT.AUTHORIZATION.CREATED PAYMENT.AUTHORIZATION.VOIDED",
+        Meaning(Kind.AUTHORIZATION, "amount", None, _AUTHORIZATION_PARENT),
+    ),
+    "PAYMENT.CAPTURE.COMPLETED": Meaning(Kind.CAPTURE, "amount", Direction.IN, _CAPTURE_PARENT),
+    **_every(
+        "PAYMENT.CAPTURE.PENDING PAYMENT.CAPTURE.DENIED PAYMENT.CAPTURE.DECLINED",
+        Meaning(Kind.CAPTURE, "amount", None, _CAPTURE_PARENT),
+    ),
+    "PAYMENT.CAPTURE.REFUNDED": Meaning(Kind.REFUND, "amount", Direction.OUT, _REFUND_PARENT),
+    "PAYMENT.CAPTURE.REVERSED": Meaning(Kind.REVERSAL, "amount", Direction.OUT, _REFUND_PARENT),
+    # Orders v2: what the buyer approved; the money moves on the captures' own events.
+    **_every("CHECKOUT.ORDER.APPROVED CHECKOUT.ORDER.COMPLETED", Meaning(Kind.CHECKOUT, ORDER_TOTAL)),
+    # Disputes v1: the disputed amount; PayPal moves the money with PAYMENT.CAPTURE.REVERSED.
+    **_every(
+        "CUSTOMER.DISPUTE.CREATED CUSTOMER.DISPUTE.UPDATED CUSTOMER.DISPUTE.RESOLVED",
+        Meaning(
+            Kind.DISPUTE,
+            "dispute_amount",
+            related=("disputed_transactions.0.seller_transaction_id",),
+            object_id="dispute_id",
+        ),
+    ),
+    # Subscriptions v1: the last payment, reported again on every subscription event; the payment
+    # itself is PAYMENT.SALE.COMPLETED.
+    **_every(
+        "BILLING.SUBSCRIPTION.CREATED BILLING.SUBSCRIPTION.ACTIVATED BILLING.SUBSCRIPTION.UPDATED "
+        "BILLING.SUBSCRIPTION.SUSPENDED BILLING.SUBSCRIPTION.CANCELLED BILLING.SUBSCRIPTION.EXPIRED",
+        Meaning(
+            Kind.SUBSCRIPTION_PAYMENT, "billing_info.last_payment.amount", None, ("plan_id",), optional=True
+        ),
+    ),
+    "BILLING.SUBSCRIPTION.PAYMENT.FAILED": Meaning(
+        Kind.SUBSCRIPTION_PAYMENT, "billing_info.last_failed_payment.amount", None, ("plan_id",)
+    ),
+    # Payments v1 sales ({total, currency}); subscriptions' payments are sales too.
+    "PAYMENT.SALE.COMPLETED": Meaning(
+        Kind.PAYMENT, "amount", Direction.IN, _SALE_PARENT, subscription_marker="billing_agreement_id"
+    ),
+    **_every(
+        "PAYMENT.SALE.PENDING PAYMENT.SALE.DENIED",
+        Meaning(Kind.PAYMENT, "amount", None, _SALE_PARENT, subscription_marker="billing_agreement_id"),
+    ),
+    # Payments v1 refunds: PayPal writes their totals negative; stored as magnitudes going out.
+    "PAYMENT.SALE.REFUNDED": Meaning(Kind.REFUND, "amount", Direction.OUT, _SALE_REFUND_PARENT),
+    "PAYMENT.SALE.REVERSED": Meaning(Kind.REVERSAL, "amount", Direction.OUT, _SALE_REFUND_PARENT),
+}
+
+
+def normalise(document: Mapping[str, object], provider: str, body_sha256: str) -> Transaction:
+    """`{"id": "WH-...", "event_type", "create_time", "resource": {...}}`, read as `MEANINGS` says;
+    a type it does not list is kind `other`, with the resource's id and no money.
+
+    Money objects are `{"value", "currency_code"}` (v2 APIs) or `{"total", "currency"}` (v1).
     """
     resource = fields.mapping(document, "resource")
-    amount = currency = None
-    if resource.get("amount") is not None:
-        money_object = fields.mapping(resource, "amount")
-        currency, exponent = money.currency_exponent(
-            money_object.get("currency_code", money_object.get("currency"))
-        )
-        amount = money.from_decimal_text(money_object.get("value", money_object.get("total")), exponent)
-    status_key = "status" if "status" in resource else "state"
-    return Transaction(
+    event_type = fields.token(document, "event_type")
+    event = Transaction(
         provider=provider,
         provider_event_id=fields.token(document, "id"),
-        event_type=fields.token(document, "event_type"),
+        event_type=event_type,
         occurred_at=fields.iso_timestamp(document, "create_time"),
-        amount=amount,
-        currency=currency,
-        status=fields.optional_token(resource, status_key),
+        amount=None,
+        currency=None,
+        status=fields.optional_token(resource, "status" if "status" in resource else "state"),
         body_sha256=body_sha256,
+        kind=Kind.OTHER,
+        object_id=fields.readable_reference(resource, "id"),
     )
+    meaning = MEANINGS.get(event_type)
+    if meaning is None:
+        return event
+    marker = meaning.subscription_marker
+    return event.with_meaning(
+        Kind.SUBSCRIPTION_PAYMENT if marker and resource.get(marker) is not None else meaning.kind,
+        _money(resource, meaning),
+        fields.reference_text(resource.get(meaning.object_id), f"resource.{meaning.object_id}"),
+        fields.first_present(_related(resource, path) for path in meaning.related),
+    )
+
+
+def _money(resource: Mapping[str, object], meaning: Meaning) -> Money | None:
+    if meaning.amount == ORDER_TOTAL:
+        amount, currency, exponent = _order_total(resource)
+    else:
+        value = fields.at_path(resource, meaning.amount)
+        if value is None and meaning.optional:
+            return None
+        amount, currency, exponent = _money_object(value, meaning.amount)
+    return money.provider_money(amount, currency, exponent, meaning.direction)
+
+
+def _money_object(value: object, where: str) -> tuple[Decimal, str, int]:
+    """The signed amount, currency code and exponent of a v2 or v1 money object."""
+    if not isinstance(value, Mapping):
+        raise RejectionError(Reason.INVALID_EVENT, f"resource.{where} is missing or not an object")
+    currency, exponent = money.currency_exponent(value.get("currency_code", value.get("currency")))
+    return money.from_decimal_text(value.get("value", value.get("total"))), currency, exponent
+
+
+def _order_total(order: Mapping[str, object]) -> tuple[Decimal, str, int]:
+    """Several purchase units are one order under one event id: stored as their sum, in their
+    one currency (the units stay in the archived body)."""
+    units = order.get("purchase_units")
+    if not isinstance(units, list) or not units:
+        raise RejectionError(Reason.INVALID_EVENT, "resource.purchase_units is missing or empty")
+    amounts = [
+        _money_object(unit.get("amount") if isinstance(unit, Mapping) else None, "purchase_units[].amount")
+        for unit in units
+    ]
+    currencies = {currency for _, currency, _ in amounts}
+    if len(currencies) != 1:
+        raise RejectionError(Reason.INVALID_EVENT, "purchase units are in different currencies")
+    total = money.exact_sum(money.provider_money(*unit, None).amount for unit in amounts)
+    _, currency, exponent = amounts[0]
+    return total, currency, exponent
+
+
+def _related(resource: Mapping[str, object], path: str) -> str | None:
+    return _up_link(resource) if path == UP_LINK else fields.reference(resource, path)
+
+
+def _up_link(resource: Mapping[str, object]) -> str | None:
+    links = resource.get("links")
+    hrefs = [
+        link.get("href")
+        for link in (links if isinstance(links, list) else [])
+        if isinstance(link, Mapping) and link.get("rel") == "up"
+    ]
+    if not hrefs:
+        return None
+    tail = urlsplit(hrefs[0]).path.rpartition("/")[2] if isinstance(hrefs[0], str) else None
+    return fields.reference_text(tail, "resource.links[rel=up].href")

@@ -18,7 +18,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from tapstack.build.report.diagram import MERMAID_KEYWORDS, mermaid_id, render_dot, render_mermaid
+from tapstack.build.report.diagram import MERMAID_KEYWORDS, legend, mermaid_id, render_dot, render_mermaid
 from tapstack.build.report.graph import Edge, Graph, Node, build_graph
 from tapstack.build.report.tables import (
     checkov_table,
@@ -29,6 +29,7 @@ from tapstack.build.report.tables import (
     parameters_table,
     resource_policies_table,
     routes_table,
+    settings_table,
     stateful_table,
     wildcard_table,
 )
@@ -57,12 +58,9 @@ GRAPHVIZ_MISSING = (
     "`sudo apt-get install graphviz` (Debian/Ubuntu) or `brew install graphviz` (macOS). "
     "The Markdown report does not need it."
 )
-LEGEND = (
-    "Thick arrows are the request path (invokes, on success); dashed red arrows the failure path "
-    "(on failure, alarms on, notifies); dashed grey arrows what a KMS key encrypts. An arrow to or "
-    "from a group applies to every resource in the group. Stateful resources are drawn as cylinders. "
-    "Roles, policies, log groups, permissions, invoke configs and the API's resources, methods, stage "
-    "and deployment are drawn as part of the node they serve:"
+FOLDED = (
+    "Roles, policies, log groups, permissions, invoke configs, API keys and usage plans and the API's "
+    "resources, stage and deployment are drawn as part of the node they serve:"
 )
 
 
@@ -77,10 +75,15 @@ def render_report(document: Mapping[str, Any]) -> str:
         f"> {template.description}" if template.description is not None else "",
         "## Architecture",
         "Derived from the template's references, destinations, dead-letter configs, API integrations, "
-        "environment variables, IAM statements and alarm dimensions. Each pair of nodes has one arrow, "
-        "labelled with its strongest relation.",
+        "environment variables, IAM statements, alarm dimensions and metric filters. Arrows point the way "
+        "data or control flows: from the callers through the API's routes and the functions to what they "
+        "write, from a metric's source to the alarm watching it and on to what the alarm notifies, from the "
+        "key to what it encrypts. Each pair of nodes has one arrow, labelled with its strongest relation. "
+        "The callers come from the routes: the API keys a route requires, and the providers its webhook "
+        "URL outputs name. `tapstack diagram` draws the same graph as an SVG, with this legend.",
         f"```mermaid\n{render_mermaid(graph)}\n```",
-        LEGEND,
+        legend(),
+        FOLDED,
         folded_table(graph),
         "## Public entry points",
         routes_table(template),
@@ -99,6 +102,10 @@ def render_report(document: Mapping[str, Any]) -> str:
         resource_policies_table(template),
         "## checkov skips",
         checkov_table(template),
+        "## Settings",
+        "The generation settings in force (`tapstack.toml`, or `--config` and flags), recorded in the "
+        "template's Metadata.",
+        settings_table(template),
         "## Parameters",
         parameters_table(template),
         "## Outputs",

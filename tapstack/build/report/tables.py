@@ -4,20 +4,22 @@ template's interface. Each reads the resources' properties and metadata through 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from tapstack.build.report.graph import (
     RESOURCE_POLICY_DOCUMENT,
     Graph,
+    api_path,
     as_list,
     fold_targets,
     of_type,
     role_statements,
 )
 from tapstack.build.report.text import code, expression, markdown_table, named, setting, short_type
-from tapstack.cfn.model import Resource, Template, references
+from tapstack.cfn.model import Resource, Template, intrinsic_name, references
+from templates.stack import SETTINGS_METADATA
 
 NOT_SET = "not set (service default)"
 DescribedState = tuple[str, str, str]  # encryption, retention, backup and recovery
@@ -78,7 +80,47 @@ def _lifecycle_rule(template: Template, rule: dict[str, Any]) -> str:
         abort_days = rule["AbortIncompleteMultipartUpload"].get("DaysAfterInitiation")
         parts.append(f"incomplete uploads aborted after {_days(template, abort_days)}")
     status = "" if rule.get("Status") == "Enabled" else f" ({rule.get('Status', 'no status')})"
-    return f"{rule.get('Id', 'rule')}{status}: {', '.join(parts) or 'no action'}"
+    sizes = [
+        f"{comparison} {_days(template, rule[key], 'B')}"
+        for key, comparison in (("ObjectSizeGreaterThan", "over"), ("ObjectSizeLessThan", "under"))
+        if key in rule
+    ]
+    scope = f" (objects {' and '.join(sizes)})" if sizes else ""
+    return f"{rule.get('Id', 'rule')}{status}{scope}: {', '.join(parts) or 'no action'}"
+
+
+def _lifecycle(template: Template, lifecycle: Mapping[str, Any]) -> str:
+    """The lifecycle rules, after the size below which S3 transitions nothing unless a rule says so."""
+    minimum = lifecycle.get("TransitionDefaultMinimumObjectSize", "not stated (S3's default applies)")
+    lines = [f"transition default minimum object size: {code(expression(minimum))}"]
+    lines += [_lifecycle_rule(template, rule) for rule in as_list(lifecycle.get("Rules", []))]
+    return "<br>".join(lines)
+
+
+def _object_lock(template: Template, properties: Mapping[str, Any]) -> str | None:
+    """Object Lock and the default retention of new object versions, with the condition it depends on."""
+    if properties.get("ObjectLockEnabled") is not True:
+        return None
+    rule = (properties.get("ObjectLockConfiguration") or {}).get("Rule")
+    only = ""
+    if (
+        isinstance(rule, dict)
+        and intrinsic_name(rule) == "Fn::If"
+        and len(sides := as_list(rule["Fn::If"])) == 3
+    ):
+        condition, when_true, when_false = sides
+        holds = intrinsic_name(when_true) is None
+        rule = when_true if holds else when_false
+        only = f" when {code(condition)}" if holds else f" unless {code(condition)}"
+    retention = rule.get("DefaultRetention") if isinstance(rule, dict) else None
+    if not isinstance(retention, dict):
+        return "object lock on, no default retention"
+    period = (
+        _days(template, retention["Days"])
+        if "Days" in retention
+        else _days(template, retention.get("Years"), "years")
+    )
+    return f"object lock on, default retention {setting(template, retention.get('Mode'))} for {period}{only}"
 
 
 def _s3_bucket(template: Template, resource: Resource) -> DescribedState:
@@ -97,15 +139,18 @@ def _s3_bucket(template: Template, resource: Resource) -> DescribedState:
         encryption = f"SSE-KMS ({algorithm}), key {key}, bucket key {bucket_key}"
     else:
         encryption = f"SSE-S3 ({algorithm})" if algorithm else NOT_SET
-    lifecycle = (properties.get("LifecycleConfiguration") or {}).get("Rules", [])
-    retention = "<br>".join(_lifecycle_rule(template, rule) for rule in as_list(lifecycle)) or (
-        "no lifecycle rule: objects kept until deleted"
+    lifecycle = properties.get("LifecycleConfiguration")
+    retention = (
+        _lifecycle(template, lifecycle)
+        if isinstance(lifecycle, dict) and lifecycle.get("Rules")
+        else "no lifecycle rule: objects kept until deleted"
     )
     backup = [f"versioning {(properties.get('VersioningConfiguration') or {}).get('Status', 'off')}"]
     if "ReplicationConfiguration" in properties:
         backup.append("replicated")
-    if properties.get("ObjectLockEnabled") is True:
-        backup.append("object lock on")
+    object_lock = _object_lock(template, properties)
+    if object_lock is not None:
+        backup.append(object_lock)
     return encryption, retention, "; ".join(backup)
 
 
@@ -310,20 +355,6 @@ def functions_table(template: Template) -> str:
     return markdown_table((*headers, "Max event age", "On success", "On failure", "Tracing"), rows)
 
 
-def _api_path(template: Template, resource_id: object, visiting: frozenset[str] = frozenset()) -> str:
-    """The path of an API Gateway resource, from its chain of parents (the root resource is `/`)."""
-    names = [
-        name
-        for name in template.referenced_resources(resource_id, "AWS::ApiGateway::Resource")
-        if name not in visiting
-    ]
-    if not names:
-        return "/"
-    properties = template.resources[names[0]].properties
-    parent = _api_path(template, properties.get("ParentId"), visiting | {names[0]})
-    return f"{parent.rstrip('/')}/{properties.get('PathPart', '?')}"
-
-
 def _stage_throttling(template: Template, api: str, http_method: str, path: str) -> str:
     """Each stage's throttle for the route: its own MethodSettings entry, else the stage-wide `/*` one."""
     encoded_path = "/" + path.lstrip("/").replace("/", "~1")
@@ -380,7 +411,7 @@ def routes_table(template: Template) -> str:
     for method in of_type(template, "AWS::ApiGateway::Method"):
         properties = method.properties
         http_method = str(properties.get("HttpMethod", "?"))
-        path = _api_path(template, properties.get("ResourceId"))
+        path = api_path(template, properties.get("ResourceId"))
         api = next(
             iter(template.referenced_resources(properties.get("RestApiId"), "AWS::ApiGateway::RestApi")), ""
         )
@@ -628,3 +659,11 @@ def folded_table(graph: Graph) -> str:
         if node.folded
     ]
     return markdown_table(("Node", "Resources drawn as part of it"), rows)
+
+
+def settings_table(template: Template) -> str:
+    """The generation settings the template records in its Metadata (templates/stack.py writes them)."""
+    metadata = template.document.get("Metadata")
+    settings = metadata.get(SETTINGS_METADATA) if isinstance(metadata, dict) else None
+    rows = [[code(name), code(value)] for name, value in sorted((settings or {}).items())]
+    return markdown_table(("Setting", "Value"), rows)

@@ -9,6 +9,7 @@ import re
 from typing import Any
 
 from tapstack import paths
+from tapstack.build.report import mermaid_id
 from templates.config import StackConfig
 from templates.stack import build_template, render
 
@@ -16,9 +17,10 @@ ROOT = paths.REPOSITORY
 COMMITTED_TEMPLATE = ROOT / "output" / "TapStack.json"
 # A fixed "today", so the runtime-deprecation check gives the same answer on every day the tests run.
 TODAY = datetime.date(2026, 11, 23)
-MERMAID_EDGE = re.compile(r"^  (\S+) (?:==>|-\.->|-->)\|([^|]+)\| (\S+)$", re.MULTILINE)
+MERMAID_EDGE = re.compile(r'^  (\S+) (==>|-\.->|-->)\|"([^"|]+)"\| (\S+)$', re.MULTILINE)
+MERMAID_LINK_STYLE = re.compile(r"^  linkStyle ([0-9,]+) (.+)$", re.MULTILINE)
 DOT_EDGE = re.compile(r'^  "([^"]+)" -> "([^"]+)" \[label="([^"]+)"(.*)\];$', re.MULTILINE)
-DOT_CLIP = re.compile(r'(ltail|lhead)="cluster_([^"]+)"')
+DOT_CLIP = re.compile(r'(ltail|lhead)="cluster_(service_|node_)([^"]+)"')
 
 
 def committed_template() -> dict[str, Any]:
@@ -42,19 +44,47 @@ def mermaid_block(report: str) -> str:
 
 
 def diagram_edges(report: str) -> set[tuple[str, str, str]]:
-    """(source, kind, target) for every arrow of the report's Mermaid diagram."""
-    return {(source, kind, target) for source, kind, target in MERMAID_EDGE.findall(mermaid_block(report))}
+    """(source, label, target) for every arrow of the report's Mermaid diagram."""
+    return {(source, label, target) for source, label, target, _ in mermaid_arrows(report)}
+
+
+def mermaid_arrows(report: str) -> list[tuple[str, str, str, str]]:
+    """(source, label, target, style) for every arrow of the report's Mermaid diagram, in order; style
+    is the arrow's linkStyle, or its arrow (==>, -->, -.->) where it has none."""
+    block = mermaid_block(report)
+    styles = {
+        int(index): style
+        for indexes, style in MERMAID_LINK_STYLE.findall(block)
+        for index in indexes.split(",")
+    }
+    return [
+        (source, label, target, styles.get(index, arrow))
+        for index, (source, arrow, label, target) in enumerate(MERMAID_EDGE.findall(block))
+    ]
+
+
+def dot_edge_attributes(dot: str) -> dict[tuple[str, str, str], str]:
+    """(source, label, target) of DOT edges -> their other attributes; an edge clipped at a cluster is
+    named by the cluster's group (service:Lambda) or node. The legend's unlabelled samples are left out."""
+    edges = {}
+    for source_node, target_node, label, attributes in DOT_EDGE.findall(dot):
+        clips = {clip: (kind, name) for clip, kind, name in DOT_CLIP.findall(attributes)}
+        ends = []
+        for node, clip in ((source_node, "ltail"), (target_node, "lhead")):
+            if clip not in clips:
+                ends.append(node)
+            else:
+                kind, name = clips[clip]
+                ends.append(f"service:{name}" if kind == "service_" else name)
+        edges[(ends[0], label, ends[1])] = attributes
+    return edges
 
 
 def dot_edges(dot: str) -> set[tuple[str, str, str]]:
-    """(source, kind, target) of DOT edges, an edge clipped at a cluster named as Mermaid names the group."""
-    edges = set()
-    for source_node, target_node, kind, attributes in DOT_EDGE.findall(dot):
-        clips = dict(DOT_CLIP.findall(attributes))
-        source = f"r_service_{clips['ltail']}" if "ltail" in clips else source_node
-        target = f"r_service_{clips['lhead']}" if "lhead" in clips else target_node
-        edges.add((source, kind, target))
-    return edges
+    """(source, label, target) of the DOT edges, named as the Mermaid diagram names them."""
+    return {
+        (mermaid_id(source), label, mermaid_id(target)) for source, label, target in dot_edge_attributes(dot)
+    }
 
 
 def _cells(line: str) -> list[str]:

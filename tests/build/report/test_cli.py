@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -85,6 +86,13 @@ def test_svg_draws_the_graph_with_graphviz(template_copy: Path, tmp_path: Path) 
     assert "<svg" in drawing
     for node in ("ReceiverFunction", "ProcessorDeadLetterQueue", "StackKey"):
         assert f">{node}</text>" in drawing
+    # The callers, the routes inside the API, the alarms' cluster, what the key encrypts, and the legend.
+    for text in ("Stripe", "PayPal", "Internal clients", "POST /transactions", "Api (RestApi)"):
+        assert f">{text}</text>" in drawing, text
+    for text in ("CloudWatch alarms", "encrypts logs of", "5XXError", "Legend"):
+        assert f">{text}</text>" in drawing, text
+    assert re.search(r">\W?failure path</text>", drawing)  # the legend's row, after a no-break space
+    assert re.search(r'stroke="#c0392b"[^>]*stroke-dasharray', drawing)  # the failure path, dashed red
     assert not template_copy.with_suffix(".md").exists()
 
 

@@ -118,3 +118,16 @@ def test_seed_failures_injected_into_the_generated_template_are_caught(tmp_path:
     broken.write_text(json.dumps(template, indent=2))
     rule_ids = {match.rule.id for match in run_project_rules(broken)}
     assert {"E9001", "E9030", "E9041", "E9050", "W9040"} <= rule_ids
+
+
+@pytest.mark.skipif(not GENERATED_TEMPLATE.exists(), reason="output/TapStack.json is not generated yet")
+@pytest.mark.parametrize("mistake", ["association removed", "WafEnabled off by default"])
+def test_a_stage_left_without_its_web_acl_is_caught(tmp_path: Path, mistake: str) -> None:
+    template: dict[str, Any] = json.loads(GENERATED_TEMPLATE.read_text())
+    if mistake == "association removed":
+        del template["Resources"]["WebAclAssociation"]
+    else:
+        template["Parameters"]["WafEnabled"]["Default"] = "false"
+    broken = tmp_path / "TapStack.json"
+    broken.write_text(json.dumps(template, indent=2))
+    assert [match.rule.id for match in run_project_rules(broken)] == ["E9025"]

@@ -1,4 +1,4 @@
-"""`tapstack lint`: exit status, one listing for both linters, JSON and YAML input."""
+"""`tapstack lint`: exit status, one listing for every linter, JSON and YAML input."""
 
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ needs_checkov = pytest.mark.skipif(
     not lint.CHECKOV.exists(), reason=".venv-checkov is not installed (`make lint` installs it)"
 )
 
+# Control Tower's CT.KMS.PR.3 wants a key policy that limits grants to AWS services.
 CLEAN_TEMPLATE = """\
 AWSTemplateFormatVersion: "2010-09-09"
 Resources:
@@ -27,6 +28,21 @@ Resources:
     UpdateReplacePolicy: Delete
     Properties:
       EnableKeyRotation: true
+      KeyPolicy:
+        Version: "2012-10-17"
+        Statement:
+          - Effect: Allow
+            Principal: {AWS: !Sub "arn:${AWS::Partition}:iam::${AWS::AccountId}:root"}
+            Action: "kms:*"
+            Resource: "*"
+          - Effect: Deny
+            Principal: {AWS: "*"}
+            Action: kms:CreateGrant
+            Resource: "*"
+            Condition:
+              BoolIfExists:
+                kms:GrantIsForAWSResource: "false"
+                aws:PrincipalIsAWSService: "false"
 """
 
 
@@ -73,25 +89,25 @@ def test_unparseable_template_exits_2(tmp_path: Path, name: str, text: str, reas
 def test_clean_template_exits_0(tmp_path: Path) -> None:
     template = tmp_path / "clean.yaml"
     template.write_text(CLEAN_TEMPLATE)
-    result = run_lint(template)
+    result = run_lint(template, "--raw-only")
     assert result.returncode == ExitCode.OK, result.stdout + result.stderr
     assert "clean" in result.stdout
 
 
 @needs_checkov
 @pytest.mark.parametrize("fixture", ["E9001_stack_destroyable.yaml", "E9050_outputs_exported.json"])
-def test_findings_of_both_tools_in_one_listing_exit_1(fixture: str) -> None:
-    result = run_lint(FIXTURES / "bad" / fixture)
+def test_findings_of_every_tool_in_one_listing_exit_1(fixture: str) -> None:
+    result = run_lint(FIXTURES / "bad" / fixture, "--raw-only")
     assert result.returncode == ExitCode.FAILED, result.stderr
-    assert "[cfn-lint]" in result.stdout
-    assert "[checkov]" in result.stdout
+    for tool in ("[cfn-lint]", "[checkov]", "[cdk-nag]"):
+        assert tool in result.stdout
     assert "finding(s) (cfn-lint:" in result.stdout
 
 
 @needs_checkov
 def test_listing_names_rule_resource_property_and_fix() -> None:
     template = FIXTURES / "bad" / "E9001_stack_destroyable.yaml"
-    result = run_lint(template)
+    result = run_lint(template, "--raw-only")
     assert f"{template}:16: E9001 [cfn-lint] Resources.RetainedTable > DeletionPolicy\n" in result.stdout
     assert "set it to Delete" in result.stdout
     assert (
@@ -139,3 +155,12 @@ def test_each_finding_links_the_page_about_its_property() -> None:
     assert encryption
     assert all("PointInTimeRecovery.html" in text and "EncryptionAtRest" not in text for text in pitr)
     assert all("EncryptionAtRest.html" in text and "PointInTimeRecovery" not in text for text in encryption)
+
+
+def test_a_template_the_parameter_files_are_not_for_exits_2_naming_raw_only(tmp_path: Path) -> None:
+    template = tmp_path / "clean.yaml"
+    template.write_text(CLEAN_TEMPLATE)
+    result = run_lint(template)
+    assert result.returncode == ExitCode.USAGE
+    assert "which the template does not declare" in result.stderr
+    assert "lint it with --raw-only" in result.stderr

@@ -118,3 +118,26 @@ def test_config_from_mapping_reads_flat_function_settings() -> None:
 def test_config_from_mapping_refuses_unknown_settings(key: str) -> None:
     with pytest.raises(ConfigError, match="unknown setting"):
         config_from_mapping({key: 1}, today=TODAY)
+
+
+@pytest.mark.parametrize(
+    ("setting", "days", "valid"),
+    [
+        (setting, days, valid)
+        for setting in ("default_audit_retention_days", "default_audit_noncurrent_retention_days")
+        for days, valid in ((0, False), (1, True), (36500, True), (36501, False), (True, False))
+    ],
+)
+def test_audit_retention_edges(setting: str, days: object, valid: bool) -> None:
+    if valid:
+        assert getattr(make(**{setting: days}), setting) == days
+    else:
+        with pytest.raises(ConfigError, match=setting) as error:
+            make(**{setting: days})
+        assert "intro-lifecycle-rules" in error.value.source
+
+
+def test_the_glacier_transition_setting_is_gone() -> None:
+    """Nothing moves to GLACIER any more (README, audit archive): the old setting is refused, not ignored."""
+    with pytest.raises(ConfigError, match="unknown setting"):
+        config_from_mapping({"audit_glacier_transition_days": 90}, today=TODAY)

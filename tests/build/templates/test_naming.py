@@ -6,8 +6,15 @@ import json
 
 import pytest
 
-from templates.config import StackConfig
-from templates.naming import Name, StackNames, max_suffix_length, names_of
+from templates.config import ConfigError, StackConfig, config_from_mapping
+from templates.naming import (
+    MIN_SUFFIX_LENGTH,
+    Name,
+    StackNames,
+    max_prefix_length,
+    max_suffix_length,
+    names_of,
+)
 from templates.stack import build_template, render
 
 
@@ -67,3 +74,21 @@ def test_a_template_whose_exports_are_not_the_stack_s_names_is_refused() -> None
         names_of(template)
     with pytest.raises(LookupError):
         names_of({"Resources": {}})
+
+
+def test_the_longest_prefix_leaves_the_minimum_suffix_and_one_more_character_does_not() -> None:
+    longest = max_prefix_length()
+    assert max_suffix_length(StackNames("p" * longest)) >= MIN_SUFFIX_LENGTH
+    assert max_suffix_length(StackNames("p" * (longest + 1))) < MIN_SUFFIX_LENGTH
+
+
+@pytest.mark.parametrize("extra", [1, 4, 5, 40])
+def test_a_prefix_past_the_limit_is_a_setting_error_not_an_undeployable_template(extra: int) -> None:
+    prefix = "p" * (max_prefix_length() + extra)
+    with pytest.raises(ConfigError, match=rf"at most {max_prefix_length()} characters"):
+        config_from_mapping({"name_prefix": prefix})
+
+
+def test_the_longest_prefix_builds_a_template_whose_suffix_has_room() -> None:
+    template = json.loads(render(build_template(StackConfig(name_prefix="p" * max_prefix_length()))))
+    assert template["Parameters"]["EnvironmentSuffix"]["MaxLength"] >= MIN_SUFFIX_LENGTH

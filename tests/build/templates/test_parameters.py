@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 
+from troposphere import Equals, Not, Ref
+
 from templates.config import StackConfig
 from templates.naming import SUFFIX_PATTERN, StackNames, max_suffix_length
 from templates.parameters import build_parameters
@@ -39,8 +41,34 @@ def test_defaults_ask_nothing_of_the_account() -> None:
     assert all(p.properties["Default"] == 0 for p in params.reserved_concurrency.values())
     assert params.api_execution_logging.properties["Default"] == "OFF"
     assert params.alarm_email.properties["Default"] == ""
+    assert params.audit_object_lock_mode.properties["Default"] == "NONE"
+    # The web ACL is on, with no allow-list: a provider's ranges must come from the provider.
+    assert params.waf_enabled.properties["Default"] == "true"
+    assert all(p.properties["Default"] == "" for p in params.provider_source_cidrs.values())
     assert set(params.conditions) == {
         *params.has_reserved_concurrency.values(),
         params.has_alarm_email,
         params.has_api_access_logging,
+        params.has_audit_object_lock,
+        params.has_waf,
+        *params.has_provider_source_allow_list.values(),
     }
+
+
+def test_audit_archive_parameters_default_to_the_settings_and_are_bounded() -> None:
+    config = StackConfig(default_audit_retention_days=30, default_audit_noncurrent_retention_days=7)
+    params = build_parameters(config, StackNames(prefix="tapstack"))
+    assert params.audit_retention_days.properties["Default"] == 30
+    assert params.audit_noncurrent_retention_days.properties["Default"] == 7
+    # Locked for as long as the payload is kept, unless the deploy says otherwise.
+    assert params.audit_object_lock_retention_days.properties["Default"] == 30
+    for parameter in (
+        params.audit_retention_days,
+        params.audit_noncurrent_retention_days,
+        params.audit_object_lock_retention_days,
+    ):
+        assert (parameter.properties["MinValue"], parameter.properties["MaxValue"]) == (1, 36500)
+    assert params.audit_object_lock_mode.properties["AllowedValues"] == ["NONE", "GOVERNANCE", "COMPLIANCE"]
+    assert params.conditions[params.has_audit_object_lock] == Not(
+        Equals(Ref(params.audit_object_lock_mode), "NONE")
+    )

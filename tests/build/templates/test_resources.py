@@ -48,17 +48,23 @@ def test_key_policy_scopes_logs_to_this_stacks_log_groups() -> None:
 
 
 def test_buckets_are_private_versioned_tls_only_and_logged() -> None:
-    storage = build_storage(CONFIG, NAMES, KEY_ARN)
+    storage = build_storage(NAMES, PARAMS, KEY_ARN)
     for bucket in (storage.audit_bucket, storage.access_log_bucket):
         properties = as_dict(bucket)["Properties"]
         assert properties["VersioningConfiguration"] == {"Status": "Enabled"}
         assert set(properties["PublicAccessBlockConfiguration"].values()) == {True}
         assert properties["OwnershipControls"] == {"Rules": [{"ObjectOwnership": "BucketOwnerEnforced"}]}
+        # Both are kept for the audit retention, and nothing moves to another storage class.
+        lifecycle = properties["LifecycleConfiguration"]
+        assert lifecycle["TransitionDefaultMinimumObjectSize"] == "all_storage_classes_128K"
+        (rule,) = lifecycle["Rules"]
+        assert rule["ExpirationInDays"] == {"Ref": "AuditRetentionDays"}
+        assert rule["NoncurrentVersionExpiration"] == {
+            "NoncurrentDays": {"Ref": "AuditNoncurrentRetentionDays"}
+        }
+        assert not {"Transitions", "NoncurrentVersionTransitions"} & rule.keys()
     audit = as_dict(storage.audit_bucket)["Properties"]
     assert audit["LoggingConfiguration"]["DestinationBucketName"] == {"Ref": "AccessLogBucket"}
-    rule = audit["LifecycleConfiguration"]["Rules"][0]
-    assert rule["Transitions"] == [{"StorageClass": "GLACIER", "TransitionInDays": 90}]
-    assert rule["NoncurrentVersionExpiration"] == {"NoncurrentDays": 365}
     # Server access logs can only be delivered to an SSE-S3 bucket.
     log_rule = as_dict(storage.access_log_bucket)["Properties"]["BucketEncryption"]
     assert log_rule["ServerSideEncryptionConfiguration"][0]["ServerSideEncryptionByDefault"] == {
@@ -92,7 +98,7 @@ def test_secret_is_generated_with_placeholders_for_provider_material() -> None:
 
 def _stack() -> dict[str, Any]:
     encryption = build_encryption(NAMES, [])
-    storage = build_storage(CONFIG, NAMES, encryption.key_arn)
+    storage = build_storage(NAMES, PARAMS, encryption.key_arn)
     messaging = build_messaging(CONFIG, NAMES, encryption.key_arn)
     secret = build_webhook_secret(NAMES, encryption.key_arn)
     functions = build_functions(CONFIG, NAMES, PARAMS, encryption.key_arn, storage, messaging, secret)
@@ -115,7 +121,12 @@ def test_functions_environment_matches_what_handlers_read() -> None:
         f.role_name: set(as_dict(f.function)["Properties"]["Environment"]["Variables"])
         for f in functions.all()
     }
-    common = {"POWERTOOLS_SERVICE_NAME", "POWERTOOLS_METRICS_NAMESPACE", "POWERTOOLS_LOG_LEVEL"}
+    common = {
+        "POWERTOOLS_SERVICE_NAME",
+        "POWERTOOLS_METRICS_NAMESPACE",
+        "POWERTOOLS_LOG_LEVEL",
+        "FUNCTION_TIMEOUT_SECONDS",
+    }
     assert variables["receiver"] == common | {
         "PROCESSOR_FUNCTION_NAME",
         "WEBHOOK_SECRET_ARN",
@@ -172,6 +183,21 @@ def test_alarms_cover_dead_letters_errors_throttles_5xx_and_quarantine() -> None
         assert properties["AlarmActions"] == [{"Ref": "AlarmTopic"}]
         assert properties["Threshold"] == 0
         assert properties["ComparisonOperator"] == "GreaterThanThreshold"
+
+
+def test_dead_letter_alarms_count_each_waiting_failed_event_once() -> None:
+    """One message per failed event (the on-failure record only), read as the queue depth's Maximum in
+    each minute: the datapoint is the number of failed events waiting, never a sum of samples."""
+    stack = _stack()
+    alarms = {a.title: as_dict(a)["Properties"] for a in stack["alarms"] if isinstance(a, Alarm)}
+    for role in stack["messaging"].dead_letter_queues:
+        alarm = alarms[f"{role.capitalize()}DeadLettersAlarm"]
+        assert (alarm["Namespace"], alarm["MetricName"]) == ("AWS/SQS", "ApproximateNumberOfMessagesVisible")
+        assert (alarm["Statistic"], alarm["Period"], alarm["EvaluationPeriods"]) == ("Maximum", 60, 1)
+        queue_name = {"Fn::GetAtt": [f"{role.capitalize()}DeadLetterQueue", "QueueName"]}
+        assert alarm["Dimensions"] == [{"Name": "QueueName", "Value": queue_name}]
+    for stack_function in stack["functions"].all():
+        assert "DeadLetterConfig" not in as_dict(stack_function.function)["Properties"]
 
 
 def test_the_quarantine_alarm_counts_what_the_processor_logs_for_this_stack_alone() -> None:

@@ -1,0 +1,75 @@
+"""Failures injected into the local stack, so one can watch an event dead-letter and be replayed.
+
+An operation fault makes one AWS call of the handlers fail as the service would (a 500); a crash makes
+one asynchronous function raise before it does anything. Both last as long as the runtime does: the
+replay that recovers the event runs in a new process, without them.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from botocore.exceptions import ClientError
+
+if TYPE_CHECKING:
+    from tapstack.local.send import LocalRuntime
+
+# fault name -> (service, operation) of the handlers' call that fails
+OPERATION_FAULTS = {
+    "table": ("dynamodb", "PutItem"),  # the processor's store
+    "bucket": ("s3", "PutObject"),  # the processor's audit archive
+    "topic": ("sns", "Publish"),  # the notifier's publication
+}
+# fault name -> the function (its name's role part) that crashes
+CRASH_FAULTS = ("processor", "notifier")
+FAULTS = (*CRASH_FAULTS, *OPERATION_FAULTS)
+
+
+class InjectedCrashError(RuntimeError):
+    """What a crashed function raises: named so that its dead-letter record says it was injected."""
+
+
+def fail_operation(
+    client: Any, operation: str, times: int | None = None, *, after: bool = False
+) -> Callable[[], int]:
+    """Make `operation` raise (a 500 from the service) `times` times, or always; before or after the call.
+
+    Failing *after* the call models a crash once the request took effect. Returns a call counter.
+    """
+    calls = 0
+
+    def hook(**_: Any) -> None:
+        nonlocal calls
+        calls += 1
+        if times is None or calls <= times:
+            raise ClientError({"Error": {"Code": "InternalFailure", "Message": "injected"}}, operation)
+
+    service = client.meta.service_model.service_name
+    client.meta.events.register(f"{'after' if after else 'before'}-call.{service}.{operation}", hook)
+    return lambda: calls
+
+
+def _crashing(function_name: str) -> Callable[[dict[str, Any], Any], Any]:
+    def handler(_event: dict[str, Any], _context: Any) -> Any:
+        raise InjectedCrashError(f"injected fault: {function_name} crashed")
+
+    return handler
+
+
+def inject(runtime: LocalRuntime, fault: str) -> None:
+    """Make `fault` (one of FAULTS) happen in every delivery this runtime runs."""
+    if fault in OPERATION_FAULTS:
+        service, operation = OPERATION_FAULTS[fault]
+        fail_operation(runtime.clients(service), operation)
+        return
+    if fault not in CRASH_FAULTS:
+        raise ValueError(f"unknown fault {fault!r}: one of {', '.join(FAULTS)}")
+    crashed = [function for function in runtime.async_functions if f"-{fault}-" in f"{function.name}-"]
+    if len(crashed) != 1:
+        raise LookupError(f"the stack has no single {fault} function to crash")
+    runtime.async_functions = [
+        dataclasses.replace(function, handler=_crashing(function.name)) if function in crashed else function
+        for function in runtime.async_functions
+    ]

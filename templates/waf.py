@@ -1,0 +1,306 @@
+"""The web ACL in front of the API stage: attack traffic is refused before it spends the stage's throttle.
+
+`POST /webhooks/{provider}` is public by design (providers authenticate by signature), but a signature
+protects integrity, not availability: every junk request would invoke the receiver and use up the
+stage's shared rate, and real deliveries would get 429. The web ACL's rules, in the order WAF runs them:
+
+  <Provider>SourceAllowList   only when <Provider>SourceCidrs is set: block requests to
+                              /webhooks/<provider> from outside the provider's published ranges
+  RateLimitPerSourceAddress   block an address past WafRateLimitPer5Minutes requests in 5 minutes
+  KnownBadInputs              AWS managed: request patterns of known exploits (Log4j, ...)
+  CommonRuleSet               AWS managed: common web attacks; its body-size rule only counts, because
+                              the rule stops at 8 KB and deliveries up to 128 KiB are legitimate (the
+                              receiver enforces that limit itself)
+
+Everything else is allowed. What WAF blocks or counts is logged to `aws-waf-logs-<stack>` (KMS,
+stack retention) without the signature and API-key headers; an alarm fires on a surge of blocked
+requests. WafEnabled=false removes all of it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from troposphere import AWSHelperFn, AWSObject, GetAtt, If, NoValue, Ref, Select, Split, Sub
+from troposphere.cloudwatch import Alarm, MetricDimension
+from troposphere.logs import LogGroup
+from troposphere.sns import Topic
+from troposphere.wafv2 import (
+    ActionCondition,
+    AllowAction,
+    AndStatement,
+    BlockAction,
+    ByteMatchStatement,
+    CountAction,
+    DefaultAction,
+    FieldToMatch,
+    Filter,
+    IPSet,
+    IPSetReferenceStatement,
+    LoggingConfiguration,
+    LoggingConfigurationFieldToMatch,
+    LoggingFilter,
+    ManagedRuleGroupStatement,
+    NotStatement,
+    OverrideAction,
+    RateBasedStatement,
+    RuleAction,
+    RuleActionOverride,
+    SingleHeader,
+    Statement,
+    TextTransformation,
+    VisibilityConfig,
+    WebACL,
+    WebACLAssociation,
+    WebACLRule,
+)
+from troposphere.wafv2 import Condition as LoggingCondition
+
+from templates.api import Api
+from templates.functions import build_log_group
+from templates.naming import SOURCE_ALLOW_LISTED_PROVIDERS, StackNames
+from templates.parameters import StackParameters
+
+RATE_WINDOW_SECONDS = 300
+"""WafRateLimitPer5Minutes counts over this window (WAF allows 60, 120, 300 or 600 s)."""
+ALARM_PERIOD_SECONDS = 300
+"""WafBlockedRequestsAlarmThreshold counts blocked requests over this period."""
+COMMON_RULE_SET = "AWSManagedRulesCommonRuleSet"
+KNOWN_BAD_INPUTS_RULE_SET = "AWSManagedRulesKnownBadInputsRuleSet"
+BODY_SIZE_RULE = "SizeRestrictions_BODY"
+"""The common rule set's rule that blocks bodies over 8 KB; TapStack counts instead (see above)."""
+# Headers WAF must not write to its logs: the providers' signatures (src/handlers/providers/) and the
+# internal clients' API key. PayPal's other transmission headers (id, time, cert URL, algorithm) carry
+# no secret and let a blocked request be matched with PayPal's delivery log, so they stay.
+REDACTED_HEADERS = ("stripe-signature", "paypal-transmission-sig", "x-tap-signature", "x-api-key")
+# What the logs keep: the requests WAF acted on. Allowed requests reach the stage and are in its
+# access log already.
+LOGGED_ACTIONS = ("BLOCK", "COUNT", "EXCLUDED_AS_COUNT")
+# A provider route however a client spells it: decoded, without `//` or `/./`, in lower case.
+PATH_TRANSFORMATIONS = ("URL_DECODE", "NORMALIZE_PATH", "LOWERCASE")
+
+
+@dataclass(frozen=True)
+class Waf:
+    web_acl: WebACL
+    association: WebACLAssociation
+    source_ip_sets: dict[str, IPSet]
+    log_group: LogGroup
+    logging: LoggingConfiguration
+    blocked_requests_alarm: Alarm
+
+    def resources(self) -> list[AWSObject]:
+        return [
+            *self.source_ip_sets.values(),
+            self.web_acl,
+            self.association,
+            self.log_group,
+            self.logging,
+            self.blocked_requests_alarm,
+        ]
+
+
+def _visibility(metric_name: str | AWSHelperFn) -> VisibilityConfig:
+    # Sampling stays off: sampled requests keep the headers the logging configuration redacts, and the
+    # logs hold every request WAF acted on.
+    return VisibilityConfig(
+        CloudWatchMetricsEnabled=True, MetricName=metric_name, SampledRequestsEnabled=False
+    )
+
+
+def _source_ip_set(names: StackNames, params: StackParameters, provider: str) -> IPSet:
+    return IPSet(
+        f"Waf{provider.capitalize()}SourceIpSet",
+        Condition=params.has_provider_source_allow_list[provider],
+        Name=names.waf_source_ip_set(provider).sub(),
+        Description=f"Source ranges {SOURCE_ALLOW_LISTED_PROVIDERS[provider]} publishes for its webhooks",
+        Scope="REGIONAL",
+        IPAddressVersion="IPV4",
+        Addresses=params.provider_source_cidrs[provider].ref(),
+    )
+
+
+def _allow_list_rule(provider: str, ip_set: IPSet, priority: int) -> WebACLRule:
+    """Block requests to the provider's route whose source address is not in its published ranges."""
+    name = f"{provider.capitalize()}SourceAllowList"
+    to_provider_route = Statement(
+        ByteMatchStatement=ByteMatchStatement(
+            FieldToMatch=FieldToMatch(UriPath={}),
+            # CONTAINS: the stage (or a custom domain's base path) comes first, and a `/` may follow.
+            PositionalConstraint="CONTAINS",
+            SearchString=f"/webhooks/{provider}",
+            TextTransformations=[
+                TextTransformation(Priority=index, Type=transformation)
+                for index, transformation in enumerate(PATH_TRANSFORMATIONS)
+            ],
+        )
+    )
+    from_elsewhere = Statement(
+        NotStatement=NotStatement(
+            Statement=Statement(IPSetReferenceStatement=IPSetReferenceStatement(Arn=GetAtt(ip_set, "Arn")))
+        )
+    )
+    return WebACLRule(
+        Name=name,
+        Priority=priority,
+        Action=RuleAction(Block=BlockAction()),
+        Statement=Statement(AndStatement=AndStatement(Statements=[to_provider_route, from_elsewhere])),
+        VisibilityConfig=_visibility(name),
+    )
+
+
+def _rate_limit_rule(params: StackParameters, priority: int) -> WebACLRule:
+    name = "RateLimitPerSourceAddress"
+    return WebACLRule(
+        Name=name,
+        Priority=priority,
+        Action=RuleAction(Block=BlockAction()),
+        Statement=Statement(
+            RateBasedStatement=RateBasedStatement(
+                AggregateKeyType="IP",
+                Limit=params.waf_rate_limit.ref(),
+                EvaluationWindowSec=RATE_WINDOW_SECONDS,
+            )
+        ),
+        VisibilityConfig=_visibility(name),
+    )
+
+
+def _managed_rule(name: str, statement: ManagedRuleGroupStatement, priority: int) -> WebACLRule:
+    return WebACLRule(
+        Name=name,
+        Priority=priority,
+        # "None": each rule of the group keeps its own action (Block), its RuleActionOverrides aside.
+        OverrideAction=OverrideAction(**{"None": {}}),
+        Statement=Statement(ManagedRuleGroupStatement=statement),
+        VisibilityConfig=_visibility(name),
+    )
+
+
+def _logging(web_acl: WebACL, log_group: LogGroup, params: StackParameters) -> LoggingConfiguration:
+    return LoggingConfiguration(
+        "WafLogging",
+        Condition=params.has_waf,
+        ResourceArn=GetAtt(web_acl, "Arn"),
+        # The group's ARN without the `:*` that its Arn attribute ends with, as WAF expects it.
+        LogDestinationConfigs=[
+            Sub(
+                "arn:${AWS::Partition}:logs:${AWS::Region}:${AWS::AccountId}:log-group:${LogGroup}",
+                LogGroup=log_group.ref(),
+            )
+        ],
+        RedactedFields=[
+            LoggingConfigurationFieldToMatch(SingleHeader=SingleHeader(Name=header))
+            for header in REDACTED_HEADERS
+        ],
+        LoggingFilter=LoggingFilter(
+            DefaultBehavior="DROP",
+            Filters=[
+                Filter(
+                    Behavior="KEEP",
+                    Requirement="MEETS_ANY",
+                    Conditions=[
+                        LoggingCondition(ActionCondition=ActionCondition(Action=action))
+                        for action in LOGGED_ACTIONS
+                    ],
+                )
+            ],
+        ),
+    )
+
+
+def _blocked_requests_alarm(
+    names: StackNames, params: StackParameters, web_acl: WebACL, alarm_topic: Topic
+) -> Alarm:
+    return Alarm(
+        "WafBlockedRequestsAlarm",
+        Condition=params.has_waf,
+        AlarmName=names.alarm("waf-blocked").sub(),
+        AlarmDescription=(
+            "The web ACL blocked more requests than WafBlockedRequestsAlarmThreshold in 5 minutes: a flood "
+            "or a scan, or real deliveries refused. Its log group (aws-waf-logs-...) names the rule and "
+            "the source address of each."
+        ),
+        Namespace="AWS/WAFV2",
+        MetricName="BlockedRequests",
+        Dimensions=[
+            # The web ACL's name (its Ref is name|id|scope), which is also its metric name.
+            MetricDimension(Name="WebACL", Value=Select(0, Split("|", web_acl.ref()))),
+            MetricDimension(Name="Region", Value=Ref("AWS::Region")),
+            MetricDimension(Name="Rule", Value="ALL"),
+        ],
+        Statistic="Sum",
+        Period=ALARM_PERIOD_SECONDS,
+        EvaluationPeriods=1,
+        Threshold=params.waf_blocked_alarm_threshold.ref(),
+        ComparisonOperator="GreaterThanThreshold",
+        TreatMissingData="notBreaching",
+        AlarmActions=[alarm_topic.ref()],
+        OKActions=[alarm_topic.ref()],
+    )
+
+
+def build_waf(
+    names: StackNames, params: StackParameters, key_arn: AWSHelperFn, api: Api, alarm_topic: Topic
+) -> Waf:
+    source_ip_sets = {
+        provider: _source_ip_set(names, params, provider) for provider in params.provider_source_cidrs
+    }
+    allow_list_rules = [
+        If(
+            params.has_provider_source_allow_list[provider],
+            _allow_list_rule(provider, ip_set, priority),
+            NoValue,
+        )
+        for priority, (provider, ip_set) in enumerate(source_ip_sets.items())
+    ]
+    first_unconditional = len(allow_list_rules)
+    web_acl = WebACL(
+        "WebAcl",
+        Condition=params.has_waf,
+        Name=names.web_acl.sub(),
+        Description="TapStack webhooks: rate limit, AWS managed rules, provider allow-lists",
+        Scope="REGIONAL",
+        DefaultAction=DefaultAction(Allow=AllowAction()),
+        Rules=[
+            *allow_list_rules,
+            _rate_limit_rule(params, first_unconditional),
+            _managed_rule(
+                "KnownBadInputs",
+                ManagedRuleGroupStatement(VendorName="AWS", Name=KNOWN_BAD_INPUTS_RULE_SET),
+                first_unconditional + 1,
+            ),
+            _managed_rule(
+                "CommonRuleSet",
+                ManagedRuleGroupStatement(
+                    VendorName="AWS",
+                    Name=COMMON_RULE_SET,
+                    RuleActionOverrides=[
+                        RuleActionOverride(Name=BODY_SIZE_RULE, ActionToUse=RuleAction(Count=CountAction()))
+                    ],
+                ),
+                first_unconditional + 2,
+            ),
+        ],
+        VisibilityConfig=_visibility(names.web_acl.sub()),
+    )
+    association = WebACLAssociation(
+        "WebAclAssociation",
+        Condition=params.has_waf,
+        WebACLArn=GetAtt(web_acl, "Arn"),
+        ResourceArn=Sub(
+            "arn:${AWS::Partition}:apigateway:${AWS::Region}::/restapis/${Api}/stages/${Stage}",
+            Api=api.rest_api.ref(),
+            Stage=api.stage.ref(),
+        ),
+    )
+    log_group = build_log_group("WafLogGroup", names.waf_log_group.sub(), params, key_arn)
+    log_group.Condition = params.has_waf
+    return Waf(
+        web_acl=web_acl,
+        association=association,
+        source_ip_sets=source_ip_sets,
+        log_group=log_group,
+        logging=_logging(web_acl, log_group, params),
+        blocked_requests_alarm=_blocked_requests_alarm(names, params, web_acl, alarm_topic),
+    )
