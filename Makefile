@@ -2,6 +2,9 @@
 SHELL := /bin/bash
 .SHELLFLAGS := -euo pipefail -c
 .DEFAULT_GOAL := help
+# uv installs without compiling bytecode (pip compiles at install): let Python cache it on first import
+# here, even where the environment says not to, or every command and test recompiles its imports.
+unexport PYTHONDONTWRITEBYTECODE
 
 PYTHON_FOR_VENV ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
