@@ -12,8 +12,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from tapstack.build.deployer_policy import render_deployer_policy
 from tapstack import paths
+from tapstack.build.deployer_policy import render_deployer_policy
 from tapstack.build.generated_files import check_current, write_atomically
 from tapstack.build.report import render_report
 from tapstack.exits import CommandError, ExitCode

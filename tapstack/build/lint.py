@@ -30,8 +30,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from cfnlint.decode import decode
-
 from tapstack import paths
 from tapstack.build import policy
 from tapstack.build.findings import CannotLintError, Finding, parse_json, run_tool
@@ -81,6 +79,9 @@ def check_template(template: Path) -> dict[str, Any]:
         raise CannotLintError(
             f"{template}: not a text file (byte {error.start} is not UTF-8); a template is JSON or YAML text"
         ) from error
+    # cfn-lint's decoder costs most of the command's start-up: only `lint` pays for it
+    from cfnlint.decode import decode  # noqa: PLC0415
+
     decoded, parse_errors = decode(str(template))
     if parse_errors:
         details = "; ".join(f"line {error.linenumber}: {error.message}" for error in parse_errors)

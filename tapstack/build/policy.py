@@ -32,8 +32,6 @@ from itertools import takewhile
 from pathlib import Path
 from typing import Any, Final
 
-from cfnlint.decode import decode
-
 from tapstack import paths
 from tapstack.build.findings import CannotLintError, Finding, line_of, parse_json, run_tool
 from tapstack.cfn.model import (
@@ -217,6 +215,8 @@ def suppressed_count(report: Mapping[str, Any]) -> int:
 
 
 def _decoded(template: Path) -> Any:
+    from cfnlint.decode import decode  # noqa: PLC0415 (costly to import: only lint pays for it)
+
     decoded, _ = decode(str(template))
     return decoded
 

@@ -6,7 +6,6 @@ real PayPal-signed vendor deliveries verify against the pinned DigiCert anchors 
 """
 
 import json
-import subprocess
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -19,7 +18,6 @@ from tapstack import paths
 from tapstack.cli import main
 from tapstack.exits import ExitCode
 from tapstack.local.paypal_pki import LocalPaypal
-from tests.cli.test_cli import TAPSTACK
 from tests.run.support import WEBHOOK_SECRET, signer_for
 from tests.run.test_paypal_trust import DELIVERIES, VendorDelivery
 
@@ -188,17 +186,16 @@ def test_a_real_paypal_delivery_after_its_certificate_expired_is_refused(
     assert "does not chain to the pinned roots" in str(answer["detail"])
 
 
-def _usage_error(arguments: list[str]) -> str:
-    """Run the console script; assert exit 2 with one line and no traceback; that line."""
-    result = subprocess.run([TAPSTACK, *arguments], capture_output=True, text=True, check=False)
-    assert result.returncode == ExitCode.USAGE, result
-    assert result.stdout == ""
-    assert "Traceback" not in result.stderr
-    (line,) = result.stderr.splitlines()
-    return line
+def test_usage_errors_are_one_line_and_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    def _usage_error(arguments: list[str]) -> str:
+        """Run the command; assert exit 2 with one line and no traceback; that line."""
+        assert main(arguments) == ExitCode.USAGE
+        out, err = capsys.readouterr()
+        assert out == ""
+        assert "Traceback" not in err
+        (line,) = err.splitlines()
+        return line
 
-
-def test_usage_errors_are_one_line_and_exit_2(tmp_path: Path) -> None:
     capture = Capture(tmp_path, "stripe")
     capture.write({"Content-Type": "application/json"}, b"{}", WEBHOOK_SECRET)
     headers, material = tmp_path / "headers.json", tmp_path / "material.json"

@@ -12,7 +12,7 @@ from tapstack.operate.cloud import Clients
 from tests.integration.conftest import deploy
 
 # `make load` runs 2,000 deliveries; the test runs fewer to stay well under a minute on 2 cores.
-DELIVERIES = 500
+DELIVERIES = 250
 DUPLICATE_SHARE = 0.2
 SENDERS = 8
 TIME_BUDGET_SECONDS = 50.0
