@@ -133,6 +133,16 @@ _serializer = TypeSerializer()
 _deserializer = TypeDeserializer()
 
 
+def to_attributes(item: Item) -> dict[str, Any]:
+    """An item in DynamoDB's attribute-value form."""
+    return {key: _serializer.serialize(value) for key, value in item.items()}
+
+
+def from_attributes(stored: Mapping[str, Any]) -> Item:
+    """An item read in DynamoDB's attribute-value form: numbers come back as exact Decimals."""
+    return {key: _deserializer.deserialize(value) for key, value in stored.items()}
+
+
 def _is_condition_failure(error: ClientError) -> bool:
     return bool(error.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException")
 
@@ -148,7 +158,7 @@ class DynamoTransactions:
         try:
             self._client.put_item(
                 TableName=self._table,
-                Item={key: _serializer.serialize(value) for key, value in item.items()},
+                Item=to_attributes(item),
                 ConditionExpression="attribute_not_exists(transaction_id)",
             )
         except ClientError as error:
@@ -162,11 +172,7 @@ class DynamoTransactions:
             TableName=self._table, Key={"transaction_id": {"S": transaction_id}}, ConsistentRead=True
         )
         stored = response.get("Item")
-        return (
-            None
-            if stored is None
-            else {key: _deserializer.deserialize(value) for key, value in stored.items()}
-        )
+        return None if stored is None else from_attributes(stored)
 
     def mark_published(self, transaction_id: str, published_at: str, message_id: str) -> bool:
         try:

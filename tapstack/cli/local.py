@@ -30,7 +30,7 @@ LOCAL_PARAMS = paths.PARAMS / "local.json"
 PORT_OPTION = click.option("--port", default=5000, show_default=True, help="the emulator's port on 127.0.0.1")
 
 
-def _clients(port: int) -> Clients:
+def emulator_clients(port: int) -> Clients:
     """Clients of the emulator on port; refused at once when nothing answers there (boto3 would retry)."""
     if not emulator.answers(port):
         raise CommandError(
@@ -67,7 +67,7 @@ def down(port: int) -> ExitCode:
 @PORT_OPTION
 def deploy_local(environment: str, parameter_file: Path, artifact: Path | None, port: int) -> ExitCode:
     """Package and deploy the stack to the emulator; write cfn-outputs/flat-outputs.json."""
-    actions.deploy_environment(_clients(port), environment, parameter_file, artifact, print)
+    actions.deploy_environment(emulator_clients(port), environment, parameter_file, artifact, print)
     return ExitCode.OK
 
 
@@ -113,7 +113,7 @@ def send(event: Path, provider: str | None, fault: str | None, environment: str,
     The JSON is all that goes to stdout; the handlers' logs go to .local/send.log (its path is printed
     on stderr).
     """
-    clients = _clients(port)
+    clients = emulator_clients(port)
     log_path = paths.LOCAL_STATE / "send.log"
     with contextlib.redirect_stdout(_handler_log(log_path)):
         document = actions.send_local(clients, environment, _event_file(event), provider, fault)
@@ -128,7 +128,7 @@ def send(event: Path, provider: str | None, fault: str | None, environment: str,
 @PORT_OPTION
 def replay_local(environment: str, functions: tuple[str, ...], apply: bool, port: int) -> ExitCode:
     """Re-drive the local stack's dead-letter queues (a dry run unless --apply)."""
-    return run_replay(_clients(port), environment, functions, apply)
+    return run_replay(emulator_clients(port), environment, functions, apply)
 
 
 @local.command(name="destroy", epilog="Example:\n\n  tapstack local destroy --with-bootstrap")
@@ -137,7 +137,7 @@ def replay_local(environment: str, functions: tuple[str, ...], apply: bool, port
 @PORT_OPTION
 def destroy_local(environment: str, with_bootstrap: bool, port: int) -> ExitCode:
     """Empty the local buckets, delete the local stack, and report anything left behind (1 if any)."""
-    left = actions.destroy_environment(_clients(port), environment, with_bootstrap, print)
+    left = actions.destroy_environment(emulator_clients(port), environment, with_bootstrap, print)
     return ExitCode.FAILED if left else ExitCode.OK
 
 
@@ -160,7 +160,7 @@ def load(
     """Bounded load on a throwaway stack (deploy, deliver, destroy); writes build/load.json."""
     with contextlib.redirect_stdout(sys.stderr):
         path, result = actions.load_run(
-            _clients(port), parameter_file, artifact, deliveries, duplicates, senders, budget
+            emulator_clients(port), parameter_file, artifact, deliveries, duplicates, senders, budget
         )
     print(json.dumps({"report": str(path), **asdict(result)}, indent=2))
     complete = result.stored == result.published == result.unique_events and result.dead_letters == 0

@@ -7,8 +7,7 @@ import json
 
 import click
 
-from tapstack.cli.local import LOCAL_ENVIRONMENT, PORT_OPTION
-from tapstack.cli.local import _clients as emulator_clients  # refuses at once when the emulator is down
+from tapstack.cli.local import LOCAL_ENVIRONMENT, PORT_OPTION, emulator_clients
 from tapstack.cli.operate import REGION_OPTION, environment_option
 from tapstack.exits import ExitCode
 from tapstack.operate.cloud import Clients

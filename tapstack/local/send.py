@@ -26,8 +26,7 @@ from types import ModuleType
 from typing import Any
 from unittest import mock
 
-from boto3.dynamodb.types import TypeDeserializer
-
+from handlers.aws import DynamoTransactions
 from tapstack.cfn.model import Resolver, Template, logical_id_of
 from tapstack.local.delivery import ApiIdentity, Sender, Signer
 from tapstack.local.emulator import ensure_fill_ins, events_queue_name
@@ -233,18 +232,11 @@ class LocalRuntime:
 
 # --------------------------------------------------------------------------------------------- send
 
-_deserializer = TypeDeserializer()
-
 
 def stored_item(dynamodb: Any, table: str, transaction_id: str) -> dict[str, str] | None:
     """The item as stored; numbers as their exact decimal text."""
-    found = dynamodb.get_item(
-        TableName=table, Key={"transaction_id": {"S": transaction_id}}, ConsistentRead=True
-    )
-    item = found.get("Item")
-    return (
-        None if item is None else {key: str(_deserializer.deserialize(value)) for key, value in item.items()}
-    )
+    item = DynamoTransactions(dynamodb, table).get(transaction_id)
+    return None if item is None else {key: str(value) for key, value in item.items()}
 
 
 def drain_published(sqs: Any, queue_url: str) -> list[dict[str, Any]]:
@@ -294,9 +286,10 @@ def send_event(
     """
     provider = provider or provider_of(event_path)
     body = event_path.read_bytes()
+    waiting_before: dict[str, int] = {}
     if fault is not None:
         inject(runtime, fault)
-    waiting_before = _dead_letters(runtime)
+        waiting_before = _dead_letters(runtime)
     event = runtime.sender().event(provider, body)
     delivery = runtime.deliver(event)
     failures: list[str] = []
@@ -319,9 +312,9 @@ def send_event(
     }
     if delivery.status != 202:
         failures.append(f"the receiver answered {delivery.status}")
-    waiting = _dead_letters(runtime)
-    dead_lettered = {function: waiting[function] - waiting_before[function] for function in waiting}
     if fault is not None:
+        waiting = _dead_letters(runtime)
+        dead_lettered = {function: waiting[function] - waiting_before[function] for function in waiting}
         document["fault"] = fault
         document["dead_lettered"] = {function: n for function, n in dead_lettered.items() if n}
         if not any(dead_lettered.values()):

@@ -29,10 +29,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import ClientError
 
-from handlers.aws import DynamoTransactions, S3Archive, SnsPublisher
+from handlers.aws import DynamoTransactions, S3Archive, SnsPublisher, from_attributes, to_attributes
 from handlers.core import receiving
 from handlers.core.fields import utc_iso
 from handlers.core.model import HandOff, Item, json_safe
@@ -43,9 +42,6 @@ from tapstack.operate.cloud import TEMPLATE_PATH, Clients, outputs_of, template_
 QUARANTINED = "attribute_exists(quarantine_reason)"
 UNPUBLISHED_REPLACEMENT = "attribute_exists(reprocessed_at) AND attribute_not_exists(published_at)"
 """A replacement whose reprocess stopped between storing and publishing: the next one publishes it."""
-
-_serializer = TypeSerializer()
-_deserializer = TypeDeserializer()
 
 
 def _now() -> str:
@@ -89,8 +85,6 @@ class ReplacingStore(DynamoTransactions):
 
     def __init__(self, client: Any, table_name: str, quarantined: Item, now: str) -> None:
         super().__init__(client, table_name)
-        self._dynamodb = client
-        self._table_name = table_name
         self._quarantined = quarantined
         self._now = now
 
@@ -101,7 +95,7 @@ class ReplacingStore(DynamoTransactions):
             "former_quarantine_reason": quarantined["quarantine_reason"],
             "former_audit_object_key": quarantined["audit_object_key"],
         }
-        serialized = {key: _serializer.serialize(value) for key, value in replacement.items()}
+        serialized = to_attributes(replacement)
         still_quarantined = {
             "ConditionExpression": "quarantine_reason = :reason AND body_sha256 = :sha256",
             "ExpressionAttributeValues": {
@@ -111,19 +105,19 @@ class ReplacingStore(DynamoTransactions):
         }
         try:
             if item["transaction_id"] == quarantined["transaction_id"]:
-                self._dynamodb.put_item(TableName=self._table_name, Item=serialized, **still_quarantined)
+                self._client.put_item(TableName=self._table, Item=serialized, **still_quarantined)
             else:
                 key = {"transaction_id": {"S": str(quarantined["transaction_id"])}}
-                self._dynamodb.transact_write_items(
+                self._client.transact_write_items(
                     TransactItems=[
                         {
                             "Put": {
-                                "TableName": self._table_name,
+                                "TableName": self._table,
                                 "Item": serialized,
                                 "ConditionExpression": "attribute_not_exists(transaction_id)",
                             }
                         },
-                        {"Delete": {"TableName": self._table_name, "Key": key, **still_quarantined}},
+                        {"Delete": {"TableName": self._table, "Key": key, **still_quarantined}},
                     ]
                 )
         except ClientError as error:
@@ -169,7 +163,7 @@ class StackQuarantine:
         )
         for page in pages:
             for stored in page["Items"]:
-                yield {key: _deserializer.deserialize(value) for key, value in stored.items()}
+                yield from_attributes(stored)
 
     def entries(self) -> list[Entry]:
         """Every quarantined item, oldest receipt first."""
