@@ -7,7 +7,7 @@ same). In Allow statements of AWS::IAM::Role/User/Group inline `Policies`, AWS::
 AWS::IAM::ManagedPolicy this rule reports:
 - an `Action` or `NotAction` of `*` or `<service>:*`;
 - `Resource: "*"` unless every action of the statement is one AWS only grants on `*` (the X-Ray writes
-  and sampling reads the tracing SDK makes).
+  and sampling reads the tracing SDK makes, and the EC2 describes Lambda makes for VPC functions).
 Every `Fn::If` side of a statement, list or element is judged. Deny statements may use wildcards.
 """
 
@@ -36,6 +36,8 @@ ACTIONS_ONLY_ON_ANY_RESOURCE = frozenset(
         "xray:getsamplingrules",
         "xray:getsamplingtargets",
         "xray:getsamplingstatisticsummaries",
+        "ec2:describenetworkinterfaces",
+        "ec2:describesubnets",
     }
 )
 _WILDCARD_ACTION = re.compile(r"\*|[A-Za-z0-9-]+:\*")

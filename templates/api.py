@@ -32,7 +32,17 @@ from troposphere.apigateway import (
 from troposphere.awslambda import Permission
 from troposphere.logs import LogGroup
 
-from templates.common import checkov_skips
+from templates.common import (
+    AWS_SOLUTIONS,
+    HIPAA_SECURITY,
+    NIST_800_53_R5,
+    PCI_DSS_321,
+    RULE_MISREADS_FN_IF,
+    SERVERLESS,
+    Exemption,
+    exemptions,
+    nag_rules,
+)
 from templates.config import StackConfig
 from templates.functions import build_log_group
 from templates.naming import StackNames
@@ -61,7 +71,19 @@ ACCESS_LOG_FORMAT = json.dumps(
     sort_keys=True,
     separators=(",", ":"),
 )
-NO_CACHE_REASON = "Webhook POSTs must each reach the receiver; a response cache would drop deliveries."
+NO_CACHE = Exemption(
+    "Webhook POSTs must each reach the receiver; a response cache would drop deliveries (and so has "
+    "nothing to encrypt).",
+    checkov=("CKV_AWS_120",),
+    cdk_nag=nag_rules("APIGWCacheEnabledAndEncrypted", NIST_800_53_R5, PCI_DSS_321, HIPAA_SECURITY),
+)
+SIGNED_BODIES = (
+    "every webhook is authenticated by its provider signature over the raw body, which the receiver "
+    "verifies before anything is accepted: Stripe HMAC-SHA256 v1 within 300 s; PayPal RSA-SHA256 with a "
+    "certificate fetched only from PayPal's API host of the configured environment, chained to the "
+    "pinned DigiCert root and naming messageverificationcerts.paypal.com (or .sandbox.paypal.com); "
+    "generic HMAC-SHA256 within 300 s."
+)
 REST_API = "Api"
 """The RestApi's logical id: `${Api}` in a Fn::Sub is its id."""
 
@@ -140,6 +162,15 @@ def build_api(
         Name=names.api.sub(),
         Description="TapStack payment webhooks",
         EndpointConfiguration=EndpointConfiguration(Types=["REGIONAL"]),
+        Metadata=exemptions(
+            Exemption(
+                "The request validator checks each method's path parameters and headers, not bodies: "
+                "a body is verified byte for byte against its signature by the receiver, which answers "
+                "a specific 4xx for anything malformed; a model would refuse some genuine deliveries "
+                "of new provider event types before they are verified and stored.",
+                cdk_nag=(f"{AWS_SOLUTIONS}-APIG2",),
+            )
+        ),
     )
     root = GetAtt(rest_api, "RootResourceId")
     webhooks = Resource("ApiWebhooksResource", RestApiId=rest_api.ref(), ParentId=root, PathPart="webhooks")
@@ -188,19 +219,27 @@ def build_api(
         provider,
         False,
         RequestParameters={f"method.request.path.{PROVIDER_PATH_PARAMETER}": True},
-        Metadata=checkov_skips(
-            (
-                "CKV_AWS_59",
-                "Payment providers cannot send IAM or Cognito credentials; every webhook is authenticated "
-                "by its provider signature over the raw body, which the receiver verifies before anything "
-                "is accepted: Stripe HMAC-SHA256 v1 within 300 s; PayPal RSA-SHA256 with a certificate "
-                "fetched only from PayPal's API host of the configured environment, chained to the pinned "
-                "DigiCert root and naming messageverificationcerts.paypal.com (or .sandbox.paypal.com); "
-                "generic HMAC-SHA256 within 300 s.",
+        Metadata=exemptions(
+            Exemption(
+                f"Payment providers cannot send IAM or Cognito credentials; {SIGNED_BODIES}",
+                checkov=("CKV_AWS_59",),
+                cdk_nag=(f"{AWS_SOLUTIONS}-APIG4", f"{AWS_SOLUTIONS}-COG4"),
             )
         ),
     )
-    transactions_method = post_method("ApiTransactionsPostMethod", transactions, True)
+    transactions_method = post_method(
+        "ApiTransactionsPostMethod",
+        transactions,
+        True,
+        Metadata=exemptions(
+            Exemption(
+                "Internal clients send the API key of their usage plan (ApiKeyRequired) and sign each "
+                "body with the internal HMAC key, which the receiver verifies within 300 s; IAM or "
+                "Cognito would add a second identity system for the same few clients.",
+                cdk_nag=(f"{AWS_SOLUTIONS}-APIG4", f"{AWS_SOLUTIONS}-COG4"),
+            )
+        ),
+    )
     methods = [webhook_method, transactions_method]
     deployment = Deployment(
         _deployment_title(methods),
@@ -241,13 +280,33 @@ def build_api(
                 ThrottlingBurstLimit=params.api_burst_limit.ref(),
             )
         ],
-        Metadata=checkov_skips(
-            ("CKV_AWS_120", NO_CACHE_REASON),
-            (
-                "CKV_AWS_76",
-                "Access logs are on by default (ApiAccessLogging=ENABLED); they sit behind Fn::If, which "
-                "checkov does not evaluate, because accounts without the API Gateway CloudWatch role can "
-                "only deploy with them off.",
+        Metadata=exemptions(
+            NO_CACHE,
+            Exemption(
+                "Access logs are on by default (ApiAccessLogging=ENABLED), in JSON; they sit behind "
+                "Fn::If, because accounts without the API Gateway CloudWatch role can only deploy with "
+                f"them off. {RULE_MISREADS_FN_IF}",
+                checkov=("CKV_AWS_76",),
+                cdk_nag=(
+                    f"{AWS_SOLUTIONS}-APIG1",
+                    f"{SERVERLESS}-APIGWAccessLogging",
+                    f"{SERVERLESS}-APIGWStructuredLogging",
+                ),
+            ),
+            Exemption(
+                "Execution logging is the ApiExecutionLogging parameter: params/prod.json and "
+                "params/landing-zone.json log ERROR; OFF (the default, and dev) saves the cost, and ERROR "
+                "or INFO need the account-level API Gateway CloudWatch role.",
+                cdk_nag=(
+                    f"{AWS_SOLUTIONS}-APIG6",
+                    *nag_rules("APIGWExecutionLoggingEnabled", NIST_800_53_R5, PCI_DSS_321, HIPAA_SECURITY),
+                ),
+            ),
+            Exemption(
+                "The integration is AWS_PROXY: API Gateway calls the Lambda API, over TLS and signed with "
+                "IAM; a client certificate authenticates API Gateway only to an HTTP back end, which this "
+                "API has none of.",
+                cdk_nag=nag_rules("APIGWSSLEnabled", NIST_800_53_R5, PCI_DSS_321, HIPAA_SECURITY),
             ),
         ),
     )

@@ -19,7 +19,7 @@ from troposphere.s3 import (
     ServerSideEncryptionByDefault,
 )
 
-from templates.common import POLICY_VERSION, checkov_skips, deny_insecure_transport
+from templates.common import POLICY_VERSION, Exemption, deny_insecure_transport, exemptions
 from templates.naming import StackNames
 from templates.stack import render
 from templates.storage import hardened_bucket, objects_arn
@@ -58,11 +58,11 @@ def build_bootstrap_template(names: StackNames) -> Template:
                 AbortIncompleteMultipartUpload=abort_uploads,
             ),
         ],
-        Metadata=checkov_skips(
-            (
-                "CKV_AWS_18",
+        Metadata=exemptions(
+            Exemption(
                 "Build outputs written only by the deploy tooling; CloudTrail records who did it.",
-            ),
+                checkov=("CKV_AWS_18",),
+            )
         ),
     )
     template.add_resource(bucket)

@@ -8,7 +8,9 @@ from awacs import kms
 from awacs.aws import (
     Allow,
     ArnLike,
+    BoolIfExists,
     Condition,
+    Deny,
     PolicyDocument,
     Principal,
     Statement,
@@ -79,6 +81,19 @@ def build_encryption(names: StackNames, log_group_names: list[str]) -> Encryptio
                 Action=[kms.Decrypt, kms.GenerateDataKey],
                 Resource=["*"],
                 Condition=Condition(StringEquals("aws:SourceAccount", Sub("${AWS::AccountId}"))),
+            ),
+            Statement(
+                # A grant outlives the policy that allowed it: only AWS services create grants here
+                # (Lambda for the functions' environment, DynamoDB for the table), for their resources
+                # (Control Tower control CT.KMS.PR.3).
+                Sid="GrantsOnlyForAwsServicesOnTheirResources",
+                Effect=Deny,
+                Principal=Principal("*"),
+                Action=[kms.CreateGrant],
+                Resource=["*"],
+                Condition=Condition(
+                    BoolIfExists({"kms:GrantIsForAWSResource": "false", "aws:PrincipalIsAWSService": "false"})
+                ),
             ),
         ],
     )

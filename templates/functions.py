@@ -13,9 +13,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from awacs import awslambda, dynamodb, kms, logs, s3, secretsmanager, sns, sqs, sts, xray
+from awacs import awslambda, dynamodb, ec2, kms, logs, s3, secretsmanager, sns, sqs, sts, xray
 from awacs.aws import Action, Allow, PolicyDocument, Principal, Statement
-from troposphere import AWSHelperFn, GetAtt, If, NoValue
+from troposphere import AWSHelperFn, GetAtt, If, NoValue, Sub
 from troposphere.awslambda import (
     Code,
     DestinationConfig,
@@ -25,6 +25,7 @@ from troposphere.awslambda import (
     OnFailure,
     OnSuccess,
     TracingConfig,
+    VPCConfig,
 )
 from troposphere.awslambda import (
     LoggingConfig as TroposphereLoggingConfig,
@@ -33,7 +34,20 @@ from troposphere.iam import Policy, Role
 from troposphere.logs import LogGroup
 from troposphere.secretsmanager import Secret
 
-from templates.common import POLICY_VERSION, checkov_skips, destroyable
+from templates.common import (
+    AWS_SOLUTIONS,
+    HIPAA_SECURITY,
+    NAG_VALIDATION_FAILURE,
+    NIST_800_53_R5,
+    PCI_DSS_321,
+    POLICY_VERSION,
+    RULE_MISREADS_FN_IF,
+    SERVERLESS,
+    Exemption,
+    destroyable,
+    exemptions,
+    nag_rules,
+)
 from templates.config import StackConfig
 from templates.messaging import Messaging
 from templates.naming import StackNames
@@ -48,14 +62,86 @@ XRAY_WRITE_ACTIONS = [
     xray.GetSamplingTargets,
 ]
 METRICS_NAMESPACE = "TapStack"
-NO_VPC_REASON = (
-    "The functions reach only AWS APIs over TLS with IAM auth; a VPC would add NAT or endpoint cost and "
-    "cold-start latency without narrowing any path."
+# Lambda creates and removes the functions' network interfaces with their own roles; the describes
+# support no resource-level permissions, and the rest are scoped to this account and Region as the
+# Lambda guide shows (https://docs.aws.amazon.com/lambda/latest/dg/configuration-vpc.html).
+NETWORK_INTERFACE_READS = [ec2.DescribeNetworkInterfaces, ec2.DescribeSubnets]
+NETWORK_INTERFACE_WRITES = [
+    ec2.CreateNetworkInterface,
+    ec2.DeleteNetworkInterface,
+    ec2.AssignPrivateIpAddresses,
+    ec2.UnassignPrivateIpAddresses,
+]
+OUTSIDE_VPC = Exemption(
+    "VpcSubnetIds attaches the functions to the organisation's VPC (params/landing-zone.json); without "
+    "it they reach only AWS APIs, over TLS with IAM auth, and a VPC would add endpoint or NAT cost and "
+    "cold-start latency without narrowing any path.",
+    checkov=("CKV_AWS_117",),
+    cdk_nag=nag_rules("LambdaInsideVPC", NIST_800_53_R5, PCI_DSS_321, HIPAA_SECURITY),
 )
-ON_FAILURE_DESTINATION_REASON = (
+ON_FAILURE_DESTINATION = Exemption(
     "Failed events go to the EventInvokeConfig OnFailure destination, this function's SQS dead-letter "
     "queue, as invocation records with the request and the error; a DeadLetterConfig as well would send "
-    "each discarded event a second time, as the bare event (rule E9031)."
+    "each discarded event a second time, as the bare event (rule E9031).",
+    checkov=("CKV_AWS_116",),
+    cdk_nag=nag_rules("LambdaDLQ", NIST_800_53_R5, HIPAA_SECURITY, SERVERLESS),
+)
+SYNCHRONOUS_ONLY = Exemption(
+    "The receiver is invoked synchronously by API Gateway, so Lambda never queues its events and a "
+    "dead-letter queue cannot apply; the caller gets the error and the provider retries.",
+    checkov=("CKV_AWS_116",),
+    cdk_nag=nag_rules("LambdaDLQ", NIST_800_53_R5, HIPAA_SECURITY, SERVERLESS),
+)
+RUNTIME_SETTING = Exemption(
+    "The runtime is the `runtime` setting in tapstack.toml, refused by the generator when Lambda "
+    "deprecates it within a year; cdk-nag's latest is the newest aws-cdk-lib names, which may not yet be "
+    "the one the handlers are tested on.",
+    cdk_nag=(f"{AWS_SOLUTIONS}-L1", f"{SERVERLESS}-LambdaLatestVersion"),
+)
+RESERVED_CONCURRENCY_PARAMETER = Exemption(
+    "Reserved concurrency is the function's <Role>ReservedConcurrency parameter: params/prod.json "
+    "reserves some for each function, while 0 (the default) reserves none and leaves the property out "
+    "(Fn::If), because small accounts cannot reserve any and must keep 100 executions unreserved.",
+    cdk_nag=(
+        *nag_rules("LambdaConcurrency", NIST_800_53_R5, HIPAA_SECURITY),
+        *(
+            f"{NAG_VALIDATION_FAILURE}[{rule}]"
+            for rule in nag_rules("LambdaConcurrency", NIST_800_53_R5, HIPAA_SECURITY)
+        ),
+    ),
+)
+INLINE_POLICIES = Exemption(
+    "Each role's policy is inline: written for this role alone, scoped to this stack's ARNs, created and "
+    "deleted with it; a managed policy could be attached to other roles, and E9061 refuses AWS managed "
+    "ones.",
+    cdk_nag=nag_rules("IAMNoInlinePolicy", NIST_800_53_R5, PCI_DSS_321, HIPAA_SECURITY),
+)
+NETWORK_INTERFACES_IN_THIS_ACCOUNT = Exemption(
+    "Lambda creates and deletes the functions' network interfaces with their roles; the interfaces' ids "
+    "are not known ahead, so these writes name every EC2 resource of this account and Region, as the "
+    "Lambda guide shows, and exist only when AttachToVpc holds.",
+    cdk_nag=(
+        f"{AWS_SOLUTIONS}-IAM5[/^Resource::arn:(<AWS::Partition>|aws[a-z-]*):ec2:(<AWS::Region>|[a-z0-9-]+):"
+        r"(<AWS::AccountId>|\d{12}):\*\/\*$/]",
+    ),
+)
+NETWORK_INTERFACE_POLICY_IF = Exemption(
+    f"The network-interface policy is an Fn::If on AttachToVpc. {RULE_MISREADS_FN_IF}",
+    cdk_nag=(f"{NAG_VALIDATION_FAILURE}[{AWS_SOLUTIONS}-IAM5]",),
+)
+ONLY_ON_ANY_RESOURCE = Exemption(
+    "X-Ray's writes and sampling reads, and EC2's describes for the network interfaces, support no "
+    "resource-level permissions: `*` is the only resource IAM accepts for them (each statement's Sid "
+    "says so); every other statement names this stack's ARNs.",
+    cdk_nag=(f"{AWS_SOLUTIONS}-IAM5[Resource::*]", f"{SERVERLESS}-LambdaStarPermissions"),
+)
+# The processor writes objects under keys it derives from each delivery.
+ANY_AUDIT_OBJECT = Exemption(
+    "The processor writes each raw payload under a key derived from its provider, date and event id, so "
+    "it may put any object of the audit bucket, and only there (s3:PutObject alone).",
+    cdk_nag=(
+        rf"{AWS_SOLUTIONS}-IAM5[/^Resource::(<AuditBucket\.Arn>|arn:aws[a-z-]*:s3:::[a-z0-9.-]+)\/\*$/]",
+    ),
 )
 
 
@@ -108,7 +194,12 @@ def build_log_group(title: str, name: AWSHelperFn, params: StackParameters, key_
 
 
 def _execution_role(
-    names: StackNames, role_name: str, log_group: LogGroup, statements: list[Statement]
+    names: StackNames,
+    params: StackParameters,
+    role_name: str,
+    log_group: LogGroup,
+    statements: list[Statement],
+    role_exemptions: tuple[Exemption, ...],
 ) -> Role:
     return Role(
         f"{role_name.capitalize()}Role",
@@ -144,8 +235,40 @@ def _execution_role(
                         *statements,
                     ],
                 ),
-            )
+            ),
+            If(params.attach_to_vpc, _network_interface_policy(role_name), NoValue),
         ],
+        Metadata=exemptions(
+            INLINE_POLICIES,
+            ONLY_ON_ANY_RESOURCE,
+            NETWORK_INTERFACES_IN_THIS_ACCOUNT,
+            NETWORK_INTERFACE_POLICY_IF,
+            *role_exemptions,
+        ),
+    )
+
+
+def _network_interface_policy(role_name: str) -> Policy:
+    """What Lambda needs of the function's role to give it network interfaces in the VPC."""
+    return Policy(
+        PolicyName=f"{role_name}-vpc-network-interfaces",
+        PolicyDocument=PolicyDocument(
+            Version=POLICY_VERSION,
+            Statement=[
+                Statement(
+                    Sid="EC2DescribesOnlyExistOnStar",
+                    Effect=Allow,
+                    Action=NETWORK_INTERFACE_READS,
+                    Resource=["*"],
+                ),
+                Statement(
+                    Sid="ManageNetworkInterfacesInThisAccountAndRegion",
+                    Effect=Allow,
+                    Action=NETWORK_INTERFACE_WRITES,
+                    Resource=[Sub("arn:${AWS::Partition}:ec2:${AWS::Region}:${AWS::AccountId}:*/*")],
+                ),
+            ],
+        ),
     )
 
 
@@ -158,7 +281,7 @@ class FunctionSpec:
     variables: dict[str, object]
     asynchronous: bool
     on_success: AWSHelperFn | None = None
-    skips: tuple[tuple[str, str], ...] = ()
+    role_exemptions: tuple[Exemption, ...] = ()
 
 
 def _build_function(
@@ -175,7 +298,6 @@ def _build_function(
         f"{logical}LogGroup", names.function_log_group(role_name).sub(), params, key_arn
     )
     statements = list(spec.statements)
-    skips = list(spec.skips)
     dead_letter_arn = messaging.dead_letter_queue_arn(role_name) if spec.asynchronous else None
     if dead_letter_arn is not None:
         # Lambda sends the on-failure invocation record with the function's own role.
@@ -187,8 +309,7 @@ def _build_function(
                 Resource=[dead_letter_arn],
             )
         )
-        skips.append(("CKV_AWS_116", ON_FAILURE_DESTINATION_REASON))
-    execution_role = _execution_role(names, role_name, log_group, statements)
+    execution_role = _execution_role(names, params, role_name, log_group, statements, spec.role_exemptions)
     settings = config.function_settings()[role_name]
     function = Function(
         f"{logical}Function",
@@ -223,7 +344,19 @@ def _build_function(
         ReservedConcurrentExecutions=If(
             params.has_reserved_concurrency[role_name], params.reserved_concurrency[role_name].ref(), NoValue
         ),
-        Metadata=checkov_skips(("CKV_AWS_117", NO_VPC_REASON), *skips),
+        VpcConfig=If(
+            params.attach_to_vpc,
+            VPCConfig(
+                SubnetIds=params.vpc_subnet_ids.ref(), SecurityGroupIds=params.vpc_security_group_ids.ref()
+            ),
+            NoValue,
+        ),
+        Metadata=exemptions(
+            OUTSIDE_VPC,
+            ON_FAILURE_DESTINATION if spec.asynchronous else SYNCHRONOUS_ONLY,
+            RUNTIME_SETTING,
+            RESERVED_CONCURRENCY_PARAMETER,
+        ),
     )
     invoke_config = None
     if dead_letter_arn is not None:
@@ -294,6 +427,7 @@ def build_functions(
             },
             asynchronous=True,
             on_success=notifier.arn,
+            role_exemptions=(ANY_AUDIT_OBJECT,),
         )
     )
     receiver = build(
@@ -310,14 +444,6 @@ def build_functions(
                 "SECRET_CACHE_TTL_SECONDS": "300",
             },
             asynchronous=False,
-            skips=(
-                (
-                    "CKV_AWS_116",
-                    "The receiver is invoked synchronously by API Gateway, so Lambda never queues its "
-                    "events and a dead-letter queue cannot apply; the caller gets the error and the "
-                    "provider retries.",
-                ),
-            ),
         )
     )
     return Functions(receiver=receiver, processor=processor, notifier=notifier)

@@ -9,13 +9,24 @@ from troposphere import AWSHelperFn, GetAtt, Ref
 from troposphere.sns import SubscriptionResource, Topic
 from troposphere.sqs import Queue, QueuePolicy
 
-from templates.common import POLICY_VERSION, deny_insecure_transport, destroyable
+from templates.common import (
+    AWS_SOLUTIONS,
+    POLICY_VERSION,
+    SERVERLESS,
+    Exemption,
+    deny_insecure_transport,
+    destroyable,
+    exemptions,
+)
 from templates.config import StackConfig
 from templates.naming import StackNames
 
 ASYNC_FUNCTION_ROLES = ("processor", "notifier")
 # KMS data keys are reused for this long, so SQS calls KMS at most once per 5 minutes per key.
 QUEUE_DATA_KEY_REUSE_SECONDS = 300
+# SQS's default, stated: it marks the queue as a dead-letter queue for Control Tower's CT.SQS.PR.1,
+# which otherwise wants the queue to have a dead-letter queue of its own.
+DEAD_LETTER_QUEUE_REDRIVE_ALLOW_POLICY = {"redrivePermission": "allowAll"}
 
 
 @dataclass(frozen=True)
@@ -48,6 +59,16 @@ def build_messaging(config: StackConfig, names: StackNames, key_arn: AWSHelperFn
                 MessageRetentionPeriod=config.dlq_retention_seconds,
                 KmsMasterKeyId=key_arn,
                 KmsDataKeyReusePeriodSeconds=QUEUE_DATA_KEY_REUSE_SECONDS,
+                RedriveAllowPolicy=DEAD_LETTER_QUEUE_REDRIVE_ALLOW_POLICY,
+                Metadata=exemptions(
+                    Exemption(
+                        f"This queue is the dead-letter queue of the {role} function: Lambda's on-failure "
+                        "destination sends it the invocation records (cdk-nag recognises only a queue's "
+                        "RedrivePolicy); `tapstack replay` re-drives them, and a queue behind it would "
+                        "have no reader.",
+                        cdk_nag=(f"{AWS_SOLUTIONS}-SQS3", f"{SERVERLESS}-SQSRedrivePolicy"),
+                    )
+                ),
             )
         )
         for role in ASYNC_FUNCTION_ROLES
@@ -71,6 +92,13 @@ def build_messaging(config: StackConfig, names: StackNames, key_arn: AWSHelperFn
         TopicArn=alarm_topic.ref(),
         Protocol="email",
         Endpoint=Ref("AlarmEmail"),
+        Metadata=exemptions(
+            Exemption(
+                "An alarm e-mail SNS cannot deliver would wait unread in a queue as well: the alarm's "
+                "state and history stay in CloudWatch, whatever happens to the e-mail.",
+                cdk_nag=(f"{SERVERLESS}-SNSRedrivePolicy",),
+            )
+        ),
     )
     return Messaging(
         dead_letter_queues=queues,

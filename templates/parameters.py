@@ -31,6 +31,11 @@ IPV4_CIDR_PATTERN = (
     r"^$|^((25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])\.){3}(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])"
     r"/([1-9]|[12][0-9]|3[0-2])$"
 )
+# Each element of the VPC lists: empty (no VPC), or an id as EC2 writes them (8 or 17 hex digits).
+SUBNET_ID_PATTERN = r"^$|^subnet-([0-9a-f]{8}|[0-9a-f]{17})$"
+SECURITY_GROUP_ID_PATTERN = r"^$|^sg-([0-9a-f]{8}|[0-9a-f]{17})$"
+VPC_SUBNET_IDS = "VpcSubnetIds"
+VPC_SECURITY_GROUP_IDS = "VpcSecurityGroupIds"
 
 
 @dataclass(frozen=True)
@@ -56,6 +61,8 @@ class StackParameters:
     waf_rate_limit: Parameter
     waf_blocked_alarm_threshold: Parameter
     provider_source_cidrs: dict[str, Parameter]
+    vpc_subnet_ids: Parameter
+    vpc_security_group_ids: Parameter
     # Condition names; their expressions are in `conditions`.
     has_reserved_concurrency: dict[str, str]
     has_alarm_email: str
@@ -63,6 +70,7 @@ class StackParameters:
     has_audit_object_lock: str
     has_waf: str
     has_provider_source_allow_list: dict[str, str]
+    attach_to_vpc: str
     conditions: dict[str, AWSHelperFn]
 
     def all_parameters(self) -> list[Parameter]:
@@ -80,6 +88,7 @@ class StackParameters:
             self.api_access_logging,
             *self.audit_archive(),
             *self.web_application_firewall(),
+            *self.network(),
         ]
 
     def web_application_firewall(self) -> list[Parameter]:
@@ -90,6 +99,10 @@ class StackParameters:
             self.waf_blocked_alarm_threshold,
             *self.provider_source_cidrs.values(),
         ]
+
+    def network(self) -> list[Parameter]:
+        """The organisation's VPC the functions attach to, when it asks for one."""
+        return [self.vpc_subnet_ids, self.vpc_security_group_ids]
 
     def audit_archive(self) -> list[Parameter]:
         """Retention and Object Lock of the audit bucket (and of its access logs)."""
@@ -118,6 +131,7 @@ class StackParameters:
             ("API throttling", [self.api_rate_limit, self.api_burst_limit, self.api_quota_per_day]),
             ("Audit archive", self.audit_archive()),
             ("Web application firewall", self.web_application_firewall()),
+            ("Network", self.network()),
         ]
         return {
             "AWS::CloudFormation::Interface": {
@@ -331,12 +345,37 @@ def build_parameters(config: StackConfig, names: StackNames) -> StackParameters:
             Description="Requests the web ACL blocks in 5 minutes above which the alarm fires.",
         ),
         provider_source_cidrs=provider_source_cidrs,
+        vpc_subnet_ids=Parameter(
+            VPC_SUBNET_IDS,
+            Type="CommaDelimitedList",
+            Default="",
+            AllowedPattern=SUBNET_ID_PATTERN,
+            ConstraintDescription="empty, or subnet ids (subnet-...) separated by commas",
+            Description=(
+                "Private subnets of the organisation's VPC the three functions attach to, in at least two "
+                "Availability Zones. Empty: the functions run outside any VPC. Set: set "
+                f"{VPC_SECURITY_GROUP_IDS} too; the VPC needs endpoints for the AWS APIs the functions "
+                "call, or a NAT route (preflight checks)."
+            ),
+        ),
+        vpc_security_group_ids=Parameter(
+            VPC_SECURITY_GROUP_IDS,
+            Type="CommaDelimitedList",
+            Default="",
+            AllowedPattern=SECURITY_GROUP_ID_PATTERN,
+            ConstraintDescription="empty, or security group ids (sg-...) separated by commas",
+            Description=(
+                f"Security groups of the functions' network interfaces when {VPC_SUBNET_IDS} is set: they "
+                "must allow HTTPS (443) out to the VPC endpoints."
+            ),
+        ),
         has_reserved_concurrency={role: f"{role.capitalize()}HasReservedConcurrency" for role in reserved},
         has_alarm_email="HasAlarmEmail",
         has_api_access_logging="HasApiAccessLogging",
         has_audit_object_lock="HasAuditObjectLock",
         has_waf="HasWaf",
         has_provider_source_allow_list=allow_list_conditions,
+        attach_to_vpc="AttachToVpc",
         conditions={
             **{
                 f"{role.capitalize()}HasReservedConcurrency": Not(Equals(Ref(param), 0))
@@ -352,5 +391,6 @@ def build_parameters(config: StackConfig, names: StackNames) -> StackParameters:
                 )
                 for provider, parameter in provider_source_cidrs.items()
             },
+            "AttachToVpc": Not(Equals(Join("", Ref(VPC_SUBNET_IDS)), "")),
         },
     )

@@ -14,6 +14,7 @@ from troposphere import Template
 
 from templates.api import build_api, execution_log_group_name
 from templates.config import StackConfig, settings_of
+from templates.controls import CONTROL_TOWER_METADATA, control_tower_gaps, gaps_metadata
 from templates.encryption import build_encryption
 from templates.functions import build_functions
 from templates.messaging import build_messaging
@@ -51,11 +52,30 @@ def build_template(config: StackConfig) -> Template:
     waf = build_waf(names, params, encryption.key_arn, api, messaging.alarm_topic)
     alarms = build_alarms(names, functions, messaging, api)
     outputs = build_outputs(names, encryption, storage, messaging, functions, api, webhook_secret)
+    control_gaps = control_tower_gaps(
+        params,
+        log_groups=[
+            *(stack_function.log_group for stack_function in functions.all()),
+            api.access_log_group,
+            api.execution_log_group,
+            waf.log_group,
+        ],
+        api_stage=api.stage,
+        functions=[stack_function.function for stack_function in functions.all()],
+        access_log_bucket=storage.access_log_bucket,
+    )
 
     template = Template(Description=DESCRIPTION)
     template.set_version("2010-09-09")
-    # The settings that built the template travel with it: reviewers and the report read them there.
-    template.set_metadata({**params.interface_metadata(), SETTINGS_METADATA: settings_of(config)})
+    # The settings that built the template travel with it: reviewers and the report read them there;
+    # so do the Control Tower controls some parameter values (or none) fail, which lint checks against.
+    template.set_metadata(
+        {
+            **params.interface_metadata(),
+            SETTINGS_METADATA: settings_of(config),
+            CONTROL_TOWER_METADATA: gaps_metadata(control_gaps),
+        }
+    )
     for parameter in params.all_parameters():
         template.add_parameter(parameter)
     for name, expression in params.conditions.items():

@@ -28,10 +28,12 @@ from troposphere.s3 import (
     BucketEncryption,
     BucketPolicy,
     DefaultRetention,
+    EventBridgeConfiguration,
     LifecycleConfiguration,
     LifecycleRule,
     LoggingConfiguration,
     NoncurrentVersionExpiration,
+    NotificationConfiguration,
     ObjectLockConfiguration,
     ObjectLockRule,
     OwnershipControls,
@@ -42,7 +44,17 @@ from troposphere.s3 import (
     VersioningConfiguration,
 )
 
-from templates.common import POLICY_VERSION, checkov_skips, deny_insecure_transport, destroyable
+from templates.common import (
+    HIPAA_SECURITY,
+    NIST_800_53_R5,
+    PCI_DSS_321,
+    POLICY_VERSION,
+    Exemption,
+    deny_insecure_transport,
+    destroyable,
+    exemptions,
+    nag_rules,
+)
 from templates.naming import StackNames
 from templates.parameters import StackParameters
 
@@ -53,6 +65,16 @@ ACCESS_LOG_PREFIX = "audit-bucket/"
 # without a size filter never moves an object under 128 KB, where no storage class is cheaper than
 # S3 Standard (per-object overhead, minimum billable size, transition requests; see the README).
 TRANSITION_DEFAULT_MINIMUM_OBJECT_SIZE = "all_storage_classes_128K"
+# What S3 requires of a server access log destination, and why the access-log bucket cannot meet three
+# Control Tower controls (templates/controls.py).
+ACCESS_LOG_DESTINATION_DOC = (
+    "https://docs.aws.amazon.com/AmazonS3/latest/userguide/enable-server-access-logging.html"
+)
+NO_REPLICATION = Exemption(
+    "Replication needs a bucket in a second Region and its own key, which this single-Region stack does "
+    "not own; versioning, Object Lock, the retention parameters and PITR on the table are its recovery.",
+    cdk_nag=nag_rules("S3BucketReplicationEnabled", NIST_800_53_R5, PCI_DSS_321, HIPAA_SECURITY),
+)
 
 
 @dataclass(frozen=True)
@@ -86,6 +108,14 @@ def build_table(names: StackNames, key_arn: AWSHelperFn) -> Table:
             ),
             SSESpecification=SSESpecification(SSEEnabled=True, SSEType="KMS", KMSMasterKeyId=key_arn),
             DeletionProtectionEnabled=False,
+            Metadata=exemptions(
+                Exemption(
+                    "Point-in-time recovery keeps 35 days of continuous backups, restorable to any second. "
+                    "An AWS Backup plan belongs to the account or organisation (its vault, key and "
+                    "schedule), which selects resources by tag; this stack does not own one.",
+                    cdk_nag=nag_rules("DynamoDBInBackupPlan", NIST_800_53_R5, HIPAA_SECURITY),
+                )
+            ),
         )
     )
 
@@ -122,6 +152,11 @@ def hardened_bucket(
             ),
             LifecycleConfiguration=LifecycleConfiguration(
                 Rules=lifecycle, TransitionDefaultMinimumObjectSize=TRANSITION_DEFAULT_MINIMUM_OBJECT_SIZE
+            ),
+            # Every object event on the default event bus, for whoever audits the archive (AWS service
+            # events there cost nothing; Control Tower control CT.S3.PR.4).
+            NotificationConfiguration=NotificationConfiguration(
+                EventBridgeConfiguration=EventBridgeConfiguration(EventBridgeEnabled=True)
             ),
             **extra,
         )
@@ -179,8 +214,17 @@ def build_storage(names: StackNames, params: StackParameters, key_arn: AWSHelper
         ServerSideEncryptionByDefault(SSEAlgorithm="AES256"),
         # The logs of who read or wrote a payload are kept as long as the payloads.
         [_expire_after_retention("ExpireAccessLogs", params)],
-        Metadata=checkov_skips(
-            ("CKV_AWS_18", "This bucket is the access-log destination; logging it into itself would loop."),
+        Metadata=exemptions(
+            Exemption(
+                "This bucket is the access-log destination; logging it into itself would loop.",
+                checkov=("CKV_AWS_18",),
+            ),
+            Exemption(
+                "S3 delivers server access logs only to a bucket encrypted with SSE-S3 (AES256), not "
+                f"SSE-KMS ({ACCESS_LOG_DESTINATION_DOC}).",
+                cdk_nag=nag_rules("S3DefaultEncryptionKMS", NIST_800_53_R5, PCI_DSS_321, HIPAA_SECURITY),
+            ),
+            NO_REPLICATION,
         ),
     )
     audit_bucket = hardened_bucket(
@@ -194,6 +238,7 @@ def build_storage(names: StackNames, params: StackParameters, key_arn: AWSHelper
         # Enabled at creation whatever the mode, so that choosing a mode later is an in-place update.
         ObjectLockEnabled=True,
         ObjectLockConfiguration=_object_lock(params),
+        Metadata=exemptions(NO_REPLICATION),
     )
     audit_policy = BucketPolicy(
         "AuditBucketPolicy",

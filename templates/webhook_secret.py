@@ -7,7 +7,15 @@ import json
 from troposphere import AWSHelperFn
 from troposphere.secretsmanager import GenerateSecretString, Secret
 
-from templates.common import destroyable
+from templates.common import (
+    AWS_SOLUTIONS,
+    HIPAA_SECURITY,
+    NIST_800_53_R5,
+    Exemption,
+    destroyable,
+    exemptions,
+    nag_rules,
+)
 from templates.naming import StackNames
 
 # The receiver reads exactly these keys. Operators put the real Stripe signing secrets and PayPal
@@ -33,6 +41,18 @@ def build_webhook_secret(names: StackNames, key_arn: AWSHelperFn) -> Secret:
                 GenerateStringKey=GENERATED_KEY,
                 PasswordLength=GENERATED_KEY_LENGTH,
                 ExcludePunctuation=True,
+            ),
+            Metadata=exemptions(
+                Exemption(
+                    "The providers issue this material: a Stripe signing secret is rolled in Stripe's "
+                    "dashboard and the PayPal webhook id in PayPal's, so a rotation function here could "
+                    "not change them. The internal HMAC key is rotated by hand with an overlap "
+                    "(internal_hmac_previous_keys), since each client must switch to the new key.",
+                    cdk_nag=(
+                        f"{AWS_SOLUTIONS}-SMG4",
+                        *nag_rules("SecretsManagerRotationEnabled", NIST_800_53_R5, HIPAA_SECURITY),
+                    ),
+                )
             ),
         )
     )

@@ -24,7 +24,7 @@ from __future__ import annotations
 import json
 import os
 import sys
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -190,7 +190,8 @@ class Listing:
 
     resolved: list[policy.ResolvedTemplate]
     findings: dict[Path, list[Finding]]  # by linted file, in that order, each ordered by line
-    suppressed: int  # cdk-nag findings a suppression in the Metadata answered
+    explained: dict[Path, list[policy.Explained]]  # Control Tower findings the template explains
+    suppressed: list[Mapping[str, Any]]  # cdk-nag findings a suppression in the Metadata answered
 
     def label(self, path: Path) -> str:
         """Which variant of the template `path` is: `as written` or `with params/dev.json`."""
@@ -217,7 +218,8 @@ def collect(
         report = pool.submit(policy.run, policy_templates).result()
         by_template = policy.findings(report, policy_templates)
         by_template[template] = sorted([*cfn_lint.result(), *checkov.result(), *by_template[template]])
-    return Listing(resolved, by_template, policy.suppressed_count(report))
+    left, explained = policy.explain_control_tower(document, template, by_template)
+    return Listing(resolved, left, explained, policy.suppressed(report))
 
 
 def lint(
@@ -239,8 +241,9 @@ def lint(
             print(f"\n{heading}{left if copy.unresolved else ''}")
         for finding in listing.findings[copy.path]:
             print(finding.render(_shown(copy.path)))
+    print_explained(listing)
     if listing.suppressed:
-        suppressed = f"{listing.suppressed} finding(s) suppressed with a reason in the resources' Metadata"
+        suppressed = f"{len(listing.suppressed)} finding(s) suppressed with a reason in the resources' Metadata"
         print(f"\n{policy.CDK_NAG}: {suppressed}")
     every_finding = [finding for findings in listing.findings.values() for finding in findings]
     if every_finding:
@@ -248,12 +251,30 @@ def lint(
         for path, findings in listing.findings.items():
             print(f"  {listing.label(path)}: {len(findings)} ({_counts(findings)})")
         return ExitCode.FAILED
-    variants = " and ".join(listing.label(path) for path in listing.findings)
+    variants = ", ".join(listing.label(path) for path in listing.findings)
     print(
-        f"{template}: clean (cfn-lint with {RULES_DIRECTORY.name}/, checkov, Control Tower's proactive "
-        f"controls and cdk-nag found nothing, {variants})"
+        f"\n{template}: clean (cfn-lint with {RULES_DIRECTORY.name}/, checkov, Control Tower's proactive "
+        f"controls and cdk-nag found nothing unexplained; {variants})"
     )
     return ExitCode.OK
+
+
+def print_explained(listing: Listing) -> None:
+    """The Control Tower findings the template explains, one line per control and explanation."""
+    resources: dict[tuple[str, str], set[str]] = {}
+    variants: dict[tuple[str, str], list[str]] = {}
+    for path, explained in listing.explained.items():
+        for item in explained:
+            key = (item.finding.rule_id, item.explanation)
+            resources.setdefault(key, set()).add(item.finding.resource.removeprefix("Resources."))
+            if listing.label(path) not in variants.setdefault(key, []):
+                variants[key].append(listing.label(path))
+    if not resources:
+        return
+    print(f"\n{policy.CONTROL_TOWER}: findings the template explains (its Metadata, TapStack::ControlTower):")
+    for (control, explanation), names in sorted(resources.items()):
+        print(f"  {control} {', '.join(sorted(names))} ({', '.join(variants[control, explanation])}):")
+        print(f"    {explanation}")
 
 
 def _counts(findings: Iterable[Finding]) -> str:

@@ -44,12 +44,18 @@ from tapstack.cfn.model import (
     sub_parts,
 )
 from tapstack.operate.deploy import ParameterFileError, load_parameter_file
+from templates.common import RULE_MISREADS_FN_IF
+from templates.controls import CONTROL_TOWER_METADATA
 
 POLICY: Final = paths.REPOSITORY / "policy"
 POLICY_CHECK: Final = POLICY / "check.js"
 NODE_MODULES: Final = POLICY / "node_modules"
 RESOLVED: Final = paths.BUILD / "policy"
-DEFAULT_PARAMETER_FILES: Final = (paths.PARAMS / "dev.json", paths.PARAMS / "prod.json")
+DEFAULT_PARAMETER_FILES: Final = (
+    paths.PARAMS / "dev.json",
+    paths.PARAMS / "prod.json",
+    paths.PARAMS / "landing-zone.json",
+)
 
 CONTROL_TOWER: Final = "control-tower"
 CDK_NAG: Final = "cdk-nag"
@@ -57,6 +63,7 @@ CDK_NAG: Final = "cdk-nag"
 _CONTROL_DESCRIPTION: Final = re.compile(r"\s*\[(?P<control>[^\]]+)\]:\s*(?P<text>.*)", re.DOTALL)
 _MOST_PROPERTIES_NAMED: Final = 3
 _UNSUPPRESSIBLE: Final = "a Control Tower control runs as a CloudFormation hook: it cannot be suppressed"
+PASSES_RESOLVED: Final = "passes once resolved with each parameter file, as the hook sees it"
 
 
 @dataclass(frozen=True)
@@ -69,21 +76,43 @@ class ResolvedTemplate:
     unresolved: tuple[str, ...]
 
 
-def resolve(document: Mapping[str, Any], overrides: Mapping[str, str]) -> tuple[dict[str, Any], list[str]]:
-    """`document` with parameter values `overrides` (over the Defaults) applied, and the names of the
-    parameters that have no value, which stay declared and referenced.
+# What a hook sees in place of the pseudo parameters: a placeholder account in a real Region (no control
+# compares them with anything; some want a non-empty SourceAccount or an ARN's shape).
+HOOK_PSEUDO_PARAMETERS: Final = {
+    "AWS::AccountId": "123456789012",
+    "AWS::Region": "us-east-1",
+    "AWS::Partition": "aws",
+    "AWS::URLSuffix": "amazonaws.com",
+}
+SUFFIX_PARAMETER: Final = "EnvironmentSuffix"
+
+
+def resolve(
+    document: Mapping[str, Any], overrides: Mapping[str, str], *, environment_suffix: str | None = None
+) -> tuple[dict[str, Any], list[str]]:
+    """`document` as a CloudFormation hook sees its resources: with parameter values `overrides` (over
+    the Defaults, and `environment_suffix` for EnvironmentSuffix, which the deploy gives) applied, the
+    pseudo parameters of HOOK_PSEUDO_PARAMETERS, and each S3 bucket's `Ref` and `Arn` known once its
+    BucketName is; with the names of the parameters that have no value, which stay declared and
+    referenced.
 
     Resources and outputs whose Condition is false are left out and the others lose their Condition;
     `Fn::If` becomes its branch, `Ref: AWS::NoValue` removes its entry, a parameter's `Ref` or `Fn::Sub`
     placeholder becomes its value (a Number parameter's as a number), and a function left with nothing
-    unknown is evaluated. Raises UnresolvableError when a condition needs a value nothing gives.
+    unknown is evaluated. A cdk-nag suppression whose reason says the rule misreads an `Fn::If`
+    (RULE_MISREADS_FN_IF) is dropped: with the `Fn::If` gone, the copy must pass that rule on its own.
+    Raises UnresolvableError when a condition needs a value nothing gives.
     """
     template = Template(document)
     declared = template.parameters
-    given = template.resolver(overrides).parameters
+    given_overrides = dict(overrides)
+    if environment_suffix is not None and SUFFIX_PARAMETER in declared:
+        given_overrides.setdefault(SUFFIX_PARAMETER, environment_suffix)
+    given = template.resolver(given_overrides).parameters
     values = {name: _typed(name, declared[name], given[name]) for name in declared if name in given}
     unresolved = sorted(declared.keys() - values.keys())
-    resolver = Resolver(parameters=values, conditions=template.conditions)
+    resolver = Resolver(parameters={**values, **HOOK_PSEUDO_PARAMETERS}, conditions=template.conditions)
+    resolver = _with_bucket_names(resolver, template)
     resolved = {key: value for key, value in document.items() if key not in ("Parameters", "Conditions")}
     if unresolved:
         resolved["Parameters"] = {name: declared[name] for name in unresolved}
@@ -95,7 +124,41 @@ def resolve(document: Mapping[str, Any], overrides: Mapping[str, str]) -> tuple[
                 if not (isinstance(entry, Mapping) and "Condition" in entry)
                 or resolver.condition(entry["Condition"])
             }
+    for entry in resolved.get("Resources", {}).values():
+        _drop_misread_suppressions(entry)
     return resolved, unresolved
+
+
+def _drop_misread_suppressions(resource: Any) -> None:
+    metadata = resource.get("Metadata") if isinstance(resource, dict) else None
+    cdk_nag = metadata.get("cdk_nag") if isinstance(metadata, dict) else None
+    if not isinstance(cdk_nag, dict) or not isinstance(cdk_nag.get("rules_to_suppress"), list):
+        return
+    cdk_nag["rules_to_suppress"] = [
+        suppression
+        for suppression in cdk_nag["rules_to_suppress"]
+        if not (isinstance(suppression, dict) and RULE_MISREADS_FN_IF in str(suppression.get("reason")))
+    ]
+
+
+def _with_bucket_names(resolver: Resolver, template: Template) -> Resolver:
+    """`resolver` knowing what `Ref` and `Fn::GetAtt ... Arn` give for each bucket whose BucketName it
+    can evaluate: the hook of a bucket policy sees the bucket's ARN, not the function that names it."""
+    names: dict[str, str] = {}
+    for resource in template.resources_of_type("AWS::S3::Bucket"):
+        try:
+            name = resolver.resolve(resource.properties.get("BucketName"))
+        except UnresolvableError:
+            continue
+        if isinstance(name, str):
+            names[resource.logical_id] = name
+    partition = HOOK_PSEUDO_PARAMETERS["AWS::Partition"]
+    return Resolver(
+        parameters=resolver.parameters,
+        conditions=resolver.conditions,
+        physical_ids=names,
+        attributes={bucket: {"Arn": f"arn:{partition}:s3:::{name}"} for bucket, name in names.items()},
+    )
 
 
 def _typed(name: str, declaration: Mapping[str, Any], value: Any) -> Any:
@@ -162,7 +225,7 @@ def write_resolved(template: Path, document: Mapping[str, Any], parameter_file: 
     parameter file for this template or a condition needs a value nothing gives."""
     try:
         overrides = load_parameter_file(parameter_file, dict(document))
-        resolved, unresolved = resolve(document, overrides)
+        resolved, unresolved = resolve(document, overrides, environment_suffix=parameter_file.stem)
     except ParameterFileError as error:
         raise CannotLintError(
             f"cannot resolve {template} with {parameter_file}: {error} (a template these parameter files "
@@ -209,9 +272,10 @@ def findings(report: Mapping[str, Any], templates: Sequence[Path]) -> dict[Path,
     return {template: sorted(found[template]) for template in templates}
 
 
-def suppressed_count(report: Mapping[str, Any]) -> int:
-    """How many cdk-nag findings a suppression in the template's Metadata answered."""
-    return sum(event["event"] in ("suppressed", "suppressed-error") for event in report["cdk_nag"])
+def suppressed(report: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    """The cdk-nag findings a suppression in the template's Metadata answered, as check.js reports them
+    (template, resource, rule_id, finding_id, reason)."""
+    return [event for event in report["cdk_nag"] if event["event"] in ("suppressed", "suppressed-error")]
 
 
 def _decoded(template: Path) -> Any:
@@ -307,3 +371,61 @@ def cdk_nag_findings(
                 f"with a reason in the resource's Metadata: {metadata}",
             ),
         )
+
+
+@dataclass(frozen=True, order=True)
+class Explained:
+    """A Control Tower finding the template explains: which parameter values meet the control, why the
+    stack cannot, or that the hook, which sees resolved properties, would pass it."""
+
+    explanation: str
+    finding: Finding
+
+
+def explain_control_tower(
+    document: Mapping[str, Any], template: Path, by_template: Mapping[Path, list[Finding]]
+) -> tuple[dict[Path, list[Finding]], dict[Path, list[Explained]]]:
+    """`by_template` split into the findings left to answer and the Control Tower findings explained:
+    by the template's Metadata (`TapStack::ControlTower`: control -> Resources, Reason and MetBy, the
+    parameter values that meet it), or, on `template` as written, by no resolved copy failing the
+    control on that resource."""
+    gaps = _control_tower_gaps(document)
+    resolved_failures = {
+        (finding.rule_id, finding.resource)
+        for path, findings in by_template.items()
+        if path != template
+        for finding in findings
+        if finding.tool == CONTROL_TOWER
+    }
+    checked_resolved = len(by_template) > 1
+    left: dict[Path, list[Finding]] = {}
+    explained: dict[Path, list[Explained]] = {}
+    for path, findings in by_template.items():
+        left[path], explained[path] = [], []
+        for finding in findings:
+            why = _gap_explanation(finding, gaps) if finding.tool == CONTROL_TOWER else None
+            if why is None and path == template and finding.tool == CONTROL_TOWER and checked_resolved:
+                fails_resolved = (finding.rule_id, finding.resource) in resolved_failures
+                why = None if fails_resolved else PASSES_RESOLVED
+            if why is None:
+                left[path].append(finding)
+            else:
+                explained[path].append(Explained(why, finding))
+    return left, explained
+
+
+def _control_tower_gaps(document: Mapping[str, Any]) -> Mapping[str, Any]:
+    metadata = document.get("Metadata")
+    gaps = metadata.get(CONTROL_TOWER_METADATA) if isinstance(metadata, Mapping) else None
+    return gaps if isinstance(gaps, Mapping) else {}
+
+
+def _gap_explanation(finding: Finding, gaps: Mapping[str, Any]) -> str | None:
+    gap = gaps.get(finding.rule_id)
+    if not isinstance(gap, Mapping) or finding.resource.removeprefix("Resources.") not in gap.get(
+        "Resources", []
+    ):
+        return None
+    if "MetBy" in gap:
+        return f"met by {gap['MetBy']}"
+    return f"cannot be met: {gap.get('Reason', '(no reason given)')}"

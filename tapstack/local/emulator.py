@@ -19,6 +19,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -26,7 +27,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from tapstack import paths
-from tapstack.cfn.model import Resolver
+from tapstack.cfn.model import Resolver, Template, intrinsic_name
 from tapstack.operate.cloud import Clients, stack_outputs
 from templates.naming import StackNames, names_of
 
@@ -153,6 +154,33 @@ def prepare_account(clients: Clients) -> None:
 def substitute(value: Any, variables: dict[str, str]) -> str:
     """A template value that is a string or an Fn::Sub over `variables` (parameters and pseudo parameters)."""
     return str(Resolver(parameters=variables).resolve(value))
+
+
+_NO_VALUE = {"Ref": "AWS::NoValue"}
+
+
+def as_moto_reads_it(document: dict[str, Any], parameter_values: Mapping[str, str]) -> dict[str, Any]:
+    """`document` with each list item that is an `Fn::If` with a `Ref: AWS::NoValue` branch decided for
+    these parameter values. CloudFormation drops the item when the branch taken is NoValue; moto keeps
+    a None in its place, and an IAM role whose Policies hold one fails to create there."""
+    resolver = Template(document).resolver(parameter_values)
+
+    def decided(value: Any) -> Any:
+        if isinstance(value, dict):
+            return {key: decided(item) for key, item in value.items()}
+        if not isinstance(value, list):
+            return value
+        items = []
+        for item in value:
+            chosen = item
+            if intrinsic_name(item) == "Fn::If" and _NO_VALUE in item["Fn::If"][1:]:
+                condition, when_true, when_false = item["Fn::If"]
+                chosen = when_true if resolver.condition(condition) else when_false
+            if chosen != _NO_VALUE:
+                items.append(decided(chosen))
+        return items
+
+    return {key: decided(section) for key, section in document.items()}
 
 
 def events_queue_name(names: StackNames, environment: str) -> str:

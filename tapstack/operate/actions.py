@@ -141,7 +141,7 @@ def deploy_environment(
     bucket = plan.overrides["CodeS3Bucket"]  # the artifact check passed, so the bucket exists
     uploaded = upload_if_absent(clients("s3"), bucket, plan.artifact_key, artifact.read_bytes())
     report(f"artifact s3://{bucket}/{plan.artifact_key} {'uploaded' if uploaded else 'already there'}")
-    text = template_path.read_text(encoding="utf-8")
+    template, text = _as_deployed(clients, template, plan.overrides, template_path)
     url = upload_template(clients, bucket, plan.stack, text)
     request = StackRequest(plan.stack, template, {"TemplateURL": url}, plan.overrides)
     outcome = deploy_stack(
@@ -155,6 +155,16 @@ def deploy_environment(
     report("the same deploy with the AWS CLI:")
     report("  " + cli_equivalent(plan.stack, bucket, plan.overrides, clients.region, template_path))
     return outputs
+
+
+def _as_deployed(
+    clients: Clients, template: dict[str, Any], overrides: dict[str, str], template_path: Path
+) -> tuple[dict[str, Any], str]:
+    """The template to deploy and its text: the file itself, or on the emulator what moto can create."""
+    if not clients.is_emulator:
+        return template, template_path.read_text(encoding="utf-8")
+    template = emulator.as_moto_reads_it(template, overrides)
+    return template, json.dumps(template, indent=2, sort_keys=True)
 
 
 def destroy_environment(
@@ -210,9 +220,8 @@ def diff_environment(
     plan, template = plan_deploy(clients, environment, parameter_file, artifact_or_build(artifact))
     if plan.artifact_bucket is None:
         raise DeployError("no artifact bucket: run make bootstrap first")
-    url = upload_template(
-        clients, plan.artifact_bucket, plan.stack, TEMPLATE_PATH.read_text(encoding="utf-8")
-    )
+    template, text = _as_deployed(clients, template, plan.overrides, TEMPLATE_PATH)
+    url = upload_template(clients, plan.artifact_bucket, plan.stack, text)
     request = StackRequest(plan.stack, template, {"TemplateURL": url}, plan.overrides)
     return diff_stack(clients("cloudformation"), request, timing_for(clients))
 

@@ -4,6 +4,7 @@ import json
 from pathlib import Path
 
 from tapstack.cfn.model import read_template
+from tapstack.local.emulator import as_moto_reads_it
 from tapstack.operate.actions import deploy_environment, destroy_environment
 from tapstack.operate.cloud import TEMPLATE_PATH, Clients
 from tapstack.operate.deploy import (
@@ -52,7 +53,8 @@ def test_deploying_the_same_stack_again_changes_nothing(deployment: Deployment, 
 
 def test_diff_lists_the_changes_a_deploy_would_make(deployment: Deployment) -> None:
     clients = deployment.clients
-    template = json.loads(json.dumps(TEMPLATE))
+    deployed = as_moto_reads_it(TEMPLATE, {})  # as the local deploy gave it to moto
+    template = json.loads(json.dumps(deployed))
     template["Resources"]["DiffProbeQueue"] = {"Type": "AWS::SQS::Queue"}
     bucket = deployment.outputs["AuditBucketName"]  # any bucket: the template only has to be readable
     url = upload_template(clients, bucket, "diff-probe", json.dumps(template))
@@ -61,10 +63,10 @@ def test_diff_lists_the_changes_a_deploy_would_make(deployment: Deployment) -> N
     changed = diff_stack(
         clients("cloudformation"), StackRequest(name, template, {"TemplateURL": url}, {}), EMULATOR_TIMING
     )
-    unchanged_url = upload_template(clients, bucket, "diff-probe", TEMPLATE_PATH.read_text(encoding="utf-8"))
+    unchanged_url = upload_template(clients, bucket, "diff-probe", json.dumps(deployed))
     unchanged = diff_stack(
         clients("cloudformation"),
-        StackRequest(name, TEMPLATE, {"TemplateURL": unchanged_url}, {}),
+        StackRequest(name, deployed, {"TemplateURL": unchanged_url}, {}),
         EMULATOR_TIMING,
     )
 

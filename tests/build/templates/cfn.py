@@ -21,8 +21,12 @@ def sub_text(value: object) -> str:
 
 
 def policy_statements(document: Mapping[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]:
-    """(role logical id, statement) for every statement of every function role's inline policies."""
+    """(role logical id, statement) for every statement of every function role's inline policies,
+    those of a policy behind Fn::If included."""
     for logical_id, properties in Template(document).properties_of_type("AWS::IAM::Role").items():
-        for policy in properties.get("Policies", []):
-            for statement in policy["PolicyDocument"]["Statement"]:
-                yield logical_id, statement
+        for entry in properties.get("Policies", []):
+            branches = entry["Fn::If"][1:] if "Fn::If" in entry else [entry]
+            for policy in branches:
+                if policy != {"Ref": "AWS::NoValue"}:
+                    for statement in policy["PolicyDocument"]["Statement"]:
+                        yield logical_id, statement

@@ -45,6 +45,8 @@ def test_defaults_ask_nothing_of_the_account() -> None:
     # The web ACL is on, with no allow-list: a provider's ranges must come from the provider.
     assert params.waf_enabled.properties["Default"] == "true"
     assert all(p.properties["Default"] == "" for p in params.provider_source_cidrs.values())
+    # No VPC unless the organisation gives its subnets.
+    assert [p.properties["Default"] for p in params.network()] == ["", ""]
     assert set(params.conditions) == {
         *params.has_reserved_concurrency.values(),
         params.has_alarm_email,
@@ -52,6 +54,7 @@ def test_defaults_ask_nothing_of_the_account() -> None:
         params.has_audit_object_lock,
         params.has_waf,
         *params.has_provider_source_allow_list.values(),
+        params.attach_to_vpc,
     }
 
 

@@ -13,7 +13,7 @@ from tapstack.cfn import model
 from tapstack.cfn.model import references, walk
 from templates.api import execution_log_group_name
 from templates.config import LOG_RETENTION_DAYS, PYTHON_RUNTIME_DEPRECATION, StackConfig
-from templates.functions import XRAY_WRITE_ACTIONS
+from templates.functions import NETWORK_INTERFACE_READS, NETWORK_INTERFACE_WRITES, XRAY_WRITE_ACTIONS
 from templates.naming import PSEUDO_PARAMETER_LENGTHS, SUFFIX_PLACEHOLDER, names_for
 from templates.stack import build_template, render
 from tests.build.templates.cfn import policy_statements, sub_text
@@ -314,7 +314,8 @@ def test_every_name_fits_its_aws_limit_at_the_longest_suffix(template: Template)
 
 
 def test_iam_has_no_wildcards_beyond_xray_and_no_managed_policies(template: Template) -> None:
-    xray_actions = {action.JSONrepr() for action in XRAY_WRITE_ACTIONS}
+    # The actions IAM grants only on "*": X-Ray's, and the describes Lambda makes for a VPC function.
+    xray_actions = {action.JSONrepr() for action in [*XRAY_WRITE_ACTIONS, *NETWORK_INTERFACE_READS]}
     statements = list(policy_statements(template))
     assert statements
     for role_id, statement in statements:
@@ -332,10 +333,11 @@ def test_iam_has_no_wildcards_beyond_xray_and_no_managed_policies(template: Temp
 
 def test_each_role_is_scoped_to_this_stacks_resources(template: Template) -> None:
     grants = collections.defaultdict(set)
+    network_interface_writes = {action.JSONrepr() for action in NETWORK_INTERFACE_WRITES}
     for role_id, statement in policy_statements(template):
         for action in statement["Action"]:
             for resource in statement["Resource"]:
-                if resource != "*":
+                if resource != "*" and action not in network_interface_writes:
                     grants[role_id].add((action, frozenset(references(resource))))
     assert grants["ReceiverRole"] == {
         ("logs:CreateLogStream", frozenset({"ReceiverLogGroup"})),
@@ -378,3 +380,27 @@ def test_every_ref_and_getatt_points_at_something_that_exists(template: Template
     known = set(template["Resources"]) | set(template["Parameters"])
     for logical_id in references(template["Resources"]) | references(template["Outputs"]):
         assert logical_id in known or logical_id.startswith("AWS::"), logical_id
+
+
+def test_functions_attach_to_the_vpc_only_with_its_subnets_and_with_the_interface_permissions(
+    template: Template,
+) -> None:
+    stack = model.Template(template)
+    condition = {"Fn::Not": [{"Fn::Equals": [{"Fn::Join": ["", {"Ref": "VpcSubnetIds"}]}, ""]}]}
+    assert stack.conditions["AttachToVpc"] == condition
+    no_value = {"Ref": "AWS::NoValue"}
+    for role in FUNCTION_ROLES:
+        function = stack.properties_of_type("AWS::Lambda::Function")[f"{role.capitalize()}Function"]
+        vpc = {"SubnetIds": {"Ref": "VpcSubnetIds"}, "SecurityGroupIds": {"Ref": "VpcSecurityGroupIds"}}
+        assert function["VpcConfig"] == {"Fn::If": ["AttachToVpc", vpc, no_value]}
+        policies = stack.properties_of_type("AWS::IAM::Role")[f"{role.capitalize()}Role"]["Policies"]
+        condition_name, network_policy, otherwise = policies[-1]["Fn::If"]
+        assert (condition_name, otherwise) == ("AttachToVpc", no_value)
+        reads, writes = network_policy["PolicyDocument"]["Statement"]
+        assert reads["Resource"] == ["*"]
+        assert set(reads["Action"]) == {action.JSONrepr() for action in NETWORK_INTERFACE_READS}
+        # Scoped to this account and Region, as Lambda's guide shows for the interfaces it creates.
+        assert writes["Resource"] == [
+            {"Fn::Sub": "arn:${AWS::Partition}:ec2:${AWS::Region}:${AWS::AccountId}:*/*"}
+        ]
+        assert set(writes["Action"]) == {action.JSONrepr() for action in NETWORK_INTERFACE_WRITES}
