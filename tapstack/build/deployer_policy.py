@@ -70,6 +70,9 @@ _LAMBDA_CODE_AND_KEY = (
     "iam:PassRole", "s3:GetObject", "s3:GetObjectVersion",
     "kms:CreateGrant", "kms:Decrypt", "kms:DescribeKey", "kms:GenerateDataKey",
 )  # fmt: skip
+# What Lambda asks of whoever gives a function a VpcConfig (VpcSubnetIds), and what preflight reads of
+# that VPC (https://docs.aws.amazon.com/lambda/latest/dg/configuration-vpc.html).
+_VPC_DESCRIBES = ("ec2:DescribeSecurityGroups", "ec2:DescribeSubnets", "ec2:DescribeVpcs")
 
 LIFECYCLES: dict[str, Lifecycle] = {
     "AWS::ApiGateway::ApiKey": _api("POST GET PUT", "GET PATCH PUT DELETE", "DELETE GET"),
@@ -150,13 +153,15 @@ LIFECYCLES: dict[str, Lifecycle] = {
             "CreateFunction GetFunction PutFunctionConcurrency TagResource GetRuntimeManagementConfig "
             "GetFunctionCodeSigningConfig GetFunctionRecursionConfig",
         )
-        + _LAMBDA_CODE_AND_KEY,
+        + _LAMBDA_CODE_AND_KEY
+        + _VPC_DESCRIBES,
         _actions(
             "lambda",
             "UpdateFunctionCode UpdateFunctionConfiguration PutFunctionConcurrency "
             "DeleteFunctionConcurrency GetFunction TagResource UntagResource",
         )
-        + _LAMBDA_CODE_AND_KEY,
+        + _LAMBDA_CODE_AND_KEY
+        + _VPC_DESCRIBES,
         (*_actions("lambda", "DeleteFunction GetFunction"), "ec2:DescribeNetworkInterfaces"),
         (
             *_actions(
@@ -327,7 +332,8 @@ COMMAND_ACTIONS: dict[str, tuple[str, ...]] = {
     + _actions("apigateway", "GET")
     + _actions("iam", "GetRole")
     + _actions("secretsmanager", "GetSecretValue")
-    + _actions("kms", "Decrypt"),  # the webhook secret is encrypted with the stack's key
+    + _actions("kms", "Decrypt")  # the webhook secret is encrypted with the stack's key
+    + _actions("ec2", "DescribeSubnets DescribeSecurityGroups DescribeRouteTables DescribeVpcEndpoints"),
     "destroy": _actions(
         "cloudformation", "DescribeStacks DescribeStackEvents ListStackResources ListExports DeleteStack"
     )
@@ -348,6 +354,11 @@ STAR_ONLY = frozenset(
     {
         "cloudformation:ListExports",
         "ec2:DescribeNetworkInterfaces",
+        "ec2:DescribeRouteTables",
+        "ec2:DescribeSecurityGroups",
+        "ec2:DescribeSubnets",
+        "ec2:DescribeVpcEndpoints",
+        "ec2:DescribeVpcs",
         "kms:CreateKey",
         "kms:ListAliases",
         "lambda:GetAccountSettings",

@@ -24,6 +24,7 @@ from handlers.core.secrets import VerificationMaterial
 from handlers.providers import paypal
 from tapstack.operate.cloud import Clients, describe_stack, outputs_of
 from tapstack.operate.deploy import ADVICE, object_exists
+from tapstack.operate.vpc import check_vpc
 
 CONCURRENCY_DOCS = "https://docs.aws.amazon.com/lambda/latest/dg/configuration-concurrency.html"
 CONCURRENCY_QUOTA = "Service Quotas > AWS Lambda > Concurrent executions (L-B99A9384)"
@@ -240,6 +241,12 @@ def check_api_logging_role(clients: Clients, parameters: dict[str, str]) -> Chec
     return CheckResult("api logging role", Status.PASS, f"{wanted} will use the account's role {role_arn}")
 
 
+def check_network(clients: Clients, parameters: dict[str, str]) -> CheckResult:
+    """The VPC the functions attach to, when the parameters give one (tapstack/operate/vpc.py)."""
+    verdict = check_vpc(clients("ec2"), parameters, clients.region or "")
+    return CheckResult("vpc", Status(verdict.status), verdict.detail, verdict.fix)
+
+
 def placeholders_in(material: VerificationMaterial) -> list[str]:
     """What in the webhook secret is still a placeholder, so that provider's deliveries are refused."""
     found = []
@@ -296,6 +303,7 @@ def run_preflight(clients: Clients, template: dict[str, Any], plan: DeployPlan) 
         lambda: check_reserved_concurrency(clients("lambda"), parameters, existing, clients.is_emulator),
         lambda: check_artifact(clients("s3"), plan),
         lambda: check_api_logging_role(clients, parameters),
+        lambda: check_network(clients, parameters),
         lambda: check_webhook_secret(clients, existing),
     ]
     return [credentials, *(check() for check in checks)]

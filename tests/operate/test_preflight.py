@@ -282,7 +282,7 @@ def test_every_check_reports_against_the_emulator(moto_endpoint: str) -> None:
     results = run_preflight(Clients.for_emulator(moto_endpoint), TEMPLATE, missing)
 
     assert [r.check for r in results] == [
-        "credentials", "stack state", "reserved concurrency", "artifact", "api logging role",
+        "credentials", "stack state", "reserved concurrency", "artifact", "api logging role", "vpc",
         "webhook secret",
     ]  # fmt: skip
     assert results[3].status is Status.FAIL
