@@ -99,9 +99,9 @@ RUNTIME_SETTING = Exemption(
     cdk_nag=(f"{AWS_SOLUTIONS}-L1", f"{SERVERLESS}-LambdaLatestVersion"),
 )
 RESERVED_CONCURRENCY_PARAMETER = Exemption(
-    "Reserved concurrency is the function's <Role>ReservedConcurrency parameter: params/prod.json "
-    "reserves some for each function, while 0 (the default) reserves none and leaves the property out "
-    "(Fn::If), because small accounts cannot reserve any and must keep 100 executions unreserved.",
+    "Reserved concurrency is a parameter per function (ReceiverReservedConcurrency and the like): "
+    "params/prod.json reserves some for each, while 0 (the default) reserves none and leaves the property "
+    "out (Fn::If), because small accounts cannot reserve any and must keep 100 executions unreserved.",
     cdk_nag=(
         *nag_rules("LambdaConcurrency", NIST_800_53_R5, HIPAA_SECURITY),
         *(

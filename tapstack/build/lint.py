@@ -6,17 +6,20 @@ proactive controls and cdk-nag's rule packs; fail on any finding.
 Runs `cfn-lint --include-checks I -a rules/ -- TEMPLATE` from this environment,
 `checkov --framework cloudformation --skip-download -f TEMPLATE` from .venv-checkov (checkov pins an older
 boto3, so it has an environment of its own), and policy/check.js (tapstack/build/policy.py) on the
-template as written and as each parameter file resolves it (params/dev.json and params/prod.json
-unless --params says otherwise; Control Tower's hooks see resolved properties). The three run at once.
-It prints every finding as one listing, template by template and ordered by line: location, rule id,
-tool, resource and property, the message and what to do.
+template as written and as each parameter file resolves it (params/dev.json, params/prod.json and
+params/landing-zone.json unless --params says otherwise; Control Tower's hooks see resolved
+properties). The three run at once. It prints every finding as one listing, template by template and
+ordered by line: location, rule id, tool, resource and property, the message and what to do.
 
-Exit status: 0 when no tool finds anything, 1 when there are findings, 2 when the template is
-missing or cannot be parsed or resolved, or a linter cannot run.
 A checkov check that does not fit the stack is skipped in the resource's Metadata with a reason:
 `{"checkov": {"skip": [{"id": "CKV_AWS_117", "comment": "why"}]}}`; a cdk-nag rule likewise with
 `{"cdk_nag": {"rules_to_suppress": [{"id": "AwsSolutions-SQS3", "reason": "why"}]}}`. Control Tower
-controls cannot be suppressed.
+controls cannot be suppressed: a finding of one is explained only by the template's Metadata
+(`TapStack::ControlTower`: the parameter values that meet the control, or why none can), or, on the
+template as written, by no resolved copy failing it. Explained findings are listed apart.
+
+Exit status: 0 when nothing is left unexplained, 1 when findings are, 2 when the template is missing
+or cannot be parsed or resolved, or a linter cannot run.
 """
 
 from __future__ import annotations

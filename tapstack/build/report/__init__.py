@@ -21,7 +21,9 @@ from typing import Any
 from tapstack.build.report.diagram import MERMAID_KEYWORDS, legend, mermaid_id, render_dot, render_mermaid
 from tapstack.build.report.graph import Edge, Graph, Node, build_graph
 from tapstack.build.report.tables import (
+    cdk_nag_table,
     checkov_table,
+    control_tower_table,
     folded_table,
     functions_table,
     iam_table,
@@ -100,8 +102,19 @@ def render_report(document: Mapping[str, Any]) -> str:
         wildcard_table(template),
         "### Resource policies",
         resource_policies_table(template),
-        "## checkov skips",
+        "## Guardrail exceptions",
+        "What the scanners `tapstack lint` runs would flag and the template answers, each with its reason. "
+        "checkov and cdk-nag read the skips and suppressions in each resource's Metadata themselves. "
+        "Control Tower's proactive controls run as CloudFormation hooks and cannot be suppressed: the "
+        "template's Metadata (`TapStack::ControlTower`) lists the controls some parameter values fail "
+        "and the values that meet them, or why none can; `params/landing-zone.json` meets all it can, "
+        "and lint fails on any Control Tower finding this table does not explain.",
+        "### checkov skips",
         checkov_table(template),
+        "### cdk-nag suppressions",
+        cdk_nag_table(template),
+        "### Control Tower controls",
+        control_tower_table(template),
         "## Settings",
         "The generation settings in force (`tapstack.toml`, or `--config` and flags), recorded in the "
         "template's Metadata.",

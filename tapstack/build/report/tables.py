@@ -19,6 +19,7 @@ from tapstack.build.report.graph import (
 )
 from tapstack.build.report.text import code, expression, markdown_table, named, setting, short_type
 from tapstack.cfn.model import Resource, Template, intrinsic_name, references
+from templates.controls import CONTROL_TOWER_METADATA
 from templates.stack import SETTINGS_METADATA
 
 NOT_SET = "not set (service default)"
@@ -649,6 +650,51 @@ def checkov_table(template: Template) -> str:
         for check, reason in _checkov_skips(resource)
     ]
     return markdown_table(("Resource", "Type", "Check", "Reason"), rows)
+
+
+def _cdk_nag_suppressions(resource: Resource) -> dict[str, list[str]]:
+    """Reason -> the rule ids it answers on this resource (`Rule[finding]` where it names findings)."""
+    metadata = resource.definition.get("Metadata")
+    cdk_nag = metadata.get("cdk_nag") if isinstance(metadata, dict) else None
+    suppressions = cdk_nag.get("rules_to_suppress", []) if isinstance(cdk_nag, dict) else []
+    by_reason: dict[str, list[str]] = {}
+    for suppression in as_list(suppressions):
+        if not isinstance(suppression, dict):
+            continue
+        findings = [
+            entry if isinstance(entry, str) else str(entry.get("regex"))
+            for entry in as_list(suppression.get("applies_to", []))
+        ]
+        rule = str(suppression.get("id", "?")) + (f"[{', '.join(findings)}]" if findings else "")
+        by_reason.setdefault(str(suppression.get("reason", "(no reason given)")), []).append(rule)
+    return by_reason
+
+
+def cdk_nag_table(template: Template) -> str:
+    """Every cdk-nag suppression in the resources' Metadata, one row per resource and reason."""
+    rows = [
+        [code(resource.logical_id), short_type(resource.type), "<br>".join(map(code, rules)), reason]
+        for resource in of_type(template)
+        for reason, rules in _cdk_nag_suppressions(resource).items()
+    ]
+    return markdown_table(("Resource", "Type", "Rules", "Reason"), rows)
+
+
+def control_tower_table(template: Template) -> str:
+    """The Control Tower controls the template's Metadata says some parameter values, or none, fail."""
+    metadata = template.document.get("Metadata")
+    gaps = metadata.get(CONTROL_TOWER_METADATA) if isinstance(metadata, dict) else None
+    rows = [
+        [
+            code(control),
+            ", ".join(code(name) for name in as_list(gap.get("Resources", []))),
+            str(gap.get("MetBy", "cannot be met")),
+            str(gap.get("Reason", "")),
+        ]
+        for control, gap in sorted((gaps or {}).items())
+        if isinstance(gap, dict)
+    ]
+    return markdown_table(("Control", "Resources", "Met by", "Why"), rows)
 
 
 def folded_table(graph: Graph) -> str:

@@ -42,7 +42,10 @@ SECTIONS = (
     "### Roles",
     "### Wildcards",
     "### Resource policies",
-    "## checkov skips",
+    "## Guardrail exceptions",
+    "### checkov skips",
+    "### cdk-nag suppressions",
+    "### Control Tower controls",
     "## Parameters",
     "## Outputs",
 )
@@ -77,7 +80,10 @@ def test_report_has_every_section_and_a_mermaid_diagram(report: str) -> None:
     positions = [report.index(f"\n{heading}\n") for heading in SECTIONS]
     assert positions == sorted(positions)
     assert mermaid_block(report).startswith("flowchart LR\n")
-    for heading in ("## Parameters", "## Outputs", "## Stateful resources", "### Roles", "## checkov skips"):
+    for heading in (
+        "## Parameters", "## Outputs", "## Stateful resources", "### Roles", "### checkov skips",
+        "### cdk-nag suppressions", "### Control Tower controls",
+    ):  # fmt: skip
         assert table_rows(report, heading), heading
 
 
@@ -491,7 +497,7 @@ def test_every_checkov_skip_is_listed_and_an_added_one_shows_up(
         for logical_id, resource in template["Resources"].items()
         for skip in resource.get("Metadata", {}).get("checkov", {}).get("skip", [])
     }
-    rows = table_rows(report, "## checkov skips")
+    rows = table_rows(report, "### checkov skips")
     assert {(row[0].strip("`"), row[2].strip("`")) for row in rows} == skips
     assert ("ApiWebhookPostMethod", "CKV_AWS_59") in skips
     skipped = variant(template)
@@ -499,8 +505,34 @@ def test_every_checkov_skip_is_listed_and_an_added_one_shows_up(
         "checkov": {"skip": [{"id": "CKV_AWS_28", "comment": "Backups come from PITR."}]}
     }
     assert ["`TransactionsTable`", "Table", "`CKV_AWS_28`", "Backups come from PITR."] in table_rows(
-        render_report(skipped), "## checkov skips"
+        render_report(skipped), "### checkov skips"
     )
+
+
+def test_every_cdk_nag_suppression_is_listed_with_its_reason(template: dict[str, Any], report: str) -> None:
+    suppressed = {
+        (logical_id, suppression["reason"])
+        for logical_id, resource in template["Resources"].items()
+        for suppression in resource.get("Metadata", {}).get("cdk_nag", {}).get("rules_to_suppress", [])
+    }
+    rows = table_rows(report, "### cdk-nag suppressions")
+    assert {(row[0].strip("`"), row[3]) for row in rows} == suppressed
+    (sqs3,) = [row for row in rows if row[0] == "`NotifierDeadLetterQueue`"]
+    assert sqs3[2] == "`AwsSolutions-SQS3`<br>`Serverless-SQSRedrivePolicy`"
+    # A finding named by a regular expression shows it; a rule that could not evaluate shows which.
+    (objects,) = [row for row in rows if row[0] == "`ProcessorRole`" and "AuditBucket" in row[2]]
+    assert objects[2].startswith("`AwsSolutions-IAM5[/^Resource::(<AuditBucket")
+    assert any("`CdkNagValidationFailure[AwsSolutions-IAM5]`" in row[2] for row in rows)
+
+
+def test_each_control_tower_gap_is_listed_with_what_meets_it(template: dict[str, Any], report: str) -> None:
+    rows = {row[0].strip("`"): row[1:] for row in table_rows(report, "### Control Tower controls")}
+    assert set(rows) == set(template["Metadata"]["TapStack::ControlTower"])
+    assert rows["CT.LAMBDA.PR.3"][:2] == [
+        "`NotifierFunction`, `ProcessorFunction`, `ReceiverFunction`",
+        "VpcSubnetIds and VpcSecurityGroupIds",
+    ]
+    assert rows["CT.S3.PR.10"][1] == "cannot be met"
 
 
 def test_functions_table_follows_max_retry_attempts(default_report: str) -> None:
@@ -560,7 +592,10 @@ def test_a_minimal_template_with_one_resource_and_no_outputs() -> None:
     report = render_report(minimal)
     assert '    Queue[("Queue<br/>Queue")]' in mermaid_block(report)
     assert diagram_edges(report) == set()
-    for heading in ("## Parameters", "## Outputs", "## Public entry points", "### Roles", "## checkov skips"):
+    for heading in (
+        "## Parameters", "## Outputs", "## Public entry points", "### Roles", "### checkov skips",
+        "### cdk-nag suppressions", "### Control Tower controls",
+    ):  # fmt: skip
         assert report.split(f"\n{heading}\n\n", 1)[1].startswith("_None._"), heading
     (queue,) = table_rows(report, "## Stateful resources")
     assert queue[2:] == [

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import subprocess
 import sys
@@ -10,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from tapstack.build import lint
+from tapstack.cli import main
 from tapstack.exits import ExitCode
 from tests.build.rules.harness import FIXTURES, ROOT
 
@@ -47,9 +49,28 @@ Resources:
 
 
 def run_lint(*arguments: str | Path) -> subprocess.CompletedProcess[str]:
+    """The console script, as `make lint` runs it."""
     return subprocess.run(
         [*LINT, *map(str, arguments)], capture_output=True, text=True, check=False, cwd=ROOT
     )
+
+
+@functools.cache
+def lint_raw_only(template: Path) -> subprocess.CompletedProcess[str]:
+    """`tapstack lint TEMPLATE --raw-only`, run once per template and test process: several tests read
+    the same listing, and each run starts every linter."""
+    return run_lint(template, "--raw-only")
+
+
+def lint_in_process(
+    capsys: pytest.CaptureFixture[str], *arguments: str | Path
+) -> subprocess.CompletedProcess[str]:
+    """The command through its entry point in this process: for the usage errors, which end before any
+    linter starts, without a process's start-up."""
+    capsys.readouterr()
+    status = main(["lint", *map(str, arguments)])
+    captured = capsys.readouterr()
+    return subprocess.CompletedProcess(["tapstack", "lint"], status, captured.out, captured.err)
 
 
 def test_missing_template_exits_2(tmp_path: Path) -> None:
@@ -58,10 +79,10 @@ def test_missing_template_exits_2(tmp_path: Path) -> None:
     assert "no such template file" in result.stderr
 
 
-def test_a_binary_file_is_named_and_exits_2(tmp_path: Path) -> None:
+def test_a_binary_file_is_named_and_exits_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     binary = tmp_path / "template.json"
     binary.write_bytes(b'{"Resources": {}}\xff\xfe')
-    result = run_lint(binary)
+    result = lint_in_process(capsys, binary)
     assert result.returncode == ExitCode.USAGE
     assert (
         result.stderr
@@ -77,10 +98,12 @@ def test_a_binary_file_is_named_and_exits_2(tmp_path: Path) -> None:
         ("list.yaml", "- just\n- a list\n", "not a CloudFormation template"),
     ],
 )
-def test_unparseable_template_exits_2(tmp_path: Path, name: str, text: str, reason: str) -> None:
+def test_unparseable_template_exits_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], name: str, text: str, reason: str
+) -> None:
     template = tmp_path / name
     template.write_text(text)
-    result = run_lint(template)
+    result = lint_in_process(capsys, template)
     assert result.returncode == ExitCode.USAGE
     assert reason in result.stderr
 
@@ -97,7 +120,7 @@ def test_clean_template_exits_0(tmp_path: Path) -> None:
 @needs_checkov
 @pytest.mark.parametrize("fixture", ["E9001_stack_destroyable.yaml", "E9050_outputs_exported.json"])
 def test_findings_of_every_tool_in_one_listing_exit_1(fixture: str) -> None:
-    result = run_lint(FIXTURES / "bad" / fixture, "--raw-only")
+    result = lint_raw_only(FIXTURES / "bad" / fixture)
     assert result.returncode == ExitCode.FAILED, result.stderr
     for tool in ("[cfn-lint]", "[checkov]", "[cdk-nag]"):
         assert tool in result.stdout
@@ -107,7 +130,7 @@ def test_findings_of_every_tool_in_one_listing_exit_1(fixture: str) -> None:
 @needs_checkov
 def test_listing_names_rule_resource_property_and_fix() -> None:
     template = FIXTURES / "bad" / "E9001_stack_destroyable.yaml"
-    result = run_lint(template, "--raw-only")
+    result = lint_raw_only(template)
     assert f"{template}:16: E9001 [cfn-lint] Resources.RetainedTable > DeletionPolicy\n" in result.stdout
     assert "set it to Delete" in result.stdout
     assert (
@@ -157,10 +180,12 @@ def test_each_finding_links_the_page_about_its_property() -> None:
     assert all("EncryptionAtRest.html" in text and "PointInTimeRecovery" not in text for text in encryption)
 
 
-def test_a_template_the_parameter_files_are_not_for_exits_2_naming_raw_only(tmp_path: Path) -> None:
+def test_a_template_the_parameter_files_are_not_for_exits_2_naming_raw_only(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     template = tmp_path / "clean.yaml"
     template.write_text(CLEAN_TEMPLATE)
-    result = run_lint(template)
+    result = lint_in_process(capsys, template)
     assert result.returncode == ExitCode.USAGE
     assert "which the template does not declare" in result.stderr
     assert "lint it with --raw-only" in result.stderr
