@@ -163,7 +163,7 @@ Examples:
     multiple=True,
     type=click.Path(path_type=Path),
     default=policy.DEFAULT_PARAMETER_FILES,
-    show_default="params/dev.json and params/prod.json",
+    show_default="params/dev.json, params/prod.json and params/landing-zone.json",
     help="a parameter file to resolve the template with for the policy tools (repeatable)",
 )
 @click.option(
