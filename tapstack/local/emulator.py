@@ -172,12 +172,13 @@ def as_moto_reads_it(document: dict[str, Any], parameter_values: Mapping[str, st
             return value
         items = []
         for item in value:
-            chosen = item
             if intrinsic_name(item) == "Fn::If" and _NO_VALUE in item["Fn::If"][1:]:
                 condition, when_true, when_false = item["Fn::If"]
                 chosen = when_true if resolver.condition(condition) else when_false
-            if chosen != _NO_VALUE:
-                items.append(decided(chosen))
+                if chosen != _NO_VALUE:
+                    items.append(decided(chosen))
+            else:
+                items.append(decided(item))
         return items
 
     return {key: decided(section) for key, section in document.items()}

@@ -15,7 +15,7 @@ from tapstack.cfn.model import read_template
 from tapstack.cli import main
 from tapstack.cli.operate import check_environment_suffix
 from tapstack.exits import ExitCode
-from tapstack.local.emulator import EmulatorFiles, answers, start, stop
+from tapstack.local.emulator import EmulatorFiles, answers, as_moto_reads_it, start, stop
 from tapstack.operate.cloud import TEMPLATE_PATH
 from tapstack.operate.deploy import (
     DeployError,
@@ -204,3 +204,35 @@ def test_the_bootstrap_stack_carries_the_name_prefix() -> None:
     assert template["Outputs"]["ArtifactBucketName"]["Export"]["Name"] == "acme-bootstrap-ArtifactBucketName"
     bucket_name = template["Resources"]["ArtifactBucket"]["Properties"]["BucketName"]
     assert bucket_name == {"Fn::Sub": "acme-artifacts-${AWS::AccountId}-${AWS::Region}"}
+
+
+def test_moto_gets_list_items_behind_fn_if_decided_and_nothing_else_changed() -> None:
+    no_value = {"Ref": "AWS::NoValue"}
+    document = {
+        "Parameters": {"Subnets": {"Type": "CommaDelimitedList", "Default": ""}},
+        "Conditions": {"InVpc": {"Fn::Not": [{"Fn::Equals": [{"Fn::Join": ["", {"Ref": "Subnets"}]}, ""]}]}},
+        "Resources": {
+            "Role": {
+                "Type": "AWS::IAM::Role",
+                "Properties": {
+                    "Policies": [
+                        {"PolicyName": "always"},
+                        {"Fn::If": ["InVpc", {"PolicyName": "vpc"}, no_value]},
+                    ],
+                    "Description": {"Fn::If": ["InVpc", "in a VPC", no_value]},
+                },
+            }
+        },
+    }
+    outside = as_moto_reads_it(document, {})
+    inside = as_moto_reads_it(document, {"Subnets": "subnet-0a1b2c3d"})
+    assert outside["Resources"]["Role"]["Properties"]["Policies"] == [{"PolicyName": "always"}]
+    assert inside["Resources"]["Role"]["Properties"]["Policies"] == [
+        {"PolicyName": "always"},
+        {"PolicyName": "vpc"},
+    ]
+    # Not in a list: CloudFormation and moto agree on it, so it stays as written.
+    assert (
+        outside["Resources"]["Role"]["Properties"]["Description"]
+        == document["Resources"]["Role"]["Properties"]["Description"]
+    )
