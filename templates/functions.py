@@ -79,18 +79,25 @@ OUTSIDE_VPC = Exemption(
     checkov=("CKV_AWS_117",),
     cdk_nag=nag_rules("LambdaInsideVPC", NIST_800_53_R5, PCI_DSS_321, HIPAA_SECURITY),
 )
-ON_FAILURE_DESTINATION = Exemption(
+
+
+def _no_dead_letter_config(reason: str) -> Exemption:
+    """The checks that want a function's DeadLetterConfig, answered with `reason`."""
+    return Exemption(
+        reason,
+        checkov=("CKV_AWS_116",),
+        cdk_nag=nag_rules("LambdaDLQ", NIST_800_53_R5, HIPAA_SECURITY, SERVERLESS),
+    )
+
+
+ON_FAILURE_DESTINATION = _no_dead_letter_config(
     "Failed events go to the EventInvokeConfig OnFailure destination, this function's SQS dead-letter "
     "queue, as invocation records with the request and the error; a DeadLetterConfig as well would send "
-    "each discarded event a second time, as the bare event (rule E9031).",
-    checkov=("CKV_AWS_116",),
-    cdk_nag=nag_rules("LambdaDLQ", NIST_800_53_R5, HIPAA_SECURITY, SERVERLESS),
+    "each discarded event a second time, as the bare event (rule E9031)."
 )
-SYNCHRONOUS_ONLY = Exemption(
+SYNCHRONOUS_ONLY = _no_dead_letter_config(
     "The receiver is invoked synchronously by API Gateway, so Lambda never queues its events and a "
-    "dead-letter queue cannot apply; the caller gets the error and the provider retries.",
-    checkov=("CKV_AWS_116",),
-    cdk_nag=nag_rules("LambdaDLQ", NIST_800_53_R5, HIPAA_SECURITY, SERVERLESS),
+    "dead-letter queue cannot apply; the caller gets the error and the provider retries."
 )
 RUNTIME_SETTING = Exemption(
     "The runtime is the `runtime` setting in tapstack.toml, refused by the generator when Lambda "
