@@ -208,8 +208,12 @@ def collect(
     template: Path,
     rule_configuration: Sequence[str] = (),
     parameter_files: Sequence[Path] = policy.DEFAULT_PARAMETER_FILES,
+    *,
+    control_tower_enforced: bool = False,
 ) -> Listing:
     """Run every tool on `template`, and the policy tools on it as each of `parameter_files` resolves it.
+    `control_tower_enforced`: the files are for accounts that enforce Control Tower's proactive
+    controls, so a control some parameter value meets is a finding where the file's values fail it.
     Raises CannotLintError when the template cannot be read or resolved, or a tool cannot run."""
     document = check_template(template)
     resolved = [policy.write_resolved(template, document, file) for file in parameter_files]
@@ -221,7 +225,9 @@ def collect(
         report = pool.submit(policy.run, policy_templates).result()
         by_template = policy.findings(report, policy_templates)
         by_template[template] = sorted([*cfn_lint.result(), *checkov.result(), *by_template[template]])
-    left, explained = policy.explain_control_tower(document, template, by_template)
+    left, explained = policy.explain_control_tower(
+        document, template, by_template, enforced=control_tower_enforced
+    )
     return Listing(resolved, left, explained, policy.suppressed(report))
 
 
@@ -229,10 +235,14 @@ def lint(
     template: Path,
     rule_configuration: Sequence[str] = (),
     parameter_files: Sequence[Path] = policy.DEFAULT_PARAMETER_FILES,
+    *,
+    control_tower_enforced: bool = False,
 ) -> ExitCode:
     """Print every tool's findings as one listing; FAILED when there is any, USAGE when it cannot lint."""
     try:
-        listing = collect(template, rule_configuration, parameter_files)
+        listing = collect(
+            template, rule_configuration, parameter_files, control_tower_enforced=control_tower_enforced
+        )
     except CannotLintError as error:
         raise CommandError(f"lint: {error}") from error
     for finding in listing.findings[template]:

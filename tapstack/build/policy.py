@@ -27,7 +27,7 @@ import os
 import re
 import shutil
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from itertools import takewhile
 from pathlib import Path
 from typing import Any, Final
@@ -64,6 +64,7 @@ _CONTROL_DESCRIPTION: Final = re.compile(r"\s*\[(?P<control>[^\]]+)\]:\s*(?P<tex
 _MOST_PROPERTIES_NAMED: Final = 3
 _UNSUPPRESSIBLE: Final = "a Control Tower control runs as a CloudFormation hook: it cannot be suppressed"
 PASSES_RESOLVED: Final = "passes once resolved with each parameter file, as the hook sees it"
+_MET_BY: Final = "met by "
 
 
 @dataclass(frozen=True)
@@ -383,12 +384,17 @@ class Explained:
 
 
 def explain_control_tower(
-    document: Mapping[str, Any], template: Path, by_template: Mapping[Path, list[Finding]]
+    document: Mapping[str, Any],
+    template: Path,
+    by_template: Mapping[Path, list[Finding]],
+    *,
+    enforced: bool = False,
 ) -> tuple[dict[Path, list[Finding]], dict[Path, list[Explained]]]:
     """`by_template` split into the findings left to answer and the Control Tower findings explained:
     by the template's Metadata (`TapStack::ControlTower`: control -> Resources, Reason and MetBy, the
     parameter values that meet it), or, on `template` as written, by no resolved copy failing the
-    control on that resource."""
+    control on that resource. `enforced`: the parameter files are for accounts where the controls are
+    enforced, so on a resolved copy only a control no parameter value meets is explained."""
     gaps = _control_tower_gaps(document)
     resolved_failures = {
         (finding.rule_id, finding.resource)
@@ -404,6 +410,9 @@ def explain_control_tower(
         left[path], explained[path] = [], []
         for finding in findings:
             why = _gap_explanation(finding, gaps) if finding.tool == CONTROL_TOWER else None
+            if enforced and path != template and why is not None and why.startswith(_MET_BY):
+                meets = why.removeprefix(_MET_BY)
+                finding, why = replace(finding, advice=f"{finding.advice}\n    the template meets it with {meets}"), None
             if why is None and path == template and finding.tool == CONTROL_TOWER and checked_resolved:
                 fails_resolved = (finding.rule_id, finding.resource) in resolved_failures
                 why = None if fails_resolved else PASSES_RESOLVED
@@ -427,5 +436,5 @@ def _gap_explanation(finding: Finding, gaps: Mapping[str, Any]) -> str | None:
     ):
         return None
     if "MetBy" in gap:
-        return f"met by {gap['MetBy']}"
+        return f"{_MET_BY}{gap['MetBy']}"
     return f"cannot be met: {gap.get('Reason', '(no reason given)')}"

@@ -146,6 +146,7 @@ Examples:
   tapstack lint
   tapstack lint build/acme/TapStack.json -x E9041:budget=1900
   tapstack lint --params params/prod.json
+  tapstack lint --params params/landing-zone.json --control-tower-enforced
   tapstack lint tests/build/rules/templates/bad/E9001_stack_destroyable.yaml --raw-only""",
 )
 @click.argument("template", type=click.Path(path_type=Path), default=paths.TEMPLATE)
@@ -171,8 +172,18 @@ Examples:
     is_flag=True,
     help="lint the template only as written: for a template the parameter files are not for",
 )
+@click.option(
+    "--control-tower-enforced",
+    is_flag=True,
+    help="the parameter files are for accounts that enforce Control Tower's proactive controls: a control "
+    "some parameter value meets is a finding where the file's values fail it",
+)
 def lint_command(
-    template: Path, rule_configuration: tuple[str, ...], parameter_files: tuple[Path, ...], raw_only: bool
+    template: Path,
+    rule_configuration: tuple[str, ...],
+    parameter_files: tuple[Path, ...],
+    raw_only: bool,
+    control_tower_enforced: bool,
 ) -> ExitCode:
     """Lint a template with cfn-lint (with rules/), checkov, Control Tower's proactive controls and
     cdk-nag; fail (1) on any finding.
@@ -184,7 +195,12 @@ def lint_command(
     what to do. A template that is missing, does not parse or cannot be resolved, or a linter that
     cannot run, exits 2.
     """
-    return lint.lint(template, list(rule_configuration), () if raw_only else parameter_files)
+    return lint.lint(
+        template,
+        list(rule_configuration),
+        () if raw_only else parameter_files,
+        control_tower_enforced=control_tower_enforced,
+    )
 
 
 @click.command(epilog="Example:\n\n  tapstack guard src/handlers")

@@ -404,3 +404,36 @@ def test_cdk_nag_events_become_findings_with_the_suppression_that_would_answer_t
             ]
         }
     }
+
+
+def _control_finding(control: str, resource: str) -> Finding:
+    return Finding(1, policy.CONTROL_TOWER, control, f"Resources.{resource}", "", "text", "fix: something")
+
+
+def test_control_tower_findings_are_explained_by_the_metadata_or_by_the_resolved_copies() -> None:
+    gaps = {
+        "CT.LAMBDA.PR.3": {"Resources": ["Function"], "Reason": "why", "MetBy": "VpcSubnetIds"},
+        "CT.S3.PR.10": {"Resources": ["LogBucket"], "Reason": "S3 cannot"},
+    }
+    document = {"Metadata": {"TapStack::ControlTower": gaps}}
+    raw, dev = Path("TapStack.json"), Path("TapStack.dev.json")
+    by_template = {
+        raw: [_control_finding("CT.S3.PR.8", "Policy"), _control_finding("CT.S3.PR.10", "LogBucket")],
+        dev: [
+            _control_finding("CT.LAMBDA.PR.3", "Function"),
+            _control_finding("CT.S3.PR.10", "LogBucket"),
+            _control_finding("CT.S3.PR.10", "AuditBucket"),  # not in the Metadata: a finding
+        ],
+    }
+
+    left, explained = policy.explain_control_tower(document, raw, by_template)
+    assert left == {raw: [], dev: [by_template[dev][2]]}
+    assert [item.explanation for item in explained[raw]] == [policy.PASSES_RESOLVED, "cannot be met: S3 cannot"]
+    assert [item.explanation for item in explained[dev]] == ["met by VpcSubnetIds", "cannot be met: S3 cannot"]
+
+    # Where the controls are enforced, a control a parameter would meet is a finding of that file.
+    left, explained = policy.explain_control_tower(document, raw, by_template, enforced=True)
+    assert [finding.rule_id for finding in left[dev]] == ["CT.LAMBDA.PR.3", "CT.S3.PR.10"]
+    assert left[dev][0].advice.endswith("the template meets it with VpcSubnetIds")
+    assert [item.explanation for item in explained[dev]] == ["cannot be met: S3 cannot"]
+    assert len(explained[raw]) == 2  # the template as written is never deployed as it is
