@@ -47,6 +47,8 @@ $(CHECKOV_INSTALLED): requirements/checkov.txt $(INSTALLED)
 	test -x $(CHECKOV_VENV)/bin/python || $(PYTHON_FOR_VENV) -m venv $(CHECKOV_VENV)
 	$(STEP) "$(CHECKOV_VENV): $$(grep -c '==' requirements/checkov.txt) pinned packages from requirements/checkov.txt ($(INSTALLER))"
 	$(call PIP_INSTALL,$(CHECKOV_VENV)/bin/python) --requirement requirements/checkov.txt
+	$(STEP) "$(CHECKOV_VENV): a first run of checkov (Python caches its bytecode here, not in the first lint)"
+	$(CHECKOV_VENV)/bin/checkov --version
 	touch $@
 	$(STEP) "$(CHECKOV_VENV) is ready"
 
@@ -58,6 +60,15 @@ $(POLICY_INSTALLED): $(POLICY)/package.json $(POLICY)/package-lock.json
 	cd $(POLICY) && npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 	$(STEP) "$(POLICY)/node_modules is ready"
+
+# The recipes that need all three environments install them with PARALLEL: npm ci beside .venv, then
+# .venv-checkov (it takes uv from .venv) beside whatever else waits for .venv. Each command's output
+# prints whole, when it ends (make 4.0 or later).
+PARALLEL = $(MAKE) --no-print-directory --jobs=3 $(if $(filter output-sync,$(.FEATURES)),--output-sync=line)
+
+.PHONY: environments
+environments: $(INSTALLED) $(CHECKOV_INSTALLED) $(POLICY_INSTALLED)
+	@:
 
 .PHONY: help
 help: ## List the targets
@@ -81,13 +92,21 @@ check: $(INSTALLED) ## Fail when the committed JSON differs from what the code g
 	$(TAPSTACK) check $(CONFIG_FLAG)
 
 .PHONY: test
-test: $(INSTALLED) $(CHECKOV_INSTALLED) $(POLICY_INSTALLED) ## ruff, mypy, the committed-JSON check and the whole pytest suite
+test: ## ruff, mypy, the committed-JSON check and the whole pytest suite
+	$(PARALLEL) environments typecheck static-checks
+	$(PY) -m pytest -n 2
+
+# The checks before the tests need only .venv: they run while the other environments install, and
+# mypy (the longest) beside the others.
+.PHONY: typecheck static-checks
+typecheck: $(INSTALLED)
+	$(VENV)/bin/mypy
+
+static-checks: $(INSTALLED)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(VENV)/bin/mypy
 	$(TAPSTACK) guard
 	$(TAPSTACK) check $(CONFIG_FLAG)
-	$(PY) -m pytest -n 2
 
 .PHONY: fmt
 fmt: $(INSTALLED) ## Format the code with ruff
@@ -112,13 +131,15 @@ package: $(INSTALLED) ## Build the deterministic Lambda artifact (build/lambda-<
 	$(TAPSTACK) package
 
 .PHONY: bench
-bench: $(INSTALLED) $(CHECKOV_INSTALLED) $(POLICY_INSTALLED) ## Benchmarks: cold import vs bare boto3, per-event CPU, lint time, artifact size, load on the emulator
+bench: ## Benchmarks: cold import vs bare boto3, per-event CPU, lint time, artifact size, load on the emulator
+	$(PARALLEL) environments
 	$(MAKE) --no-print-directory load
 	$(TAPSTACK) bench
 
 .PHONY: lint
-lint: $(INSTALLED) $(CHECKOV_INSTALLED) $(POLICY_INSTALLED) ## [TEMPLATE=path] [RAW_ONLY=1]: cfn-lint (rules/), checkov, Control Tower controls, cdk-nag; as written and with params/dev.json, params/prod.json
-	$(TAPSTACK) lint $(TEMPLATE) $(if $(RAW_ONLY),--raw-only)
+lint: ## [TEMPLATE=path] [RAW_ONLY=1 | LANDING_ZONE=1]: cfn-lint (rules/), checkov, Control Tower controls, cdk-nag; as written and with params/{dev,prod,landing-zone}.json
+	$(PARALLEL) environments
+	$(TAPSTACK) lint $(TEMPLATE) $(if $(RAW_ONLY),--raw-only) $(if $(LANDING_ZONE),--params params/landing-zone.json --control-tower-enforced)
 
 # ---- Stack operations: `tapstack local …` on the emulator, `tapstack …` on AWS with ENV=<suffix> ----
 LOCAL_PORT ?= 5000

@@ -6,6 +6,7 @@ import socket
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 from cfnlint.api import lint
@@ -208,7 +209,7 @@ def test_the_bootstrap_stack_carries_the_name_prefix() -> None:
 
 def test_moto_gets_list_items_behind_fn_if_decided_and_nothing_else_changed() -> None:
     no_value = {"Ref": "AWS::NoValue"}
-    document = {
+    document: dict[str, Any] = {
         "Parameters": {"Subnets": {"Type": "CommaDelimitedList", "Default": ""}},
         "Conditions": {"InVpc": {"Fn::Not": [{"Fn::Equals": [{"Fn::Join": ["", {"Ref": "Subnets"}]}, ""]}]}},
         "Resources": {
