@@ -203,14 +203,14 @@ LIFECYCLES: dict[str, Lifecycle] = {
             "s3",
             "CreateBucket ListBucket GetBucketAcl PutBucketTagging PutEncryptionConfiguration "
             "PutLifecycleConfiguration PutBucketPublicAccessBlock PutBucketOwnershipControls "
-            "PutBucketLogging PutBucketVersioning PutBucketObjectLockConfiguration",
+            "PutBucketLogging PutBucketVersioning PutBucketObjectLockConfiguration PutBucketNotification",
         ),
         _actions(
             "s3",
             # the Put actions also authorize removing an encryption or lifecycle configuration
             "ListBucket PutBucketTagging PutEncryptionConfiguration PutLifecycleConfiguration "
             "PutBucketPublicAccessBlock PutBucketOwnershipControls PutBucketLogging PutBucketVersioning "
-            "PutBucketObjectLockConfiguration",
+            "PutBucketObjectLockConfiguration PutBucketNotification",
         ),
         _actions("s3", "DeleteBucket ListBucket"),
         _actions(  # the read handler reads every configuration of the bucket, set or not
