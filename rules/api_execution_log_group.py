@@ -26,7 +26,6 @@ from tapstack.cfn.lint_rules import (
     referenced_names,
     resources,
     rule_match,
-    string_forms,
 )
 
 _EXECUTION_LOG_GROUP_PREFIX = "API-Gateway-Execution-Logs_"
@@ -51,20 +50,11 @@ def _logging_levels(stage: Resource, cfn: Template) -> list[Branch]:
     ]
 
 
-def _forms(resource: Resource, property_name: str) -> list[str]:
-    return [
-        form
-        for branch in resource.lookup(property_name)
-        if branch.value is not NO_VALUE
-        for form in string_forms(branch.value)
-    ]
-
-
 def _expected_names(stage: Resource) -> set[str]:
     return {
         f"{_EXECUTION_LOG_GROUP_PREFIX}{api}/{stage_name}"
-        for api in _forms(stage, "RestApiId")
-        for stage_name in _forms(stage, "StageName")
+        for api in stage.string_forms("RestApiId")
+        for stage_name in stage.string_forms("StageName")
     }
 
 
@@ -88,7 +78,9 @@ class ApiExecutionLogGroup(CloudFormationLintRule):
             if not levels:
                 continue
             expected = _expected_names(stage)
-            own_groups = [group.name for group in log_groups if expected & set(_forms(group, "LogGroupName"))]
+            own_groups = [
+                group.name for group in log_groups if expected & set(group.string_forms("LogGroupName"))
+            ]
             context = f"AWS::ApiGateway::Stage {stage.name}: execution logging can be on"
             wanted = " or ".join(sorted(expected)) or f"{_EXECUTION_LOG_GROUP_PREFIX}<RestApiId>/<StageName>"
             if not own_groups:

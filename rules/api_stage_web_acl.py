@@ -15,7 +15,6 @@ someone remembers to turn it on.
 from typing import ClassVar
 
 from tapstack.cfn.lint_rules import (
-    NO_VALUE,
     CloudFormationLintRule,
     Resource,
     RuleMatch,
@@ -24,19 +23,9 @@ from tapstack.cfn.lint_rules import (
     referenced_names,
     resources,
     rule_match,
-    string_forms,
 )
 
 _STAGE_ARN_MARKER = "::/restapis/"
-
-
-def _forms(resource: Resource, property_name: str) -> list[str]:
-    return [
-        form
-        for branch in resource.lookup(property_name)
-        if branch.value is not NO_VALUE
-        for form in string_forms(branch.value)
-    ]
 
 
 def _is_private(stage: Resource, apis: dict[str, Resource]) -> bool:
@@ -53,10 +42,10 @@ def _is_private(stage: Resource, apis: dict[str, Resource]) -> bool:
 
 def _stage_arn_tails(stage: Resource) -> set[str]:
     """How an association's ResourceArn ends when it names this stage."""
-    stage_names = {*_forms(stage, "StageName"), "${" + stage.name + "}"}
+    stage_names = {*stage.string_forms("StageName"), "${" + stage.name + "}"}
     return {
         f"{_STAGE_ARN_MARKER}{api}/stages/{name}"
-        for api in _forms(stage, "RestApiId")
+        for api in stage.string_forms("RestApiId")
         for name in stage_names
     }
 
@@ -84,7 +73,9 @@ class ApiStageWebAcl(CloudFormationLintRule):
             naming = [
                 association
                 for association in associations
-                if any(form.endswith(tail) for form in _forms(association, "ResourceArn") for tail in tails)
+                if any(
+                    form.endswith(tail) for form in association.string_forms("ResourceArn") for tail in tails
+                )
             ]
             context = f"AWS::ApiGateway::Stage {stage.name} is public"
             if not naming:

@@ -29,12 +29,7 @@ from tapstack.cfn.lint_rules import (
 def _invoke_configs(function: Resource, configs: list[Resource]) -> list[str]:
     """The EventInvokeConfigs whose FunctionName is the function (its Ref, Arn or name)."""
     names = {"${" + function.name + "}", "${" + function.name + ".Arn}"}
-    names.update(
-        form
-        for branch in function.lookup("FunctionName")
-        if branch.value is not NO_VALUE
-        for form in string_forms(branch.value)
-    )
+    names.update(function.string_forms("FunctionName"))
     return [
         config.name
         for config in configs

@@ -36,20 +36,10 @@ def _log_group_names(log_group: Resource) -> set[str]:
 
 
 def _expected_log_group_names(function: Resource) -> set[str]:
-    logging_config_groups = [
-        form
-        for branch in function.lookup("LoggingConfig", "LogGroup")
-        if branch.value is not NO_VALUE
-        for form in string_forms(branch.value)
-    ]
+    logging_config_groups = function.string_forms("LoggingConfig", "LogGroup")
     if logging_config_groups:
         return set(logging_config_groups)
-    function_names = [
-        form
-        for branch in function.lookup("FunctionName")
-        if branch.value is not NO_VALUE
-        for form in string_forms(branch.value)
-    ]
+    function_names = function.string_forms("FunctionName")
     # `${Function}` is the function's Ref, i.e. its name, however that name is set.
     return {_LAMBDA_LOG_PREFIX + name for name in [*function_names, "${" + function.name + "}"]}
 

@@ -144,6 +144,15 @@ class Resource(model.Resource):
         """The outcomes of `Properties.<keys...>`, following `Fn::If` at every level (Properties too)."""
         return lookup(self.definition.get("Properties", {}), (*self.path, "Properties"), *keys)
 
+    def string_forms(self, *keys: str) -> list[str]:
+        """The `Fn::Sub`-style strings `Properties.<keys...>` can be, over every outcome but NoValue."""
+        return [
+            form
+            for branch in self.lookup(*keys)
+            if branch.value is not NO_VALUE
+            for form in string_forms(branch.value)
+        ]
+
 
 def resources(cfn: Template, *types: str) -> list[Resource]:
     """The resources of these types (every resource if none is given), in the template's order."""
