@@ -157,6 +157,30 @@ def _label(title: str) -> str:
     return " ".join(words)
 
 
+def _audit_days(title: str, default: int, description: str) -> Parameter:
+    """A number of days the audit archive keeps something, within what a lifecycle rule accepts."""
+    return Parameter(
+        title,
+        Type="Number",
+        Default=default,
+        MinValue=AUDIT_RETENTION_DAYS_RANGE[0],
+        MaxValue=AUDIT_RETENTION_DAYS_RANGE[1],
+        Description=description,
+    )
+
+
+def _optional_list(title: str, item_pattern: str, constraint: str, description: str) -> Parameter:
+    """A comma-separated list that is empty unless the deploy gives it (each item matches the pattern)."""
+    return Parameter(
+        title,
+        Type="CommaDelimitedList",
+        Default="",
+        AllowedPattern=item_pattern,
+        ConstraintDescription=constraint,
+        Description=description,
+    )
+
+
 def build_parameters(config: StackConfig, names: StackNames) -> StackParameters:
     suffix_limit = max_suffix_length(names)
     reserved = {
@@ -173,13 +197,11 @@ def build_parameters(config: StackConfig, names: StackNames) -> StackParameters:
         for role in FUNCTION_ROLES
     }
     provider_source_cidrs = {
-        provider: Parameter(
+        provider: _optional_list(
             f"{provider.capitalize()}SourceCidrs",
-            Type="CommaDelimitedList",
-            Default="",
-            AllowedPattern=IPV4_CIDR_PATTERN,
-            ConstraintDescription="empty, or IPv4 CIDRs separated by commas (a single address is a /32)",
-            Description=(
+            IPV4_CIDR_PATTERN,
+            "empty, or IPv4 CIDRs separated by commas (a single address is a /32)",
+            (
                 f"The IPv4 ranges {provider_name} publishes for its webhook deliveries, as CIDRs separated "
                 f"by commas. Empty: no allow-list. Set: the web ACL blocks requests to /webhooks/{provider} "
                 "from any other address (when WafEnabled is true)."
@@ -275,24 +297,18 @@ def build_parameters(config: StackConfig, names: StackNames) -> StackParameters:
                 "CloudWatch role (preflight checks it is set); DISABLED deploys without it."
             ),
         ),
-        audit_retention_days=Parameter(
+        audit_retention_days=_audit_days(
             "AuditRetentionDays",
-            Type="Number",
-            Default=config.default_audit_retention_days,
-            MinValue=AUDIT_RETENTION_DAYS_RANGE[0],
-            MaxValue=AUDIT_RETENTION_DAYS_RANGE[1],
-            Description=(
+            config.default_audit_retention_days,
+            (
                 "Days a raw payload (and an access log of the audit bucket) stays the current version; "
                 "then it expires and its data stays noncurrent for AuditNoncurrentRetentionDays more."
             ),
         ),
-        audit_noncurrent_retention_days=Parameter(
+        audit_noncurrent_retention_days=_audit_days(
             "AuditNoncurrentRetentionDays",
-            Type="Number",
-            Default=config.default_audit_noncurrent_retention_days,
-            MinValue=AUDIT_RETENTION_DAYS_RANGE[0],
-            MaxValue=AUDIT_RETENTION_DAYS_RANGE[1],
-            Description=(
+            config.default_audit_noncurrent_retention_days,
+            (
                 "Days a payload version that was overwritten, deleted or expired is kept before S3 "
                 "deletes it for good (a version under Object Lock retention stays until that ends)."
             ),
@@ -308,13 +324,10 @@ def build_parameters(config: StackConfig, names: StackNames) -> StackParameters:
                 "a version early. COMPLIANCE: nobody, root included, until the retention ends."
             ),
         ),
-        audit_object_lock_retention_days=Parameter(
+        audit_object_lock_retention_days=_audit_days(
             "AuditObjectLockRetentionDays",
-            Type="Number",
-            Default=config.default_audit_retention_days,
-            MinValue=AUDIT_RETENTION_DAYS_RANGE[0],
-            MaxValue=AUDIT_RETENTION_DAYS_RANGE[1],
-            Description="Days each payload version is locked for when AuditObjectLockMode is not NONE.",
+            config.default_audit_retention_days,
+            "Days each payload version is locked for when AuditObjectLockMode is not NONE.",
         ),
         waf_enabled=Parameter(
             "WafEnabled",
@@ -345,26 +358,22 @@ def build_parameters(config: StackConfig, names: StackNames) -> StackParameters:
             Description="Requests the web ACL blocks in 5 minutes above which the alarm fires.",
         ),
         provider_source_cidrs=provider_source_cidrs,
-        vpc_subnet_ids=Parameter(
+        vpc_subnet_ids=_optional_list(
             VPC_SUBNET_IDS,
-            Type="CommaDelimitedList",
-            Default="",
-            AllowedPattern=SUBNET_ID_PATTERN,
-            ConstraintDescription="empty, or subnet ids (subnet-...) separated by commas",
-            Description=(
+            SUBNET_ID_PATTERN,
+            "empty, or subnet ids (subnet-...) separated by commas",
+            (
                 "Private subnets of the organisation's VPC the three functions attach to, in at least two "
                 "Availability Zones. Empty: the functions run outside any VPC. Set: set "
                 f"{VPC_SECURITY_GROUP_IDS} too; the VPC needs endpoints for the AWS APIs the functions "
                 "call, or a NAT route (preflight checks)."
             ),
         ),
-        vpc_security_group_ids=Parameter(
+        vpc_security_group_ids=_optional_list(
             VPC_SECURITY_GROUP_IDS,
-            Type="CommaDelimitedList",
-            Default="",
-            AllowedPattern=SECURITY_GROUP_ID_PATTERN,
-            ConstraintDescription="empty, or security group ids (sg-...) separated by commas",
-            Description=(
+            SECURITY_GROUP_ID_PATTERN,
+            "empty, or security group ids (sg-...) separated by commas",
+            (
                 f"Security groups of the functions' network interfaces when {VPC_SUBNET_IDS} is set: they "
                 "must allow HTTPS (443) out to the VPC endpoints."
             ),
