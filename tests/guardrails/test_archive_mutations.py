@@ -4,8 +4,6 @@ put into the generated template are reported by E9011; an audit bucket without O
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -13,7 +11,7 @@ from typing import Any
 import pytest
 
 from rules.s3_lifecycle_transition_size import BREAK_EVEN_BYTES
-from tests.guardrails.test_seed_mutations import ROOT, Template, mutated, rule_ids
+from tests.guardrails.test_seed_mutations import Template, mutated, rule_ids, run_generator
 
 
 def audit_bucket(template: Template) -> dict[str, Any]:
@@ -100,19 +98,7 @@ def test_an_audit_bucket_whose_versioning_is_suspended(tmp_path: Path) -> None:
 
 
 def test_the_generator_refuses_the_removed_glacier_setting(tmp_path: Path) -> None:
-    generator = subprocess.run(
-        [
-            sys.executable,
-            str(ROOT / "generate.py"),
-            "--audit-glacier-transition-days",
-            "90",
-            "--output",
-            str(tmp_path / "t.json"),
-        ],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    generator = run_generator(tmp_path / "t.json", "--audit-glacier-transition-days", "90")
     assert generator.returncode == 2
     assert "--audit-glacier-transition-days" in generator.stderr
     assert not (tmp_path / "t.json").exists()

@@ -34,6 +34,16 @@ def rule_ids(template: Template, tmp_path: Path, **configure: dict[str, Any]) ->
     return Counter(rule_id for rule_id, _ in found(run_project_rules(path, configure or None)).elements())
 
 
+def run_generator(output: Path, *flags: str) -> subprocess.CompletedProcess[str]:
+    """`python generate.py FLAGS --output OUTPUT`, as a user runs it."""
+    return subprocess.run(
+        [sys.executable, str(ROOT / "generate.py"), *flags, "--output", str(output)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
 def mutated(change: Callable[[Template], None]) -> Template:
     template = copy.deepcopy(TEMPLATE)
     change(template)
@@ -80,19 +90,7 @@ def test_seed_retry_attempts_5(tmp_path: Path) -> None:
             config["Properties"]["MaximumRetryAttempts"] = 5
 
     assert rule_ids(mutated(retries), tmp_path) == Counter({"E9030": 2})
-    generator = subprocess.run(
-        [
-            sys.executable,
-            str(ROOT / "generate.py"),
-            "--max-retry-attempts",
-            "5",
-            "--output",
-            str(tmp_path / "t.json"),
-        ],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    generator = run_generator(tmp_path / "t.json", "--max-retry-attempts", "5")
     assert generator.returncode == 2
     assert "setting 'max_retry_attempts' = 5" in generator.stderr
 
