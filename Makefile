@@ -96,6 +96,10 @@ test: ## ruff, mypy, the committed-JSON check and the whole pytest suite
 	$(PARALLEL) environments typecheck static-checks
 	$(PY) -m pytest -n 2
 
+.PHONY: test-fast
+test-fast: $(INSTALLED) ## The unit tier alone (tests/unit/: no emulator, subprocess or socket): the inner loop
+	$(PY) -m pytest tests/unit -q
+
 # The checks before the tests need only .venv: they run while the other environments install, and
 # mypy (the longest) beside the others.
 .PHONY: typecheck static-checks
@@ -137,7 +141,7 @@ bench: ## Benchmarks: cold import vs bare boto3, per-event CPU, lint time, artif
 	$(TAPSTACK) bench
 
 .PHONY: lint
-lint: ## [TEMPLATE=path] [RAW_ONLY=1 | LANDING_ZONE=1]: cfn-lint (rules/), checkov, Control Tower controls, cdk-nag; as written and with params/{dev,prod,landing-zone}.json
+lint: ## [TEMPLATE=path] [RAW_ONLY=1 | LANDING_ZONE=1]: cfn-lint (tapstack/lint/rules/), checkov, Control Tower controls, cdk-nag; as written and with params/{dev,prod,landing-zone}.json
 	$(PARALLEL) environments
 	$(TAPSTACK) lint $(TEMPLATE) $(if $(RAW_ONLY),--raw-only) $(if $(LANDING_ZONE),--params params/landing-zone.json --control-tower-enforced)
 

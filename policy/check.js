@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Policy as code over CloudFormation templates, for `tapstack lint` (tapstack/build/policy.py reads
+// Policy as code over CloudFormation templates, for `tapstack lint` (tapstack/lint/policy_tools.py reads
 // what this prints and turns it into the listing):
 //   * AWS Control Tower's proactive controls: the cfn-guard rules and the cfn-guard binary that
 //     @cdklabs/cdk-validator-cfnguard bundles, run on the template files themselves (the hooks see

@@ -37,7 +37,7 @@ from handlers.core.receiving import MAX_BODY_BYTES, Receiver
 from handlers.core.secrets import VerificationMaterial
 from handlers.providers.paypal import CertificateCache
 from tapstack import paths
-from tapstack.build.package import BUILD, build_artifact
+from tapstack.artifact import BUILD, build_artifact
 from tapstack.local.delivery import ApiIdentity, Route, Signer, api_gateway_event
 from tapstack.local.paypal_pki import LocalPaypal
 

@@ -1,22 +1,10 @@
-"""Fixtures shared by every test tier."""
+"""Every tier's set-up: Powertools' settings, the shared fixtures (tests/support/fixtures.py),
+and each test's tier marker, set by its folder: unit, functional, integration or guardrails."""
 
 import os
-import socket
-from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
-from moto.server import ThreadedMotoServer
-
-FAKE_ENVIRONMENT = {
-    "AWS_ACCESS_KEY_ID": "testing",
-    "AWS_SECRET_ACCESS_KEY": "testing",
-    "AWS_SESSION_TOKEN": "testing",
-    "AWS_DEFAULT_REGION": "us-east-1",
-    "AWS_REGION": "us-east-1",
-    # No profile or config file may point a client at a real account.
-    "AWS_CONFIG_FILE": "/dev/null",
-    "AWS_SHARED_CREDENTIALS_FILE": "/dev/null",
-}
 
 # Powertools reads these when a handler module is imported, which can happen at collection in any test
 # directory (the handler, template and integration tests all import handlers), so they are set first.
@@ -24,30 +12,18 @@ os.environ.setdefault("POWERTOOLS_METRICS_NAMESPACE", "TapStack")
 os.environ.setdefault("POWERTOOLS_SERVICE_NAME", "tapstack-tests")
 os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "INFO")
 
+pytest_plugins = ["tests.support.fixtures"]
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
+TESTS = Path(__file__).resolve().parent
+TIERS = ("unit", "functional", "integration", "guardrails")
 
 
-@pytest.fixture(scope="session")
-def moto_endpoint() -> Iterator[str]:
-    """A moto server on loopback for the whole session (one per xdist worker), as `http://localhost:PORT`.
-
-    Sets fake credentials and a region, and AWS_ENDPOINT_URL, so that any boto3 client or awscli
-    call made during the session reaches the emulator and never AWS.
-    """
-    port = _free_port()
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port)
-    server.start()
-    endpoint = f"http://localhost:{port}"
-    with pytest.MonkeyPatch.context() as patch:
-        patch.delenv("AWS_PROFILE", raising=False)
-        for name, value in FAKE_ENVIRONMENT.items():
-            patch.setenv(name, value)
-        patch.setenv("AWS_ENDPOINT_URL", endpoint)
-        try:
-            yield endpoint
-        finally:
-            server.stop()
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark each test with its folder's tier, so `-m unit` selects what `tests/unit/` holds."""
+    for item in items:
+        tier = item.path.relative_to(TESTS).parts[0]
+        if tier not in TIERS:
+            raise pytest.UsageError(
+                f"{item.nodeid}: tests live in a tier's folder, one of {', '.join(TIERS)}"
+            )
+        item.add_marker(tier)

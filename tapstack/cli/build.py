@@ -8,13 +8,13 @@ from typing import Any
 
 import click
 
-from tapstack import paths
-from tapstack.build import code_guard, lint, package, policy
-from tapstack.build.generate import generate, load_settings
-from tapstack.build.generated_files import check_current, write_atomically
-from tapstack.build.report import render_report, write_svg
+from tapstack import artifact, paths
 from tapstack.cfn.model import read_template
 from tapstack.exits import CommandError, ExitCode
+from tapstack.generate import generate, load_settings
+from tapstack.generate.files import check_current, write_atomically
+from tapstack.generate.report import render_report, write_svg
+from tapstack.lint import code_guard, policy_tools, runner
 from templates.config import SETTING_HELP
 
 TEMPLATE_OPTION = click.option(
@@ -147,7 +147,7 @@ Examples:
   tapstack lint build/acme/TapStack.json -x E9041:budget=1900
   tapstack lint --params params/prod.json
   tapstack lint --params params/landing-zone.json --control-tower-enforced
-  tapstack lint tests/build/rules/templates/bad/E9001_stack_destroyable.yaml --raw-only""",
+  tapstack lint tests/fixtures/rule-templates/bad/E9001_stack_destroyable.yaml --raw-only""",
 )
 @click.argument("template", type=click.Path(path_type=Path), default=paths.TEMPLATE)
 @click.option(
@@ -163,7 +163,7 @@ Examples:
     "parameter_files",
     multiple=True,
     type=click.Path(path_type=Path),
-    default=policy.DEFAULT_PARAMETER_FILES,
+    default=policy_tools.DEFAULT_PARAMETER_FILES,
     show_default="params/dev.json, params/prod.json and params/landing-zone.json",
     help="a parameter file to resolve the template with for the policy tools (repeatable)",
 )
@@ -185,8 +185,8 @@ def lint_command(
     raw_only: bool,
     control_tower_enforced: bool,
 ) -> ExitCode:
-    """Lint a template with cfn-lint (with rules/), checkov, Control Tower's proactive controls and
-    cdk-nag; fail (1) on any finding.
+    """Lint a template with cfn-lint (with tapstack/lint/rules/), checkov, Control Tower's proactive controls
+    and cdk-nag; fail (1) on any finding.
 
     The policy tools (Control Tower's controls and cdk-nag's AwsSolutions, Serverless, NIST 800-53 rev 5,
     PCI DSS 3.2.1 and HIPAA Security packs) also lint the template as each parameter file resolves it,
@@ -195,7 +195,7 @@ def lint_command(
     what to do. A template that is missing, does not parse or cannot be resolved, or a linter that
     cannot run, exits 2.
     """
-    return lint.lint(
+    return runner.lint(
         template,
         list(rule_configuration),
         () if raw_only else parameter_files,
@@ -216,7 +216,7 @@ def guard(sources: tuple[Path, ...]) -> ExitCode:
 @click.command(name="package", epilog="Example:\n\n  tapstack package")
 def package_command() -> ExitCode:
     """Build the deterministic Lambda artifact build/lambda-<hash>.zip (arm64 wheels, imports checked)."""
-    path = package.build_artifact()
+    path = artifact.build_artifact()
     size = path.stat().st_size
     print(f"{path.relative_to(paths.REPOSITORY)}: {size} bytes ({size / 1024 / 1024:.2f} MiB)")
     return ExitCode.OK

@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from tapstack.build import package
+from tapstack.artifact import build_artifact
 from tapstack.cfn.model import read_template
 from tapstack.local import emulator
 from tapstack.operate.cloud import (
@@ -62,7 +62,7 @@ def timing_for(clients: Clients) -> Timing:
 
 def artifact_or_build(artifact: Path | None) -> Path:
     """The given Lambda zip, or the deterministic build of this checkout (build/lambda-<hash>.zip)."""
-    return artifact if artifact is not None else package.build_artifact()
+    return artifact if artifact is not None else build_artifact()
 
 
 def bootstrap(clients: Clients, report: Report, template_path: Path = TEMPLATE_PATH) -> str:

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from rules.s3_lifecycle_transition_size import BREAK_EVEN_BYTES
+from tapstack.lint.rules.s3_lifecycle_transition_size import BREAK_EVEN_BYTES
 from tests.guardrails.test_seed_mutations import Template, mutated, rule_ids, run_generator
 
 

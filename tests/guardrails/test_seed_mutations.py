@@ -18,10 +18,10 @@ from typing import Any
 import pytest
 
 from handlers.core import notifying, processing
-from tapstack.build.code_guard import check_source
-from tapstack.build.package import ImportClosureError, check_import_closure, install_dependencies
-from tests.build.rules.harness import found, run_project_rules
-from tests.run.support import PROCESSOR, Pipeline, sample
+from tapstack.artifact import ImportClosureError, check_import_closure, install_dependencies
+from tapstack.lint.code_guard import check_source
+from tests.support.pipeline import PROCESSOR, Pipeline, sample
+from tests.support.rules import found, run_project_rules
 
 ROOT = Path(__file__).resolve().parents[2]
 Template = dict[str, Any]

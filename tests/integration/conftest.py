@@ -1,6 +1,6 @@
 """A stack deployed into the moto emulator through the deploy code, once per xdist worker.
 
-Each worker has its own moto server (tests/conftest.py's `moto_endpoint`, on a free loopback
+Each worker has its own moto server (tests/support/fixtures.py's `moto_endpoint`, on a free loopback
 port), so two workers never share a stack. Tests find the stack the way deployed-stack tests do:
 the name from STACK_NAME or ENVIRONMENT_SUFFIX (default `it`), the outputs from describe_stacks,
 falling back to the flat outputs file.
@@ -23,7 +23,7 @@ from tapstack.operate.cloud import (
     discover_stack_name,
     template_names,
 )
-from tests.conftest import _free_port
+from tests.support import free_port
 
 REPOSITORY = Path(__file__).resolve().parents[2]
 LOCAL_PARAMETERS = REPOSITORY / "params" / "local.json"
@@ -93,7 +93,7 @@ def stack(runtime: LocalRuntime) -> Iterator[LocalRuntime]:
 @pytest.fixture
 def own_emulator(tmp_path: Path) -> Iterator[Clients]:
     """An emulator process of its own (as `local up` starts it): what it holds is this test's alone."""
-    files = local_emulator.EmulatorFiles(_free_port(), tmp_path)
+    files = local_emulator.EmulatorFiles(free_port(), tmp_path)
     local_emulator.start(files)
     try:
         yield Clients.for_emulator(local_emulator.endpoint(files.port))

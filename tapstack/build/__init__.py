@@ -1,1 +1,0 @@
-"""Build room: the generated template's report, lint, the code guard and the Lambda artifact."""

@@ -1,0 +1,77 @@
+"""Generate the TapStack template, its review report and the deployer's IAM policy (`tapstack generate`).
+
+Settings come from an optional TOML file, overridden by flags; they are validated against AWS limits
+before anything is built, and an invalid one writes nothing.
+"""
+
+from __future__ import annotations
+
+import json
+import tomllib
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from tapstack import paths
+from tapstack.exits import CommandError, ExitCode
+from tapstack.generate.deployer_policy import render_deployer_policy
+from tapstack.generate.files import check_current, write_atomically
+from tapstack.generate.report import render_report
+from templates.config import ConfigError, StackConfig, config_from_mapping
+from templates.stack import build_template, render
+
+
+def _flatten(table: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
+    """`{"receiver": {"timeout_seconds": 25}}` -> `{"receiver.timeout_seconds": 25}`."""
+    flat: dict[str, Any] = {}
+    for key, value in table.items():
+        if isinstance(value, dict):
+            flat.update(_flatten(value, f"{prefix}{key}."))
+        else:
+            flat[f"{prefix}{key}"] = value
+    return flat
+
+
+def load_settings(config_file: Path | None, overrides: Mapping[str, Any]) -> StackConfig:
+    """The settings of the TOML file (by default the committed tapstack.toml, when there is one) with
+    the flags' values over them, validated."""
+    settings: dict[str, Any] = {}
+    if config_file is None and paths.SETTINGS.is_file():
+        config_file = paths.SETTINGS
+    if config_file is not None:
+        try:
+            with config_file.open("rb") as file:
+                settings.update(_flatten(tomllib.load(file)))
+        except (OSError, tomllib.TOMLDecodeError) as error:
+            raise CommandError(f"cannot read --config {config_file}: {error}") from error
+    settings.update({key: value for key, value in overrides.items() if value is not None})
+    try:
+        return config_from_mapping(settings)
+    except ConfigError as error:
+        raise CommandError(f"{error}\nnothing was written") from error
+
+
+DEPLOYER_POLICY_NAME = "deployer-policy.json"
+
+
+def generated_files(config: StackConfig, output: Path) -> dict[Path, str]:
+    """The template JSON at output, its report beside it (.md) and the deployer's IAM policy."""
+    text = render(build_template(config))
+    template = json.loads(text)
+    # The reviewers' report and the policy are rendered from the JSON itself, so they cannot drift apart.
+    return {
+        output: text,
+        output.with_suffix(".md"): render_report(template),
+        output.with_name(DEPLOYER_POLICY_NAME): render_deployer_policy(template),
+    }
+
+
+def generate(config: StackConfig, output: Path, *, check: bool = False) -> ExitCode:
+    """Write the generated files, or with check compare them with what is on disk."""
+    files = generated_files(config, output)
+    if check:
+        return max(ExitCode(check_current(path, expected)) for path, expected in files.items())
+    for path, expected in files.items():
+        write_atomically(path, expected)
+        print(f"wrote {path} ({len(expected.encode())} bytes)")
+    return ExitCode.OK

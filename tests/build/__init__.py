@@ -1,1 +1,0 @@
-"""Build room: the template, its rules and report, the Lambda artifact."""

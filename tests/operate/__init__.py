@@ -1,1 +1,0 @@
-"""Operate room: preflight, stack commands, the local delivery of signed events."""

@@ -1,1 +1,0 @@
-"""Run room: the Lambda handlers, their pure core and each provider's verification."""

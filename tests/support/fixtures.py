@@ -1,0 +1,73 @@
+"""The fixtures every tier shares (a pytest plugin, loaded by tests/conftest.py): the generated template
+and its settings, and the handler pipeline over the emulator."""
+
+import datetime
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from moto.server import ThreadedMotoServer
+
+from handlers import notifier, processor, receiver
+from tapstack.local.delivery import Signer
+from tapstack.local.paypal_pki import LocalPaypal
+from templates.config import StackConfig
+from templates.stack import build_template, render
+from tests.support import FAKE_ENVIRONMENT, free_port
+from tests.support.pipeline import WEBHOOK_SECRET, Pipeline, Stack, signer_for
+
+
+@pytest.fixture(scope="session")
+def default_config() -> StackConfig:
+    return StackConfig(today=datetime.date(2026, 11, 23))
+
+
+@pytest.fixture(scope="session")
+def template(default_config: StackConfig) -> dict[str, Any]:
+    rendered: dict[str, Any] = json.loads(render(build_template(default_config)))
+    return rendered
+
+
+@pytest.fixture(scope="session")
+def paypal_keys() -> LocalPaypal:
+    return LocalPaypal()
+
+
+@pytest.fixture
+def signer(paypal_keys: LocalPaypal) -> Signer:
+    return signer_for(paypal_keys)
+
+
+@pytest.fixture
+def stack(moto_endpoint: str) -> Stack:
+    return Stack.create(moto_endpoint, WEBHOOK_SECRET)
+
+
+@pytest.fixture
+def pipeline(stack: Stack, signer: Signer) -> Iterator[Pipeline]:
+    yield Pipeline.wire(stack, signer)
+    for module in (receiver, processor, notifier):
+        module.DEPENDENCIES.set(None)
+
+
+@pytest.fixture(scope="session")
+def moto_endpoint() -> Iterator[str]:
+    """A moto server on loopback for the whole session (one per xdist worker), as `http://localhost:PORT`.
+
+    Sets fake credentials and a region, and AWS_ENDPOINT_URL, so that any boto3 client or awscli
+    call made during the session reaches the emulator and never AWS.
+    """
+    port = free_port()
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port)
+    server.start()
+    endpoint = f"http://localhost:{port}"
+    with pytest.MonkeyPatch.context() as patch:
+        patch.delenv("AWS_PROFILE", raising=False)
+        for name, value in FAKE_ENVIRONMENT.items():
+            patch.setenv(name, value)
+        patch.setenv("AWS_ENDPOINT_URL", endpoint)
+        try:
+            yield endpoint
+        finally:
+            server.stop()

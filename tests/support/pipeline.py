@@ -1,0 +1,240 @@
+"""Builders for the handler tests: the stack's webhook secret and signers for it, and an emulated stack
+in moto. Requests are built by tapstack.local.delivery, as `send` builds them."""
+
+import json
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import boto3
+from boto3.dynamodb.types import TypeDeserializer
+
+from handlers import notifier, processor, receiver
+from handlers.aws import AwsClients
+from handlers.core.secrets import VerificationMaterial
+from tapstack import paths
+from tapstack.local.delivery import ApiIdentity, Sender, Signer
+from tapstack.local.local_lambda import AsyncFunction, FakeContext, LocalLambda
+from tapstack.local.paypal_pki import LocalPaypal
+
+EVENTS = paths.EVENTS
+PROCESSOR = "tapstack-processor"
+NOTIFIER = "tapstack-notifier"
+API = ApiIdentity(api_id="abcdef1234", stage="prod", api_key_id="k3y1d0abcd")
+STRIPE_SECRET = "whsec_test_0123456789abcdef"
+INTERNAL_KEY = "k" * 32 + "0123456789abcdefghijklmnopqrstuv"
+WEBHOOK_SECRET: dict[str, Any] = {
+    "stripe_signing_secrets": [STRIPE_SECRET],
+    "paypal_webhook_id": "WH-TEST-0000000000000001",
+    "internal_hmac_key": INTERNAL_KEY,
+    "internal_hmac_previous_keys": [],
+}
+"""The stack's webhook secret in these tests."""
+
+
+def signer_for(paypal: LocalPaypal, **secret_changes: Any) -> Signer:
+    """Signs with the material of WEBHOOK_SECRET, as changed by `secret_changes`, and `paypal`'s key."""
+    secret = json.dumps(WEBHOOK_SECRET | secret_changes)
+    return Signer(VerificationMaterial.from_secret_string(secret), paypal)
+
+
+class CertificateServer:
+    """The injected certificate fetcher: serves PEMs by URL and counts fetches; never the network."""
+
+    def __init__(self, pems: dict[str, bytes]) -> None:
+        self.pems = pems
+        self.fetches: list[str] = []
+
+    def __call__(self, url: str) -> bytes:
+        self.fetches.append(url)
+        if url not in self.pems:
+            raise OSError("no route to host")
+        return self.pems[url]
+
+
+_deserializer = TypeDeserializer()
+
+
+@dataclass
+class Stack:
+    """The resources the handlers use, created in moto with unique names for one test."""
+
+    endpoint: str
+    table: str
+    bucket: str
+    topic_arn: str
+    events_queue_url: str
+    processor_dlq_url: str
+    notifier_dlq_url: str
+    secret_arn: str
+    clients: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def create(cls, endpoint: str, secret: dict[str, Any]) -> "Stack":
+        suffix = uuid.uuid4().hex[:10]
+        clients = {
+            name: boto3.client(name, endpoint_url=endpoint)
+            for name in ("dynamodb", "s3", "sns", "sqs", "secretsmanager")
+        }
+        table = f"transactions-{suffix}"
+        clients["dynamodb"].create_table(
+            TableName=table,
+            AttributeDefinitions=[{"AttributeName": "transaction_id", "AttributeType": "S"}],
+            KeySchema=[{"AttributeName": "transaction_id", "KeyType": "HASH"}],
+            BillingMode="PAY_PER_REQUEST",
+        )
+        bucket = f"audit-{suffix}"
+        clients["s3"].create_bucket(Bucket=bucket)
+        topic_arn = clients["sns"].create_topic(Name=f"events-{suffix}")["TopicArn"]
+        queues = {
+            name: clients["sqs"].create_queue(QueueName=f"{name}-{suffix}")["QueueUrl"]
+            for name in ("events", "processor-dlq", "notifier-dlq")
+        }
+        queue_arn = clients["sqs"].get_queue_attributes(
+            QueueUrl=queues["events"], AttributeNames=["QueueArn"]
+        )["Attributes"]["QueueArn"]
+        clients["sns"].subscribe(
+            TopicArn=topic_arn,
+            Protocol="sqs",
+            Endpoint=queue_arn,
+            Attributes={"RawMessageDelivery": "true"},
+        )
+        secret_arn = clients["secretsmanager"].create_secret(
+            Name=f"webhooks-{suffix}", SecretString=json.dumps(secret)
+        )["ARN"]
+        return cls(
+            endpoint,
+            table,
+            bucket,
+            topic_arn,
+            queues["events"],
+            queues["processor-dlq"],
+            queues["notifier-dlq"],
+            secret_arn,
+            clients,
+        )
+
+    def item(self, transaction_id: str) -> dict[str, Any] | None:
+        stored = (
+            self.clients["dynamodb"]
+            .get_item(
+                TableName=self.table, Key={"transaction_id": {"S": transaction_id}}, ConsistentRead=True
+            )
+            .get("Item")
+        )
+        return None if stored is None else {k: _deserializer.deserialize(v) for k, v in stored.items()}
+
+    def items(self) -> list[dict[str, Any]]:
+        scanned = self.clients["dynamodb"].scan(TableName=self.table)["Items"]
+        return [{k: _deserializer.deserialize(v) for k, v in item.items()} for item in scanned]
+
+    def _drain(self, queue_url: str) -> Iterator[dict[str, Any]]:
+        while True:
+            messages = (
+                self.clients["sqs"]
+                .receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10, MessageAttributeNames=["All"])
+                .get("Messages", [])
+            )
+            if not messages:
+                return
+            for message in messages:
+                self.clients["sqs"].delete_message(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"])
+                yield message
+
+    def published(self) -> list[dict[str, Any]]:
+        """Messages published to the topic, read back through the raw-delivery SQS subscription."""
+        return [
+            {"body": json.loads(m["Body"]), "attributes": m.get("MessageAttributes", {})}
+            for m in self._drain(self.events_queue_url)
+        ]
+
+    def dead_letters(self, queue_url: str) -> list[dict[str, Any]]:
+        return [json.loads(m["Body"]) for m in self._drain(queue_url)]
+
+
+@dataclass
+class Pipeline:
+    """The three functions wired to a Stack: receiver -> (async) processor -> (on success) notifier."""
+
+    stack: Stack
+    sender: Sender
+    lambda_: LocalLambda
+    receiver_clients: AwsClients
+    processor_clients: AwsClients
+    notifier_clients: AwsClients
+    certificates: CertificateServer
+
+    @classmethod
+    def wire(cls, stack: Stack, signer: Signer, *, deferred: bool = False) -> "Pipeline":
+        sqs = stack.clients["sqs"]
+        lambda_ = LocalLambda(
+            [
+                AsyncFunction(PROCESSOR, processor.handler, stack.processor_dlq_url, on_success=NOTIFIER),
+                AsyncFunction(NOTIFIER, notifier.handler, stack.notifier_dlq_url),
+            ],
+            sqs,
+            deferred=deferred,
+        )
+        receiver_clients = AwsClients(stack.endpoint, given={"lambda": lambda_})
+        processor_clients = AwsClients(stack.endpoint)
+        notifier_clients = AwsClients(stack.endpoint)
+        certificates = CertificateServer({signer.paypal.url: signer.paypal.pem})
+        receiver.DEPENDENCIES.set(
+            receiver.Dependencies(
+                receiver_clients,
+                PROCESSOR,
+                stack.secret_arn,
+                fetch_certificate=certificates,
+                paypal_trust=signer.paypal.trust,
+            )
+        )
+        processor.DEPENDENCIES.set(processor.Dependencies(processor_clients, stack.table, stack.bucket))
+        notifier.DEPENDENCIES.set(notifier.Dependencies(notifier_clients, stack.table, stack.topic_arn))
+        return cls(
+            stack,
+            Sender(signer, API),
+            lambda_,
+            receiver_clients,
+            processor_clients,
+            notifier_clients,
+            certificates,
+        )
+
+    def send(self, event: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        """Call the receiver's entry point; the status and the parsed JSON body."""
+        response = receiver.handler(event, FakeContext("tapstack-receiver", timeout_seconds=20))
+        return int(response["statusCode"]), json.loads(response["body"])
+
+
+def sample(relative: str) -> bytes:
+    return (EVENTS / relative).read_bytes()
+
+
+MALFORMED_BODIES = [
+    (b'{"id": NaN}', "body_malformed"),
+    (b"[]", "body_not_object"),
+    (b"[" * 40 + b"]" * 40, "body_too_deep"),
+    (
+        b'{"id":"gen-1","type":"t","occurred_at":"2026-11-23T10:00:00Z","amount":"1e400","currency":"EUR"}',
+        "invalid_event",
+    ),
+    (
+        b'{"id":"gen-1","type":"t","occurred_at":"2026-11-23T10:00:00Z","amount":1e400,"currency":"EUR"}',
+        "amount_invalid",
+    ),
+    (
+        b'{"id":"gen-1","type":"t","occurred_at":"2026-11-23T10:00:00Z","amount":'
+        + b"1" * 39
+        + b',"currency":"EUR"}',
+        "amount_invalid",
+    ),
+]
+"""Signed bodies that cannot be normalised, with the refusal each gets from internal clients."""
+
+
+def rotate(pipeline: Pipeline, **changes: Any) -> None:
+    secret = WEBHOOK_SECRET | changes
+    pipeline.stack.clients["secretsmanager"].put_secret_value(
+        SecretId=pipeline.stack.secret_arn, SecretString=json.dumps(secret)
+    )
