@@ -43,7 +43,7 @@ from tapstack.cfn.model import (
     sub_parts,
 )
 from tapstack.lint.findings import CannotLintError, Finding, line_of, parse_json, run_tool
-from tapstack.operate.deploy import ParameterFileError, load_parameter_file
+from tapstack.parameter_files import ParameterFileError, load_parameter_file
 from templates.common import RULE_MISREADS_FN_IF
 from templates.controls import CONTROL_TOWER_METADATA
 

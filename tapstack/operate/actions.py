@@ -40,12 +40,12 @@ from tapstack.operate.deploy import (
     deploy_stack,
     destroy_stack,
     diff_stack,
-    load_parameter_file,
     upload_if_absent,
     upload_template,
 )
 from tapstack.operate.preflight import CheckResult, DeployPlan, failed, run_preflight
 from tapstack.operate.replay import TARGETS, replay_queue
+from tapstack.parameter_files import load_parameter_file
 from templates.bootstrap import bootstrap_template_json
 from templates.naming import names_of
 

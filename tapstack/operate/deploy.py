@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import json
 import shlex
 import time
 from collections.abc import Callable, Iterator
@@ -41,7 +40,6 @@ from botocore.exceptions import ClientError
 
 from tapstack import paths
 from tapstack.cfn.model import Resolver
-from tapstack.exits import CommandError
 from tapstack.operate.cloud import (
     TEMPLATE_PATH,
     Clients,
@@ -74,13 +72,6 @@ class DeployError(RuntimeError):
     """A deploy, diff or destroy that cannot go on; the message says what to do."""
 
 
-class ParameterFileError(CommandError):
-    """A parameter file that cannot be deployed as it is: the user's input to fix, before any AWS call."""
-
-    def __init__(self, message: str) -> None:
-        super().__init__(f'{message}; fix the file (a JSON list of "Key=Value", see params/dev.json)')
-
-
 @dataclass(frozen=True)
 class Timing:
     """How often to poll and for how long; the emulator answers at once, AWS takes minutes."""
@@ -92,38 +83,6 @@ class Timing:
 
 
 EMULATOR_TIMING = Timing(poll_seconds=0.05, timeout_seconds=120.0, wait_for_running_invocations=False)
-
-
-def load_parameter_file(path: Path, template: dict[str, Any] | None = None) -> dict[str, str]:
-    """A `--parameter-overrides` file of `aws cloudformation deploy`: a JSON list of "Key=Value".
-
-    Checked before anything reaches AWS or the artifact is built: readable, JSON, that format, and (given
-    the template) only keys the template declares, with values its AllowedValues allow.
-    """
-    try:
-        entries = json.loads(path.read_text(encoding="utf-8"))
-    except OSError as error:
-        raise ParameterFileError(f"cannot read the parameter file {path}: {error.strerror}") from error
-    except ValueError as error:
-        raise ParameterFileError(f"{path} is not valid JSON ({error})") from error
-    if not isinstance(entries, list) or not all(isinstance(entry, str) and "=" in entry for entry in entries):
-        raise ParameterFileError(f'{path}: expected a JSON list of "Key=Value" strings')
-    overrides = dict(entry.split("=", 1) for entry in entries)
-    if template is not None:
-        declared = template.get("Parameters", {})
-        unknown = sorted(set(overrides) - set(declared))
-        if unknown:
-            raise ParameterFileError(
-                f"{path} sets {', '.join(unknown)}, which the template does not declare "
-                f"(it declares {', '.join(sorted(declared))})"
-            )
-        for key, value in overrides.items():
-            allowed = declared[key].get("AllowedValues")
-            if allowed is not None and value not in map(str, allowed):
-                raise ParameterFileError(
-                    f"{path} sets {key}={value}; allowed: {', '.join(map(str, allowed))}"
-                )
-    return overrides
 
 
 def template_parameters(

@@ -11,9 +11,9 @@ from tapstack.operate.deploy import (
     EMULATOR_TIMING,
     StackRequest,
     diff_stack,
-    load_parameter_file,
     upload_template,
 )
+from tapstack.parameter_files import load_parameter_file
 from tests.integration.conftest import LOCAL_PARAMETERS, NAMES, Deployment, deploy
 
 TEMPLATE = read_template(TEMPLATE_PATH)

@@ -14,7 +14,7 @@ from tapstack import paths
 from tapstack.cfn.model import UnresolvableError, intrinsic_name, read_template, walk
 from tapstack.lint import policy_tools
 from tapstack.lint.findings import CannotLintError, Finding
-from tapstack.operate.deploy import load_parameter_file
+from tapstack.parameter_files import load_parameter_file
 from templates.common import RULE_MISREADS_FN_IF
 
 CONDITIONS = {

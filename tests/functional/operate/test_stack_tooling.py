@@ -19,12 +19,11 @@ from tapstack.local.emulator import EmulatorFiles, answers, as_moto_reads_it, st
 from tapstack.operate.cloud import TEMPLATE_PATH
 from tapstack.operate.deploy import (
     DeployError,
-    ParameterFileError,
     cli_equivalent,
-    load_parameter_file,
     template_parameters,
 )
 from tapstack.operate.replay import parse_dead_letter
+from tapstack.parameter_files import ParameterFileError, load_parameter_file
 from templates.bootstrap import bootstrap_template_json
 from templates.naming import StackNames
 from tests.support import free_port
