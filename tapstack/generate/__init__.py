@@ -16,6 +16,7 @@ from tapstack import paths
 from tapstack.exits import CommandError, ExitCode
 from tapstack.generate.deployer_policy import render_deployer_policy
 from tapstack.generate.files import check_current, write_atomically
+from tapstack.generate.parameters_page import PARAMETERS_PAGE, render_parameters_page
 from tapstack.generate.report import render_report
 from templates.config import ConfigError, StackConfig, config_from_mapping
 from templates.stack import build_template, render
@@ -55,15 +56,19 @@ DEPLOYER_POLICY_NAME = "deployer-policy.json"
 
 
 def generated_files(config: StackConfig, output: Path) -> dict[Path, str]:
-    """The template JSON at output, its report beside it (.md) and the deployer's IAM policy."""
+    """The template JSON at output, its report beside it (.md) and the deployer's IAM policy; for the
+    committed template, also its docs/ pages."""
     text = render(build_template(config))
     template = json.loads(text)
     # The reviewers' report and the policy are rendered from the JSON itself, so they cannot drift apart.
-    return {
+    files = {
         output: text,
         output.with_suffix(".md"): render_report(template),
         output.with_name(DEPLOYER_POLICY_NAME): render_deployer_policy(template),
     }
+    if output.resolve() == paths.TEMPLATE:  # the committed template also documents itself under docs/
+        files[PARAMETERS_PAGE] = render_parameters_page(template)
+    return files
 
 
 def generate(config: StackConfig, output: Path, *, check: bool = False) -> ExitCode:

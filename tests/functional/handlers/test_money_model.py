@@ -1,8 +1,8 @@
 """The money model: every mapped event type's kind, amount field, direction and ids, per provider;
-the precision rule on every route; and the README table that documents both (README, "Money model").
+the precision rule on every route; and the table that documents both (docs/webhooks.md, "Money model").
 
 The expected tables are written out here rather than read from the providers' `MEANINGS`, so that a
-changed mapping fails until the test and the README say the same.
+changed mapping fails until the test and the docs say the same.
 """
 
 import json
@@ -489,15 +489,16 @@ def test_a_precision_violation_from_an_internal_client_is_a_400(pipeline: Pipeli
     assert pipeline.stack.items() == []
 
 
-# --- the README documents exactly this model ---------------------------------------------------
+# --- docs/webhooks.md documents exactly this model --------------------------------------------
 
 
 def money_model_section() -> str:
-    return (paths.REPOSITORY / "README.md").read_text().split("\n## Money model\n", 1)[1].split("\n## ", 1)[0]
+    page = (paths.REPOSITORY / "docs" / "webhooks.md").read_text()
+    return page.split("\n## Money model\n", 1)[1].split("\n## ", 1)[0]
 
 
 def readme_mappings() -> dict[tuple[str, str], tuple[str, str, str]]:
-    """(provider, event type) -> (amount field, kind, direction) from the README's mapping table."""
+    """(provider, event type) -> (amount field, kind, direction) from the docs' mapping table."""
     section = money_model_section()
     mappings: dict[tuple[str, str], tuple[str, str, str]] = {}
     for line in section.splitlines():
