@@ -5,7 +5,7 @@ properties; they cannot be suppressed, so a stack failing one does not deploy wh
 The stack meets every other control that applies to its resources whatever the parameters. For each of
 these, the template's Metadata (`TapStack::ControlTower`) says which parameter values meet it
 (params/landing-zone.json sets them all), or why the stack cannot; `tapstack lint` accepts a finding
-only when this table explains it, and the report and the README list the table.
+only when this table explains it, and the report and docs/guardrails.md list the table.
 """
 
 from __future__ import annotations

@@ -63,7 +63,7 @@ TRANSACTION_KEY = "transaction_id"
 ACCESS_LOG_PREFIX = "audit-bucket/"
 # Stated rather than left to S3's default (the same value since September 2024): a transition added
 # without a size filter never moves an object under 128 KB, where no storage class is cheaper than
-# S3 Standard (per-object overhead, minimum billable size, transition requests; see the README).
+# S3 Standard (per-object overhead, minimum billable size, transition requests; see docs/audit-archive.md).
 TRANSITION_DEFAULT_MINIMUM_OBJECT_SIZE = "all_storage_classes_128K"
 # What S3 requires of a server access log destination, and why the access-log bucket cannot meet three
 # Control Tower controls (templates/controls.py).
@@ -176,7 +176,7 @@ def _expire_after_retention(rule_id: str, params: StackParameters) -> LifecycleR
     """Expire every object after the audit retention, and its noncurrent versions after theirs.
 
     No transition: every object these buckets hold (payloads of at most 128 KiB, access-log files) is
-    smaller than the size at which any storage class pays back its transition (see the README).
+    smaller than the size at which any storage class pays back its transition (see docs/audit-archive.md).
     """
     return LifecycleRule(
         Id=rule_id,

@@ -495,7 +495,7 @@ def deployer_policy(
     if unknown:
         raise ValueError(
             f"no deployer actions for {unknown}: add what CloudFormation's handlers call for them (their "
-            "registry schema's handlers.*.permissions) to LIFECYCLES in tapstack/build/deployer_policy.py"
+            "registry schema's handlers.*.permissions) to LIFECYCLES in tapstack/generate/deployer_policy.py"
         )
     actions = {action for kind in types for action in LIFECYCLES[kind].all()}
     actions |= {action for command in COMMAND_ACTIONS.values() for action in command}

@@ -148,7 +148,7 @@ ACTION_VERB_KINDS = (
 # their type names the group they are drawn in.
 CALLER_PREFIX = "caller:"
 CALLER_TYPE = "External::Caller"
-# How the README spells a provider whose name the webhook URLs write in lower case; any other provider
+# How the docs spell a provider whose name the webhook URLs write in lower case; any other provider
 # reads as its URL's path segment, capitalised (stripe -> Stripe). The one hard-coded caller fact.
 PROVIDER_NAMES = {"paypal": "PayPal"}
 
