@@ -212,6 +212,59 @@ class HandOff:
         return handoff
 
 
+SUCCESS = "Success"
+"""The `requestContext.condition` of Lambda's on-success destination record."""
+
+
+@dataclass(frozen=True, slots=True)
+class Processed:
+    """The processor's result, which Lambda hands the notifier as the `responsePayload` of the
+    processor's on-success destination record.
+
+    `transaction` is the stored item in its JSON-safe form (`json_safe`): the one this delivery
+    wrote, or, for a `duplicate`, the one already there.
+    """
+
+    transaction: Mapping[str, str]
+    duplicate: bool
+
+    @property
+    def transaction_id(self) -> str:
+        return self.transaction["transaction_id"]
+
+    @property
+    def quarantined(self) -> bool:
+        return "quarantine_reason" in self.transaction
+
+    def to_json(self) -> dict[str, object]:
+        return {"duplicate": self.duplicate, "transaction": dict(self.transaction)}
+
+    @classmethod
+    def from_json(cls, payload: Mapping[str, object]) -> "Processed":
+        """Parse and check a result; raise ValueError if the processor did not produce it."""
+        duplicate = payload.get("duplicate")
+        transaction = payload.get("transaction")
+        if not isinstance(duplicate, bool):
+            raise ValueError("duplicate must be a boolean")
+        if not isinstance(transaction, dict) or not all(
+            isinstance(key, str) and isinstance(value, str) for key, value in transaction.items()
+        ):
+            raise ValueError("transaction must be an object of strings")
+        _str(transaction, "transaction_id")
+        return cls(dict(transaction), duplicate)
+
+    @classmethod
+    def from_destination_record(cls, record: Mapping[str, object]) -> "Processed":
+        """The result inside the processor's on-success destination record (the notifier's event)."""
+        context = record.get("requestContext")
+        response = record.get("responsePayload")
+        if not isinstance(context, dict) or context.get("condition") != SUCCESS:
+            raise ValueError("not an on-success destination record")
+        if not isinstance(response, dict):
+            raise ValueError("the destination record carries no processor result")
+        return cls.from_json(response)
+
+
 def _str(data: Mapping[str, object], key: str) -> str:
     value = data.get(key)
     if not isinstance(value, str):
