@@ -8,7 +8,7 @@ function's dead-letter queue (nothing is swallowed here).
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Generic, TypeVar
 
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.metrics import EphemeralMetrics, MetricUnit
@@ -57,7 +57,7 @@ class AsynchronousFunction(Generic[Event, Dependencies]):
         counted = self.metrics.log_metrics(self._handle, capture_cold_start_metric=True)
         self.handler = self.logger.inject_lambda_context(counted, correlation_id_path=correlation_id_path)
 
-    def _handle(self, event: dict[str, Any], context: "LambdaContext") -> Mapping[str, object]:  # noqa: ARG002 (Lambda's signature)
+    def _handle(self, event: Mapping[str, object], context: "LambdaContext") -> Mapping[str, object]:  # noqa: ARG002 (Lambda's signature)
         dependencies = self.dependencies.get()
         try:
             outcome = self._step(self._decode(event), dependencies, utc_iso(datetime.now(UTC)))

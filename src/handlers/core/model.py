@@ -250,7 +250,8 @@ class Processed:
             isinstance(key, str) and isinstance(value, str) for key, value in transaction.items()
         ):
             raise ValueError("transaction must be an object of strings")
-        _str(transaction, "transaction_id")
+        if "transaction_id" not in transaction:
+            raise ValueError("transaction has no transaction_id")
         return cls(dict(transaction), duplicate)
 
     @classmethod
