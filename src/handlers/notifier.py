@@ -7,20 +7,12 @@ Every failure raises, so that Lambda retries (twice) and then dead-letters the r
 
 import os
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from functools import cached_property
-from typing import Any
 
-from aws_lambda_powertools import Logger
-from aws_lambda_powertools.metrics import EphemeralMetrics
-
-from handlers.asynchronous import run_counted
-from handlers.aws import AwsClients, DynamoTransactions, Once, SnsPublisher
-from handlers.core.fields import utc_iso
-from handlers.core.notifying import notify
-
-logger = Logger()
-metrics = EphemeralMetrics()
+from handlers.asynchronous import AsynchronousFunction, Outcome
+from handlers.aws import AwsClients, DynamoTransactions, SnsPublisher
+from handlers.core.model import Processed
+from handlers.core.notifying import Notification, notify
 
 
 @dataclass
@@ -42,23 +34,23 @@ class Dependencies:
         return cls(AwsClients(), os.environ["TRANSACTIONS_TABLE_NAME"], os.environ["EVENTS_TOPIC_ARN"])
 
 
-DEPENDENCIES = Once(Dependencies.from_environment)
-
-
-def _outcome(result: dict[str, Any]) -> str:
-    if result["published"]:
+def _outcome(notification: Notification) -> str:
+    if notification["published"]:
         return "Published"
-    return "QuarantineNotPublished" if result.get("quarantined") else "AlreadyPublished"
+    return "QuarantineNotPublished" if notification.get("quarantined") else "AlreadyPublished"
 
 
-@logger.inject_lambda_context(correlation_id_path="requestPayload.correlation_id")
-@metrics.log_metrics(capture_cold_start_metric=True)  # type: ignore[untyped-decorator]
-def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:  # noqa: ARG001 (Lambda's signature)
-    deps = DEPENDENCIES.get()
-    return run_counted(
-        lambda: notify(event, deps.store, deps.publisher, utc_iso(datetime.now(UTC))),
-        lambda result: (_outcome(result), result["transaction_id"]),
-        logger=logger,
-        metrics=metrics,
-        failure="notifying failed",
-    )
+def _publish(processed: Processed, deps: Dependencies, now: str) -> Outcome:
+    notification = notify(processed.transaction_id, deps.store, deps.publisher, now)
+    return Outcome(_outcome(notification), notification["transaction_id"], notification)
+
+
+FUNCTION = AsynchronousFunction(
+    decode=Processed.from_destination_record,
+    step=_publish,
+    dependencies=Dependencies.from_environment,
+    correlation_id_path="requestPayload.correlation_id",
+    failure="notifying failed",
+)
+DEPENDENCIES = FUNCTION.dependencies
+handler = FUNCTION.handler

@@ -7,20 +7,12 @@ Every failure raises, so that Lambda retries (twice) and then dead-letters the e
 
 import os
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from functools import cached_property
-from typing import Any
 
-from aws_lambda_powertools import Logger
-from aws_lambda_powertools.metrics import EphemeralMetrics
-
-from handlers.asynchronous import run_counted
-from handlers.aws import AwsClients, DynamoTransactions, Once, S3Archive
-from handlers.core.fields import utc_iso
+from handlers.asynchronous import AsynchronousFunction, Outcome
+from handlers.aws import AwsClients, DynamoTransactions, S3Archive
+from handlers.core.model import HandOff, Processed
 from handlers.core.processing import process
-
-logger = Logger()
-metrics = EphemeralMetrics()
 
 
 @dataclass
@@ -42,25 +34,27 @@ class Dependencies:
         return cls(AwsClients(), os.environ["TRANSACTIONS_TABLE_NAME"], os.environ["AUDIT_BUCKET_NAME"])
 
 
-DEPENDENCIES = Once(Dependencies.from_environment)
 QUARANTINED = "Quarantined"
 """The outcome (metric and log message) the template's quarantine metric filter and alarm count."""
 
 
-def _outcome(result: dict[str, Any]) -> str:
-    if result["duplicate"]:
+def _outcome(processed: Processed) -> str:
+    if processed.duplicate:
         return "Duplicate"
-    return QUARANTINED if "quarantine_reason" in result["transaction"] else "Stored"
+    return QUARANTINED if processed.quarantined else "Stored"
 
 
-@logger.inject_lambda_context(correlation_id_path="correlation_id")
-@metrics.log_metrics(capture_cold_start_metric=True)  # type: ignore[untyped-decorator]
-def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:  # noqa: ARG001 (Lambda's signature)
-    deps = DEPENDENCIES.get()
-    return run_counted(
-        lambda: process(event, deps.store, deps.archive, utc_iso(datetime.now(UTC))),
-        lambda result: (_outcome(result), event["transaction"]["transaction_id"]),
-        logger=logger,
-        metrics=metrics,
-        failure="processing failed",
-    )
+def _store(handoff: HandOff, deps: Dependencies, now: str) -> Outcome:
+    processed = process(handoff, deps.store, deps.archive, now)
+    return Outcome(_outcome(processed), processed.transaction_id, processed.to_json())
+
+
+FUNCTION = AsynchronousFunction(
+    decode=HandOff.from_json,
+    step=_store,
+    dependencies=Dependencies.from_environment,
+    correlation_id_path="correlation_id",
+    failure="processing failed",
+)
+DEPENDENCIES = FUNCTION.dependencies
+handler = FUNCTION.handler

@@ -12,7 +12,7 @@ import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.logging import correlation_paths
@@ -21,11 +21,14 @@ from aws_lambda_powertools.metrics import EphemeralMetrics, MetricUnit, single_m
 from handlers.aws import AwsClients, CallBudget, LambdaDispatcher, Once, secret_string
 from handlers.core.errors import Reason, RejectionError, UnavailableError
 from handlers.core.fields import utc_iso
-from handlers.core.http import HttpRequest, error_response, json_response
+from handlers.core.http import HttpRequest, ProxyResponse, error_response, json_response
 from handlers.core.model import HandOff
 from handlers.core.receiving import Receiver
 from handlers.core.secrets import TtlCache, VerificationMaterial
 from handlers.providers.paypal import CertificateCache, TrustAnchors
+
+if TYPE_CHECKING:  # for the annotations only: the cold start does not import it
+    from aws_lambda_powertools.utilities.typing import LambdaContext
 
 logger = Logger()
 metrics = EphemeralMetrics()
@@ -101,8 +104,9 @@ def _count(name: str, reason: str | None = None) -> None:
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
 @metrics.log_metrics(capture_cold_start_metric=True)  # type: ignore[untyped-decorator]
-def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    reference = str(context.aws_request_id)
+def handler(event: object, context: "LambdaContext") -> ProxyResponse:
+    """`event` is whatever the invoker sent: HttpRequest.from_api_gateway refuses all but a proxy event."""
+    reference = context.aws_request_id
     _count("Received")
     try:
         deps = DEPENDENCIES.get()  # inside the try: a misconfiguration is an opaque 500 too

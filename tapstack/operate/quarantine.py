@@ -228,21 +228,17 @@ class StackQuarantine:
         handoff = HandOff(transaction, body, str(item["received_at"]), str(item["correlation_id"]))
         now = _now()
         store = ReplacingStore(self.clients("dynamodb"), self.table, item, now)
-        result = process(handoff.to_json(), store, S3Archive(self.clients("s3"), self.bucket), now)
-        if result["duplicate"] and self._store.get(transaction_id) == item:
+        processed = process(handoff, store, S3Archive(self.clients("s3"), self.bucket), now)
+        if processed.duplicate and self._store.get(transaction_id) == item:
             # Only a new key can be taken while the quarantined item stays: by another delivery.
             message = f"not stored: {transaction.transaction_id} holds another delivery; this one is kept"
             return Outcome(transaction_id, message, resolved=False)
         return self._publish(transaction_id, transaction.transaction_id)
 
     def _publish(self, transaction_id: str, stored_id: str) -> Outcome:
-        """The notifier's step on the stored item, named as the processor's on-success record names it."""
-        record = {
-            "requestContext": {"condition": "Success"},
-            "responsePayload": {"transaction": {"transaction_id": stored_id}},
-        }
+        """The notifier's step on the stored item."""
         publisher = SnsPublisher(self.clients("sns"), self.topic_arn)
-        published = notify(record, self._store, publisher, _now())
+        published = notify(stored_id, self._store, publisher, _now())
         stored_as = "" if stored_id == transaction_id else f" as {stored_id}"
         if published["published"]:
             message = f"stored{stored_as} and published (message {published['message_id']})"

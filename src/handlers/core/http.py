@@ -4,7 +4,7 @@ import base64
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypedDict
 
 from handlers.core.errors import Reason, RejectionError
 
@@ -83,9 +83,18 @@ def _raw_body(body: object, is_base64: bool) -> bytes | None:
         return None
 
 
+class ProxyResponse(TypedDict):
+    """What a proxy integration answers API Gateway with (payload format 1.0)."""
+
+    statusCode: int
+    headers: dict[str, str]
+    body: str
+    isBase64Encoded: bool
+
+
 def json_response(
     status: int, body: Mapping[str, object], headers: Mapping[str, str] | None = None
-) -> dict[str, Any]:
+) -> ProxyResponse:
     return {
         "statusCode": status,
         "headers": {"Content-Type": "application/json", **(headers or {})},
@@ -94,7 +103,7 @@ def json_response(
     }
 
 
-def error_response(reason: Reason, reference: str, detail: str | None = None) -> dict[str, Any]:
+def error_response(reason: Reason, reference: str, detail: str | None = None) -> ProxyResponse:
     """`{"error": {"code", "message", "reference"}}`; the message is fixed text, never input."""
     message = reason.message if detail is None else f"{reason.message} {detail[0].upper()}{detail[1:]}."
     headers = {"Allow": "POST"} if reason is Reason.METHOD_NOT_ALLOWED else None

@@ -16,7 +16,7 @@ Item = dict[str, str | Decimal]
 """A DynamoDB item as the core sees it: strings, and Decimal for the amount and the schema version."""
 
 SCHEMA_VERSION = 2
-"""Version of the stored item's and the published message's schema (README, "Money model").
+"""Version of the stored item's and the published message's schema (docs/webhooks.md, "Money model").
 
 2 added `kind`, `direction`, `object_id` and `related_object_id`, the currency's decimal places as
 every route's limit and, on provider routes, amounts as magnitudes. A hand-off of version 1 (from a
@@ -27,7 +27,7 @@ SCHEMA_VERSIONS = (1, SCHEMA_VERSION)
 
 
 class Kind(StrEnum):
-    """What an amount means; README, "Money model", maps every supported event type to one."""
+    """What an amount means; docs/webhooks.md, "Money model", maps every supported event type to one."""
 
     PAYMENT = "payment"
     CAPTURE = "capture"
@@ -93,7 +93,7 @@ class Transaction:
     def with_meaning(
         self, kind: Kind, money: Money | None, object_id: str, related_object_id: str | None
     ) -> "Transaction":
-        """This event read through its provider's mapping (README, "Money model")."""
+        """This event read through its provider's mapping (docs/webhooks.md, "Money model")."""
         return replace(
             self,
             kind=kind,
@@ -210,6 +210,60 @@ class HandOff:
         if hashlib.sha256(body).hexdigest() != handoff.transaction.body_sha256:
             raise ValueError("body does not match body_sha256")
         return handoff
+
+
+SUCCESS = "Success"
+"""The `requestContext.condition` of Lambda's on-success destination record."""
+
+
+@dataclass(frozen=True, slots=True)
+class Processed:
+    """The processor's result, which Lambda hands the notifier as the `responsePayload` of the
+    processor's on-success destination record.
+
+    `transaction` is the stored item in its JSON-safe form (`json_safe`): the one this delivery
+    wrote, or, for a `duplicate`, the one already there.
+    """
+
+    transaction: Mapping[str, str]
+    duplicate: bool
+
+    @property
+    def transaction_id(self) -> str:
+        return self.transaction["transaction_id"]
+
+    @property
+    def quarantined(self) -> bool:
+        return "quarantine_reason" in self.transaction
+
+    def to_json(self) -> dict[str, object]:
+        return {"duplicate": self.duplicate, "transaction": dict(self.transaction)}
+
+    @classmethod
+    def from_json(cls, payload: Mapping[str, object]) -> "Processed":
+        """Parse and check a result; raise ValueError if the processor did not produce it."""
+        duplicate = payload.get("duplicate")
+        transaction = payload.get("transaction")
+        if not isinstance(duplicate, bool):
+            raise ValueError("duplicate must be a boolean")
+        if not isinstance(transaction, dict) or not all(
+            isinstance(key, str) and isinstance(value, str) for key, value in transaction.items()
+        ):
+            raise ValueError("transaction must be an object of strings")
+        if "transaction_id" not in transaction:
+            raise ValueError("transaction has no transaction_id")
+        return cls(dict(transaction), duplicate)
+
+    @classmethod
+    def from_destination_record(cls, record: Mapping[str, object]) -> "Processed":
+        """The result inside the processor's on-success destination record (the notifier's event)."""
+        context = record.get("requestContext")
+        response = record.get("responsePayload")
+        if not isinstance(context, dict) or context.get("condition") != SUCCESS:
+            raise ValueError("not an on-success destination record")
+        if not isinstance(response, dict):
+            raise ValueError("the destination record carries no processor result")
+        return cls.from_json(response)
 
 
 def _str(data: Mapping[str, object], key: str) -> str:

@@ -6,7 +6,7 @@ retry publishes again. Subscribers deduplicate on `transaction_id`, which every 
 
 import json
 from collections.abc import Mapping
-from typing import Protocol
+from typing import NotRequired, Protocol, TypedDict
 
 from handlers.core.model import Item
 
@@ -28,7 +28,7 @@ PUBLISHED_ATTRIBUTES = (
     "received_at",
     "stored_at",
 )
-"""The message's fields (README, "Money model"); those the item lacks are absent, never null."""
+"""The message's fields (docs/webhooks.md, "Money model"); those the item lacks are absent, never null."""
 FILTER_ATTRIBUTES = ("provider", "event_type", "currency")
 """Published as SNS message attributes so subscriptions can filter on them."""
 MAX_SUBJECT_LENGTH = 99
@@ -49,21 +49,15 @@ class Publisher(Protocol):
         ...
 
 
-def transaction_id_of(record: Mapping[str, object]) -> str:
-    """The transaction id from an on-success destination record of the processor."""
-    context = record.get("requestContext")
-    response = record.get("responsePayload")
-    if (
-        not isinstance(context, dict)
-        or context.get("condition") != "Success"
-        or not isinstance(response, dict)
-    ):
-        raise ValueError("not an on-success destination record")
-    transaction = response.get("transaction")
-    transaction_id = transaction.get("transaction_id") if isinstance(transaction, dict) else None
-    if not isinstance(transaction_id, str):
-        raise ValueError("the processor's response carries no transaction id")
-    return transaction_id
+class Notification(TypedDict):
+    """The notifier's result: whether this call published, and why not when it did not."""
+
+    transaction_id: str
+    published: bool
+    quarantined: NotRequired[bool]
+    already_published_at: NotRequired[str]
+    message_id: NotRequired[str]
+    recorded: NotRequired[bool]
 
 
 def message(item: Item) -> str:
@@ -84,11 +78,8 @@ def subject(item: Item) -> str:
     return "".join(c if " " <= c <= "~" else "?" for c in text)[:MAX_SUBJECT_LENGTH]
 
 
-def notify(
-    record: Mapping[str, object], store: PublicationStore, publisher: Publisher, now: str
-) -> dict[str, object]:
-    """Publish the transaction named by `record` unless it was published; raise on any failure."""
-    transaction_id = transaction_id_of(record)
+def notify(transaction_id: str, store: PublicationStore, publisher: Publisher, now: str) -> Notification:
+    """Publish the stored transaction unless it was published; raise on any failure."""
     item = store.get(transaction_id)
     if item is None:
         raise LookupError("the processor reported a transaction that is not stored")

@@ -5,11 +5,10 @@ body's SHA-256: a redelivery of the same body rewrites the same bytes, and a dif
 under a reused event id can never overwrite the first one's evidence.
 """
 
-from collections.abc import Mapping
 from decimal import Decimal
 from typing import Protocol
 
-from handlers.core.model import HandOff, Item, Transaction, json_safe
+from handlers.core.model import HandOff, Item, Processed, Transaction, json_safe
 
 
 class TransactionStore(Protocol):
@@ -37,16 +36,13 @@ def audit_key(transaction: Transaction, received_at: str) -> str:
     return f"raw/{transaction.provider}/{date}/{transaction.provider_event_id}/{transaction.body_sha256}.json"
 
 
-def process(
-    payload: Mapping[str, object], store: TransactionStore, archive: AuditArchive, now: str
-) -> dict[str, object]:
-    """Archive and store one hand-off; return a JSON-safe record for the on-success destination.
+def process(handoff: HandOff, store: TransactionStore, archive: AuditArchive, now: str) -> Processed:
+    """Archive and store one hand-off; the result's wire form is what the on-success destination gets.
 
     A duplicate (redelivery, provider retry, or a retry after a crash between the write and the
     return) changes nothing and returns the stored item: whether to publish is the notifier's
     decision, made on the item's `published_at`, so a crash here never loses the publication.
     """
-    handoff = HandOff.from_json(payload)
     transaction = handoff.transaction
     key = audit_key(transaction, handoff.received_at)
     archive.put(key, handoff.body, transaction.body_sha256)
@@ -64,4 +60,4 @@ def process(
         if stored is None:
             raise LookupError("the conditional write failed but the item is not there")
         item = stored
-    return {"duplicate": duplicate, "transaction": json_safe(item)}
+    return Processed(json_safe(item), duplicate)

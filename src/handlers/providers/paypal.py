@@ -62,7 +62,7 @@ SIGNING_HOSTS = {
 PLACEHOLDER_WEBHOOK_IDS = frozenset({"", "WEBHOOK_ID"})
 """Not configuration: empty (the template's placeholder), or the literal PayPal's simulator signs with."""
 PINNED_TRUST = Path(__file__).with_name("paypal_trust")
-"""DigiCert's root and EV intermediate, as PayPal's SDKs pin them (README: fingerprints, refreshing)."""
+"""DigiCert's root and EV intermediate, as PayPal's SDKs pin them (docs/webhooks.md, "PayPal's trust anchors": fingerprints, refreshing)."""
 _HEADERS = (
     "paypal-transmission-id",
     "paypal-transmission-time",
@@ -233,7 +233,7 @@ def verify(
 
 @dataclass(frozen=True, slots=True)
 class Meaning:
-    """What one event type's `resource` money means (README, "Money model")."""
+    """What one event type's `resource` money means (docs/webhooks.md, "Money model")."""
 
     kind: Kind
     amount: str

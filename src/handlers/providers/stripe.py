@@ -76,7 +76,7 @@ def verify(headers: Headers, body: bytes, material: VerificationMaterial, now: f
 
 @dataclass(frozen=True, slots=True)
 class Meaning:
-    """What one event type's `data.object` money means (README, "Money model")."""
+    """What one event type's `data.object` money means (docs/webhooks.md, "Money model")."""
 
     kind: Kind
     amount: str

@@ -23,7 +23,7 @@ Two requirements, on every `AWS::S3::Bucket` with a `LifecycleConfiguration`:
 
 Prices: US East (N. Virginia) list prices of https://aws.amazon.com/s3/pricing/, read on 2026-12-01 from
 copies of the page's May 2026 list; per-object overhead from
-https://docs.aws.amazon.com/AmazonS3/latest/userguide/archival-storage.html; the README shows the
+https://docs.aws.amazon.com/AmazonS3/latest/userguide/archival-storage.html; docs/audit-archive.md shows the
 arithmetic. A storage GB is 2^30 bytes and a month 30 days.
 """
 

@@ -12,9 +12,11 @@ from typing import Any
 
 import pytest
 
+from handlers import processor
 from tapstack.local.faults import fail_operation
 from tapstack.operate.replay import replay_queue
-from tests.support.pipeline import NOTIFIER, PROCESSOR, Pipeline, sample
+from tests.support.pipeline import MALFORMED_BODIES, NOTIFIER, PROCESSOR, Pipeline, sample
+from tests.support.telemetry import emitted
 
 SAMPLES = [
     ("stripe", "stripe/payment_intent.succeeded.json", "20.00", "USD"),
@@ -132,6 +134,39 @@ def test_a_different_body_under_a_reused_event_id_changes_nothing(pipeline: Pipe
     assert item["amount"] == Decimal("1.00")
     keys = pipeline.stack.clients["s3"].list_objects_v2(Bucket=pipeline.stack.bucket)["Contents"]
     assert len(keys) == 2  # both bodies kept as evidence, neither overwritten
+
+
+def test_each_outcome_is_logged_and_counted_under_the_name_the_dashboards_use(
+    pipeline: Pipeline, capsys: pytest.CaptureFixture[str]
+) -> None:
+    body = sample("stripe/payment_intent.succeeded.json")
+    unreadable, _ = MALFORMED_BODIES[0]  # signed but not normalisable: quarantined on a provider route
+    with emitted(processor.FUNCTION.logger, capsys) as (logs, metrics):
+        accept(pipeline, "stripe", body)
+        accept(pipeline, "stripe", body)
+        accept(pipeline, "generic", unreadable)
+        fail_operation(pipeline.processor_clients("s3"), "PutObject", None)
+        accept(pipeline, "stripe", sample("stripe/refund.created.json"))
+
+    # In order: the processor and notifier run inside the receiver's invoke, as this emulator runs them.
+    failed = "processing failed; Lambda retries, then dead-letters it"
+    assert [log["message"] for log in logs] == [
+        *("stored", "published", "accepted"),
+        *("duplicate", "alreadypublished", "accepted"),
+        *(processor.QUARANTINED.lower(), "quarantinenotpublished", "accepted into quarantine"),
+        *(failed, failed, failed, "accepted"),
+    ]
+    assert [name for name in metrics if name not in ("Received", "Accepted", "QuarantinedOnReceipt")] == [
+        "Stored",
+        "Published",
+        "Duplicate",
+        "AlreadyPublished",
+        processor.QUARANTINED,
+        "QuarantineNotPublished",
+        "Failed",
+        "Failed",
+        "Failed",
+    ]
 
 
 # --- fault injection ----------------------------------------------------------------------------

@@ -4,52 +4,24 @@ The budgets are derived from FUNCTION_TIMEOUT_SECONDS, which the template sets t
 Timeout. A dependency that hangs is a loopback socket that completes TCP handshakes (the kernel does,
 for its listen backlog) and never sends a byte: the receiver must answer 503 and the processor must
 raise (so that Lambda retries), before the function's own timeout. The hangs run under short timeouts
-(a hang lasts as long as the budget lets it); the deployed timeouts' budgets are checked by arithmetic.
+(a hang lasts as long as the budget lets it); the deployed timeouts' budgets are checked by arithmetic
+in tests/unit/handlers/test_time_budgets.py.
 """
 
 import json
 import socket
 import time
 from collections.abc import Iterator
-from typing import Any
 
 import pytest
 from botocore.exceptions import ReadTimeoutError
 
 from handlers import processor, receiver
-from handlers.aws import (
-    FUNCTION_TIMEOUT_VARIABLE,
-    MAX_READ_TIMEOUT_SECONDS,
-    RESERVE_FRACTION,
-    SEQUENTIAL_CALLS,
-    AwsClients,
-    CallBudget,
-)
+from handlers.aws import FUNCTION_TIMEOUT_VARIABLE, AwsClients, CallBudget
 from handlers.core.model import HandOff
 from handlers.core.receiving import normalise_body
-from tapstack import paths
-from tapstack.cfn.model import read_template
 from tapstack.local.local_lambda import FakeContext
-from templates.config import API_GATEWAY_INTEGRATION_TIMEOUT_SECONDS
 from tests.support.pipeline import PROCESSOR, Pipeline, sample
-
-
-def _functions() -> dict[str, dict[str, Any]]:
-    """The generated template's functions by role (`handlers.<role>.handler`)."""
-    resources = read_template(paths.TEMPLATE)["Resources"].values()
-    return {
-        r["Properties"]["Handler"].split(".")[1]: r["Properties"]
-        for r in resources
-        if r["Type"] == "AWS::Lambda::Function"
-    }
-
-
-FUNCTIONS = _functions()
-
-
-def timeout_of(role: str) -> int:
-    return int(FUNCTIONS[role]["Timeout"])
-
 
 # Short timeouts, so that each hang ends in seconds: the shortest whose budget retries (botocore's retries
 # and backoff against a real hang), and one of a single attempt whose 1.4 s read still leaves the emulator
@@ -65,38 +37,6 @@ def hung_endpoint() -> Iterator[str]:
         server.bind(("127.0.0.1", 0))
         server.listen(64)  # never accept()ed, never read: each request waits for an answer that never comes
         yield f"http://127.0.0.1:{server.getsockname()[1]}"
-
-
-@pytest.mark.parametrize("role", sorted(FUNCTIONS))
-def test_the_template_gives_each_function_its_own_timeout_to_budget_from(role: str) -> None:
-    variables = FUNCTIONS[role]["Environment"]["Variables"]
-    assert variables[FUNCTION_TIMEOUT_VARIABLE] == str(FUNCTIONS[role]["Timeout"])
-
-
-@pytest.mark.parametrize("role", sorted(FUNCTIONS))
-def test_each_deployed_function_s_calls_all_end_before_its_timeout(role: str) -> None:
-    timeout = timeout_of(role)
-    budget = CallBudget.for_function(timeout)
-    assert SEQUENTIAL_CALLS * budget.worst_case_seconds <= timeout * (1 - RESERVE_FRACTION) + 1e-9
-    if role == "receiver":
-        assert SEQUENTIAL_CALLS * budget.worst_case_seconds < API_GATEWAY_INTEGRATION_TIMEOUT_SECONDS - 10
-
-
-def test_every_timeout_lambda_allows_has_a_budget_that_fits() -> None:
-    for timeout in range(1, 901):
-        budget = CallBudget.for_function(timeout)
-        assert budget.attempts >= 1, timeout
-        assert 0 < budget.connect_timeout <= 1, timeout
-        assert 0 < budget.read_timeout <= MAX_READ_TIMEOUT_SECONDS, timeout
-        assert budget.worst_case_seconds <= budget.per_call_seconds + 1e-9, timeout
-        assert 2 * budget.fetch_timeout_seconds <= budget.per_call_seconds + 1e-9, timeout  # connect + read
-        assert SEQUENTIAL_CALLS * budget.per_call_seconds < timeout, timeout
-
-
-def test_the_defaults_retry_within_their_budgets() -> None:
-    """The numbers the README documents for the default timeouts."""
-    assert CallBudget.for_function(20) == CallBudget(6.0, 1.0, 1.5, 2)
-    assert CallBudget.for_function(30) == CallBudget(9.0, 1.0, 1.0, 3)
 
 
 def test_clients_get_the_function_s_budget(moto_endpoint: str, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -15,8 +15,17 @@ from handlers.core import money
 from handlers.core.errors import Reason, RejectionError
 from handlers.core.http import Headers, HttpRequest
 from handlers.core.jsonbody import MAX_DEPTH, parse_object
-from handlers.core.model import SCHEMA_VERSION, Direction, HandOff, Item, Kind, Transaction, json_safe
-from handlers.core.notifying import message, notify, subject, transaction_id_of
+from handlers.core.model import (
+    SCHEMA_VERSION,
+    Direction,
+    HandOff,
+    Item,
+    Kind,
+    Processed,
+    Transaction,
+    json_safe,
+)
+from handlers.core.notifying import message, notify, subject
 from handlers.core.processing import audit_key, process
 from handlers.core.receiving import MAX_BODY_BYTES
 from handlers.core.secrets import TtlCache, VerificationMaterial
@@ -376,7 +385,7 @@ def test_a_version_1_handoff_from_a_receiver_deployed_before_is_still_stored_as_
     for key in ("kind", "direction", "object_id", "related_object_id"):
         del attributes[key]
     wire["version"] = 1
-    process(wire, store, archive, "t1")
+    process(HandOff.from_json(wire), store, archive, "t1")
     stored = store.items["generic#evt-1"]
     assert stored["schema_version"] == Decimal(1)
     assert "kind" not in stored
@@ -457,21 +466,28 @@ class FakePublisher:
         return f"m-{len(self.sent)}"
 
 
-def success_record(result: dict[str, object]) -> dict[str, object]:
-    return {"version": "1.0", "requestContext": {"condition": "Success"}, "responsePayload": result}
+def success_record(processed: Processed) -> dict[str, object]:
+    """The processor's on-success destination record, through plain JSON as Lambda sends it."""
+    record = {
+        "version": "1.0",
+        "requestContext": {"condition": "Success"},
+        "responsePayload": processed.to_json(),
+    }
+    return dict(json.loads(json.dumps(record)))
 
 
 def test_process_then_notify_is_exact_and_json_safe() -> None:
     store, archive, publisher = FakeStore(), FakeArchive(), FakePublisher()
-    payload = json.loads(json.dumps(HandOff(transaction(), BODY, "t0", "c").to_json()))
-    result = process(payload, store, archive, "t1")
-    assert json.loads(json.dumps(result)) == result  # Lambda can serialise it for the destination
-    assert result["duplicate"] is False
+    handoff = HandOff.from_json(json.loads(json.dumps(HandOff(transaction(), BODY, "t0", "c").to_json())))
+    processed = process(handoff, store, archive, "t1")
+    assert processed.duplicate is False
+    assert Processed.from_destination_record(success_record(processed)) == processed
     stored = store.items["generic#evt-1"]
     assert stored["amount"] == Decimal("12345678901234567890.123456789")
     assert stored["schema_version"] == Decimal(SCHEMA_VERSION)
+    assert processed.transaction == json_safe(stored)
     assert archive.objects[str(stored["audit_object_key"])] == BODY
-    outcome = notify(json.loads(json.dumps(success_record(result))), store, publisher, "t2")
+    outcome = notify(processed.transaction_id, store, publisher, "t2")
     assert outcome["published"] is True
     published = json.loads(publisher.sent[0][0])
     assert published == {
@@ -501,12 +517,12 @@ def test_process_then_notify_is_exact_and_json_safe() -> None:
 
 def test_a_duplicate_reports_the_stored_item_and_still_gets_published_once() -> None:
     store, archive, publisher = FakeStore(), FakeArchive(), FakePublisher()
-    payload = HandOff(transaction(), BODY, "t0", "c").to_json()
-    first = process(payload, store, archive, "t1")
-    second = process(payload, store, archive, "t9")  # e.g. a retry after a crash before returning
-    assert second == {"duplicate": True, "transaction": first["transaction"]}
-    notify(success_record(second), store, publisher, "t2")
-    assert notify(success_record(first), store, publisher, "t3")["published"] is False
+    handoff = HandOff(transaction(), BODY, "t0", "c")
+    first = process(handoff, store, archive, "t1")
+    second = process(handoff, store, archive, "t9")  # e.g. a retry after a crash before returning
+    assert second == Processed(first.transaction, duplicate=True)
+    notify(second.transaction_id, store, publisher, "t2")
+    assert notify(first.transaction_id, store, publisher, "t3")["published"] is False
     assert len(publisher.sent) == 1
 
 
@@ -558,18 +574,79 @@ def test_every_subject_is_one_sns_accepts(provider: str, event_type: str) -> Non
     assert _sns_accepts_as_subject(subject({"provider": provider, "event_type": event_type}))
 
 
+SUCCESS_CONTEXT = {"condition": "Success"}
+PROCESSED = {"duplicate": False, "transaction": {"transaction_id": "generic#evt-1"}}
+
+
 @pytest.mark.parametrize(
     "record",
     [
-        {"requestContext": {"condition": "RetriesExhausted"}, "responsePayload": {}},
-        {"requestContext": {"condition": "Success"}, "responsePayload": None},
-        {"requestContext": {"condition": "Success"}, "responsePayload": {"transaction": {}}},
+        {"requestContext": {"condition": "RetriesExhausted"}, "responsePayload": PROCESSED},
+        {"requestContext": None, "responsePayload": PROCESSED},
+        {"requestContext": SUCCESS_CONTEXT, "responsePayload": None},
+        {"requestContext": SUCCESS_CONTEXT, "responsePayload": PROCESSED | {"transaction": {}}},
+        {"requestContext": SUCCESS_CONTEXT, "responsePayload": PROCESSED | {"transaction": None}},
+        {
+            "requestContext": SUCCESS_CONTEXT,
+            "responsePayload": PROCESSED | {"transaction": {"transaction_id": 1}},
+        },
+        {"requestContext": SUCCESS_CONTEXT, "responsePayload": PROCESSED | {"duplicate": "false"}},
+        {"requestContext": SUCCESS_CONTEXT, "responsePayload": {"transaction": PROCESSED["transaction"]}},
         {},
     ],
 )
 def test_notifier_refuses_records_that_are_not_processor_successes(record: dict[str, Any]) -> None:
-    with pytest.raises(ValueError):  # noqa: PT011
-        transaction_id_of(record)
+    with pytest.raises(ValueError):  # noqa: PT011 (one type for every malformed record)
+        Processed.from_destination_record(record)
+
+
+def test_the_notifier_reads_the_processor_s_result_from_its_success_record() -> None:
+    record = {"requestContext": SUCCESS_CONTEXT, "responsePayload": PROCESSED}
+    assert Processed.from_destination_record(record) == Processed({"transaction_id": "generic#evt-1"}, False)
+
+
+stored_items = st.builds(
+    lambda transaction_id, others: others | {"transaction_id": transaction_id},
+    st.text(),
+    st.dictionaries(st.text(), st.text(), max_size=8),
+)
+"""Stored items in their JSON-safe form: any strings under any names, and always a transaction id."""
+
+
+@given(transaction=stored_items, duplicate=st.booleans())
+def test_processed_round_trips_through_plain_json_exactly(
+    transaction: dict[str, str], duplicate: bool
+) -> None:
+    processed = Processed(transaction, duplicate)
+    wire = json.loads(json.dumps(processed.to_json()))  # what Lambda does to a result for its destination
+    assert Processed.from_json(wire) == processed
+    assert (processed.transaction_id, processed.quarantined) == (
+        transaction["transaction_id"],
+        "quarantine_reason" in transaction,
+    )
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(),
+    lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(), children, max_size=4),
+    max_leaves=12,
+)
+
+
+@given(
+    payload=st.one_of(
+        st.dictionaries(st.sampled_from(["duplicate", "transaction", "other"]), json_values),
+        st.fixed_dictionaries(
+            {"duplicate": st.booleans(), "transaction": st.dictionaries(st.text(), json_values, max_size=4)}
+        ),
+    )
+)
+def test_processed_reads_its_own_fields_exactly_or_refuses_the_payload(payload: dict[str, Any]) -> None:
+    try:
+        processed = Processed.from_json(payload)
+    except ValueError:  # the only way it refuses
+        return
+    assert processed.to_json() == {key: payload[key] for key in ("duplicate", "transaction")}
 
 
 def test_json_safe_keeps_decimal_text_exact() -> None:
