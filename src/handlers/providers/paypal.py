@@ -62,7 +62,7 @@ SIGNING_HOSTS = {
 PLACEHOLDER_WEBHOOK_IDS = frozenset({"", "WEBHOOK_ID"})
 """Not configuration: empty (the template's placeholder), or the literal PayPal's simulator signs with."""
 PINNED_TRUST = Path(__file__).with_name("paypal_trust")
-"""DigiCert's root and EV intermediate, as PayPal's SDKs pin them (docs/webhooks.md, "PayPal's trust anchors": fingerprints, refreshing)."""
+"""DigiCert's root and EV intermediate, as PayPal's SDKs pin them (docs/webhooks.md: fingerprints)."""
 _HEADERS = (
     "paypal-transmission-id",
     "paypal-transmission-time",
