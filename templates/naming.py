@@ -13,8 +13,8 @@ from typing import Any
 from troposphere import Sub
 
 from templates.config import StackConfig
+from templates.contract import SUFFIX_PARAMETER, name_prefix_of
 
-SUFFIX_PARAMETER = "EnvironmentSuffix"
 SUFFIX_PLACEHOLDER = "${" + SUFFIX_PARAMETER + "}"
 # Longest values of the pseudo parameters some names include (12-digit account ids; the longest region
 # names such as ap-southeast-5 have 14 characters).
@@ -205,26 +205,6 @@ def max_suffix_length(names: StackNames) -> int:
 
 
 def names_of(template: Mapping[str, Any]) -> StackNames:
-    """The names a generated template (as JSON) was built with, read back from its export names.
-
-    Every output is exported as `<prefix>-${EnvironmentSuffix}-<OutputKey>`, so the exports say the
-    prefix; the stack commands find their stacks by it. LookupError for any other template.
-    """
-    outputs = template.get("Outputs", {})
-    exports = {key: output.get("Export", {}).get("Name") for key, output in outputs.items()}
-    candidates = {
-        StackNames(name["Fn::Sub"].partition(f"-{SUFFIX_PLACEHOLDER}-")[0])
-        for name in exports.values()
-        if isinstance(name, dict) and isinstance(name.get("Fn::Sub"), str)
-    }
-    matching = [
-        names
-        for names in candidates
-        if all(name == names.export(key).sub().to_dict() for key, name in exports.items())
-    ]
-    if len(matching) != 1:
-        raise LookupError(
-            "not a generated TapStack template: its outputs are not all exported as "
-            f"<prefix>-{SUFFIX_PLACEHOLDER}-<OutputKey>"
-        )
-    return matching[0]
+    """The names a generated template (as JSON) was built with, from the settings it records
+    (templates/contract.py); the stack commands find their stacks by them. LookupError for any other."""
+    return StackNames(name_prefix_of(template))

@@ -16,8 +16,11 @@ from pathlib import Path
 
 from tapstack import paths
 from tapstack.local.send import LocalRuntime
+from tapstack.operate.actions import deploy_environment, destroy_environment
+from tapstack.operate.deployment import Deployment
 
 LOAD_REPORT_PATH = paths.LOAD_REPORT
+LOAD_ENVIRONMENT = "load"
 PROVIDERS = ("stripe", "generic")
 
 
@@ -125,3 +128,25 @@ def write_load_report(result: LoadResult, source: str, path: Path = LOAD_REPORT_
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps({"source": source, **asdict(result)}, indent=2) + "\n", encoding="utf-8")
     return path
+
+
+def load_run(
+    deployment: Deployment,
+    parameter_file: Path,
+    artifact: Path | None,
+    deliveries: int,
+    duplicates: float,
+    senders: int,
+    budget: float,
+) -> tuple[Path, LoadResult]:
+    """Deploy a throwaway stack, run the bounded load on it, destroy it; the report's path and result."""
+    deploy_environment(deployment, parameter_file, artifact, print)
+    try:
+        runtime = LocalRuntime.for_deployed_stack(
+            deployment.clients, deployment.stack, deployment.environment
+        )
+        with runtime.activated():
+            result = run_load(runtime, deliveries, duplicates, senders, budget)
+        return write_load_report(result, "make load"), result
+    finally:
+        destroy_environment(deployment, with_bootstrap=False, report=print)

@@ -4,22 +4,18 @@ import json
 from pathlib import Path
 
 from tapstack.cfn.model import read_template
-from tapstack.local.emulator import as_moto_reads_it
+from tapstack.local.target import EMULATOR_TIMING, as_moto_reads_it
 from tapstack.operate.actions import deploy_environment, destroy_environment
+from tapstack.operate.artifacts import upload_template
 from tapstack.operate.cloud import TEMPLATE_PATH, Clients
-from tapstack.operate.deploy import (
-    EMULATOR_TIMING,
-    StackRequest,
-    diff_stack,
-    upload_template,
-)
+from tapstack.operate.stacks import StackRequest, diff_stack
 from tapstack.parameter_files import load_parameter_file
-from tests.integration.conftest import LOCAL_PARAMETERS, NAMES, Deployment, deploy
+from tests.integration.conftest import LOCAL_PARAMETERS, NAMES, DeployedStack, deploy
 
 TEMPLATE = read_template(TEMPLATE_PATH)
 
 
-def test_every_output_is_written_to_the_flat_file_and_exported(deployment: Deployment) -> None:
+def test_every_output_is_written_to_the_flat_file_and_exported(deployment: DeployedStack) -> None:
     flat = json.loads(deployment.flat_outputs_path.read_text(encoding="utf-8"))
 
     assert set(flat) == set(TEMPLATE["Outputs"])
@@ -34,12 +30,11 @@ def test_every_output_is_written_to_the_flat_file_and_exported(deployment: Deplo
     assert missing_exports <= {"WebhookSecretArn", "ApiKeyId"}
 
 
-def test_deploying_the_same_stack_again_changes_nothing(deployment: Deployment, tmp_path: Path) -> None:
+def test_deploying_the_same_stack_again_changes_nothing(deployment: DeployedStack, tmp_path: Path) -> None:
     log: list[str] = []
 
     outputs = deploy_environment(
-        deployment.clients,
-        deployment.environment,
+        deployment.deployment,
         LOCAL_PARAMETERS,
         deployment.artifact,
         log.append,
@@ -51,19 +46,19 @@ def test_deploying_the_same_stack_again_changes_nothing(deployment: Deployment, 
     assert outputs == deployment.outputs
 
 
-def test_diff_lists_the_changes_a_deploy_would_make(deployment: Deployment) -> None:
+def test_diff_lists_the_changes_a_deploy_would_make(deployment: DeployedStack) -> None:
     clients = deployment.clients
     deployed = as_moto_reads_it(TEMPLATE, {})  # as the local deploy gave it to moto
     template = json.loads(json.dumps(deployed))
     template["Resources"]["DiffProbeQueue"] = {"Type": "AWS::SQS::Queue"}
     bucket = deployment.outputs["AuditBucketName"]  # any bucket: the template only has to be readable
-    url = upload_template(clients, bucket, "diff-probe", json.dumps(template))
+    url = upload_template(deployment.deployment.target, bucket, "diff-probe", json.dumps(template))
     name = NAMES.stack.for_suffix(deployment.environment)
 
     changed = diff_stack(
         clients("cloudformation"), StackRequest(name, template, {"TemplateURL": url}, {}), EMULATOR_TIMING
     )
-    unchanged_url = upload_template(clients, bucket, "diff-probe", json.dumps(deployed))
+    unchanged_url = upload_template(deployment.deployment.target, bucket, "diff-probe", json.dumps(deployed))
     unchanged = diff_stack(
         clients("cloudformation"),
         StackRequest(name, deployed, {"TemplateURL": unchanged_url}, {}),
@@ -80,7 +75,7 @@ def test_diff_lists_the_changes_a_deploy_would_make(deployment: Deployment) -> N
     assert [summary for summary in remaining if summary["Status"] == "CREATE_COMPLETE"] == []
 
 
-def test_the_progress_counter_reaches_every_resource(deployment: Deployment) -> None:
+def test_the_progress_counter_reaches_every_resource(deployment: DeployedStack) -> None:
     total = len(TEMPLATE["Resources"])
     stack = NAMES.stack.for_suffix(deployment.environment)
     (created,) = [line for line in deployment.log if "CREATE_COMPLETE" in line and line.endswith(f" {stack}")]
@@ -88,7 +83,7 @@ def test_the_progress_counter_reaches_every_resource(deployment: Deployment) -> 
 
 
 def test_destroy_leaves_no_stack_and_no_bucket_behind(
-    emulator: Clients, deployment: Deployment, tmp_path: Path
+    emulator: Clients, deployment: DeployedStack, tmp_path: Path
 ) -> None:
     doomed = deploy(emulator, "gone", tmp_path)
     s3 = emulator("s3")
@@ -100,8 +95,7 @@ def test_destroy_leaves_no_stack_and_no_bucket_behind(
     assert doomed.flat_outputs_path.is_file()
 
     left = destroy_environment(
-        emulator,
-        "gone",
+        doomed.deployment,
         with_bootstrap=False,
         report=doomed.log.append,
         flat_outputs_path=doomed.flat_outputs_path,
@@ -115,7 +109,7 @@ def test_destroy_leaves_no_stack_and_no_bucket_behind(
     assert NAMES.stack.for_suffix("gone") not in {summary["StackName"] for summary in live["StackSummaries"]}
 
 
-def test_a_changed_parameter_updates_the_stack(deployment: Deployment, tmp_path: Path) -> None:
+def test_a_changed_parameter_updates_the_stack(deployment: DeployedStack, tmp_path: Path) -> None:
     parameters = tmp_path / "longer-logs.json"
     overrides = load_parameter_file(LOCAL_PARAMETERS) | {"LogRetentionDays": "14"}
     parameters.write_text(json.dumps([f"{key}={value}" for key, value in overrides.items()]))
@@ -123,8 +117,7 @@ def test_a_changed_parameter_updates_the_stack(deployment: Deployment, tmp_path:
     name = NAMES.stack.for_suffix(deployment.environment)
 
     deploy_environment(
-        deployment.clients,
-        deployment.environment,
+        deployment.deployment,
         parameters,
         deployment.artifact,
         log.append,

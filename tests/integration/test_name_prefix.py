@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from tapstack import paths
-from tapstack.local.send import LocalRuntime, send_event
+from tapstack.local.send import send_event
 from tapstack.operate.actions import destroy_environment
 from tapstack.operate.cloud import Clients
 from templates.config import StackConfig
@@ -31,16 +31,10 @@ def test_a_prefixed_stack_deploys_takes_a_send_and_is_destroyed_with_nothing_lef
 ) -> None:
     deployed = deploy(own_emulator, ENVIRONMENT, tmp_path, template_path)
     made = named_resources(own_emulator)
-    runtime = LocalRuntime.for_deployed_stack(own_emulator, ENVIRONMENT, template_path)
+    runtime = deployed.runtime()
     with runtime.activated():
         document = send_event(runtime, EVENT)
-    left = destroy_environment(
-        own_emulator,
-        ENVIRONMENT,
-        with_bootstrap=True,
-        report=deployed.log.append,
-        template_path=template_path,
-    )
+    left = destroy_environment(deployed.deployment, with_bootstrap=True, report=deployed.log.append)
 
     assert {"acme-it", "acme-bootstrap", "acme-it-ApiId", "acme/it/webhook-secrets"} <= made
     assert deployed.outputs["TransactionsTableName"] == "acme-transactions-it"

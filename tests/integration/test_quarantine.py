@@ -22,6 +22,7 @@ from tapstack.cli import main
 from tapstack.exits import ExitCode
 from tapstack.local.send import LocalRuntime, stored_item
 from tapstack.operate.quarantine import ReplacingStore, StackQuarantine
+from tests.integration.conftest import on_emulator
 
 UNKNOWN_CURRENCY = "XTS"  # ISO 4217's code for testing: no exponent, so not in the table
 
@@ -180,7 +181,7 @@ def test_a_reprocess_stopped_before_publishing_is_published_by_the_next_one(
     _, body = _stripe_body(UNKNOWN_CURRENCY)
     transaction_id = _deliver(stack, "stripe", body)
     monkeypatch.setitem(money.ISO_4217_EXPONENTS, UNKNOWN_CURRENCY, 2)
-    quarantine = StackQuarantine.of_environment(stack.clients, stack.environment)
+    quarantine = StackQuarantine.of_deployment(on_emulator(stack.clients, stack.environment))
 
     def topic_down(**_: Any) -> None:
         raise ClientError({"Error": {"Code": "InternalError", "Message": "injected"}}, "Publish")

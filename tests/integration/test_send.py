@@ -12,7 +12,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from tapstack.local.send import LocalRuntime, send_event, stored_item
-from tapstack.operate.deploy import object_exists
+from tapstack.operate.artifacts import object_exists
 from tapstack.operate.replay import replay_queue
 
 EVENTS = sorted((Path(__file__).resolve().parents[2] / "events").glob("*/*.json"))

@@ -14,8 +14,10 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError
 
-from tapstack.operate.cloud import Clients
-from tapstack.operate.deploy import DELETE_ATTEMPTS, DeployError, ResourceFailure, Timing, destroy_stack
+from tapstack.operate.cloud import Clients, DeployError, Timing
+from tapstack.operate.destroy import DELETE_ATTEMPTS, destroy_stack
+from tapstack.operate.stacks import ResourceFailure
+from tapstack.operate.target import AwsTarget
 
 STACK = "tapstack-fake"
 STACK_ID = f"arn:aws:cloudformation:us-east-1:123456789012:stack/{STACK}/1"
@@ -116,9 +118,12 @@ def aws(moto_endpoint: str) -> tuple[Any, str]:
     return s3, bucket
 
 
-def _clients(s3: Any, moto_endpoint: str, cloudformation: FakeCloudFormation) -> Clients:
+def _aws(s3: Any, moto_endpoint: str, cloudformation: FakeCloudFormation) -> AwsTarget:
     logs = boto3.client("logs", endpoint_url=moto_endpoint)
-    return Clients(boto3.session.Session(), given={"cloudformation": cloudformation, "s3": s3, "logs": logs})
+    clients = Clients(
+        boto3.session.Session(), given={"cloudformation": cloudformation, "s3": s3, "logs": logs}
+    )
+    return AwsTarget(clients, TIMING)
 
 
 def test_a_bucket_refilled_during_the_delete_is_emptied_and_the_delete_retried(
@@ -128,7 +133,7 @@ def test_a_bucket_refilled_during_the_delete_is_emptied_and_the_delete_retried(
     cloudformation = FakeCloudFormation(s3, bucket, late_writes=1)
     log: list[str] = []
 
-    left = destroy_stack(_clients(s3, moto_endpoint, cloudformation), STACK, log.append, TIMING)
+    left = destroy_stack(_aws(s3, moto_endpoint, cloudformation), STACK, log.append)
 
     assert (cloudformation.deletes, left) == (2, [])
     retry = f"emptying and deleting again (attempt 2 of {DELETE_ATTEMPTS})"
@@ -141,7 +146,7 @@ def test_the_retries_are_bounded(aws: tuple[Any, str], moto_endpoint: str) -> No
     cloudformation = FakeCloudFormation(s3, bucket, late_writes=DELETE_ATTEMPTS)
 
     with pytest.raises(DeployError, match="ended in DELETE_FAILED") as failed:
-        destroy_stack(_clients(s3, moto_endpoint, cloudformation), STACK, print, TIMING)
+        destroy_stack(_aws(s3, moto_endpoint, cloudformation), STACK, print)
 
     assert cloudformation.deletes == DELETE_ATTEMPTS
     assert "The bucket you tried to delete is not empty" in str(failed.value)
@@ -152,7 +157,7 @@ def test_another_failure_is_not_retried(aws: tuple[Any, str], moto_endpoint: str
     cloudformation = FakeCloudFormation(s3, bucket, late_writes=1, failing_role=True)
 
     with pytest.raises(DeployError, match="Role"):
-        destroy_stack(_clients(s3, moto_endpoint, cloudformation), STACK, print, TIMING)
+        destroy_stack(_aws(s3, moto_endpoint, cloudformation), STACK, print)
 
     assert cloudformation.deletes == 1
 

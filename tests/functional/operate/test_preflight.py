@@ -13,6 +13,7 @@ from botocore.stub import Stubber
 
 from tapstack.cfn.model import read_template
 from tapstack.cli import main
+from tapstack.local.target import EmulatorTarget
 from tapstack.operate.cloud import TEMPLATE_PATH, Clients
 from tapstack.operate.preflight import (
     DeployPlan,
@@ -27,6 +28,7 @@ from tapstack.operate.preflight import (
     failed,
     run_preflight,
 )
+from tapstack.operate.target import AwsTarget
 
 TEMPLATE = read_template(TEMPLATE_PATH)
 FAKE = {"region_name": "us-east-1", "aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
@@ -78,10 +80,16 @@ def existing_stack(status: str = "UPDATE_COMPLETE") -> dict[str, Any]:
 # ---------------------------------------------------------------------------------- concurrency
 
 
+def on_aws(lambda_client: Any) -> AwsTarget:
+    return AwsTarget(Clients(session=None, given={"lambda": lambda_client}))
+
+
 def test_a_stack_that_reserves_nothing_needs_no_account_lookup(lambda_stub: tuple[Any, Stubber]) -> None:
     client, _ = lambda_stub
 
-    result = check_reserved_concurrency(client, reservations(0, 0, 0), None)
+    result = check_reserved_concurrency(
+        client, reservations(0, 0, 0), None, on_aws(client).lambda_account_limits
+    )
 
     assert result.status is Status.PASS
 
@@ -90,7 +98,9 @@ def test_a_1000_account_can_reserve_up_to_900(lambda_stub: tuple[Any, Stubber]) 
     client, stubber = lambda_stub
     account(stubber, 1000, 1000)
 
-    result = check_reserved_concurrency(client, reservations(50, 50, 20), None)
+    result = check_reserved_concurrency(
+        client, reservations(50, 50, 20), None, on_aws(client).lambda_account_limits
+    )
 
     assert result.status is Status.PASS
     assert "900 can be reserved" in result.detail
@@ -102,7 +112,9 @@ def test_a_1000_account_refuses_more_than_900_and_says_how_much_fits(
     client, stubber = lambda_stub
     account(stubber, 1000, 1000)
 
-    result = check_reserved_concurrency(client, reservations(500, 400, 1), None)
+    result = check_reserved_concurrency(
+        client, reservations(500, 400, 1), None, on_aws(client).lambda_account_limits
+    )
 
     assert result.status is Status.FAIL
     assert "at most 900 in total" in result.fix
@@ -114,7 +126,9 @@ def test_small_accounts_cannot_reserve_anything(lambda_stub: tuple[Any, Stubber]
     client, stubber = lambda_stub
     account(stubber, limit, limit)
 
-    result = check_reserved_concurrency(client, reservations(1, 0, 0), None)
+    result = check_reserved_concurrency(
+        client, reservations(1, 0, 0), None, on_aws(client).lambda_account_limits
+    )
 
     assert result.status is Status.FAIL
     assert f"{limit} must stay unreserved: 0 can be reserved" in result.detail
@@ -127,7 +141,9 @@ def test_an_update_counts_the_reservations_the_stack_already_holds(lambda_stub: 
     for held in (400, 400, 50):
         stubber.add_response("get_function_concurrency", {"ReservedConcurrentExecutions": held})
 
-    result = check_reserved_concurrency(client, reservations(400, 400, 50), existing_stack())
+    result = check_reserved_concurrency(
+        client, reservations(400, 400, 50), existing_stack(), on_aws(client).lambda_account_limits
+    )
 
     assert result.status is Status.PASS
     assert "850 held by this stack" in result.detail
@@ -139,16 +155,18 @@ def test_an_update_growing_past_the_limit_is_refused(lambda_stub: tuple[Any, Stu
     for held in (400, 400, 50):
         stubber.add_response("get_function_concurrency", {"ReservedConcurrentExecutions": held})
 
-    result = check_reserved_concurrency(client, reservations(500, 400, 50), existing_stack())
+    result = check_reserved_concurrency(
+        client, reservations(500, 400, 50), existing_stack(), on_aws(client).lambda_account_limits
+    )
 
     assert result.status is Status.FAIL
 
 
 def test_the_emulator_skips_the_concurrency_check(lambda_stub: tuple[Any, Stubber]) -> None:
-    client, stubber = lambda_stub
-    stubber.add_client_error("get_account_settings", "404", http_status_code=404)
+    client, _ = lambda_stub
+    emulator = EmulatorTarget(Clients(session=None, given={"lambda": client}))
 
-    result = check_reserved_concurrency(client, reservations(1, 0, 0), None, emulator=True)
+    result = check_reserved_concurrency(client, reservations(1, 0, 0), None, emulator.lambda_account_limits)
 
     assert result.status is Status.SKIP
 
@@ -279,7 +297,7 @@ def test_every_check_reports_against_the_emulator(moto_endpoint: str) -> None:
         "pf", "tapstack-pf", "tapstack-bootstrap", {}, "no-such-artifact-bucket", "lambda-abc.zip", False
     )
 
-    results = run_preflight(Clients.for_emulator(moto_endpoint), TEMPLATE, missing)
+    results = run_preflight(EmulatorTarget.at(moto_endpoint), TEMPLATE, missing)
 
     assert [r.check for r in results] == [
         "credentials", "stack state", "reserved concurrency", "artifact", "api logging role", "vpc",

@@ -15,14 +15,11 @@ from tapstack.cfn.model import read_template
 from tapstack.cli import main
 from tapstack.cli.operate import check_environment_suffix
 from tapstack.exits import ExitCode
-from tapstack.local.emulator import EmulatorFiles, answers, as_moto_reads_it, start, stop
-from tapstack.operate.cloud import TEMPLATE_PATH
-from tapstack.operate.deploy import (
-    DeployError,
-    cli_equivalent,
-    template_parameters,
-)
+from tapstack.local.emulator import EmulatorFiles, answers, start, stop
+from tapstack.local.target import as_moto_reads_it, with_previous_values
+from tapstack.operate.cloud import TEMPLATE_PATH, DeployError
 from tapstack.operate.replay import parse_dead_letter
+from tapstack.operate.stacks import cli_equivalent, template_parameters
 from tapstack.parameter_files import ParameterFileError, load_parameter_file
 from templates.bootstrap import bootstrap_template_json
 from templates.naming import StackNames
@@ -57,7 +54,7 @@ def test_a_create_passes_only_the_overrides_and_an_update_keeps_the_rest() -> No
 
     created = template_parameters(TEMPLATE, {"EnvironmentSuffix": "dev"}, None)
     updated = template_parameters(TEMPLATE, {"EnvironmentSuffix": "dev"}, existing)
-    emulated = template_parameters(TEMPLATE, {"EnvironmentSuffix": "dev"}, existing, explicit_previous=True)
+    emulated = with_previous_values(updated, existing)
 
     assert created == [{"ParameterKey": "EnvironmentSuffix", "ParameterValue": "dev"}]
     assert {"ParameterKey": "LogRetentionDays", "UsePreviousValue": True} in updated
@@ -189,7 +186,7 @@ def test_an_invalid_environment_suffix_is_refused_before_any_aws_call(
 
 
 def test_the_longest_valid_suffix_is_accepted() -> None:
-    assert check_environment_suffix("a" * 19) == "a" * 19
+    assert check_environment_suffix("a" * 19, TEMPLATE) == "a" * 19
 
 
 def test_the_bootstrap_stack_carries_the_name_prefix() -> None:

@@ -7,6 +7,7 @@ import json
 import pytest
 
 from templates.config import ConfigError, StackConfig, config_from_mapping
+from templates.contract import NAME_PREFIX_SETTING, SETTINGS_METADATA
 from templates.naming import (
     MIN_SUFFIX_LENGTH,
     Name,
@@ -67,9 +68,9 @@ def test_the_names_are_read_back_from_a_generated_template(prefix: str) -> None:
     assert names_of(template) == StackNames(prefix)
 
 
-def test_a_template_whose_exports_are_not_the_stack_s_names_is_refused() -> None:
+def test_a_template_without_its_recorded_name_prefix_is_refused() -> None:
     template = json.loads(render(build_template(StackConfig())))
-    template["Outputs"]["ApiId"]["Export"]["Name"] = {"Fn::Sub": "other-${EnvironmentSuffix}-ApiId"}
+    del template["Metadata"][SETTINGS_METADATA][NAME_PREFIX_SETTING]
     with pytest.raises(LookupError, match="not a generated TapStack template"):
         names_of(template)
     with pytest.raises(LookupError):

@@ -11,7 +11,7 @@ import pytest
 
 from handlers.providers import hmac_signed, paypal, stripe
 from tapstack.cfn.model import Resolver, Template, intrinsic_name, references
-from tapstack.operate.deploy import waf_log_group_prefix
+from tapstack.operate.destroy import waf_log_group_prefix
 from templates.config import StackConfig
 from templates.naming import names_for
 from templates.parameters import IPV4_CIDR_PATTERN
