@@ -18,7 +18,9 @@ import click
 
 from tapstack import paths
 from tapstack.cli.operate import (
+    OUTPUTS_OPTION,
     TEMPLATE_OPTION,
+    WITH_BOOTSTRAP_OPTION,
     environment_option,
     function_options,
     load_deployment,
@@ -73,13 +75,19 @@ def down(port: int) -> ExitCode:
 @local.command(name="deploy", epilog="Example:\n\n  tapstack local deploy --params params/local.json")
 @environment_option(LOCAL_ENVIRONMENT)
 @parameters_options(LOCAL_PARAMS)
+@OUTPUTS_OPTION
 @PORT_OPTION
 def deploy_local(
-    environment: str, template_path: Path, parameter_file: Path, artifact: Path | None, port: int
+    environment: str,
+    template_path: Path,
+    parameter_file: Path,
+    artifact: Path | None,
+    flat_outputs_path: Path,
+    port: int,
 ) -> ExitCode:
-    """Package and deploy the stack to the emulator; write cfn-outputs/flat-outputs.json."""
+    """Package and deploy the stack to the emulator; write its outputs (cfn-outputs/flat-outputs.json)."""
     deployment = emulator_deployment(environment, template_path, port)
-    actions.deploy_environment(deployment, parameter_file, artifact, print)
+    actions.deploy_environment(deployment, parameter_file, artifact, print, flat_outputs_path)
     return ExitCode.OK
 
 
@@ -151,12 +159,15 @@ def replay_local(
 
 @local.command(name="destroy", epilog="Example:\n\n  tapstack local destroy --with-bootstrap")
 @environment_option(LOCAL_ENVIRONMENT)
-@click.option("--with-bootstrap", is_flag=True, help="also delete the artifact-bucket stack")
+@WITH_BOOTSTRAP_OPTION
+@OUTPUTS_OPTION
 @PORT_OPTION
-def destroy_local(environment: str, template_path: Path, with_bootstrap: bool, port: int) -> ExitCode:
+def destroy_local(
+    environment: str, template_path: Path, with_bootstrap: bool, flat_outputs_path: Path, port: int
+) -> ExitCode:
     """Empty the local buckets, delete the local stack, and report anything left behind (1 if any)."""
     deployment = emulator_deployment(environment, template_path, port)
-    left = actions.destroy_environment(deployment, with_bootstrap, print)
+    left = actions.destroy_environment(deployment, with_bootstrap, print, flat_outputs_path)
     return ExitCode.FAILED if left else ExitCode.OK
 
 

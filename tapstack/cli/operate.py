@@ -32,6 +32,18 @@ TEMPLATE_OPTION = click.option(
     help="the generated template; its name prefix says which stacks",
 )
 
+WITH_BOOTSTRAP_OPTION = click.option(
+    "--with-bootstrap", is_flag=True, help="also delete the artifact-bucket stack"
+)
+OUTPUTS_OPTION = click.option(
+    "--outputs",
+    "flat_outputs_path",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=paths.FLAT_OUTPUTS,
+    show_default=str(paths.FLAT_OUTPUTS.relative_to(paths.REPOSITORY)),
+    help="the stack's outputs as one JSON object: written by deploy, removed by destroy",
+)
+
 
 def check_environment_suffix(value: str, template: dict[str, Any]) -> str:
     """Refuse a suffix the template would refuse, before any AWS call: same pattern, same length limit."""
@@ -174,16 +186,22 @@ Examples:
 )
 @environment_option()
 @parameters_options()
+@OUTPUTS_OPTION
 @REGION_OPTION
 def deploy(
-    environment: str, template_path: Path, parameter_file: Path, artifact: Path | None, region: str | None
+    environment: str,
+    template_path: Path,
+    parameter_file: Path,
+    artifact: Path | None,
+    flat_outputs_path: Path,
+    region: str | None,
 ) -> ExitCode:
     """Preflight, upload the artifact and template, deploy through a change set, write cfn-outputs/.
 
     Prints the stack events as they happen and, on failure, the first failed resource with advice.
     """
     deployment = aws_deployment(environment, template_path, region)
-    actions.deploy_environment(deployment, parameter_file, artifact, print)
+    actions.deploy_environment(deployment, parameter_file, artifact, print, flat_outputs_path)
     return ExitCode.OK
 
 
@@ -202,12 +220,15 @@ def diff(
 
 @click.command(epilog="Example:\n\n  tapstack destroy --env dev")
 @environment_option()
-@click.option("--with-bootstrap", is_flag=True, help="also delete the artifact-bucket stack")
+@WITH_BOOTSTRAP_OPTION
+@OUTPUTS_OPTION
 @REGION_OPTION
-def destroy(environment: str, template_path: Path, with_bootstrap: bool, region: str | None) -> ExitCode:
+def destroy(
+    environment: str, template_path: Path, with_bootstrap: bool, flat_outputs_path: Path, region: str | None
+) -> ExitCode:
     """Empty the stack's buckets, delete the stack, and report anything left behind (1 if any)."""
     deployment = aws_deployment(environment, template_path, region)
-    left = actions.destroy_environment(deployment, with_bootstrap, print)
+    left = actions.destroy_environment(deployment, with_bootstrap, print, flat_outputs_path)
     return ExitCode.FAILED if left else ExitCode.OK
 
 
