@@ -13,7 +13,13 @@ from typing import Any
 from troposphere import Sub
 
 from templates.config import StackConfig
-from templates.contract import SUFFIX_PARAMETER, name_prefix_of
+from templates.contract import (
+    ASYNCHRONOUS_ROLES,
+    ROLES,
+    SUFFIX_PARAMETER,
+    TRANSACTIONS_TABLE_ARN,
+    name_prefix_of,
+)
 
 SUFFIX_PLACEHOLDER = "${" + SUFFIX_PARAMETER + "}"
 # Longest values of the pseudo parameters some names include (12-digit account ids; the longest region
@@ -148,13 +154,12 @@ class StackNames:
 
     def all_names(self) -> list[Name]:
         """Every name pattern the stack uses that has a fixed length budget."""
-        roles = ("receiver", "processor", "notifier")
         per_role = [
             name
-            for role in roles
+            for role in ROLES
             for name in (self.function(role), self.function_role(role), self.function_log_group(role))
         ]
-        queues = [self.dead_letter_queue(role) for role in ("processor", "notifier")]
+        queues = [self.dead_letter_queue(role) for role in ASYNCHRONOUS_ROLES]
         singles = [
             self.stack,
             self.table,
@@ -173,7 +178,7 @@ class StackNames:
             self.waf_log_group,
             # The longest alarm and export names the stack builds.
             self.alarm("processor-dead-letters"),
-            self.export("TransactionsTableArn"),
+            self.export(TRANSACTIONS_TABLE_ARN),
         ]
         return per_role + queues + singles
 

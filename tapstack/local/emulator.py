@@ -28,6 +28,13 @@ from botocore.exceptions import ClientError
 from tapstack import paths
 from tapstack.cfn.model import Resolver
 from tapstack.operate.cloud import Clients, stack_outputs
+from templates.contract import (
+    API_KEY_ID,
+    KMS_KEY_ARN,
+    PAYMENT_EVENTS_TOPIC_ARN,
+    SUFFIX_PARAMETER,
+    WEBHOOK_SECRET_ARN,
+)
 from templates.naming import StackNames, names_of
 
 STATE_DIRECTORY = paths.LOCAL_STATE
@@ -195,23 +202,23 @@ def ensure_fill_ins(clients: Clients, environment: str, template: dict[str, Any]
     outputs = stack_outputs(clients("cloudformation"), names.stack.for_suffix(environment))
     account = clients("sts").get_caller_identity()["Account"]
     variables = {
-        "EnvironmentSuffix": environment,
+        SUFFIX_PARAMETER: environment,
         "AWS::AccountId": account,
         "AWS::Region": str(clients.region),
     }
     resources = template["Resources"]
     secret = resources["WebhookSecret"]["Properties"]
     api_key = resources["ApiKey"]["Properties"]
-    secret_arn = _secret_arn(clients, substitute(secret["Name"], variables), secret, outputs["KmsKeyArn"])
+    secret_arn = _secret_arn(clients, substitute(secret["Name"], variables), secret, outputs[KMS_KEY_ARN])
     configure_local_verification(clients("secretsmanager"), secret_arn)
     api_key_id = _api_key_id(clients("apigateway"), substitute(api_key["Name"], variables), api_key)
-    _subscribe_events_queue(clients, events_queue_name(names, environment), outputs["PaymentEventsTopicArn"])
-    return outputs | {"WebhookSecretArn": secret_arn, "ApiKeyId": api_key_id}
+    _subscribe_events_queue(clients, events_queue_name(names, environment), outputs[PAYMENT_EVENTS_TOPIC_ARN])
+    return outputs | {WEBHOOK_SECRET_ARN: secret_arn, API_KEY_ID: api_key_id}
 
 
 def remove_fill_ins(clients: Clients, environment: str, template: dict[str, Any]) -> None:
     """Delete what `ensure_fill_ins` made (the stack does not own it in the emulator)."""
-    variables = {"EnvironmentSuffix": environment}
+    variables = {SUFFIX_PARAMETER: environment}
     resources = template["Resources"]
     secret_name = substitute(resources["WebhookSecret"]["Properties"]["Name"], variables)
     api_key_name = substitute(resources["ApiKey"]["Properties"]["Name"], variables)

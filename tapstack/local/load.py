@@ -18,6 +18,7 @@ from tapstack import paths
 from tapstack.local.send import LocalRuntime
 from tapstack.operate.actions import deploy_environment, destroy_environment
 from tapstack.operate.deployment import Deployment
+from templates.contract import ASYNCHRONOUS_ROLES, TRANSACTIONS_TABLE_NAME, dead_letter_queue_url_output
 
 LOAD_REPORT_PATH = paths.LOAD_REPORT
 LOAD_ENVIRONMENT = "load"
@@ -100,7 +101,7 @@ def run_load(
     stored = (
         clients("dynamodb")
         .get_paginator("scan")
-        .paginate(TableName=outputs["TransactionsTableName"], Select="COUNT")
+        .paginate(TableName=outputs[TRANSACTIONS_TABLE_NAME], Select="COUNT")
     )
     published = {message["message"]["transaction_id"] for message in runtime.drain_published()}
     dead_letters = sum(
@@ -109,7 +110,7 @@ def run_load(
                 QueueUrl=outputs[key], AttributeNames=["ApproximateNumberOfMessages"]
             )["Attributes"]["ApproximateNumberOfMessages"]
         )
-        for key in ("ProcessorDeadLetterQueueUrl", "NotifierDeadLetterQueueUrl")
+        for key in map(dead_letter_queue_url_output, ASYNCHRONOUS_ROLES)
     )
     return LoadResult(
         deliveries=deliveries,

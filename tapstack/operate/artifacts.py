@@ -16,6 +16,7 @@ from tapstack.operate.cloud import DeployError, Report, stack_outputs
 from tapstack.operate.stacks import StackRequest, deploy_stack
 from tapstack.operate.target import DeployTarget
 from templates.bootstrap import bootstrap_template_json
+from templates.contract import ARTIFACT_BUCKET_NAME
 from templates.naming import StackNames
 
 
@@ -52,7 +53,7 @@ def upload_template(target: DeployTarget, bucket: str, stack: str, text: str) ->
 
 
 def artifact_bucket(cloudformation: Any, bootstrap_stack: str) -> str:
-    bucket = stack_outputs(cloudformation, bootstrap_stack).get("ArtifactBucketName")
+    bucket = stack_outputs(cloudformation, bootstrap_stack).get(ARTIFACT_BUCKET_NAME)
     if not bucket:
         raise DeployError(
             f"no artifact bucket: stack {bootstrap_stack} is missing; run `make bootstrap` "
