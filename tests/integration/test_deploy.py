@@ -10,6 +10,7 @@ from tapstack.operate.artifacts import upload_template
 from tapstack.operate.cloud import TEMPLATE_PATH, Clients
 from tapstack.operate.stacks import StackRequest, diff_stack
 from tapstack.parameter_files import load_parameter_file
+from templates.contract import ACCESS_LOG_BUCKET_NAME, API_KEY_ID, AUDIT_BUCKET_NAME, WEBHOOK_SECRET_ARN
 from tests.integration.conftest import LOCAL_PARAMETERS, NAMES, DeployedStack, deploy
 
 TEMPLATE = read_template(TEMPLATE_PATH)
@@ -27,7 +28,7 @@ def test_every_output_is_written_to_the_flat_file_and_exported(deployment: Deplo
         if NAMES.export(key).for_suffix(deployment.environment) not in exports
     }
     # moto's CloudFormation does not create the secret or the API key, so it cannot export them.
-    assert missing_exports <= {"WebhookSecretArn", "ApiKeyId"}
+    assert missing_exports <= {WEBHOOK_SECRET_ARN, API_KEY_ID}
 
 
 def test_deploying_the_same_stack_again_changes_nothing(deployment: DeployedStack, tmp_path: Path) -> None:
@@ -51,7 +52,7 @@ def test_diff_lists_the_changes_a_deploy_would_make(deployment: DeployedStack) -
     deployed = as_moto_reads_it(TEMPLATE, {})  # as the local deploy gave it to moto
     template = json.loads(json.dumps(deployed))
     template["Resources"]["DiffProbeQueue"] = {"Type": "AWS::SQS::Queue"}
-    bucket = deployment.outputs["AuditBucketName"]  # any bucket: the template only has to be readable
+    bucket = deployment.outputs[AUDIT_BUCKET_NAME]  # any bucket: the template only has to be readable
     url = upload_template(deployment.deployment.target, bucket, "diff-probe", json.dumps(template))
     name = NAMES.stack.for_suffix(deployment.environment)
 
@@ -87,7 +88,7 @@ def test_destroy_leaves_no_stack_and_no_bucket_behind(
 ) -> None:
     doomed = deploy(emulator, "gone", tmp_path)
     s3 = emulator("s3")
-    audit = doomed.outputs["AuditBucketName"]
+    audit = doomed.outputs[AUDIT_BUCKET_NAME]
     for version in range(3):  # versions and a delete marker, as a real audit bucket has
         s3.put_object(Bucket=audit, Key="raw/x.json", Body=b"%d" % version)
     s3.delete_object(Bucket=audit, Key="raw/x.json")
@@ -104,7 +105,7 @@ def test_destroy_leaves_no_stack_and_no_bucket_behind(
     assert left == []
     assert not doomed.flat_outputs_path.exists()  # it named what no longer exists
     buckets = {bucket["Name"] for bucket in s3.list_buckets()["Buckets"]}
-    assert not {doomed.outputs["AuditBucketName"], doomed.outputs["AccessLogBucketName"]} & buckets
+    assert not {doomed.outputs[AUDIT_BUCKET_NAME], doomed.outputs[ACCESS_LOG_BUCKET_NAME]} & buckets
     live = emulator("cloudformation").list_stacks(StackStatusFilter=["CREATE_COMPLETE", "UPDATE_COMPLETE"])
     assert NAMES.stack.for_suffix("gone") not in {summary["StackName"] for summary in live["StackSummaries"]}
 

@@ -20,6 +20,7 @@ from tapstack.local.send import Delivery, LocalRuntime
 from tapstack.operate.actions import destroy_environment
 from tapstack.operate.cloud import Clients, DeployError, describe_stack
 from tapstack.operate.destroy import DELETE_ATTEMPTS, empty_bucket
+from templates.contract import ACCESS_LOG_BUCKET_NAME, AUDIT_BUCKET_NAME
 from tests.integration.conftest import NAMES, deploy, named_resources, on_emulator
 
 
@@ -67,7 +68,7 @@ class RefillingS3:
     def list_object_versions(self, **request: Any) -> Any:
         page = self._s3.list_object_versions(**request)
         emptied = not page.get("Versions") and not page.get("DeleteMarkers")
-        if emptied and request["Bucket"] == self._runtime.outputs["AuditBucketName"] and self.remaining:
+        if emptied and request["Bucket"] == self._runtime.outputs[AUDIT_BUCKET_NAME] and self.remaining:
             self.remaining -= 1
             if not self.deliveries:  # later ones may come after the functions are deleted
                 self.concurrency_at_first_refill = _reserved_concurrency(self._clients, self._runtime)
@@ -100,11 +101,11 @@ def test_an_object_stored_after_the_emptying_is_emptied_again_and_the_stack_dele
         f"(attempt 2 of {DELETE_ATTEMPTS})"
     )
     assert retry in doomed.log
-    audit = doomed.outputs["AuditBucketName"]
+    audit = doomed.outputs[AUDIT_BUCKET_NAME]
     emptied = [line.split(": ")[1] for line in doomed.log if line.startswith(f"emptied {audit}:")]
     assert emptied == ["1 object versions and delete markers"] * 2
     assert left == []
-    assert not {audit, doomed.outputs["AccessLogBucketName"]} & {
+    assert not {audit, doomed.outputs[ACCESS_LOG_BUCKET_NAME]} & {
         b["Name"] for b in emulator("s3").list_buckets()["Buckets"]
     }
     assert describe_stack(emulator("cloudformation"), NAMES.stack.for_suffix("race")) is None
@@ -172,7 +173,7 @@ def test_deliveries_arriving_during_destroy_stop_at_the_throttle_and_nothing_is_
     assert set(accepted) == {202}
     assert refused.is_set()
     assert left == []
-    assert not {doomed.outputs["AuditBucketName"]} & {
+    assert not {doomed.outputs[AUDIT_BUCKET_NAME]} & {
         b["Name"] for b in emulator("s3").list_buckets()["Buckets"]
     }
 
@@ -194,7 +195,7 @@ def test_governance_retained_versions_are_deleted_with_the_stack(
     own_emulator: Clients, tmp_path: Path
 ) -> None:
     doomed = deploy(own_emulator, "gov", tmp_path)
-    s3, audit = own_emulator("s3"), doomed.outputs["AuditBucketName"]
+    s3, audit = own_emulator("s3"), doomed.outputs[AUDIT_BUCKET_NAME]
     _lock(s3, audit, default_mode="GOVERNANCE")
     _retained(s3, audit, "raw/held.json", "GOVERNANCE", datetime.now(UTC) + timedelta(days=30))
     runtime = doomed.runtime()
@@ -214,7 +215,7 @@ def test_a_compliance_locked_stack_is_refused_with_its_date_before_anything_is_s
     own_emulator: Clients, tmp_path: Path
 ) -> None:
     doomed = deploy(own_emulator, "locked", tmp_path)
-    s3, audit = own_emulator("s3"), doomed.outputs["AuditBucketName"]
+    s3, audit = own_emulator("s3"), doomed.outputs[AUDIT_BUCKET_NAME]
     _lock(s3, audit)
     later = (datetime.now(UTC) + timedelta(days=30)).replace(microsecond=0)
     _retained(s3, audit, "raw/a.json", "COMPLIANCE", later - timedelta(days=20))

@@ -16,6 +16,7 @@ from tapstack.local.faults import FAULTS
 from tapstack.local.send import LocalRuntime, send_event, stored_item
 from tapstack.operate.actions import replay_environment
 from tapstack.operate.cloud import Clients
+from templates.contract import TRANSACTIONS_TABLE_NAME
 from tests.integration.conftest import DeployedStack, on_emulator
 
 EXPECTED_DEAD_LETTERS = {
@@ -71,7 +72,7 @@ def test_a_fault_dead_letters_the_event_and_replay_recovers_it_once(
         on_emulator(healthy.clients, deployment.environment), ["processor", "notifier"], True, print
     )
 
-    item = stored_item(healthy.clients("dynamodb"), healthy.outputs["TransactionsTableName"], transaction_id)
+    item = stored_item(healthy.clients("dynamodb"), healthy.outputs[TRANSACTIONS_TABLE_NAME], transaction_id)
     assert item is not None
     assert item["amount"] == "12.50"
     assert "published_at" in item

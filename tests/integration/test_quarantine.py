@@ -22,6 +22,7 @@ from tapstack.cli import main
 from tapstack.exits import ExitCode
 from tapstack.local.send import LocalRuntime, stored_item
 from tapstack.operate.quarantine import ReplacingStore, StackQuarantine
+from templates.contract import TRANSACTIONS_TABLE_NAME
 from tests.integration.conftest import on_emulator
 
 UNKNOWN_CURRENCY = "XTS"  # ISO 4217's code for testing: no exponent, so not in the table
@@ -36,18 +37,18 @@ def _cli(stack: LocalRuntime, capsys: pytest.CaptureFixture[str], *arguments: st
 
 
 def _item(stack: LocalRuntime, transaction_id: str) -> dict[str, str] | None:
-    return stored_item(stack.clients("dynamodb"), stack.outputs["TransactionsTableName"], transaction_id)
+    return stored_item(stack.clients("dynamodb"), stack.outputs[TRANSACTIONS_TABLE_NAME], transaction_id)
 
 
 def _store(stack: LocalRuntime) -> DynamoTransactions:
-    return DynamoTransactions(stack.clients("dynamodb"), stack.outputs["TransactionsTableName"])
+    return DynamoTransactions(stack.clients("dynamodb"), stack.outputs[TRANSACTIONS_TABLE_NAME])
 
 
 def _stale_replacement(stack: LocalRuntime, quarantined: dict[str, Any], transaction_id: str) -> bool:
     """What a reprocess that read `quarantined` before another one replaced it would write."""
     store = ReplacingStore(
         stack.clients("dynamodb"),
-        stack.outputs["TransactionsTableName"],
+        stack.outputs[TRANSACTIONS_TABLE_NAME],
         quarantined,
         "2026-12-01T00:00:00.000Z",
     )

@@ -14,6 +14,7 @@ import pytest
 from tapstack import paths
 from tapstack.cli import main, tapstack
 from tapstack.exits import ExitCode
+from templates.contract import SETTINGS_METADATA
 
 TAPSTACK = Path(sys.executable).parent / "tapstack"
 EXPECTED_COMMANDS = {
@@ -214,7 +215,7 @@ def test_the_committed_settings_file_is_read_by_default(
     assert main(["check", "--output", str(target)]) == ExitCode.OK  # the same settings, read again
 
     template = json.loads(target.read_text(encoding="utf-8"))
-    recorded = template["Metadata"]["TapStack::Settings"]
+    recorded = template["Metadata"][SETTINGS_METADATA]
     assert (recorded["name_prefix"], recorded["processor.memory_mb"]) == ("acme", 2048)
     assert "| `processor.memory_mb` | `2048` |" in target.with_suffix(".md").read_text(encoding="utf-8")
     other = tmp_path / "other.toml"

@@ -29,6 +29,7 @@ from tapstack.operate.preflight import (
     run_preflight,
 )
 from tapstack.operate.target import AwsTarget
+from templates.contract import ROLES, WEBHOOK_SECRET_ARN, function_name_output
 
 TEMPLATE = read_template(TEMPLATE_PATH)
 FAKE = {"region_name": "us-east-1", "aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
@@ -66,10 +67,7 @@ def reservations(receiver: int, processor: int, notifier: int) -> dict[str, str]
 
 
 def existing_stack(status: str = "UPDATE_COMPLETE") -> dict[str, Any]:
-    names = {
-        key: f"tapstack-{key[:-12].lower()}-dev"
-        for key in ("ReceiverFunctionName", "ProcessorFunctionName", "NotifierFunctionName")
-    }
+    names = {function_name_output(role): f"tapstack-{role}-dev" for role in ROLES}
     return {
         "StackStatus": status,
         "Parameters": [{"ParameterKey": "LogRetentionDays", "ParameterValue": "90"}],
@@ -362,7 +360,7 @@ def test_the_deployed_webhook_secret_is_checked_for_placeholders(
     arn = clients("secretsmanager").create_secret(
         Name=f"pf-{uuid.uuid4().hex}", SecretString=json.dumps(secret)
     )["ARN"]
-    stack = {"Outputs": [{"OutputKey": "WebhookSecretArn", "OutputValue": arn}]}
+    stack = {"Outputs": [{"OutputKey": WEBHOOK_SECRET_ARN, "OutputValue": arn}]}
     result = check_webhook_secret(clients, stack)
     assert result.status is status
     assert says in result.detail

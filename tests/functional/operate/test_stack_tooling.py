@@ -22,6 +22,7 @@ from tapstack.operate.replay import parse_dead_letter
 from tapstack.operate.stacks import cli_equivalent, template_parameters
 from tapstack.parameter_files import ParameterFileError, load_parameter_file
 from templates.bootstrap import bootstrap_template_json
+from templates.contract import ARTIFACT_BUCKET_NAME, SUFFIX_PARAMETER
 from templates.naming import StackNames
 from tests.support import free_port
 
@@ -35,7 +36,7 @@ def test_parameter_files_name_only_template_parameters_and_leave_the_rest_to_the
     overrides = load_parameter_file(path)
 
     assert set(overrides) <= set(TEMPLATE["Parameters"])
-    assert not {"EnvironmentSuffix", "CodeS3Bucket", "CodeS3Key"} & set(overrides)  # set per deploy
+    assert not {SUFFIX_PARAMETER, "CodeS3Bucket", "CodeS3Key"} & set(overrides)  # set per deploy
     for key, value in overrides.items():
         allowed = TEMPLATE["Parameters"][key].get("AllowedValues")
         assert allowed is None or value in map(str, allowed), f"{path.name}: {key}={value}"
@@ -52,11 +53,11 @@ def test_a_parameter_file_must_be_the_cli_format(tmp_path: Path) -> None:
 def test_a_create_passes_only_the_overrides_and_an_update_keeps_the_rest() -> None:
     existing = {"Parameters": [{"ParameterKey": "LogRetentionDays", "ParameterValue": "90"}]}
 
-    created = template_parameters(TEMPLATE, {"EnvironmentSuffix": "dev"}, None)
-    updated = template_parameters(TEMPLATE, {"EnvironmentSuffix": "dev"}, existing)
+    created = template_parameters(TEMPLATE, {SUFFIX_PARAMETER: "dev"}, None)
+    updated = template_parameters(TEMPLATE, {SUFFIX_PARAMETER: "dev"}, existing)
     emulated = with_previous_values(updated, existing)
 
-    assert created == [{"ParameterKey": "EnvironmentSuffix", "ParameterValue": "dev"}]
+    assert created == [{"ParameterKey": SUFFIX_PARAMETER, "ParameterValue": "dev"}]
     assert {"ParameterKey": "LogRetentionDays", "UsePreviousValue": True} in updated
     assert {"ParameterKey": "LogRetentionDays", "ParameterValue": "90"} in emulated
 
@@ -67,7 +68,7 @@ def test_an_unknown_parameter_is_refused_by_name() -> None:
 
 
 def test_the_cli_equivalent_uploads_the_template_and_names_the_capability() -> None:
-    command = cli_equivalent("tapstack-dev", "artifacts", {"EnvironmentSuffix": "dev"}, "eu-west-1")
+    command = cli_equivalent("tapstack-dev", "artifacts", {SUFFIX_PARAMETER: "dev"}, "eu-west-1")
 
     assert command.startswith("aws cloudformation deploy --stack-name tapstack-dev")
     for part in ("--s3-bucket artifacts", "--capabilities CAPABILITY_NAMED_IAM", "--region eu-west-1"):
@@ -140,7 +141,7 @@ def test_the_bootstrap_template_is_lint_clean_and_hardened() -> None:
     statement = template["Resources"]["ArtifactBucketPolicy"]["Properties"]["PolicyDocument"]["Statement"][0]
     assert statement["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
     assert (
-        template["Outputs"]["ArtifactBucketName"]["Export"]["Name"] == "tapstack-bootstrap-ArtifactBucketName"
+        template["Outputs"][ARTIFACT_BUCKET_NAME]["Export"]["Name"] == "tapstack-bootstrap-ArtifactBucketName"
     )
 
 
@@ -192,7 +193,7 @@ def test_the_longest_valid_suffix_is_accepted() -> None:
 def test_the_bootstrap_stack_carries_the_name_prefix() -> None:
     template = json.loads(bootstrap_template_json(StackNames("acme")))
 
-    assert template["Outputs"]["ArtifactBucketName"]["Export"]["Name"] == "acme-bootstrap-ArtifactBucketName"
+    assert template["Outputs"][ARTIFACT_BUCKET_NAME]["Export"]["Name"] == "acme-bootstrap-ArtifactBucketName"
     bucket_name = template["Resources"]["ArtifactBucket"]["Properties"]["BucketName"]
     assert bucket_name == {"Fn::Sub": "acme-artifacts-${AWS::AccountId}-${AWS::Region}"}
 
