@@ -31,6 +31,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
+import boto3
 from botocore.exceptions import ClientError
 
 from tapstack.cfn.model import Resolver, Template, intrinsic_name
@@ -49,6 +50,9 @@ from tapstack.operate.stacks import (
 )
 from templates.naming import StackNames
 
+# The emulator's account: fake credentials, one region, never a profile from ~/.aws.
+EMULATOR_REGION = "us-east-1"
+EMULATOR_CREDENTIALS = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
 EMULATOR_TIMING = Timing(poll_seconds=0.05, timeout_seconds=120.0, wait_for_running_invocations=False)
 # The account's, not any stack's: every stack in the emulated account logs through it.
 APIGATEWAY_LOGS_ROLE = "local-apigateway-cloudwatch"
@@ -167,6 +171,12 @@ def _log_groups_moto_forgot(
     ]
 
 
+def emulator_clients(endpoint_url: str) -> Clients:
+    """Clients of the moto server at `endpoint_url` (`http://localhost:PORT`)."""
+    session = boto3.session.Session(region_name=EMULATOR_REGION, **EMULATOR_CREDENTIALS)
+    return Clients(session, endpoint_url=endpoint_url)
+
+
 @dataclass(frozen=True)
 class EmulatorTarget:
     """The moto server at `clients.endpoint_url`, with the detours of the module docstring."""
@@ -176,7 +186,7 @@ class EmulatorTarget:
 
     @classmethod
     def at(cls, endpoint_url: str) -> EmulatorTarget:
-        return cls(Clients.for_emulator(endpoint_url))
+        return cls(emulator_clients(endpoint_url))
 
     def prepare_account(self, names: StackNames, report: Report) -> None:
         """What a real account has before its first deploy: the API Gateway role and the bootstrap stack."""

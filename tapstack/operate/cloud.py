@@ -25,9 +25,6 @@ from templates.naming import StackNames
 TEMPLATE_PATH = paths.TEMPLATE
 FLAT_OUTPUTS_PATH = paths.FLAT_OUTPUTS
 
-# The emulator's account: fake credentials, one region, never a profile from ~/.aws.
-EMULATOR_REGION = "us-east-1"
-EMULATOR_CREDENTIALS = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
 Report = Callable[[str], None]
 
 
@@ -59,13 +56,6 @@ class Clients:
     @classmethod
     def for_aws(cls, region: str | None = None) -> Clients:
         return cls(boto3.session.Session(region_name=region))
-
-    @classmethod
-    def for_emulator(cls, endpoint_url: str) -> Clients:
-        return cls(
-            boto3.session.Session(region_name=EMULATOR_REGION, **EMULATOR_CREDENTIALS),
-            endpoint_url=endpoint_url,
-        )
 
     @property
     def region(self) -> str | None:

@@ -16,7 +16,7 @@ import pytest
 from tapstack.cfn.model import read_template
 from tapstack.local import emulator as local_emulator
 from tapstack.local.send import LocalRuntime
-from tapstack.local.target import EmulatorTarget
+from tapstack.local.target import EmulatorTarget, emulator_clients
 from tapstack.operate.actions import deploy_environment, destroy_environment
 from tapstack.operate.cloud import TEMPLATE_PATH, Clients, discover_outputs, discover_stack_name
 from tapstack.operate.deployment import Deployment
@@ -77,7 +77,7 @@ def deploy(
 
 @pytest.fixture(scope="session")
 def emulator(moto_endpoint: str) -> Clients:
-    return Clients.for_emulator(moto_endpoint)
+    return emulator_clients(moto_endpoint)
 
 
 @pytest.fixture(scope="session")
@@ -110,7 +110,7 @@ def own_emulator(tmp_path: Path) -> Iterator[Clients]:
     files = local_emulator.EmulatorFiles(free_port(), tmp_path)
     local_emulator.start(files)
     try:
-        yield Clients.for_emulator(local_emulator.endpoint(files.port))
+        yield emulator_clients(local_emulator.endpoint(files.port))
     finally:
         local_emulator.stop(files)
 

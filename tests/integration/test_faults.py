@@ -14,8 +14,8 @@ import pytest
 
 from tapstack.local.faults import FAULTS
 from tapstack.local.send import LocalRuntime, send_event, stored_item
+from tapstack.local.target import emulator_clients
 from tapstack.operate.actions import replay_environment
-from tapstack.operate.cloud import Clients
 from templates.contract import TRANSACTIONS_TABLE_NAME
 from tests.integration.conftest import DeployedStack, on_emulator
 
@@ -29,7 +29,7 @@ EXPECTED_DEAD_LETTERS = {
 
 
 def _fresh_runtime(moto_endpoint: str, deployment: DeployedStack) -> LocalRuntime:
-    clients = Clients.for_emulator(moto_endpoint)
+    clients = emulator_clients(moto_endpoint)
     return LocalRuntime.for_deployed_stack(clients, deployment.deployment.stack, deployment.environment)
 
 

@@ -13,7 +13,7 @@ from botocore.stub import Stubber
 
 from tapstack.cfn.model import read_template
 from tapstack.cli import main
-from tapstack.local.target import EmulatorTarget
+from tapstack.local.target import EmulatorTarget, emulator_clients
 from tapstack.operate.cloud import TEMPLATE_PATH, Clients
 from tapstack.operate.preflight import (
     DeployPlan,
@@ -356,7 +356,7 @@ def test_the_cli_prints_every_check_and_fails_when_one_fails(
 def test_the_deployed_webhook_secret_is_checked_for_placeholders(
     moto_endpoint: str, secret: dict[str, Any], status: Status, says: str
 ) -> None:
-    clients = Clients.for_emulator(moto_endpoint)
+    clients = emulator_clients(moto_endpoint)
     arn = clients("secretsmanager").create_secret(
         Name=f"pf-{uuid.uuid4().hex}", SecretString=json.dumps(secret)
     )["ARN"]
@@ -367,6 +367,6 @@ def test_the_deployed_webhook_secret_is_checked_for_placeholders(
 
 
 def test_a_new_stack_is_warned_that_its_secret_starts_as_placeholders(moto_endpoint: str) -> None:
-    result = check_webhook_secret(Clients.for_emulator(moto_endpoint), None)
+    result = check_webhook_secret(emulator_clients(moto_endpoint), None)
     assert result.status is Status.WARN
     assert not failed([result])
