@@ -143,7 +143,7 @@ class StackNames:
     @property
     def waf_log_group(self) -> Name:
         """WAF logs only to log groups named `aws-waf-logs-...`; `aws-waf-logs-<stack>` is also the name
-        destroy checks for leftovers (tapstack/operate/deploy.py)."""
+        destroy checks for leftovers (tapstack/operate/destroy.py)."""
         return Name(f"aws-waf-logs-{self.stack.pattern}", 512)
 
     def alarm(self, what: str) -> Name:

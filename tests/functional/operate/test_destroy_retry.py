@@ -16,15 +16,11 @@ from botocore.exceptions import ClientError
 
 from tapstack.operate.cloud import Clients, DeployError, Timing
 from tapstack.operate.destroy import DELETE_ATTEMPTS, destroy_stack
-from tapstack.operate.stacks import ResourceFailure
 from tapstack.operate.target import AwsTarget
+from tests.support.cfn import BUCKET_NOT_EMPTY
 
 STACK = "tapstack-fake"
 STACK_ID = f"arn:aws:cloudformation:us-east-1:123456789012:stack/{STACK}/1"
-BUCKET_NOT_EMPTY = (
-    'Resource handler returned message: "The bucket you tried to delete is not empty (Service: S3, '
-    'Status Code: 409, Request ID: R)" (RequestToken: T, HandlerErrorCode: GeneralServiceException)'
-)
 TIMING = Timing(poll_seconds=0, timeout_seconds=10, wait_for_running_invocations=False)
 
 
@@ -160,18 +156,3 @@ def test_another_failure_is_not_retried(aws: tuple[Any, str], moto_endpoint: str
         destroy_stack(_aws(s3, moto_endpoint, cloudformation), STACK, print)
 
     assert cloudformation.deletes == 1
-
-
-@pytest.mark.parametrize(
-    ("kind", "reason", "expected"),
-    [
-        ("AWS::S3::Bucket", BUCKET_NOT_EMPTY, True),
-        ("AWS::S3::Bucket", "The bucket you tried to delete is not empty", True),
-        ("AWS::S3::Bucket", "Access Denied (Service: S3, Status Code: 403)", False),
-        ("AWS::Logs::LogGroup", "BucketNotEmpty", False),
-    ],
-)
-def test_only_s3s_bucket_not_empty_counts_as_a_refilled_bucket(
-    kind: str, reason: str, expected: bool
-) -> None:
-    assert ResourceFailure("X", kind, reason).bucket_not_empty is expected
