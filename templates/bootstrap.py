@@ -20,6 +20,7 @@ from troposphere.s3 import (
 )
 
 from templates.common import POLICY_VERSION, Exemption, deny_insecure_transport, exemptions
+from templates.contract import ARTIFACT_BUCKET_NAME
 from templates.naming import StackNames
 from templates.stack import render
 from templates.storage import hardened_bucket, objects_arn
@@ -78,7 +79,7 @@ def build_bootstrap_template(names: StackNames) -> Template:
     )
     template.add_output(
         Output(
-            "ArtifactBucketName",
+            ARTIFACT_BUCKET_NAME,
             Description="Bucket holding Lambda artifacts and uploaded templates",
             Value=bucket.ref(),
             Export=Export(f"{names.bootstrap_stack}-ArtifactBucketName"),

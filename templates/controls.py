@@ -18,7 +18,6 @@ from troposphere import AWSObject
 from templates.parameters import StackParameters
 from templates.storage import ACCESS_LOG_DESTINATION_DOC
 
-CONTROL_TOWER_METADATA = "TapStack::ControlTower"
 # Control Tower's CT.CLOUDWATCH.PR.2: a year of retention.
 YEAR_OF_LOG_RETENTION_DAYS = 365
 

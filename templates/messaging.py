@@ -19,9 +19,9 @@ from templates.common import (
     exemptions,
 )
 from templates.config import StackConfig
+from templates.contract import ASYNCHRONOUS_ROLES
 from templates.naming import StackNames
 
-ASYNC_FUNCTION_ROLES = ("processor", "notifier")
 # KMS data keys are reused for this long, so SQS calls KMS at most once per 5 minutes per key.
 QUEUE_DATA_KEY_REUSE_SECONDS = 300
 # SQS's default, stated: it marks the queue as a dead-letter queue for Control Tower's CT.SQS.PR.1,
@@ -71,7 +71,7 @@ def build_messaging(config: StackConfig, names: StackNames, key_arn: AWSHelperFn
                 ),
             )
         )
-        for role in ASYNC_FUNCTION_ROLES
+        for role in ASYNCHRONOUS_ROLES
     }
     policies = [
         QueuePolicy(

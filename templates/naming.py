@@ -13,8 +13,14 @@ from typing import Any
 from troposphere import Sub
 
 from templates.config import StackConfig
+from templates.contract import (
+    ASYNCHRONOUS_ROLES,
+    ROLES,
+    SUFFIX_PARAMETER,
+    TRANSACTIONS_TABLE_ARN,
+    name_prefix_of,
+)
 
-SUFFIX_PARAMETER = "EnvironmentSuffix"
 SUFFIX_PLACEHOLDER = "${" + SUFFIX_PARAMETER + "}"
 # Longest values of the pseudo parameters some names include (12-digit account ids; the longest region
 # names such as ap-southeast-5 have 14 characters).
@@ -137,7 +143,7 @@ class StackNames:
     @property
     def waf_log_group(self) -> Name:
         """WAF logs only to log groups named `aws-waf-logs-...`; `aws-waf-logs-<stack>` is also the name
-        destroy checks for leftovers (tapstack/operate/deploy.py)."""
+        destroy checks for leftovers (tapstack/operate/destroy.py)."""
         return Name(f"aws-waf-logs-{self.stack.pattern}", 512)
 
     def alarm(self, what: str) -> Name:
@@ -148,13 +154,12 @@ class StackNames:
 
     def all_names(self) -> list[Name]:
         """Every name pattern the stack uses that has a fixed length budget."""
-        roles = ("receiver", "processor", "notifier")
         per_role = [
             name
-            for role in roles
+            for role in ROLES
             for name in (self.function(role), self.function_role(role), self.function_log_group(role))
         ]
-        queues = [self.dead_letter_queue(role) for role in ("processor", "notifier")]
+        queues = [self.dead_letter_queue(role) for role in ASYNCHRONOUS_ROLES]
         singles = [
             self.stack,
             self.table,
@@ -173,7 +178,7 @@ class StackNames:
             self.waf_log_group,
             # The longest alarm and export names the stack builds.
             self.alarm("processor-dead-letters"),
-            self.export("TransactionsTableArn"),
+            self.export(TRANSACTIONS_TABLE_ARN),
         ]
         return per_role + queues + singles
 
@@ -205,26 +210,6 @@ def max_suffix_length(names: StackNames) -> int:
 
 
 def names_of(template: Mapping[str, Any]) -> StackNames:
-    """The names a generated template (as JSON) was built with, read back from its export names.
-
-    Every output is exported as `<prefix>-${EnvironmentSuffix}-<OutputKey>`, so the exports say the
-    prefix; the stack commands find their stacks by it. LookupError for any other template.
-    """
-    outputs = template.get("Outputs", {})
-    exports = {key: output.get("Export", {}).get("Name") for key, output in outputs.items()}
-    candidates = {
-        StackNames(name["Fn::Sub"].partition(f"-{SUFFIX_PLACEHOLDER}-")[0])
-        for name in exports.values()
-        if isinstance(name, dict) and isinstance(name.get("Fn::Sub"), str)
-    }
-    matching = [
-        names
-        for names in candidates
-        if all(name == names.export(key).sub().to_dict() for key, name in exports.items())
-    ]
-    if len(matching) != 1:
-        raise LookupError(
-            "not a generated TapStack template: its outputs are not all exported as "
-            f"<prefix>-{SUFFIX_PLACEHOLDER}-<OutputKey>"
-        )
-    return matching[0]
+    """The names a generated template (as JSON) was built with, from the settings it records
+    (templates/contract.py); the stack commands find their stacks by them. LookupError for any other."""
+    return StackNames(name_prefix_of(template))

@@ -6,6 +6,24 @@ from troposphere import AWSHelperFn, Export, GetAtt, Output
 from troposphere.secretsmanager import Secret
 
 from templates.api import WEBHOOK_PROVIDERS, Api
+from templates.contract import (
+    ACCESS_LOG_BUCKET_NAME,
+    ALARM_TOPIC_ARN,
+    API_BASE_URL,
+    API_ID,
+    API_KEY_ID,
+    AUDIT_BUCKET_NAME,
+    KMS_KEY_ARN,
+    PAYMENT_EVENTS_TOPIC_ARN,
+    TRANSACTIONS_TABLE_ARN,
+    TRANSACTIONS_TABLE_NAME,
+    TRANSACTIONS_URL,
+    WEBHOOK_SECRET_ARN,
+    dead_letter_queue_arn_output,
+    dead_letter_queue_url_output,
+    function_name_output,
+    webhook_url_output,
+)
 from templates.encryption import Encryption
 from templates.functions import Functions
 from templates.messaging import Messaging
@@ -23,38 +41,38 @@ def build_outputs(
     webhook_secret: Secret,
 ) -> list[Output]:
     values: dict[str, tuple[AWSHelperFn, str]] = {
-        "ApiBaseUrl": (api.base_url(), "Base URL of the API stage"),
+        API_BASE_URL: (api.base_url(), "Base URL of the API stage"),
         **{
-            f"{provider.capitalize()}WebhookUrl": (
+            webhook_url_output(provider): (
                 api.route_url(f"/webhooks/{provider}"),
                 f"URL to register as the {provider} webhook endpoint",
             )
             for provider in WEBHOOK_PROVIDERS
         },
-        "TransactionsUrl": (
+        TRANSACTIONS_URL: (
             api.route_url("/transactions"),
             "URL internal clients POST signed transactions to",
         ),
-        "ApiId": (api.rest_api.ref(), "REST API id"),
-        "ApiKeyId": (api.api_key.ref(), "Id of the internal clients' API key (aws apigateway get-api-key)"),
-        "TransactionsTableName": (storage.table.ref(), "DynamoDB table of transactions"),
-        "TransactionsTableArn": (GetAtt(storage.table, "Arn"), "ARN of the transactions table"),
-        "PaymentEventsTopicArn": (messaging.events_topic.ref(), "SNS topic downstream systems subscribe to"),
-        "AlarmTopicArn": (messaging.alarm_topic.ref(), "SNS topic the alarms publish to"),
-        "AuditBucketName": (storage.audit_bucket.ref(), "Bucket archiving raw payloads"),
-        "AccessLogBucketName": (
+        API_ID: (api.rest_api.ref(), "REST API id"),
+        API_KEY_ID: (api.api_key.ref(), "Id of the internal clients' API key (aws apigateway get-api-key)"),
+        TRANSACTIONS_TABLE_NAME: (storage.table.ref(), "DynamoDB table of transactions"),
+        TRANSACTIONS_TABLE_ARN: (GetAtt(storage.table, "Arn"), "ARN of the transactions table"),
+        PAYMENT_EVENTS_TOPIC_ARN: (messaging.events_topic.ref(), "SNS topic downstream systems subscribe to"),
+        ALARM_TOPIC_ARN: (messaging.alarm_topic.ref(), "SNS topic the alarms publish to"),
+        AUDIT_BUCKET_NAME: (storage.audit_bucket.ref(), "Bucket archiving raw payloads"),
+        ACCESS_LOG_BUCKET_NAME: (
             storage.access_log_bucket.ref(),
             "Bucket receiving the audit bucket's access logs",
         ),
-        "KmsKeyArn": (encryption.key_arn, "Customer-managed key encrypting the stack's data"),
-        "WebhookSecretArn": (webhook_secret.ref(), "Secret holding the webhook verification material"),
+        KMS_KEY_ARN: (encryption.key_arn, "Customer-managed key encrypting the stack's data"),
+        WEBHOOK_SECRET_ARN: (webhook_secret.ref(), "Secret holding the webhook verification material"),
     }
     for role, queue in messaging.dead_letter_queues.items():
-        values[f"{role.capitalize()}DeadLetterQueueUrl"] = (queue.ref(), f"Dead-letter queue of the {role}")
-        values[f"{role.capitalize()}DeadLetterQueueArn"] = (GetAtt(queue, "Arn"), f"ARN of the {role} DLQ")
+        values[dead_letter_queue_url_output(role)] = (queue.ref(), f"Dead-letter queue of the {role}")
+        values[dead_letter_queue_arn_output(role)] = (GetAtt(queue, "Arn"), f"ARN of the {role} DLQ")
     for stack_function in functions.all():
         role = stack_function.role_name
-        values[f"{role.capitalize()}FunctionName"] = (stack_function.function.ref(), f"The {role} function")
+        values[function_name_output(role)] = (stack_function.function.ref(), f"The {role} function")
     return [
         Output(key, Description=description, Value=value, Export=Export(names.export(key).sub()))
         for key, (value, description) in values.items()

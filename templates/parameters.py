@@ -7,15 +7,9 @@ from dataclasses import dataclass
 from troposphere import And, AWSHelperFn, Condition, Equals, Join, Not, Parameter, Ref
 
 from templates.config import AUDIT_RETENTION_DAYS_RANGE, LOG_RETENTION_DAYS, StackConfig
-from templates.naming import (
-    SOURCE_ALLOW_LISTED_PROVIDERS,
-    SUFFIX_PARAMETER,
-    SUFFIX_PATTERN,
-    StackNames,
-    max_suffix_length,
-)
+from templates.contract import ROLES, SUFFIX_PARAMETER
+from templates.naming import SOURCE_ALLOW_LISTED_PROVIDERS, SUFFIX_PATTERN, StackNames, max_suffix_length
 
-FUNCTION_ROLES = ("receiver", "processor", "notifier")
 EXECUTION_LOGGING_LEVELS = ["OFF", "ERROR", "INFO"]
 # The audit bucket's Object Lock mode is this parameter of the deployed stack: NONE (no default retention,
 # the bucket can be emptied), or the default retention mode S3 applies to every new payload version.
@@ -194,7 +188,7 @@ def build_parameters(config: StackConfig, names: StackNames) -> StackParameters:
                 "at least 100 executions unreserved (preflight checks it)."
             ),
         )
-        for role in FUNCTION_ROLES
+        for role in ROLES
     }
     provider_source_cidrs = {
         provider: _optional_list(

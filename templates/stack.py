@@ -14,19 +14,19 @@ from troposphere import Template
 
 from templates.api import build_api, execution_log_group_name
 from templates.config import StackConfig, settings_of
-from templates.controls import CONTROL_TOWER_METADATA, control_tower_gaps, gaps_metadata
+from templates.contract import CONTROL_TOWER_METADATA, ROLES, SETTINGS_METADATA
+from templates.controls import control_tower_gaps, gaps_metadata
 from templates.encryption import build_encryption
 from templates.functions import build_functions
 from templates.messaging import build_messaging
 from templates.monitoring import build_alarms
 from templates.naming import names_for
 from templates.outputs import build_outputs
-from templates.parameters import FUNCTION_ROLES, build_parameters
+from templates.parameters import build_parameters
 from templates.storage import build_storage
 from templates.waf import build_waf
 from templates.webhook_secret import build_webhook_secret
 
-SETTINGS_METADATA = "TapStack::Settings"
 DESCRIPTION = (
     "TapStack: payment webhooks (Stripe, PayPal, internal) verified, stored exactly in DynamoDB, "
     "archived to S3 and published to SNS, with nothing lost."
@@ -38,7 +38,7 @@ def build_template(config: StackConfig) -> Template:
     params = build_parameters(config, names)
 
     log_group_names = [
-        *(names.function_log_group(role).pattern for role in FUNCTION_ROLES),
+        *(names.function_log_group(role).pattern for role in ROLES),
         names.api_access_log_group.pattern,
         execution_log_group_name(config.api_stage_name),
         names.waf_log_group.pattern,

@@ -24,7 +24,7 @@ from tapstack.cli.operate import OPERATE_COMMANDS
 from tapstack.cli.quarantine import local_quarantine, quarantine
 from tapstack.cli.verify import verify
 from tapstack.exits import CommandError, ExitCode
-from tapstack.operate.deploy import DeployError
+from tapstack.operate.cloud import DeployError
 
 # What a stack operation can fail with that is the account's or the input's doing, not a bug here.
 OPERATION_ERRORS = (DeployError, LookupError, ClientError, BotoCoreError, OSError, RuntimeError)

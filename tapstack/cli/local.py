@@ -17,12 +17,22 @@ from typing import TextIO
 import click
 
 from tapstack import paths
-from tapstack.cli.operate import environment_option, function_options, parameters_options, run_replay
+from tapstack.cli.operate import (
+    OUTPUTS_OPTION,
+    TEMPLATE_OPTION,
+    WITH_BOOTSTRAP_OPTION,
+    environment_option,
+    function_options,
+    load_deployment,
+    parameters_options,
+    run_replay,
+)
 from tapstack.exits import CommandError, ExitCode
 from tapstack.local import emulator
 from tapstack.local.faults import FAULTS
+from tapstack.local.target import EmulatorTarget
 from tapstack.operate import actions
-from tapstack.operate.cloud import Clients
+from tapstack.operate.deployment import Deployment
 
 LOCAL_ENVIRONMENT = "local"
 LOCAL_PARAMS = paths.PARAMS / "local.json"
@@ -30,14 +40,15 @@ LOCAL_PARAMS = paths.PARAMS / "local.json"
 PORT_OPTION = click.option("--port", default=5000, show_default=True, help="the emulator's port on 127.0.0.1")
 
 
-def emulator_clients(port: int) -> Clients:
-    """Clients of the emulator on port; refused at once when nothing answers there (boto3 would retry)."""
+def emulator_deployment(environment: str, template_path: Path, port: int) -> Deployment:
+    """The deployment on the emulator on port; refused at once when nothing answers there (boto3 would
+    retry)."""
     if not emulator.answers(port):
         raise CommandError(
             f"the emulator is not running on port {port}: start it with `make local-up` "
             f"(or `tapstack local up --port {port}`)"
         )
-    return Clients.for_emulator(emulator.endpoint(port))
+    return load_deployment(EmulatorTarget.at(emulator.endpoint(port)), environment, template_path)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -64,10 +75,19 @@ def down(port: int) -> ExitCode:
 @local.command(name="deploy", epilog="Example:\n\n  tapstack local deploy --params params/local.json")
 @environment_option(LOCAL_ENVIRONMENT)
 @parameters_options(LOCAL_PARAMS)
+@OUTPUTS_OPTION
 @PORT_OPTION
-def deploy_local(environment: str, parameter_file: Path, artifact: Path | None, port: int) -> ExitCode:
-    """Package and deploy the stack to the emulator; write cfn-outputs/flat-outputs.json."""
-    actions.deploy_environment(emulator_clients(port), environment, parameter_file, artifact, print)
+def deploy_local(
+    environment: str,
+    template_path: Path,
+    parameter_file: Path,
+    artifact: Path | None,
+    flat_outputs_path: Path,
+    port: int,
+) -> ExitCode:
+    """Package and deploy the stack to the emulator; write its outputs (cfn-outputs/flat-outputs.json)."""
+    deployment = emulator_deployment(environment, template_path, port)
+    actions.deploy_environment(deployment, parameter_file, artifact, print, flat_outputs_path)
     return ExitCode.OK
 
 
@@ -107,16 +127,20 @@ Examples:
 )
 @environment_option(LOCAL_ENVIRONMENT)
 @PORT_OPTION
-def send(event: Path, provider: str | None, fault: str | None, environment: str, port: int) -> ExitCode:
+def send(
+    event: Path, provider: str | None, fault: str | None, environment: str, template_path: Path, port: int
+) -> ExitCode:
     """Deliver a signed sample event to the local stack; print what happened as one JSON document.
 
     The JSON is all that goes to stdout; the handlers' logs go to .local/send.log (its path is printed
     on stderr).
     """
-    clients = emulator_clients(port)
+    from tapstack.local.send import send_to_deployment  # noqa: PLC0415 (imports the handlers)
+
+    deployment = emulator_deployment(environment, template_path, port)
     log_path = paths.LOCAL_STATE / "send.log"
     with contextlib.redirect_stdout(_handler_log(log_path)):
-        document = actions.send_local(clients, environment, _event_file(event), provider, fault)
+        document = send_to_deployment(deployment, _event_file(event), provider, fault)
     print(f"handler logs: {log_path}", file=sys.stderr)
     print(json.dumps(document, indent=2))
     return ExitCode.OK if document["ok"] else ExitCode.FAILED
@@ -126,22 +150,29 @@ def send(event: Path, provider: str | None, fault: str | None, environment: str,
 @environment_option(LOCAL_ENVIRONMENT)
 @function_options
 @PORT_OPTION
-def replay_local(environment: str, functions: tuple[str, ...], apply: bool, port: int) -> ExitCode:
+def replay_local(
+    environment: str, template_path: Path, functions: tuple[str, ...], apply: bool, port: int
+) -> ExitCode:
     """Re-drive the local stack's dead-letter queues (a dry run unless --apply)."""
-    return run_replay(emulator_clients(port), environment, functions, apply)
+    return run_replay(emulator_deployment(environment, template_path, port), functions, apply)
 
 
 @local.command(name="destroy", epilog="Example:\n\n  tapstack local destroy --with-bootstrap")
 @environment_option(LOCAL_ENVIRONMENT)
-@click.option("--with-bootstrap", is_flag=True, help="also delete the artifact-bucket stack")
+@WITH_BOOTSTRAP_OPTION
+@OUTPUTS_OPTION
 @PORT_OPTION
-def destroy_local(environment: str, with_bootstrap: bool, port: int) -> ExitCode:
+def destroy_local(
+    environment: str, template_path: Path, with_bootstrap: bool, flat_outputs_path: Path, port: int
+) -> ExitCode:
     """Empty the local buckets, delete the local stack, and report anything left behind (1 if any)."""
-    left = actions.destroy_environment(emulator_clients(port), environment, with_bootstrap, print)
+    deployment = emulator_deployment(environment, template_path, port)
+    left = actions.destroy_environment(deployment, with_bootstrap, print, flat_outputs_path)
     return ExitCode.FAILED if left else ExitCode.OK
 
 
 @local.command(epilog="Example:\n\n  tapstack local load --deliveries 2000 --duplicates 0.2 --senders 8")
+@TEMPLATE_OPTION
 @parameters_options(LOCAL_PARAMS)
 @click.option("--deliveries", default=2000, show_default=True)
 @click.option("--duplicates", default=0.2, show_default=True, help="share of deliveries that repeat an event")
@@ -149,6 +180,7 @@ def destroy_local(environment: str, with_bootstrap: bool, port: int) -> ExitCode
 @click.option("--budget", default=300.0, show_default=True, help="seconds before the run is abandoned")
 @PORT_OPTION
 def load(
+    template_path: Path,
     parameter_file: Path,
     artifact: Path | None,
     deliveries: int,
@@ -158,10 +190,11 @@ def load(
     port: int,
 ) -> ExitCode:
     """Bounded load on a throwaway stack (deploy, deliver, destroy); writes build/load.json."""
+    from tapstack.local.load import LOAD_ENVIRONMENT, load_run  # noqa: PLC0415 (imports the handlers)
+
     with contextlib.redirect_stdout(sys.stderr):
-        path, result = actions.load_run(
-            emulator_clients(port), parameter_file, artifact, deliveries, duplicates, senders, budget
-        )
+        deployment = emulator_deployment(LOAD_ENVIRONMENT, template_path, port)
+        path, result = load_run(deployment, parameter_file, artifact, deliveries, duplicates, senders, budget)
     print(json.dumps({"report": str(path), **asdict(result)}, indent=2))
     complete = result.stored == result.published == result.unique_events and result.dead_letters == 0
     return ExitCode.OK if complete else ExitCode.FAILED

@@ -11,50 +11,88 @@ import click
 
 from tapstack import paths
 from tapstack.cfn.model import read_template
-from tapstack.exits import ExitCode
+from tapstack.exits import CommandError, ExitCode
 from tapstack.operate import actions
+from tapstack.operate.artifacts import bootstrap as bootstrap_stack
 from tapstack.operate.cloud import Clients
+from tapstack.operate.deployment import Deployment
 from tapstack.operate.preflight import failed
 from tapstack.operate.replay import TARGETS
+from tapstack.operate.target import AwsTarget, DeployTarget
+from templates.contract import SUFFIX_PARAMETER
+from templates.naming import names_of
 
 REGION_OPTION = click.option("--region", help="AWS region (default: the credential chain's)")
+TEMPLATE_OPTION = click.option(
+    "--template",
+    "template_path",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=paths.TEMPLATE,
+    show_default=str(paths.TEMPLATE.relative_to(paths.REPOSITORY)),
+    help="the generated template; its name prefix says which stacks",
+)
+
+WITH_BOOTSTRAP_OPTION = click.option(
+    "--with-bootstrap", is_flag=True, help="also delete the artifact-bucket stack"
+)
+OUTPUTS_OPTION = click.option(
+    "--outputs",
+    "flat_outputs_path",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=paths.FLAT_OUTPUTS,
+    show_default=str(paths.FLAT_OUTPUTS.relative_to(paths.REPOSITORY)),
+    help="the stack's outputs as one JSON object: written by deploy, removed by destroy",
+)
 
 
-def check_environment_suffix(value: str) -> str:
+def check_environment_suffix(value: str, template: dict[str, Any]) -> str:
     """Refuse a suffix the template would refuse, before any AWS call: same pattern, same length limit."""
-    parameter = read_template(paths.TEMPLATE)["Parameters"]["EnvironmentSuffix"]
+    parameter = template["Parameters"][SUFFIX_PARAMETER]
     pattern, longest = parameter["AllowedPattern"], parameter["MaxLength"]
     if not re.fullmatch(pattern, value) or len(value) > longest:
         raise ValueError(
-            f"{value!r} is not a valid EnvironmentSuffix: {pattern}, at most {longest} characters "
+            f"{value!r} is not a valid {SUFFIX_PARAMETER}: {pattern}, at most {longest} characters "
             "(the longest that keeps every resource name within its AWS limit; S3 bucket names are the "
             "tightest)"
         )
     return value
 
 
-class EnvironmentSuffix(click.ParamType[str]):
-    name = "suffix"
+TEMPLATE_ERRORS = (OSError, ValueError, LookupError)
+"""What reading a file that is not a generated template raises."""
 
-    def convert(self, value: str, param: click.Parameter | None, ctx: click.Context | None) -> str:
-        try:
-            return check_environment_suffix(value)
-        except ValueError as error:
-            self.fail(str(error), param, ctx)
+
+def unusable_template(template_path: Path, error: Exception) -> CommandError:
+    return CommandError(
+        f"cannot use {template_path} as the stack's template ({error}): generate it with "
+        f"`tapstack generate --output {template_path}`"
+    )
+
+
+def load_deployment(target: DeployTarget, environment: str, template_path: Path) -> Deployment:
+    """The command's deployment, refused in one line (exit 2) when the template is not a generated one
+    or would refuse the suffix; before any AWS call."""
+    try:
+        deployment = Deployment.load(target, environment, template_path)
+    except TEMPLATE_ERRORS as error:
+        raise unusable_template(template_path, error) from error
+    try:
+        check_environment_suffix(environment, deployment.template)
+    except ValueError as error:
+        raise click.BadParameter(str(error), param_hint="'--env'") from error
+    return deployment
 
 
 def environment_option(default: str | None = None) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """--env and --template: which stack of which generated template."""
     # An explicit default=None would count as a value: pass a default only when there is one.
     defaults: dict[str, Any] = (
         {"required": True} if default is None else {"default": default, "show_default": True}
     )
-    return click.option(
-        "--env",
-        "environment",
-        type=EnvironmentSuffix(),
-        help="environment suffix: the stack is <prefix>-<env>",
-        **defaults,
+    environment = click.option(
+        "--env", "environment", help="environment suffix: the stack is <prefix>-<env>", **defaults
     )
+    return lambda command: environment(TEMPLATE_OPTION(command))
 
 
 def parameters_options(
@@ -98,27 +136,34 @@ def function_options(command: Callable[..., Any]) -> Callable[..., Any]:
     )(command)
 
 
-def run_preflight(
-    clients: Clients, environment: str, parameter_file: Path, artifact: Path | None
-) -> ExitCode:
+def run_preflight(deployment: Deployment, parameter_file: Path, artifact: Path | None) -> ExitCode:
     """Print every check's result; FAILED when one failed."""
-    results = actions.preflight_environment(clients, environment, parameter_file, artifact)
+    results = actions.preflight_environment(deployment, parameter_file, artifact)
     for result in results:
         print("\n".join(result.lines()))
     return ExitCode.FAILED if failed(results) else ExitCode.OK
 
 
-def run_replay(clients: Clients, environment: str, functions: tuple[str, ...], apply: bool) -> ExitCode:
+def run_replay(deployment: Deployment, functions: tuple[str, ...], apply: bool) -> ExitCode:
     """Replay and print what happened; FAILED when a message was kept."""
-    kept = actions.replay_environment(clients, environment, list(functions) or list(TARGETS), apply, print)
+    kept = actions.replay_environment(deployment, list(functions) or list(TARGETS), apply, print)
     return ExitCode.FAILED if kept else ExitCode.OK
 
 
+def aws_deployment(environment: str, template_path: Path, region: str | None) -> Deployment:
+    return load_deployment(AwsTarget(Clients.for_aws(region)), environment, template_path)
+
+
 @click.command(epilog="Example:\n\n  tapstack bootstrap --region eu-west-1")
+@TEMPLATE_OPTION
 @REGION_OPTION
-def bootstrap(region: str | None) -> ExitCode:
+def bootstrap(template_path: Path, region: str | None) -> ExitCode:
     """Create or update the artifact-bucket stack (once per account and region)."""
-    print(f"artifact bucket: {actions.bootstrap(Clients.for_aws(region), print)}")
+    try:
+        names = names_of(read_template(template_path))
+    except TEMPLATE_ERRORS as error:
+        raise unusable_template(template_path, error) from error
+    print(f"artifact bucket: {bootstrap_stack(AwsTarget(Clients.for_aws(region)), names, print)}")
     return ExitCode.OK
 
 
@@ -126,9 +171,11 @@ def bootstrap(region: str | None) -> ExitCode:
 @environment_option()
 @parameters_options()
 @REGION_OPTION
-def preflight(environment: str, parameter_file: Path, artifact: Path | None, region: str | None) -> ExitCode:
+def preflight(
+    environment: str, template_path: Path, parameter_file: Path, artifact: Path | None, region: str | None
+) -> ExitCode:
     """Check the account before a deploy: credentials, stack state, quotas, artifact, logging role, secret."""
-    return run_preflight(Clients.for_aws(region), environment, parameter_file, artifact)
+    return run_preflight(aws_deployment(environment, template_path, region), parameter_file, artifact)
 
 
 @click.command(
@@ -139,13 +186,22 @@ Examples:
 )
 @environment_option()
 @parameters_options()
+@OUTPUTS_OPTION
 @REGION_OPTION
-def deploy(environment: str, parameter_file: Path, artifact: Path | None, region: str | None) -> ExitCode:
+def deploy(
+    environment: str,
+    template_path: Path,
+    parameter_file: Path,
+    artifact: Path | None,
+    flat_outputs_path: Path,
+    region: str | None,
+) -> ExitCode:
     """Preflight, upload the artifact and template, deploy through a change set, write cfn-outputs/.
 
     Prints the stack events as they happen and, on failure, the first failed resource with advice.
     """
-    actions.deploy_environment(Clients.for_aws(region), environment, parameter_file, artifact, print)
+    deployment = aws_deployment(environment, template_path, region)
+    actions.deploy_environment(deployment, parameter_file, artifact, print, flat_outputs_path)
     return ExitCode.OK
 
 
@@ -153,19 +209,26 @@ def deploy(environment: str, parameter_file: Path, artifact: Path | None, region
 @environment_option()
 @parameters_options()
 @REGION_OPTION
-def diff(environment: str, parameter_file: Path, artifact: Path | None, region: str | None) -> ExitCode:
+def diff(
+    environment: str, template_path: Path, parameter_file: Path, artifact: Path | None, region: str | None
+) -> ExitCode:
     """Show what a deploy would change (a change set, described and deleted)."""
-    print("\n".join(actions.diff_environment(Clients.for_aws(region), environment, parameter_file, artifact)))
+    deployment = aws_deployment(environment, template_path, region)
+    print("\n".join(actions.diff_environment(deployment, parameter_file, artifact)))
     return ExitCode.OK
 
 
 @click.command(epilog="Example:\n\n  tapstack destroy --env dev")
 @environment_option()
-@click.option("--with-bootstrap", is_flag=True, help="also delete the artifact-bucket stack")
+@WITH_BOOTSTRAP_OPTION
+@OUTPUTS_OPTION
 @REGION_OPTION
-def destroy(environment: str, with_bootstrap: bool, region: str | None) -> ExitCode:
+def destroy(
+    environment: str, template_path: Path, with_bootstrap: bool, flat_outputs_path: Path, region: str | None
+) -> ExitCode:
     """Empty the stack's buckets, delete the stack, and report anything left behind (1 if any)."""
-    left = actions.destroy_environment(Clients.for_aws(region), environment, with_bootstrap, print)
+    deployment = aws_deployment(environment, template_path, region)
+    left = actions.destroy_environment(deployment, with_bootstrap, print, flat_outputs_path)
     return ExitCode.FAILED if left else ExitCode.OK
 
 
@@ -178,9 +241,11 @@ Examples:
 @environment_option()
 @function_options
 @REGION_OPTION
-def replay(environment: str, functions: tuple[str, ...], apply: bool, region: str | None) -> ExitCode:
+def replay(
+    environment: str, template_path: Path, functions: tuple[str, ...], apply: bool, region: str | None
+) -> ExitCode:
     """Re-drive the dead-letter queues into their functions (a dry run unless --apply)."""
-    return run_replay(Clients.for_aws(region), environment, functions, apply)
+    return run_replay(aws_deployment(environment, template_path, region), functions, apply)
 
 
 OPERATE_COMMANDS = (bootstrap, preflight, deploy, diff, destroy, replay)

@@ -4,13 +4,13 @@ tapstack.operate.quarantine."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import click
 
-from tapstack.cli.local import LOCAL_ENVIRONMENT, PORT_OPTION, emulator_clients
-from tapstack.cli.operate import REGION_OPTION, environment_option
+from tapstack.cli.local import LOCAL_ENVIRONMENT, PORT_OPTION, emulator_deployment
+from tapstack.cli.operate import REGION_OPTION, aws_deployment, environment_option
 from tapstack.exits import ExitCode
-from tapstack.operate.cloud import Clients
 from tapstack.operate.quarantine import StackQuarantine
 
 SHOW_HELP = """Print a stored item, the key of its archived raw body, and the body itself.
@@ -56,8 +56,8 @@ IDS_ARGUMENT = click.argument("transaction_ids", metavar="[ID]...", nargs=-1)
 ALL_OPTION = click.option("--all", "every", is_flag=True, help="every quarantined item")
 
 
-def _aws(environment: str, region: str | None) -> StackQuarantine:
-    return StackQuarantine.of_environment(Clients.for_aws(region), environment)
+def _aws(environment: str, template_path: Path, region: str | None) -> StackQuarantine:
+    return StackQuarantine.of_deployment(aws_deployment(environment, template_path, region))
 
 
 @click.group(
@@ -74,9 +74,9 @@ def quarantine() -> None:
 @quarantine.command(name="list", epilog="Example:\n\n  tapstack quarantine list --env dev --region eu-west-1")
 @environment_option()
 @REGION_OPTION
-def list_aws(environment: str, region: str | None) -> ExitCode:
+def list_aws(environment: str, template_path: Path, region: str | None) -> ExitCode:
     """List the quarantined items: received time, id, provider, reason (a scan of the table)."""
-    return run_list(_aws(environment, region))
+    return run_list(_aws(environment, template_path, region))
 
 
 @quarantine.command(
@@ -85,8 +85,8 @@ def list_aws(environment: str, region: str | None) -> ExitCode:
 @click.argument("transaction_id", metavar="ID")
 @environment_option()
 @REGION_OPTION
-def show_aws(transaction_id: str, environment: str, region: str | None) -> ExitCode:
-    return run_show(_aws(environment, region), transaction_id)
+def show_aws(transaction_id: str, environment: str, template_path: Path, region: str | None) -> ExitCode:
+    return run_show(_aws(environment, template_path, region), transaction_id)
 
 
 @quarantine.command(
@@ -102,13 +102,13 @@ Examples:
 @environment_option()
 @REGION_OPTION
 def reprocess_aws(
-    transaction_ids: tuple[str, ...], every: bool, environment: str, region: str | None
+    transaction_ids: tuple[str, ...], every: bool, environment: str, template_path: Path, region: str | None
 ) -> ExitCode:
-    return run_reprocess(_aws(environment, region), transaction_ids, every)
+    return run_reprocess(_aws(environment, template_path, region), transaction_ids, every)
 
 
-def _local(environment: str, port: int) -> StackQuarantine:
-    return StackQuarantine.of_environment(emulator_clients(port), environment)
+def _local(environment: str, template_path: Path, port: int) -> StackQuarantine:
+    return StackQuarantine.of_deployment(emulator_deployment(environment, template_path, port))
 
 
 @click.group(
@@ -125,9 +125,9 @@ def local_quarantine() -> None:
 @local_quarantine.command(name="list", epilog="Example:\n\n  tapstack local quarantine list --port 5000")
 @environment_option(LOCAL_ENVIRONMENT)
 @PORT_OPTION
-def list_local(environment: str, port: int) -> ExitCode:
+def list_local(environment: str, template_path: Path, port: int) -> ExitCode:
     """List the local stack's quarantined items: received time, id, provider, reason."""
-    return run_list(_local(environment, port))
+    return run_list(_local(environment, template_path, port))
 
 
 @local_quarantine.command(
@@ -136,8 +136,8 @@ def list_local(environment: str, port: int) -> ExitCode:
 @click.argument("transaction_id", metavar="ID")
 @environment_option(LOCAL_ENVIRONMENT)
 @PORT_OPTION
-def show_local(transaction_id: str, environment: str, port: int) -> ExitCode:
-    return run_show(_local(environment, port), transaction_id)
+def show_local(transaction_id: str, environment: str, template_path: Path, port: int) -> ExitCode:
+    return run_show(_local(environment, template_path, port), transaction_id)
 
 
 @local_quarantine.command(
@@ -147,5 +147,7 @@ def show_local(transaction_id: str, environment: str, port: int) -> ExitCode:
 @ALL_OPTION
 @environment_option(LOCAL_ENVIRONMENT)
 @PORT_OPTION
-def reprocess_local(transaction_ids: tuple[str, ...], every: bool, environment: str, port: int) -> ExitCode:
-    return run_reprocess(_local(environment, port), transaction_ids, every)
+def reprocess_local(
+    transaction_ids: tuple[str, ...], every: bool, environment: str, template_path: Path, port: int
+) -> ExitCode:
+    return run_reprocess(_local(environment, template_path, port), transaction_ids, every)

@@ -45,7 +45,7 @@ from tapstack.cfn.model import (
 from tapstack.lint.findings import CannotLintError, Finding, line_of, parse_json, run_tool
 from tapstack.parameter_files import ParameterFileError, load_parameter_file
 from templates.common import RULE_MISREADS_FN_IF
-from templates.controls import CONTROL_TOWER_METADATA
+from templates.contract import CONTROL_TOWER_METADATA
 
 POLICY: Final = paths.REPOSITORY / "policy"
 POLICY_CHECK: Final = POLICY / "check.js"

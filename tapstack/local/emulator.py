@@ -2,9 +2,9 @@
 
 moto's CloudFormation does not create AWS::SecretsManager::Secret or AWS::ApiGateway::ApiKey (it
 logs them as unsupported and leaves the WebhookSecretArn and ApiKeyId outputs out), so
-`ensure_fill_ins` creates both exactly as the template describes them. The emulated account is also given
-what a configured real account has once: API Gateway's CloudWatch role. `make send` reads SNS
-through an SQS queue subscribed to the events topic with raw delivery, also made here.
+`ensure_fill_ins` creates both exactly as the template describes them. `make send` reads SNS
+through an SQS queue subscribed to the events topic with raw delivery, also made here. The deploy
+target that uses them, with moto's other workarounds, is tapstack/local/target.py.
 """
 
 from __future__ import annotations
@@ -19,7 +19,6 @@ import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -27,15 +26,20 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from tapstack import paths
-from tapstack.cfn.model import Resolver, Template, intrinsic_name
+from tapstack.cfn.model import Resolver
 from tapstack.operate.cloud import Clients, stack_outputs
+from templates.contract import (
+    API_KEY_ID,
+    KMS_KEY_ARN,
+    PAYMENT_EVENTS_TOPIC_ARN,
+    SUFFIX_PARAMETER,
+    WEBHOOK_SECRET_ARN,
+)
 from templates.naming import StackNames, names_of
 
 STATE_DIRECTORY = paths.LOCAL_STATE
 MOTO_SERVER = Path(sys.executable).parent / "moto_server"
 LOCAL_PAYPAL_WEBHOOK_ID = "WH-LOCAL-TAPSTACK-0000000001"
-# The account's, not any stack's: every stack in the emulated account logs through it.
-APIGATEWAY_LOGS_ROLE = "local-apigateway-cloudwatch"
 STARTUP_TIMEOUT_SECONDS = 20.0
 
 
@@ -127,61 +131,9 @@ def stop(files: EmulatorFiles) -> str:
     return f"stopped the emulator on port {files.port} (pid {pid})"
 
 
-def prepare_account(clients: Clients) -> None:
-    """Give the emulated account API Gateway's CloudWatch role, a once-per-account setting."""
-    iam = clients("iam")
-    try:
-        role_arn = iam.get_role(RoleName=APIGATEWAY_LOGS_ROLE)["Role"]["Arn"]
-    except ClientError:
-        trust = {
-            "Version": "2012-10-17",
-            "Statement": [
-                {
-                    "Effect": "Allow",
-                    "Principal": {"Service": "apigateway.amazonaws.com"},
-                    "Action": "sts:AssumeRole",
-                }
-            ],
-        }
-        role_arn = iam.create_role(RoleName=APIGATEWAY_LOGS_ROLE, AssumeRolePolicyDocument=json.dumps(trust))[
-            "Role"
-        ]["Arn"]
-    clients("apigateway").update_account(
-        patchOperations=[{"op": "replace", "path": "/cloudwatchRoleArn", "value": role_arn}]
-    )
-
-
 def substitute(value: Any, variables: dict[str, str]) -> str:
     """A template value that is a string or an Fn::Sub over `variables` (parameters and pseudo parameters)."""
     return str(Resolver(parameters=variables).resolve(value))
-
-
-_NO_VALUE = {"Ref": "AWS::NoValue"}
-
-
-def as_moto_reads_it(document: dict[str, Any], parameter_values: Mapping[str, str]) -> dict[str, Any]:
-    """`document` with each list item that is an `Fn::If` with a `Ref: AWS::NoValue` branch decided for
-    these parameter values. CloudFormation drops the item when the branch taken is NoValue; moto keeps
-    a None in its place, and an IAM role whose Policies hold one fails to create there."""
-    resolver = Template(document).resolver(parameter_values)
-
-    def decided(value: Any) -> Any:
-        if isinstance(value, dict):
-            return {key: decided(item) for key, item in value.items()}
-        if not isinstance(value, list):
-            return value
-        items = []
-        for item in value:
-            if intrinsic_name(item) == "Fn::If" and _NO_VALUE in item["Fn::If"][1:]:
-                condition, when_true, when_false = item["Fn::If"]
-                chosen = when_true if resolver.condition(condition) else when_false
-                if chosen != _NO_VALUE:
-                    items.append(decided(chosen))
-            else:
-                items.append(decided(item))
-        return items
-
-    return {key: decided(section) for key, section in document.items()}
 
 
 def events_queue_name(names: StackNames, environment: str) -> str:
@@ -250,23 +202,23 @@ def ensure_fill_ins(clients: Clients, environment: str, template: dict[str, Any]
     outputs = stack_outputs(clients("cloudformation"), names.stack.for_suffix(environment))
     account = clients("sts").get_caller_identity()["Account"]
     variables = {
-        "EnvironmentSuffix": environment,
+        SUFFIX_PARAMETER: environment,
         "AWS::AccountId": account,
         "AWS::Region": str(clients.region),
     }
     resources = template["Resources"]
     secret = resources["WebhookSecret"]["Properties"]
     api_key = resources["ApiKey"]["Properties"]
-    secret_arn = _secret_arn(clients, substitute(secret["Name"], variables), secret, outputs["KmsKeyArn"])
+    secret_arn = _secret_arn(clients, substitute(secret["Name"], variables), secret, outputs[KMS_KEY_ARN])
     configure_local_verification(clients("secretsmanager"), secret_arn)
     api_key_id = _api_key_id(clients("apigateway"), substitute(api_key["Name"], variables), api_key)
-    _subscribe_events_queue(clients, events_queue_name(names, environment), outputs["PaymentEventsTopicArn"])
-    return outputs | {"WebhookSecretArn": secret_arn, "ApiKeyId": api_key_id}
+    _subscribe_events_queue(clients, events_queue_name(names, environment), outputs[PAYMENT_EVENTS_TOPIC_ARN])
+    return outputs | {WEBHOOK_SECRET_ARN: secret_arn, API_KEY_ID: api_key_id}
 
 
 def remove_fill_ins(clients: Clients, environment: str, template: dict[str, Any]) -> None:
     """Delete what `ensure_fill_ins` made (the stack does not own it in the emulator)."""
-    variables = {"EnvironmentSuffix": environment}
+    variables = {SUFFIX_PARAMETER: environment}
     resources = template["Resources"]
     secret_name = substitute(resources["WebhookSecret"]["Properties"]["Name"], variables)
     api_key_name = substitute(resources["ApiKey"]["Properties"]["Name"], variables)

@@ -1,20 +1,17 @@
 """Failures injected into the local stack, so one can watch an event dead-letter and be replayed.
 
 An operation fault makes one AWS call of the handlers fail as the service would (a 500); a crash makes
-one asynchronous function raise before it does anything. Both last as long as the runtime does: the
-replay that recovers the event runs in a new process, without them.
+one asynchronous function raise before it does anything. Both last as long as the runtime does
+(tapstack/local/send.py's `LocalRuntime.inject_fault`): the replay that recovers the event runs in a
+new process, without them.
 """
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from botocore.exceptions import ClientError
-
-if TYPE_CHECKING:
-    from tapstack.local.send import LocalRuntime
 
 # fault name -> (service, operation) of the handlers' call that fails
 OPERATION_FAULTS = {
@@ -51,25 +48,10 @@ def fail_operation(
     return lambda: calls
 
 
-def _crashing(function_name: str) -> Callable[[dict[str, Any], Any], Any]:
+def crashing(function_name: str) -> Callable[[dict[str, Any], Any], Any]:
+    """A handler that crashes before it does anything."""
+
     def handler(_event: dict[str, Any], _context: Any) -> Any:
         raise InjectedCrashError(f"injected fault: {function_name} crashed")
 
     return handler
-
-
-def inject(runtime: LocalRuntime, fault: str) -> None:
-    """Make `fault` (one of FAULTS) happen in every delivery this runtime runs."""
-    if fault in OPERATION_FAULTS:
-        service, operation = OPERATION_FAULTS[fault]
-        fail_operation(runtime.clients(service), operation)
-        return
-    if fault not in CRASH_FAULTS:
-        raise ValueError(f"unknown fault {fault!r}: one of {', '.join(FAULTS)}")
-    crashed = [function for function in runtime.async_functions if f"-{fault}-" in f"{function.name}-"]
-    if len(crashed) != 1:
-        raise LookupError(f"the stack has no single {fault} function to crash")
-    runtime.async_functions = [
-        dataclasses.replace(function, handler=_crashing(function.name)) if function in crashed else function
-        for function in runtime.async_functions
-    ]

@@ -16,8 +16,12 @@ from pathlib import Path
 
 from tapstack import paths
 from tapstack.local.send import LocalRuntime
+from tapstack.operate.actions import deploy_environment, destroy_environment
+from tapstack.operate.deployment import Deployment
+from templates.contract import ASYNCHRONOUS_ROLES, TRANSACTIONS_TABLE_NAME, dead_letter_queue_url_output
 
 LOAD_REPORT_PATH = paths.LOAD_REPORT
+LOAD_ENVIRONMENT = "load"
 PROVIDERS = ("stripe", "generic")
 
 
@@ -97,7 +101,7 @@ def run_load(
     stored = (
         clients("dynamodb")
         .get_paginator("scan")
-        .paginate(TableName=outputs["TransactionsTableName"], Select="COUNT")
+        .paginate(TableName=outputs[TRANSACTIONS_TABLE_NAME], Select="COUNT")
     )
     published = {message["message"]["transaction_id"] for message in runtime.drain_published()}
     dead_letters = sum(
@@ -106,7 +110,7 @@ def run_load(
                 QueueUrl=outputs[key], AttributeNames=["ApproximateNumberOfMessages"]
             )["Attributes"]["ApproximateNumberOfMessages"]
         )
-        for key in ("ProcessorDeadLetterQueueUrl", "NotifierDeadLetterQueueUrl")
+        for key in map(dead_letter_queue_url_output, ASYNCHRONOUS_ROLES)
     )
     return LoadResult(
         deliveries=deliveries,
@@ -125,3 +129,25 @@ def write_load_report(result: LoadResult, source: str, path: Path = LOAD_REPORT_
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps({"source": source, **asdict(result)}, indent=2) + "\n", encoding="utf-8")
     return path
+
+
+def load_run(
+    deployment: Deployment,
+    parameter_file: Path,
+    artifact: Path | None,
+    deliveries: int,
+    duplicates: float,
+    senders: int,
+    budget: float,
+) -> tuple[Path, LoadResult]:
+    """Deploy a throwaway stack, run the bounded load on it, destroy it; the report's path and result."""
+    deploy_environment(deployment, parameter_file, artifact, print)
+    try:
+        runtime = LocalRuntime.for_deployed_stack(
+            deployment.clients, deployment.stack, deployment.environment
+        )
+        with runtime.activated():
+            result = run_load(runtime, deliveries, duplicates, senders, budget)
+        return write_load_report(result, "make load"), result
+    finally:
+        destroy_environment(deployment, with_bootstrap=False, report=print)

@@ -30,12 +30,20 @@ from handlers.aws import DynamoTransactions
 from tapstack.cfn.model import Resolver, Template, logical_id_of
 from tapstack.local.delivery import ApiIdentity, Sender, Signer
 from tapstack.local.emulator import ensure_fill_ins, events_queue_name
-from tapstack.local.faults import inject
+from tapstack.local.faults import CRASH_FAULTS, FAULTS, OPERATION_FAULTS, crashing, fail_operation
 from tapstack.local.local_lambda import AsyncFunction, FakeContext, LocalLambda, Outcome
 from tapstack.local.paypal_pki import LocalPaypal
-from tapstack.operate.cloud import TEMPLATE_PATH, Clients, deployed_template, template_names
-from tapstack.operate.deploy import object_exists
+from tapstack.operate.artifacts import object_exists
+from tapstack.operate.cloud import Clients, deployed_template
+from tapstack.operate.deployment import Deployment
 from tapstack.operate.replay import TARGETS
+from templates.contract import (
+    API_ID,
+    API_KEY_ID,
+    AUDIT_BUCKET_NAME,
+    TRANSACTIONS_TABLE_NAME,
+    WEBHOOK_SECRET_ARN,
+)
 from templates.naming import names_of
 
 # ------------------------------------------------------------------------------------------ runtime
@@ -106,12 +114,8 @@ class LocalRuntime:
     router: ThreadLocalLambda = field(default_factory=ThreadLocalLambda)
 
     @classmethod
-    def for_deployed_stack(
-        cls, clients: Clients, environment: str, template_path: Path = TEMPLATE_PATH
-    ) -> LocalRuntime:
-        """The stack of the template's names as deployed in the emulator: its template, and its outputs
-        with the fill-ins."""
-        stack = template_names(template_path).stack.for_suffix(environment)
+    def for_deployed_stack(cls, clients: Clients, stack: str, environment: str) -> LocalRuntime:
+        """The stack as deployed in the emulator: its template, and its outputs with the fill-ins."""
         template = deployed_template(clients("cloudformation"), stack)
         return cls(clients, environment, template, ensure_fill_ins(clients, environment, template))
 
@@ -201,6 +205,24 @@ class LocalRuntime:
         for spec in self.functions.values():
             spec.module.DEPENDENCIES.set(self._dependencies[spec.logical_id])
 
+    def inject_fault(self, fault: str) -> None:
+        """Make `fault` (one of tapstack.local.faults.FAULTS) happen in every delivery this runtime runs."""
+        if fault in OPERATION_FAULTS:
+            service, operation = OPERATION_FAULTS[fault]
+            fail_operation(self.clients(service), operation)
+            return
+        if fault not in CRASH_FAULTS:
+            raise ValueError(f"unknown fault {fault!r}: one of {', '.join(FAULTS)}")
+        crashed = [function for function in self.async_functions if f"-{fault}-" in f"{function.name}-"]
+        if len(crashed) != 1:
+            raise LookupError(f"the stack has no single {fault} function to crash")
+        self.async_functions = [
+            dataclasses.replace(function, handler=crashing(function.name))
+            if function in crashed
+            else function
+            for function in self.async_functions
+        ]
+
     def async_lambda(self) -> LocalLambda:
         """A Lambda client for asynchronous invokes of this stack's functions (used by replay)."""
         self.install()
@@ -217,9 +239,9 @@ class LocalRuntime:
     def sender(self) -> Sender:
         """A client of this stack's API, signing with the material in the stack's webhook secret."""
         stage = next(r for r in self.template["Resources"].values() if r["Type"] == "AWS::ApiGateway::Stage")
-        api = ApiIdentity(self.outputs["ApiId"], stage["Properties"]["StageName"], self.outputs["ApiKeyId"])
+        api = ApiIdentity(self.outputs[API_ID], stage["Properties"]["StageName"], self.outputs[API_KEY_ID])
         signer = Signer.from_secret(
-            self.clients("secretsmanager"), self.outputs["WebhookSecretArn"], self.local_paypal
+            self.clients("secretsmanager"), self.outputs[WEBHOOK_SECRET_ARN], self.local_paypal
         )
         return Sender(signer, api)
 
@@ -288,7 +310,7 @@ def send_event(
     body = event_path.read_bytes()
     waiting_before: dict[str, int] = {}
     if fault is not None:
-        inject(runtime, fault)
+        runtime.inject_fault(fault)
         waiting_before = _dead_letters(runtime)
     event = runtime.sender().event(provider, body)
     delivery = runtime.deliver(event)
@@ -331,7 +353,7 @@ def send_event(
     item = None
     if isinstance(transaction_id, str):
         item = stored_item(
-            runtime.clients("dynamodb"), runtime.outputs["TransactionsTableName"], transaction_id
+            runtime.clients("dynamodb"), runtime.outputs[TRANSACTIONS_TABLE_NAME], transaction_id
         )
         if item is None and fault is None:
             failures.append(f"{transaction_id} is not in the table")
@@ -339,7 +361,7 @@ def send_event(
     audit_key = None if item is None else item.get("audit_object_key")
     document["audit_object_key"] = audit_key
     if audit_key is not None and not object_exists(
-        runtime.clients("s3"), runtime.outputs["AuditBucketName"], audit_key
+        runtime.clients("s3"), runtime.outputs[AUDIT_BUCKET_NAME], audit_key
     ):
         failures.append(f"the audit object {audit_key} is missing")
     published = runtime.drain_published()
@@ -347,3 +369,13 @@ def send_event(
     document["failures"] = failures
     document["ok"] = not failures
     return document
+
+
+def send_to_deployment(
+    deployment: Deployment, event_path: Path, provider: str | None, fault: str | None = None
+) -> dict[str, Any]:
+    """Deliver a signed sample event to the deployed local stack, with an injected fault if asked;
+    what happened, as a JSON-ready document."""
+    runtime = LocalRuntime.for_deployed_stack(deployment.clients, deployment.stack, deployment.environment)
+    with runtime.activated():
+        return send_event(runtime, event_path, provider, fault)

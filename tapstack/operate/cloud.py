@@ -1,7 +1,7 @@
-"""What every stack command shares: boto3 clients (created once), names, and the stack's outputs.
+"""What every stack command shares: boto3 clients (created once), timing, errors, and the stack's outputs.
 
 Names come from templates/naming.py's StackNames, with the prefix the template was generated with
-(`template_names`, by default the checkout's generated template), e.g. for the default prefix:
+(tapstack/operate/deployment.py reads it from the template), e.g. for the default prefix:
     stack             tapstack-<ENV>                 e.g. tapstack-dev
     exports           tapstack-<ENV>-<OutputKey>     e.g. tapstack-dev-TransactionsTableName
     bootstrap stack   tapstack-bootstrap             one per prefix, account and region: the artifact bucket
@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -19,27 +20,33 @@ import boto3
 from botocore.exceptions import ClientError
 
 from tapstack import paths
-from tapstack.cfn.model import read_template
-from templates.naming import StackNames, names_of
+from templates.naming import StackNames
 
 TEMPLATE_PATH = paths.TEMPLATE
 FLAT_OUTPUTS_PATH = paths.FLAT_OUTPUTS
 
-# The emulator's account: fake credentials, one region, never a profile from ~/.aws.
-EMULATOR_REGION = "us-east-1"
-EMULATOR_CREDENTIALS = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
+Report = Callable[[str], None]
 
 
-def template_names(path: Path = TEMPLATE_PATH) -> StackNames:
-    """The names the template at `path` was generated with: the commands find their stacks by them."""
-    return names_of(read_template(path))
+class DeployError(RuntimeError):
+    """A deploy, diff or destroy that cannot go on; the message says what to do."""
+
+
+@dataclass(frozen=True)
+class Timing:
+    """How often to poll and for how long; the emulator answers at once, AWS takes minutes."""
+
+    poll_seconds: float = 5.0
+    timeout_seconds: float = 3600.0
+    wait_for_running_invocations: bool = True
+    """After the throttle, wait the longest function timeout (no Lambda runs the emulator's functions)."""
 
 
 @dataclass
 class Clients:
     """boto3 clients by service, each made once from one session; tests pass their own in `given`.
 
-    `endpoint_url` is set only for the emulator (`http://localhost:PORT`).
+    `endpoint_url` is set only for an emulator (`http://localhost:PORT`).
     """
 
     session: Any
@@ -50,20 +57,9 @@ class Clients:
     def for_aws(cls, region: str | None = None) -> Clients:
         return cls(boto3.session.Session(region_name=region))
 
-    @classmethod
-    def for_emulator(cls, endpoint_url: str) -> Clients:
-        return cls(
-            boto3.session.Session(region_name=EMULATOR_REGION, **EMULATOR_CREDENTIALS),
-            endpoint_url=endpoint_url,
-        )
-
     @property
     def region(self) -> str | None:
         return str(self.session.region_name) if self.session.region_name else None
-
-    @property
-    def is_emulator(self) -> bool:
-        return self.endpoint_url is not None
 
     def __call__(self, service: str) -> Any:
         client = self.given.get(service)

@@ -22,19 +22,18 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from handlers.core.secrets import VerificationMaterial
 from handlers.providers import paypal
+from tapstack.operate.artifacts import object_exists
 from tapstack.operate.cloud import Clients, describe_stack, outputs_of
-from tapstack.operate.deploy import ADVICE, object_exists
+from tapstack.operate.stacks import ADVICE
+from tapstack.operate.target import DeployTarget
 from tapstack.operate.vpc import check_vpc
+from templates.contract import ROLES, WEBHOOK_SECRET_ARN, function_name_output
 
 CONCURRENCY_DOCS = "https://docs.aws.amazon.com/lambda/latest/dg/configuration-concurrency.html"
 CONCURRENCY_QUOTA = "Service Quotas > AWS Lambda > Concurrent executions (L-B99A9384)"
 UNRESERVED_MINIMUM = 100
 # Each reservation parameter and the output naming the function that holds it.
-RESERVATIONS = {
-    "ReceiverReservedConcurrency": "ReceiverFunctionName",
-    "ProcessorReservedConcurrency": "ProcessorFunctionName",
-    "NotifierReservedConcurrency": "NotifierFunctionName",
-}
+RESERVATIONS = {f"{role.capitalize()}ReservedConcurrency": function_name_output(role) for role in ROLES}
 
 
 class Status(StrEnum):
@@ -143,23 +142,25 @@ def _held_by_stack(lambda_client: Any, existing: dict[str, Any] | None) -> int:
 
 
 def check_reserved_concurrency(
-    lambda_client: Any, parameters: dict[str, str], existing: dict[str, Any] | None, emulator: bool = False
+    lambda_client: Any,
+    parameters: dict[str, str],
+    existing: dict[str, Any] | None,
+    account_limits: Callable[[], dict[str, Any] | None],
 ) -> CheckResult:
+    """`account_limits` is the deploy target's (`DeployTarget.lambda_account_limits`)."""
     requested = {key: int(parameters.get(key, "0")) for key in RESERVATIONS}
     total = sum(requested.values())
     if total == 0:
         return CheckResult("reserved concurrency", Status.PASS, "the stack reserves none")
     try:
-        limits = lambda_client.get_account_settings()["AccountLimit"]
+        limits = account_limits()
     except ClientError as error:
-        if emulator:  # moto does not implement GetAccountSettings
-            return CheckResult(
-                "reserved concurrency", Status.SKIP, "the emulator has no Lambda account settings"
-            )
         return CheckResult(
             "reserved concurrency", Status.FAIL, f"cannot read the account's Lambda limits: {error}",
             "allow lambda:GetAccountSettings and lambda:GetFunctionConcurrency to the deploying role",
         )  # fmt: skip
+    if limits is None:
+        return CheckResult("reserved concurrency", Status.SKIP, "the emulator has no Lambda account settings")
     limit = int(limits["ConcurrentExecutions"])
     unreserved = int(limits["UnreservedConcurrentExecutions"])
     minimum = min(UNRESERVED_MINIMUM, limit)
@@ -260,7 +261,7 @@ def placeholders_in(material: VerificationMaterial) -> list[str]:
 
 def check_webhook_secret(clients: Clients, existing: dict[str, Any] | None) -> CheckResult:
     """Warn while the deployed secret still holds placeholders: those providers' deliveries get 401."""
-    secret_arn = outputs_of(existing).get("WebhookSecretArn") if existing else None
+    secret_arn = outputs_of(existing).get(WEBHOOK_SECRET_ARN) if existing else None
     if secret_arn is None:
         return CheckResult(
             "webhook secret",
@@ -291,8 +292,9 @@ def check_webhook_secret(clients: Clients, existing: dict[str, Any] | None) -> C
     )
 
 
-def run_preflight(clients: Clients, template: dict[str, Any], plan: DeployPlan) -> list[CheckResult]:
+def run_preflight(target: DeployTarget, template: dict[str, Any], plan: DeployPlan) -> list[CheckResult]:
     """Every check, in order; the account checks are skipped when there are no credentials."""
+    clients = target.clients
     credentials = check_credentials(clients)
     if credentials.status is Status.FAIL:
         return [credentials]
@@ -300,7 +302,9 @@ def run_preflight(clients: Clients, template: dict[str, Any], plan: DeployPlan) 
     parameters = effective_parameters(template, existing, plan.overrides)
     checks: list[Callable[[], CheckResult]] = [
         lambda: check_stack_state(existing, plan),
-        lambda: check_reserved_concurrency(clients("lambda"), parameters, existing, clients.is_emulator),
+        lambda: check_reserved_concurrency(
+            clients("lambda"), parameters, existing, target.lambda_account_limits
+        ),
         lambda: check_artifact(clients("s3"), plan),
         lambda: check_api_logging_role(clients, parameters),
         lambda: check_network(clients, parameters),

@@ -26,7 +26,6 @@ import hashlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -37,7 +36,9 @@ from handlers.core.fields import utc_iso
 from handlers.core.model import HandOff, Item, json_safe
 from handlers.core.notifying import notify
 from handlers.core.processing import process
-from tapstack.operate.cloud import TEMPLATE_PATH, Clients, outputs_of, template_names
+from tapstack.operate.cloud import Clients, outputs_of
+from tapstack.operate.deployment import Deployment
+from templates.contract import AUDIT_BUCKET_NAME, PAYMENT_EVENTS_TOPIC_ARN, TRANSACTIONS_TABLE_NAME
 
 QUARANTINED = "attribute_exists(quarantine_reason)"
 UNPUBLISHED_REPLACEMENT = "attribute_exists(reprocessed_at) AND attribute_not_exists(published_at)"
@@ -138,17 +139,16 @@ class StackQuarantine:
     topic_arn: str
 
     @classmethod
-    def of_environment(
-        cls, clients: Clients, environment: str, template_path: Path = TEMPLATE_PATH
-    ) -> StackQuarantine:
+    def of_deployment(cls, deployment: Deployment) -> StackQuarantine:
         """Raises the ClientError "Stack with id … does not exist" when it is not deployed."""
-        stack = template_names(template_path).stack.for_suffix(environment)
-        outputs = outputs_of(clients("cloudformation").describe_stacks(StackName=stack)["Stacks"][0])
+        clients = deployment.clients
+        described = clients("cloudformation").describe_stacks(StackName=deployment.stack)
+        outputs = outputs_of(described["Stacks"][0])
         return cls(
             clients,
-            outputs["TransactionsTableName"],
-            outputs["AuditBucketName"],
-            outputs["PaymentEventsTopicArn"],
+            outputs[TRANSACTIONS_TABLE_NAME],
+            outputs[AUDIT_BUCKET_NAME],
+            outputs[PAYMENT_EVENTS_TOPIC_ARN],
         )
 
     @property

@@ -20,14 +20,14 @@ from typing import Any, Protocol
 
 from botocore.exceptions import ClientError
 
-from tapstack.operate.deploy import Report
+from tapstack.operate.cloud import Report
+from templates.contract import ASYNCHRONOUS_ROLES, dead_letter_queue_url_output, function_name_output
 
 RECEIVE_BATCH = 10
 VISIBILITY_SECONDS = 60  # longer than one re-invoke; a message not deleted comes back after it
 # The DLQ and the function each --function name refers to, by stack output.
 TARGETS = {
-    "processor": ("ProcessorDeadLetterQueueUrl", "ProcessorFunctionName"),
-    "notifier": ("NotifierDeadLetterQueueUrl", "NotifierFunctionName"),
+    role: (dead_letter_queue_url_output(role), function_name_output(role)) for role in ASYNCHRONOUS_ROLES
 }
 
 

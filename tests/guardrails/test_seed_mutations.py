@@ -20,6 +20,7 @@ import pytest
 from handlers.core import notifying, processing
 from tapstack.artifact import ImportClosureError, check_import_closure, install_dependencies
 from tapstack.lint.code_guard import check_source
+from templates.contract import API_KEY_ID, TRANSACTIONS_TABLE_NAME
 from tests.support.pipeline import PROCESSOR, Pipeline, sample
 from tests.support.rules import found, run_project_rules
 
@@ -105,14 +106,14 @@ def test_seed_event_age_out_of_range(tmp_path: Path, age: int) -> None:
 
 def test_seed_unexported_output(tmp_path: Path) -> None:
     def unexport(template: Template) -> None:
-        del template["Outputs"]["TransactionsTableName"]["Export"]
+        del template["Outputs"][TRANSACTIONS_TABLE_NAME]["Export"]
 
     assert rule_ids(mutated(unexport), tmp_path) == Counter({"E9050": 1})
 
 
 def test_seed_missing_api_key_id_output(tmp_path: Path) -> None:
     def drop(template: Template) -> None:
-        del template["Outputs"]["ApiKeyId"]
+        del template["Outputs"][API_KEY_ID]
 
     assert rule_ids(mutated(drop), tmp_path) == Counter({"E9052": 1})
 

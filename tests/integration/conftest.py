@@ -13,32 +13,47 @@ from pathlib import Path
 
 import pytest
 
+from tapstack.cfn.model import read_template
 from tapstack.local import emulator as local_emulator
 from tapstack.local.send import LocalRuntime
+from tapstack.local.target import EmulatorTarget, emulator_clients
 from tapstack.operate.actions import deploy_environment, destroy_environment
-from tapstack.operate.cloud import (
-    TEMPLATE_PATH,
-    Clients,
-    discover_outputs,
-    discover_stack_name,
-    template_names,
-)
+from tapstack.operate.cloud import TEMPLATE_PATH, Clients, discover_outputs, discover_stack_name
+from tapstack.operate.deployment import Deployment
+from templates.naming import names_of
 from tests.support import free_port
 
 REPOSITORY = Path(__file__).resolve().parents[2]
 LOCAL_PARAMETERS = REPOSITORY / "params" / "local.json"
 DEFAULT_ENVIRONMENT = "it"
-NAMES = template_names()
+NAMES = names_of(read_template(TEMPLATE_PATH))
 
 
 @dataclass
-class Deployment:
-    clients: Clients
-    environment: str
+class DeployedStack:
+    """A stack the deploy code deployed to the emulator, and what the deploy said."""
+
+    deployment: Deployment
     outputs: dict[str, str]
     artifact: Path
     flat_outputs_path: Path
     log: list[str]
+
+    @property
+    def clients(self) -> Clients:
+        return self.deployment.clients
+
+    @property
+    def environment(self) -> str:
+        return self.deployment.environment
+
+    def runtime(self) -> LocalRuntime:
+        """Its functions, run in this process."""
+        return LocalRuntime.for_deployed_stack(self.clients, self.deployment.stack, self.environment)
+
+
+def on_emulator(clients: Clients, environment: str, template_path: Path = TEMPLATE_PATH) -> Deployment:
+    return Deployment.load(EmulatorTarget(clients), environment, template_path)
 
 
 def tiny_artifact(directory: Path) -> Path:
@@ -51,36 +66,35 @@ def tiny_artifact(directory: Path) -> Path:
 
 def deploy(
     clients: Clients, environment: str, directory: Path, template_path: Path = TEMPLATE_PATH
-) -> Deployment:
+) -> DeployedStack:
     log: list[str] = []
     flat = directory / "flat-outputs.json"
     artifact = tiny_artifact(directory)
-    outputs = deploy_environment(
-        clients, environment, LOCAL_PARAMETERS, artifact, log.append, flat, template_path
-    )
-    return Deployment(clients, environment, outputs, artifact, flat, log)
+    deployment = on_emulator(clients, environment, template_path)
+    outputs = deploy_environment(deployment, LOCAL_PARAMETERS, artifact, log.append, flat)
+    return DeployedStack(deployment, outputs, artifact, flat, log)
 
 
 @pytest.fixture(scope="session")
 def emulator(moto_endpoint: str) -> Clients:
-    return Clients.for_emulator(moto_endpoint)
+    return emulator_clients(moto_endpoint)
 
 
 @pytest.fixture(scope="session")
-def deployment(emulator: Clients, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployment]:
+def deployment(emulator: Clients, tmp_path_factory: pytest.TempPathFactory) -> Iterator[DeployedStack]:
     environment = discover_stack_name(NAMES, DEFAULT_ENVIRONMENT).removeprefix(f"{NAMES.prefix}-")
     deployed = deploy(emulator, environment, tmp_path_factory.mktemp("deploy"))
     yield deployed
-    left = destroy_environment(emulator, environment, with_bootstrap=True, report=deployed.log.append)
+    left = destroy_environment(deployed.deployment, with_bootstrap=True, report=deployed.log.append)
     assert left == [], f"destroy left {left}"
 
 
 @pytest.fixture(scope="session")
-def runtime(deployment: Deployment) -> LocalRuntime:
+def runtime(deployment: DeployedStack) -> LocalRuntime:
     name = discover_stack_name(NAMES, DEFAULT_ENVIRONMENT)
     discovered = discover_outputs(deployment.clients("cloudformation"), name, deployment.flat_outputs_path)
     assert discovered.items() <= deployment.outputs.items()
-    return LocalRuntime.for_deployed_stack(deployment.clients, deployment.environment)
+    return deployment.runtime()
 
 
 @pytest.fixture
@@ -96,7 +110,7 @@ def own_emulator(tmp_path: Path) -> Iterator[Clients]:
     files = local_emulator.EmulatorFiles(free_port(), tmp_path)
     local_emulator.start(files)
     try:
-        yield Clients.for_emulator(local_emulator.endpoint(files.port))
+        yield emulator_clients(local_emulator.endpoint(files.port))
     finally:
         local_emulator.stop(files)
 

@@ -4,22 +4,19 @@ import json
 from pathlib import Path
 
 from tapstack.cfn.model import read_template
-from tapstack.local.emulator import as_moto_reads_it
+from tapstack.local.target import EMULATOR_TIMING, as_moto_reads_it
 from tapstack.operate.actions import deploy_environment, destroy_environment
+from tapstack.operate.artifacts import upload_template
 from tapstack.operate.cloud import TEMPLATE_PATH, Clients
-from tapstack.operate.deploy import (
-    EMULATOR_TIMING,
-    StackRequest,
-    diff_stack,
-    upload_template,
-)
+from tapstack.operate.stacks import StackRequest, diff_stack
 from tapstack.parameter_files import load_parameter_file
-from tests.integration.conftest import LOCAL_PARAMETERS, NAMES, Deployment, deploy
+from templates.contract import ACCESS_LOG_BUCKET_NAME, API_KEY_ID, AUDIT_BUCKET_NAME, WEBHOOK_SECRET_ARN
+from tests.integration.conftest import LOCAL_PARAMETERS, NAMES, DeployedStack, deploy
 
 TEMPLATE = read_template(TEMPLATE_PATH)
 
 
-def test_every_output_is_written_to_the_flat_file_and_exported(deployment: Deployment) -> None:
+def test_every_output_is_written_to_the_flat_file_and_exported(deployment: DeployedStack) -> None:
     flat = json.loads(deployment.flat_outputs_path.read_text(encoding="utf-8"))
 
     assert set(flat) == set(TEMPLATE["Outputs"])
@@ -31,15 +28,14 @@ def test_every_output_is_written_to_the_flat_file_and_exported(deployment: Deplo
         if NAMES.export(key).for_suffix(deployment.environment) not in exports
     }
     # moto's CloudFormation does not create the secret or the API key, so it cannot export them.
-    assert missing_exports <= {"WebhookSecretArn", "ApiKeyId"}
+    assert missing_exports <= {WEBHOOK_SECRET_ARN, API_KEY_ID}
 
 
-def test_deploying_the_same_stack_again_changes_nothing(deployment: Deployment, tmp_path: Path) -> None:
+def test_deploying_the_same_stack_again_changes_nothing(deployment: DeployedStack, tmp_path: Path) -> None:
     log: list[str] = []
 
     outputs = deploy_environment(
-        deployment.clients,
-        deployment.environment,
+        deployment.deployment,
         LOCAL_PARAMETERS,
         deployment.artifact,
         log.append,
@@ -51,19 +47,19 @@ def test_deploying_the_same_stack_again_changes_nothing(deployment: Deployment, 
     assert outputs == deployment.outputs
 
 
-def test_diff_lists_the_changes_a_deploy_would_make(deployment: Deployment) -> None:
+def test_diff_lists_the_changes_a_deploy_would_make(deployment: DeployedStack) -> None:
     clients = deployment.clients
     deployed = as_moto_reads_it(TEMPLATE, {})  # as the local deploy gave it to moto
     template = json.loads(json.dumps(deployed))
     template["Resources"]["DiffProbeQueue"] = {"Type": "AWS::SQS::Queue"}
-    bucket = deployment.outputs["AuditBucketName"]  # any bucket: the template only has to be readable
-    url = upload_template(clients, bucket, "diff-probe", json.dumps(template))
+    bucket = deployment.outputs[AUDIT_BUCKET_NAME]  # any bucket: the template only has to be readable
+    url = upload_template(deployment.deployment.target, bucket, "diff-probe", json.dumps(template))
     name = NAMES.stack.for_suffix(deployment.environment)
 
     changed = diff_stack(
         clients("cloudformation"), StackRequest(name, template, {"TemplateURL": url}, {}), EMULATOR_TIMING
     )
-    unchanged_url = upload_template(clients, bucket, "diff-probe", json.dumps(deployed))
+    unchanged_url = upload_template(deployment.deployment.target, bucket, "diff-probe", json.dumps(deployed))
     unchanged = diff_stack(
         clients("cloudformation"),
         StackRequest(name, deployed, {"TemplateURL": unchanged_url}, {}),
@@ -80,7 +76,7 @@ def test_diff_lists_the_changes_a_deploy_would_make(deployment: Deployment) -> N
     assert [summary for summary in remaining if summary["Status"] == "CREATE_COMPLETE"] == []
 
 
-def test_the_progress_counter_reaches_every_resource(deployment: Deployment) -> None:
+def test_the_progress_counter_reaches_every_resource(deployment: DeployedStack) -> None:
     total = len(TEMPLATE["Resources"])
     stack = NAMES.stack.for_suffix(deployment.environment)
     (created,) = [line for line in deployment.log if "CREATE_COMPLETE" in line and line.endswith(f" {stack}")]
@@ -88,11 +84,11 @@ def test_the_progress_counter_reaches_every_resource(deployment: Deployment) -> 
 
 
 def test_destroy_leaves_no_stack_and_no_bucket_behind(
-    emulator: Clients, deployment: Deployment, tmp_path: Path
+    emulator: Clients, deployment: DeployedStack, tmp_path: Path
 ) -> None:
     doomed = deploy(emulator, "gone", tmp_path)
     s3 = emulator("s3")
-    audit = doomed.outputs["AuditBucketName"]
+    audit = doomed.outputs[AUDIT_BUCKET_NAME]
     for version in range(3):  # versions and a delete marker, as a real audit bucket has
         s3.put_object(Bucket=audit, Key="raw/x.json", Body=b"%d" % version)
     s3.delete_object(Bucket=audit, Key="raw/x.json")
@@ -100,8 +96,7 @@ def test_destroy_leaves_no_stack_and_no_bucket_behind(
     assert doomed.flat_outputs_path.is_file()
 
     left = destroy_environment(
-        emulator,
-        "gone",
+        doomed.deployment,
         with_bootstrap=False,
         report=doomed.log.append,
         flat_outputs_path=doomed.flat_outputs_path,
@@ -110,12 +105,12 @@ def test_destroy_leaves_no_stack_and_no_bucket_behind(
     assert left == []
     assert not doomed.flat_outputs_path.exists()  # it named what no longer exists
     buckets = {bucket["Name"] for bucket in s3.list_buckets()["Buckets"]}
-    assert not {doomed.outputs["AuditBucketName"], doomed.outputs["AccessLogBucketName"]} & buckets
+    assert not {doomed.outputs[AUDIT_BUCKET_NAME], doomed.outputs[ACCESS_LOG_BUCKET_NAME]} & buckets
     live = emulator("cloudformation").list_stacks(StackStatusFilter=["CREATE_COMPLETE", "UPDATE_COMPLETE"])
     assert NAMES.stack.for_suffix("gone") not in {summary["StackName"] for summary in live["StackSummaries"]}
 
 
-def test_a_changed_parameter_updates_the_stack(deployment: Deployment, tmp_path: Path) -> None:
+def test_a_changed_parameter_updates_the_stack(deployment: DeployedStack, tmp_path: Path) -> None:
     parameters = tmp_path / "longer-logs.json"
     overrides = load_parameter_file(LOCAL_PARAMETERS) | {"LogRetentionDays": "14"}
     parameters.write_text(json.dumps([f"{key}={value}" for key, value in overrides.items()]))
@@ -123,8 +118,7 @@ def test_a_changed_parameter_updates_the_stack(deployment: Deployment, tmp_path:
     name = NAMES.stack.for_suffix(deployment.environment)
 
     deploy_environment(
-        deployment.clients,
-        deployment.environment,
+        deployment.deployment,
         parameters,
         deployment.artifact,
         log.append,

@@ -18,9 +18,10 @@ from botocore.exceptions import ClientError
 
 from tapstack.local.send import Delivery, LocalRuntime
 from tapstack.operate.actions import destroy_environment
-from tapstack.operate.cloud import Clients, describe_stack
-from tapstack.operate.deploy import DELETE_ATTEMPTS, DeployError, empty_bucket
-from tests.integration.conftest import NAMES, deploy, named_resources
+from tapstack.operate.cloud import Clients, DeployError, describe_stack
+from tapstack.operate.destroy import DELETE_ATTEMPTS, empty_bucket
+from templates.contract import ACCESS_LOG_BUCKET_NAME, AUDIT_BUCKET_NAME
+from tests.integration.conftest import NAMES, deploy, named_resources, on_emulator
 
 
 def _internal_event(runtime: LocalRuntime) -> dict[str, Any]:
@@ -67,7 +68,7 @@ class RefillingS3:
     def list_object_versions(self, **request: Any) -> Any:
         page = self._s3.list_object_versions(**request)
         emptied = not page.get("Versions") and not page.get("DeleteMarkers")
-        if emptied and request["Bucket"] == self._runtime.outputs["AuditBucketName"] and self.remaining:
+        if emptied and request["Bucket"] == self._runtime.outputs[AUDIT_BUCKET_NAME] and self.remaining:
             self.remaining -= 1
             if not self.deliveries:  # later ones may come after the functions are deleted
                 self.concurrency_at_first_refill = _reserved_concurrency(self._clients, self._runtime)
@@ -84,11 +85,11 @@ def test_an_object_stored_after_the_emptying_is_emptied_again_and_the_stack_dele
     emulator: Clients, tmp_path: Path
 ) -> None:
     doomed = deploy(emulator, "race", tmp_path)
-    runtime = LocalRuntime.for_deployed_stack(emulator, "race")
+    runtime = doomed.runtime()
     assert _deliver(runtime).status == 202  # the audit bucket holds an object, so destroy empties it
     clients, s3 = _racing_clients(emulator, runtime, times=1)
 
-    left = destroy_environment(clients, "race", with_bootstrap=False, report=doomed.log.append)
+    left = destroy_environment(on_emulator(clients, "race"), with_bootstrap=False, report=doomed.log.append)
 
     assert [delivery.status for delivery in s3.deliveries] == [202]
     # intake was stopped before anything was emptied
@@ -100,11 +101,11 @@ def test_an_object_stored_after_the_emptying_is_emptied_again_and_the_stack_dele
         f"(attempt 2 of {DELETE_ATTEMPTS})"
     )
     assert retry in doomed.log
-    audit = doomed.outputs["AuditBucketName"]
+    audit = doomed.outputs[AUDIT_BUCKET_NAME]
     emptied = [line.split(": ")[1] for line in doomed.log if line.startswith(f"emptied {audit}:")]
     assert emptied == ["1 object versions and delete markers"] * 2
     assert left == []
-    assert not {audit, doomed.outputs["AccessLogBucketName"]} & {
+    assert not {audit, doomed.outputs[ACCESS_LOG_BUCKET_NAME]} & {
         b["Name"] for b in emulator("s3").list_buckets()["Buckets"]
     }
     assert describe_stack(emulator("cloudformation"), NAMES.stack.for_suffix("race")) is None
@@ -114,24 +115,27 @@ def test_a_bucket_refilled_at_every_attempt_fails_the_destroy_after_the_last_one
     emulator: Clients, tmp_path: Path
 ) -> None:
     doomed = deploy(emulator, "refill", tmp_path)
-    runtime = LocalRuntime.for_deployed_stack(emulator, "refill")
+    runtime = doomed.runtime()
     assert _deliver(runtime).status == 202
     clients, s3 = _racing_clients(emulator, runtime, times=DELETE_ATTEMPTS)
 
     with pytest.raises(DeployError) as failed:
-        destroy_environment(clients, "refill", with_bootstrap=False, report=doomed.log.append)
+        destroy_environment(on_emulator(clients, "refill"), with_bootstrap=False, report=doomed.log.append)
 
     assert len(s3.deliveries) == DELETE_ATTEMPTS
     assert "AuditBucket (AWS::S3::Bucket)" in str(failed.value)
     assert "aws lambda delete-function-concurrency --function-name" in str(failed.value)
-    assert destroy_environment(emulator, "refill", with_bootstrap=False, report=doomed.log.append) == []
+    assert (
+        destroy_environment(on_emulator(emulator, "refill"), with_bootstrap=False, report=doomed.log.append)
+        == []
+    )
 
 
 def test_deliveries_arriving_during_destroy_stop_at_the_throttle_and_nothing_is_left(
     emulator: Clients, tmp_path: Path
 ) -> None:
     doomed = deploy(emulator, "busy", tmp_path)
-    runtime = LocalRuntime.for_deployed_stack(emulator, "busy")
+    runtime = doomed.runtime()
     receiver = runtime.api_function.name
     lambda_client = emulator("lambda")
     accepted: list[int] = []
@@ -158,7 +162,9 @@ def test_deliveries_arriving_during_destroy_stop_at_the_throttle_and_nothing_is_
     sender.start()
     assert first.wait(timeout=60)
     try:
-        left = destroy_environment(emulator, "busy", with_bootstrap=False, report=doomed.log.append)
+        left = destroy_environment(
+            on_emulator(emulator, "busy"), with_bootstrap=False, report=doomed.log.append
+        )
     finally:
         done.set()
         sender.join(timeout=60)
@@ -167,7 +173,7 @@ def test_deliveries_arriving_during_destroy_stop_at_the_throttle_and_nothing_is_
     assert set(accepted) == {202}
     assert refused.is_set()
     assert left == []
-    assert not {doomed.outputs["AuditBucketName"]} & {
+    assert not {doomed.outputs[AUDIT_BUCKET_NAME]} & {
         b["Name"] for b in emulator("s3").list_buckets()["Buckets"]
     }
 
@@ -189,15 +195,17 @@ def test_governance_retained_versions_are_deleted_with_the_stack(
     own_emulator: Clients, tmp_path: Path
 ) -> None:
     doomed = deploy(own_emulator, "gov", tmp_path)
-    s3, audit = own_emulator("s3"), doomed.outputs["AuditBucketName"]
+    s3, audit = own_emulator("s3"), doomed.outputs[AUDIT_BUCKET_NAME]
     _lock(s3, audit, default_mode="GOVERNANCE")
     _retained(s3, audit, "raw/held.json", "GOVERNANCE", datetime.now(UTC) + timedelta(days=30))
-    runtime = LocalRuntime.for_deployed_stack(own_emulator, "gov")
+    runtime = doomed.runtime()
     assert _deliver(runtime).status == 202  # stored under the bucket's default retention
     with pytest.raises(DeployError, match="Access Denied"):
         empty_bucket(s3, audit)  # without the bypass the lock holds
 
-    left = destroy_environment(own_emulator, "gov", with_bootstrap=True, report=doomed.log.append)
+    left = destroy_environment(
+        on_emulator(own_emulator, "gov"), with_bootstrap=True, report=doomed.log.append
+    )
 
     assert left == []
     assert named_resources(own_emulator) == set(), "destroy left these behind"
@@ -207,17 +215,19 @@ def test_a_compliance_locked_stack_is_refused_with_its_date_before_anything_is_s
     own_emulator: Clients, tmp_path: Path
 ) -> None:
     doomed = deploy(own_emulator, "locked", tmp_path)
-    s3, audit = own_emulator("s3"), doomed.outputs["AuditBucketName"]
+    s3, audit = own_emulator("s3"), doomed.outputs[AUDIT_BUCKET_NAME]
     _lock(s3, audit)
     later = (datetime.now(UTC) + timedelta(days=30)).replace(microsecond=0)
     _retained(s3, audit, "raw/a.json", "COMPLIANCE", later - timedelta(days=20))
     _retained(s3, audit, "raw/b.json", "COMPLIANCE", later)
     _retained(s3, audit, "raw/c.json", "GOVERNANCE", later + timedelta(days=5))
-    runtime = LocalRuntime.for_deployed_stack(own_emulator, "locked")
+    runtime = doomed.runtime()
     made = named_resources(own_emulator)
 
     with pytest.raises(DeployError) as refused:
-        destroy_environment(own_emulator, "locked", with_bootstrap=True, report=doomed.log.append)
+        destroy_environment(
+            on_emulator(own_emulator, "locked"), with_bootstrap=True, report=doomed.log.append
+        )
 
     message = str(refused.value)
     assert "\n" not in message
@@ -242,7 +252,9 @@ def test_log_groups_services_made_for_the_stack_are_reported(emulator: Clients, 
     for name in [*made_by_services, another_stacks]:
         logs.create_log_group(logGroupName=name)
     try:
-        left = destroy_environment(emulator, "orphans", with_bootstrap=False, report=doomed.log.append)
+        left = destroy_environment(
+            on_emulator(emulator, "orphans"), with_bootstrap=False, report=doomed.log.append
+        )
     finally:
         for name in [*made_by_services, another_stacks]:
             logs.delete_log_group(logGroupName=name)

@@ -14,9 +14,10 @@ import pytest
 
 from tapstack.local.faults import FAULTS
 from tapstack.local.send import LocalRuntime, send_event, stored_item
+from tapstack.local.target import emulator_clients
 from tapstack.operate.actions import replay_environment
-from tapstack.operate.cloud import Clients
-from tests.integration.conftest import Deployment
+from templates.contract import TRANSACTIONS_TABLE_NAME
+from tests.integration.conftest import DeployedStack, on_emulator
 
 EXPECTED_DEAD_LETTERS = {
     "processor": "processor",
@@ -27,8 +28,9 @@ EXPECTED_DEAD_LETTERS = {
 }
 
 
-def _fresh_runtime(moto_endpoint: str, deployment: Deployment) -> LocalRuntime:
-    return LocalRuntime.for_deployed_stack(Clients.for_emulator(moto_endpoint), deployment.environment)
+def _fresh_runtime(moto_endpoint: str, deployment: DeployedStack) -> LocalRuntime:
+    clients = emulator_clients(moto_endpoint)
+    return LocalRuntime.for_deployed_stack(clients, deployment.deployment.stack, deployment.environment)
 
 
 def _unique_event(tmp_path: Path) -> Path:
@@ -52,7 +54,7 @@ def _unique_event(tmp_path: Path) -> Path:
 
 @pytest.mark.parametrize("fault", FAULTS)
 def test_a_fault_dead_letters_the_event_and_replay_recovers_it_once(
-    fault: str, moto_endpoint: str, deployment: Deployment, tmp_path: Path
+    fault: str, moto_endpoint: str, deployment: DeployedStack, tmp_path: Path
 ) -> None:
     faulty = _fresh_runtime(moto_endpoint, deployment)
     with faulty.activated():
@@ -66,9 +68,11 @@ def test_a_fault_dead_letters_the_event_and_replay_recovers_it_once(
 
     healthy = _fresh_runtime(moto_endpoint, deployment)
     # Other tests of this worker may leave letters that replay keeps; this event's must be recovered.
-    replay_environment(healthy.clients, deployment.environment, ["processor", "notifier"], True, print)
+    replay_environment(
+        on_emulator(healthy.clients, deployment.environment), ["processor", "notifier"], True, print
+    )
 
-    item = stored_item(healthy.clients("dynamodb"), healthy.outputs["TransactionsTableName"], transaction_id)
+    item = stored_item(healthy.clients("dynamodb"), healthy.outputs[TRANSACTIONS_TABLE_NAME], transaction_id)
     assert item is not None
     assert item["amount"] == "12.50"
     assert "published_at" in item

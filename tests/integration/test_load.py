@@ -23,10 +23,10 @@ TIME_BUDGET_SECONDS = 50.0
 def load_stack(emulator: Clients, tmp_path: Path) -> Iterator[LocalRuntime]:
     """A stack of its own, so that the table holds only this run's events."""
     deployed = deploy(emulator, "load", tmp_path)
-    runtime = LocalRuntime.for_deployed_stack(emulator, "load")
+    runtime = deployed.runtime()
     with runtime.activated():
         yield runtime
-    destroy_environment(emulator, "load", with_bootstrap=False, report=deployed.log.append)
+    destroy_environment(deployed.deployment, with_bootstrap=False, report=deployed.log.append)
 
 
 def racing_repeats(plan: list[tuple[str, bytes]], senders: int) -> int:

@@ -1,50 +1,54 @@
-"""A stack generated with `--name-prefix acme` goes through the same commands as the default one: it
-deploys to the emulator, takes a `send`, and is destroyed with nothing left."""
+"""A stack generated with `--name-prefix acme` goes through the CLI alone, each command given the
+template with `--template`: it deploys to the emulator, takes a `send` and a `replay`, and is destroyed
+with nothing left."""
 
+import json
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 
 from tapstack import paths
-from tapstack.local.send import LocalRuntime, send_event
-from tapstack.operate.actions import destroy_environment
+from tapstack.cli import main
+from tapstack.exits import ExitCode
 from tapstack.operate.cloud import Clients
-from templates.config import StackConfig
-from templates.stack import build_template, render
-from tests.integration.conftest import deploy, named_resources
+from templates.contract import TRANSACTIONS_TABLE_NAME
+from tests.integration.conftest import LOCAL_PARAMETERS, named_resources, tiny_artifact
 
 PREFIX = "acme"
 ENVIRONMENT = "it"
 EVENT = paths.EVENTS / "stripe" / "payment_intent.succeeded.json"
 
 
-@pytest.fixture
-def template_path(tmp_path: Path) -> Path:
-    """The template as `generate.py --name-prefix acme --output <path>` writes it."""
-    path = tmp_path / "TapStack.json"
-    path.write_text(render(build_template(StackConfig(name_prefix=PREFIX))), encoding="utf-8")
-    return path
-
-
-def test_a_prefixed_stack_deploys_takes_a_send_and_is_destroyed_with_nothing_left(
-    own_emulator: Clients, template_path: Path, tmp_path: Path
+def test_a_prefixed_template_deploys_takes_a_send_and_a_replay_and_is_destroyed_through_the_cli(
+    own_emulator: Clients, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    deployed = deploy(own_emulator, ENVIRONMENT, tmp_path, template_path)
-    made = named_resources(own_emulator)
-    runtime = LocalRuntime.for_deployed_stack(own_emulator, ENVIRONMENT, template_path)
-    with runtime.activated():
-        document = send_event(runtime, EVENT)
-    left = destroy_environment(
-        own_emulator,
-        ENVIRONMENT,
-        with_bootstrap=True,
-        report=deployed.log.append,
-        template_path=template_path,
-    )
+    template, outputs = tmp_path / "acme" / "TapStack.json", tmp_path / "flat-outputs.json"
+    port = str(urlsplit(own_emulator.endpoint_url).port)
+    stack_options = ["--template", str(template), "--env", ENVIRONMENT, "--port", port]
 
+    generated = main(["generate", "--name-prefix", PREFIX, "--output", str(template)])
+    deployed = main(
+        [
+            "local", "deploy", *stack_options, "--params", str(LOCAL_PARAMETERS),
+            "--artifact", str(tiny_artifact(tmp_path)), "--outputs", str(outputs),
+        ]
+    )  # fmt: skip
+    made = named_resources(own_emulator)
+    deployed_outputs = json.loads(outputs.read_text(encoding="utf-8"))
+    capsys.readouterr()
+    sent = main(["local", "send", str(EVENT), *stack_options])
+    document = json.loads(capsys.readouterr().out)
+    replayed = main(["local", "replay", *stack_options, "--apply"])
+    replay_log = capsys.readouterr().err  # the handlers log to stdout there: the report goes to stderr
+    destroyed = main(["local", "destroy", *stack_options, "--with-bootstrap", "--outputs", str(outputs)])
+
+    assert (generated, deployed, sent, replayed, destroyed) == (ExitCode.OK,) * 5
     assert {"acme-it", "acme-bootstrap", "acme-it-ApiId", "acme/it/webhook-secrets"} <= made
-    assert deployed.outputs["TransactionsTableName"] == "acme-transactions-it"
+    assert not [name for name in made if "tapstack" in name]
+    assert deployed_outputs[TRANSACTIONS_TABLE_NAME] == "acme-transactions-it"
     assert document["ok"], document["failures"]
     assert document["item"]["transaction_id"] == document["response"]["body"]["transaction_id"]
-    assert left == []
+    assert "processor: 0 replayed, 0 to replay, 0 kept" in replay_log
+    assert not outputs.exists()  # it named what no longer exists
     assert named_resources(own_emulator) == set(), "destroy left these behind"

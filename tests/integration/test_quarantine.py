@@ -22,6 +22,8 @@ from tapstack.cli import main
 from tapstack.exits import ExitCode
 from tapstack.local.send import LocalRuntime, stored_item
 from tapstack.operate.quarantine import ReplacingStore, StackQuarantine
+from templates.contract import TRANSACTIONS_TABLE_NAME
+from tests.integration.conftest import on_emulator
 
 UNKNOWN_CURRENCY = "XTS"  # ISO 4217's code for testing: no exponent, so not in the table
 
@@ -35,18 +37,18 @@ def _cli(stack: LocalRuntime, capsys: pytest.CaptureFixture[str], *arguments: st
 
 
 def _item(stack: LocalRuntime, transaction_id: str) -> dict[str, str] | None:
-    return stored_item(stack.clients("dynamodb"), stack.outputs["TransactionsTableName"], transaction_id)
+    return stored_item(stack.clients("dynamodb"), stack.outputs[TRANSACTIONS_TABLE_NAME], transaction_id)
 
 
 def _store(stack: LocalRuntime) -> DynamoTransactions:
-    return DynamoTransactions(stack.clients("dynamodb"), stack.outputs["TransactionsTableName"])
+    return DynamoTransactions(stack.clients("dynamodb"), stack.outputs[TRANSACTIONS_TABLE_NAME])
 
 
 def _stale_replacement(stack: LocalRuntime, quarantined: dict[str, Any], transaction_id: str) -> bool:
     """What a reprocess that read `quarantined` before another one replaced it would write."""
     store = ReplacingStore(
         stack.clients("dynamodb"),
-        stack.outputs["TransactionsTableName"],
+        stack.outputs[TRANSACTIONS_TABLE_NAME],
         quarantined,
         "2026-12-01T00:00:00.000Z",
     )
@@ -180,7 +182,7 @@ def test_a_reprocess_stopped_before_publishing_is_published_by_the_next_one(
     _, body = _stripe_body(UNKNOWN_CURRENCY)
     transaction_id = _deliver(stack, "stripe", body)
     monkeypatch.setitem(money.ISO_4217_EXPONENTS, UNKNOWN_CURRENCY, 2)
-    quarantine = StackQuarantine.of_environment(stack.clients, stack.environment)
+    quarantine = StackQuarantine.of_deployment(on_emulator(stack.clients, stack.environment))
 
     def topic_down(**_: Any) -> None:
         raise ClientError({"Error": {"Code": "InternalError", "Message": "injected"}}, "Publish")

@@ -12,8 +12,15 @@ import pytest
 from botocore.exceptions import ClientError
 
 from tapstack.local.send import LocalRuntime, send_event, stored_item
-from tapstack.operate.deploy import object_exists
+from tapstack.operate.artifacts import object_exists
 from tapstack.operate.replay import replay_queue
+from templates.contract import (
+    AUDIT_BUCKET_NAME,
+    PROCESSOR,
+    TRANSACTIONS_TABLE_NAME,
+    dead_letter_queue_url_output,
+    function_name_output,
+)
 
 EVENTS = sorted((Path(__file__).resolve().parents[2] / "events").glob("*/*.json"))
 
@@ -37,7 +44,7 @@ def _internal_body(amount: str = "10.50") -> bytes:
 
 
 def _item(stack: LocalRuntime, transaction_id: str) -> dict[str, str] | None:
-    return stored_item(stack.clients("dynamodb"), stack.outputs["TransactionsTableName"], transaction_id)
+    return stored_item(stack.clients("dynamodb"), stack.outputs[TRANSACTIONS_TABLE_NAME], transaction_id)
 
 
 @pytest.mark.parametrize("event_path", EVENTS, ids=lambda path: f"{path.parent.name}/{path.name}")
@@ -48,7 +55,7 @@ def test_each_sample_event_is_stored_archived_and_published(stack: LocalRuntime,
     assert document["response"]["statusCode"] == 202
     transaction_id = document["response"]["body"]["transaction_id"]
     assert document["item"]["transaction_id"] == transaction_id
-    assert object_exists(stack.clients("s3"), stack.outputs["AuditBucketName"], document["audit_object_key"])
+    assert object_exists(stack.clients("s3"), stack.outputs[AUDIT_BUCKET_NAME], document["audit_object_key"])
     assert [message["message"]["transaction_id"] for message in document["published"]] == [transaction_id]
     json.dumps(document)  # the CLI prints it: it must be JSON as it is
 
@@ -82,7 +89,7 @@ def test_a_duplicate_delivery_is_stored_and_published_once(stack: LocalRuntime) 
     assert second.body["transaction_id"] == transaction_id
     assert _item(stack, transaction_id) is not None
     count = stack.clients("dynamodb").scan(
-        TableName=stack.outputs["TransactionsTableName"],
+        TableName=stack.outputs[TRANSACTIONS_TABLE_NAME],
         FilterExpression="transaction_id = :id",
         ExpressionAttributeValues={":id": {"S": transaction_id}},
     )["Count"]
@@ -104,7 +111,7 @@ def test_a_forged_signature_is_rejected_and_nothing_is_stored(stack: LocalRuntim
     transaction_id = f"internal#{json.loads(forged)['id']}"
     assert _item(stack, transaction_id) is None
     listed = stack.clients("s3").list_objects_v2(
-        Bucket=stack.outputs["AuditBucketName"], Prefix=f"raw/internal/2026/11/23/{json.loads(forged)['id']}/"
+        Bucket=stack.outputs[AUDIT_BUCKET_NAME], Prefix=f"raw/internal/2026/11/23/{json.loads(forged)['id']}/"
     )
     assert listed.get("KeyCount", 0) == 0
 
@@ -140,7 +147,7 @@ def _peek(stack: LocalRuntime, output_key: str) -> list[dict[str, Any]]:
 def test_a_processor_fault_dead_letters_one_invocation_record_and_replay_stores_it(
     stack: LocalRuntime,
 ) -> None:
-    stack.clients("sqs").purge_queue(QueueUrl=stack.outputs["ProcessorDeadLetterQueueUrl"])
+    stack.clients("sqs").purge_queue(QueueUrl=stack.outputs[dead_letter_queue_url_output(PROCESSOR)])
     with failing_put_item(stack):
         delivery = stack.deliver(stack.sender().event("internal", _internal_body("7.25")))
 
@@ -150,18 +157,21 @@ def test_a_processor_fault_dead_letters_one_invocation_record_and_replay_stores_
     transaction_id = delivery.body["transaction_id"]
     assert _item(stack, transaction_id) is None
     # The deployed template routes failures through the on-failure destination only: one record.
-    (message,) = _peek(stack, "ProcessorDeadLetterQueueUrl")
+    (message,) = _peek(stack, dead_letter_queue_url_output(PROCESSOR))
     record = json.loads(message["Body"])
     assert record["requestContext"]["condition"] == "RetriesExhausted"
-    assert record["requestContext"]["functionArn"].split(":")[6] == stack.outputs["ProcessorFunctionName"]
+    assert (
+        record["requestContext"]["functionArn"].split(":")[6]
+        == stack.outputs[function_name_output(PROCESSOR)]
+    )
     assert record["requestPayload"]["transaction"]["transaction_id"] == transaction_id
 
-    sqs, queue = stack.clients("sqs"), stack.outputs["ProcessorDeadLetterQueueUrl"]
-    processor_name = stack.outputs["ProcessorFunctionName"]
+    sqs, queue = stack.clients("sqs"), stack.outputs[dead_letter_queue_url_output(PROCESSOR)]
+    processor_name = stack.outputs[function_name_output(PROCESSOR)]
     log: list[str] = []
     dry_run = replay_queue(sqs, queue, processor_name, stack.async_lambda(), apply=False, report=log.append)
     assert len(dry_run.would_replay) == 1
-    assert _queue_depth(stack, "ProcessorDeadLetterQueueUrl") == 1  # a dry run changes nothing
+    assert _queue_depth(stack, dead_letter_queue_url_output(PROCESSOR)) == 1  # a dry run changes nothing
 
     applied = replay_queue(sqs, queue, processor_name, stack.async_lambda(), apply=True, report=log.append)
 
@@ -169,7 +179,7 @@ def test_a_processor_fault_dead_letters_one_invocation_record_and_replay_stores_
     item = _item(stack, transaction_id)
     assert item is not None
     assert item["amount"] == "7.25"
-    assert _queue_depth(stack, "ProcessorDeadLetterQueueUrl") == 0
+    assert _queue_depth(stack, dead_letter_queue_url_output(PROCESSOR)) == 0
     assert [m["message"]["transaction_id"] for m in stack.drain_published()] == [transaction_id]
 
 
@@ -184,12 +194,12 @@ def test_with_a_dead_letter_config_back_one_fault_leaves_two_messages_and_replay
         "TargetArn": processor_queue_arn
     }
     both_paths = LocalRuntime(stack.clients, stack.environment, template, stack.outputs)
-    sqs, queue = stack.clients("sqs"), stack.outputs["ProcessorDeadLetterQueueUrl"]
+    sqs, queue = stack.clients("sqs"), stack.outputs[dead_letter_queue_url_output(PROCESSOR)]
     with failing_put_item(stack):
         delivery = both_paths.deliver(both_paths.sender().event("internal", _internal_body("3.50")))
 
     # Two messages for one failure: the invocation record and the bare event (the record's requestPayload).
-    peeked = _peek(stack, "ProcessorDeadLetterQueueUrl")
+    peeked = _peek(stack, dead_letter_queue_url_output(PROCESSOR))
     (record_message,) = [m for m in peeked if "requestContext" in json.loads(m["Body"])]
     (bare,) = [m for m in peeked if m is not record_message]
     record = json.loads(record_message["Body"])
@@ -197,7 +207,7 @@ def test_with_a_dead_letter_config_back_one_fault_leaves_two_messages_and_replay
     assert set(bare["MessageAttributes"]) == {"RequestID", "ErrorCode", "ErrorMessage"}
 
     log: list[str] = []
-    processor_name = stack.outputs["ProcessorFunctionName"]
+    processor_name = stack.outputs[function_name_output(PROCESSOR)]
     applied = replay_queue(
         sqs, queue, processor_name, both_paths.async_lambda(), apply=True, report=log.append
     )

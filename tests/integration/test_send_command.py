@@ -10,11 +10,11 @@ import pytest
 from tapstack import paths
 from tapstack.cli import main
 from tapstack.exits import ExitCode
-from tests.integration.conftest import Deployment
+from tests.integration.conftest import DeployedStack
 
 
 def test_stdout_is_the_json_document_alone(
-    moto_endpoint: str, deployment: Deployment, capsys: pytest.CaptureFixture[str]
+    moto_endpoint: str, deployment: DeployedStack, capsys: pytest.CaptureFixture[str]
 ) -> None:
     port = moto_endpoint.rsplit(":", 1)[1]
     event = paths.EVENTS / "stripe" / "payment_intent.succeeded.json"

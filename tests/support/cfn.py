@@ -8,6 +8,12 @@ from typing import Any
 
 from tapstack.cfn.model import Template, sub_parts
 
+BUCKET_NOT_EMPTY = (
+    'Resource handler returned message: "The bucket you tried to delete is not empty (Service: S3, '
+    'Status Code: 409, Request ID: R)" (RequestToken: T, HandlerErrorCode: GeneralServiceException)'
+)
+"""How CloudFormation's S3 bucket handler reports, in a stack event, a bucket that is not empty."""
+
 
 def sub_text(value: object) -> str:
     """The pattern of a Fn::Sub value (or a plain string), for name checks."""

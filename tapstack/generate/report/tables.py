@@ -19,8 +19,7 @@ from tapstack.generate.report.graph import (
     role_statements,
 )
 from tapstack.generate.report.text import code, expression, markdown_table, named, setting, short_type
-from templates.controls import CONTROL_TOWER_METADATA
-from templates.stack import SETTINGS_METADATA
+from templates.contract import CONTROL_TOWER_METADATA, SETTINGS_METADATA
 
 NOT_SET = "not set (service default)"
 DescribedState = tuple[str, str, str]  # encryption, retention, backup and recovery

@@ -16,7 +16,7 @@ from tapstack import paths
 from tapstack.cfn.model import read_template
 from tapstack.lint import policy_tools, runner
 from templates.common import NAG_VALIDATION_FAILURE, RULE_MISREADS_FN_IF
-from templates.controls import CONTROL_TOWER_METADATA
+from templates.contract import CONTROL_TOWER_METADATA
 
 LANDING_ZONE = paths.PARAMS / "landing-zone.json"
 

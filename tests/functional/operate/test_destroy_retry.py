@@ -14,15 +14,13 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError
 
-from tapstack.operate.cloud import Clients
-from tapstack.operate.deploy import DELETE_ATTEMPTS, DeployError, ResourceFailure, Timing, destroy_stack
+from tapstack.operate.cloud import Clients, DeployError, Timing
+from tapstack.operate.destroy import DELETE_ATTEMPTS, destroy_stack
+from tapstack.operate.target import AwsTarget
+from tests.support.cfn import BUCKET_NOT_EMPTY
 
 STACK = "tapstack-fake"
 STACK_ID = f"arn:aws:cloudformation:us-east-1:123456789012:stack/{STACK}/1"
-BUCKET_NOT_EMPTY = (
-    'Resource handler returned message: "The bucket you tried to delete is not empty (Service: S3, '
-    'Status Code: 409, Request ID: R)" (RequestToken: T, HandlerErrorCode: GeneralServiceException)'
-)
 TIMING = Timing(poll_seconds=0, timeout_seconds=10, wait_for_running_invocations=False)
 
 
@@ -116,9 +114,12 @@ def aws(moto_endpoint: str) -> tuple[Any, str]:
     return s3, bucket
 
 
-def _clients(s3: Any, moto_endpoint: str, cloudformation: FakeCloudFormation) -> Clients:
+def _aws(s3: Any, moto_endpoint: str, cloudformation: FakeCloudFormation) -> AwsTarget:
     logs = boto3.client("logs", endpoint_url=moto_endpoint)
-    return Clients(boto3.session.Session(), given={"cloudformation": cloudformation, "s3": s3, "logs": logs})
+    clients = Clients(
+        boto3.session.Session(), given={"cloudformation": cloudformation, "s3": s3, "logs": logs}
+    )
+    return AwsTarget(clients, TIMING)
 
 
 def test_a_bucket_refilled_during_the_delete_is_emptied_and_the_delete_retried(
@@ -128,7 +129,7 @@ def test_a_bucket_refilled_during_the_delete_is_emptied_and_the_delete_retried(
     cloudformation = FakeCloudFormation(s3, bucket, late_writes=1)
     log: list[str] = []
 
-    left = destroy_stack(_clients(s3, moto_endpoint, cloudformation), STACK, log.append, TIMING)
+    left = destroy_stack(_aws(s3, moto_endpoint, cloudformation), STACK, log.append)
 
     assert (cloudformation.deletes, left) == (2, [])
     retry = f"emptying and deleting again (attempt 2 of {DELETE_ATTEMPTS})"
@@ -141,7 +142,7 @@ def test_the_retries_are_bounded(aws: tuple[Any, str], moto_endpoint: str) -> No
     cloudformation = FakeCloudFormation(s3, bucket, late_writes=DELETE_ATTEMPTS)
 
     with pytest.raises(DeployError, match="ended in DELETE_FAILED") as failed:
-        destroy_stack(_clients(s3, moto_endpoint, cloudformation), STACK, print, TIMING)
+        destroy_stack(_aws(s3, moto_endpoint, cloudformation), STACK, print)
 
     assert cloudformation.deletes == DELETE_ATTEMPTS
     assert "The bucket you tried to delete is not empty" in str(failed.value)
@@ -152,21 +153,6 @@ def test_another_failure_is_not_retried(aws: tuple[Any, str], moto_endpoint: str
     cloudformation = FakeCloudFormation(s3, bucket, late_writes=1, failing_role=True)
 
     with pytest.raises(DeployError, match="Role"):
-        destroy_stack(_clients(s3, moto_endpoint, cloudformation), STACK, print, TIMING)
+        destroy_stack(_aws(s3, moto_endpoint, cloudformation), STACK, print)
 
     assert cloudformation.deletes == 1
-
-
-@pytest.mark.parametrize(
-    ("kind", "reason", "expected"),
-    [
-        ("AWS::S3::Bucket", BUCKET_NOT_EMPTY, True),
-        ("AWS::S3::Bucket", "The bucket you tried to delete is not empty", True),
-        ("AWS::S3::Bucket", "Access Denied (Service: S3, Status Code: 403)", False),
-        ("AWS::Logs::LogGroup", "BucketNotEmpty", False),
-    ],
-)
-def test_only_s3s_bucket_not_empty_counts_as_a_refilled_bucket(
-    kind: str, reason: str, expected: bool
-) -> None:
-    assert ResourceFailure("X", kind, reason).bucket_not_empty is expected

@@ -9,7 +9,8 @@ import boto3
 import pytest
 
 from tapstack.cfn.model import read_template
-from tapstack.operate.cloud import TEMPLATE_PATH, Clients
+from tapstack.local.target import EmulatorTarget
+from tapstack.operate.cloud import TEMPLATE_PATH
 from tapstack.operate.preflight import DeployPlan, Status, run_preflight
 from tapstack.operate.vpc import SERVICES_CALLED, check_vpc
 
@@ -164,7 +165,7 @@ def test_preflight_runs_the_check_with_the_parameter_file(network: Network, moto
     plan = DeployPlan(
         "vpc", "tapstack-vpc", "tapstack-bootstrap", network.parameters(), None, "lambda-abc.zip", True
     )
-    results = run_preflight(Clients.for_emulator(moto_endpoint), read_template(TEMPLATE_PATH), plan)
+    results = run_preflight(EmulatorTarget.at(moto_endpoint), read_template(TEMPLATE_PATH), plan)
     (vpc,) = [result for result in results if result.check == "vpc"]
     assert vpc.status is Status.FAIL
     assert "no NAT route" in vpc.detail

@@ -27,6 +27,7 @@ from tapstack.cfn.model import (
     sub_variables,
     walk,
 )
+from templates.contract import SUFFIX_PARAMETER
 
 ROOT = paths.REPOSITORY
 
@@ -298,7 +299,7 @@ def test_the_committed_templates_conditions_follow_its_parameters() -> None:
     template = Template(json.loads((ROOT / "output" / "TapStack.json").read_text(encoding="utf-8")))
     defaults = template.resolver()
     assert not defaults.condition("ReceiverHasReservedConcurrency")
-    reserving = template.resolver({"ReceiverReservedConcurrency": "10", "EnvironmentSuffix": "dev"})
+    reserving = template.resolver({"ReceiverReservedConcurrency": "10", SUFFIX_PARAMETER: "dev"})
     assert reserving.condition("ReceiverHasReservedConcurrency")
     function = template.resources["ReceiverFunction"].properties
     assert defaults.resolve(function["ReservedConcurrentExecutions"]) is NO_VALUE

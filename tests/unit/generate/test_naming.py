@@ -7,6 +7,7 @@ import json
 import pytest
 
 from templates.config import ConfigError, StackConfig, config_from_mapping
+from templates.contract import API_ID, NAME_PREFIX_SETTING, SETTINGS_METADATA, SUFFIX_PARAMETER
 from templates.naming import (
     MIN_SUFFIX_LENGTH,
     Name,
@@ -52,7 +53,7 @@ def test_global_names_include_account_or_region() -> None:
 def test_stack_and_export_names_for_an_environment() -> None:
     names = StackNames(prefix="acme")
     assert names.stack.for_suffix("dev") == "acme-dev"
-    assert names.export("ApiId").for_suffix("dev") == "acme-dev-ApiId"
+    assert names.export(API_ID).for_suffix("dev") == "acme-dev-ApiId"
     assert names.bootstrap_stack == "acme-bootstrap"
 
 
@@ -67,9 +68,9 @@ def test_the_names_are_read_back_from_a_generated_template(prefix: str) -> None:
     assert names_of(template) == StackNames(prefix)
 
 
-def test_a_template_whose_exports_are_not_the_stack_s_names_is_refused() -> None:
+def test_a_template_without_its_recorded_name_prefix_is_refused() -> None:
     template = json.loads(render(build_template(StackConfig())))
-    template["Outputs"]["ApiId"]["Export"]["Name"] = {"Fn::Sub": "other-${EnvironmentSuffix}-ApiId"}
+    del template["Metadata"][SETTINGS_METADATA][NAME_PREFIX_SETTING]
     with pytest.raises(LookupError, match="not a generated TapStack template"):
         names_of(template)
     with pytest.raises(LookupError):
@@ -91,4 +92,4 @@ def test_a_prefix_past_the_limit_is_a_setting_error_not_an_undeployable_template
 
 def test_the_longest_prefix_builds_a_template_whose_suffix_has_room() -> None:
     template = json.loads(render(build_template(StackConfig(name_prefix="p" * max_prefix_length()))))
-    assert template["Parameters"]["EnvironmentSuffix"]["MaxLength"] >= MIN_SUFFIX_LENGTH
+    assert template["Parameters"][SUFFIX_PARAMETER]["MaxLength"] >= MIN_SUFFIX_LENGTH

@@ -20,6 +20,7 @@ from tapstack.generate.report import (
 )
 from tapstack.generate.report.diagram import LINE_STYLES, legend
 from tapstack.generate.report.graph import EDGE_KINDS
+from templates.contract import CONTROL_TOWER_METADATA, webhook_url_output
 from tests.support.report import (
     built_template,
     committed_template,
@@ -261,11 +262,11 @@ def test_callers_feed_the_routes_they_call(report: str) -> None:
 def test_callers_follow_the_template(template: dict[str, Any]) -> None:
     changed = variant(template)
     outputs = changed["Outputs"]
-    outputs["AdyenWebhookUrl"] = copy.deepcopy(outputs["StripeWebhookUrl"])
+    outputs["AdyenWebhookUrl"] = copy.deepcopy(outputs[webhook_url_output("stripe")])
     outputs["AdyenWebhookUrl"]["Value"]["Fn::Sub"][0] = outputs["AdyenWebhookUrl"]["Value"]["Fn::Sub"][
         0
     ].replace("/stripe", "/adyen")
-    del outputs["PaypalWebhookUrl"]
+    del outputs[webhook_url_output("paypal")]
     changed["Resources"]["ApiTransactionsPostMethod"]["Properties"]["ApiKeyRequired"] = False
     callers = {
         (source, label, target)
@@ -527,7 +528,7 @@ def test_every_cdk_nag_suppression_is_listed_with_its_reason(template: dict[str,
 
 def test_each_control_tower_gap_is_listed_with_what_meets_it(template: dict[str, Any], report: str) -> None:
     rows = {row[0].strip("`"): row[1:] for row in table_rows(report, "### Control Tower controls")}
-    assert set(rows) == set(template["Metadata"]["TapStack::ControlTower"])
+    assert set(rows) == set(template["Metadata"][CONTROL_TOWER_METADATA])
     assert rows["CT.LAMBDA.PR.3"][:2] == [
         "`NotifierFunction`, `ProcessorFunction`, `ReceiverFunction`",
         "VpcSubnetIds and VpcSecurityGroupIds",

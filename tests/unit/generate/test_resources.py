@@ -12,6 +12,7 @@ from troposphere.logs import MetricFilter
 from handlers import processor
 from templates.api import ACCESS_LOG_FORMAT, build_api
 from templates.config import StackConfig
+from templates.contract import API_KEY_ID
 from templates.encryption import build_encryption
 from templates.functions import build_functions
 from templates.messaging import build_messaging
@@ -219,5 +220,5 @@ def test_outputs_render_into_a_template() -> None:
     template = Template()
     template.add_output(outputs)
     rendered = template.to_dict()["Outputs"]
-    assert rendered["ApiKeyId"]["Value"] == {"Ref": "ApiKey"}
-    assert rendered["ApiKeyId"]["Export"]["Name"] == {"Fn::Sub": "tapstack-${EnvironmentSuffix}-ApiKeyId"}
+    assert rendered[API_KEY_ID]["Value"] == {"Ref": "ApiKey"}
+    assert rendered[API_KEY_ID]["Export"]["Name"] == {"Fn::Sub": "tapstack-${EnvironmentSuffix}-ApiKeyId"}

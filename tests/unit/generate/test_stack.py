@@ -13,6 +13,26 @@ from tapstack.cfn import model
 from tapstack.cfn.model import references, walk
 from templates.api import execution_log_group_name
 from templates.config import LOG_RETENTION_DAYS, PYTHON_RUNTIME_DEPRECATION, StackConfig
+from templates.contract import (
+    ACCESS_LOG_BUCKET_NAME,
+    ALARM_TOPIC_ARN,
+    API_BASE_URL,
+    API_KEY_ID,
+    AUDIT_BUCKET_NAME,
+    KMS_KEY_ARN,
+    NOTIFIER,
+    PAYMENT_EVENTS_TOPIC_ARN,
+    PROCESSOR,
+    RECEIVER,
+    SUFFIX_PARAMETER,
+    TRANSACTIONS_TABLE_ARN,
+    TRANSACTIONS_TABLE_NAME,
+    TRANSACTIONS_URL,
+    WEBHOOK_SECRET_ARN,
+    dead_letter_queue_url_output,
+    function_name_output,
+    webhook_url_output,
+)
 from templates.functions import NETWORK_INTERFACE_READS, NETWORK_INTERFACE_WRITES, XRAY_WRITE_ACTIONS
 from templates.naming import PSEUDO_PARAMETER_LENGTHS, SUFFIX_PLACEHOLDER, names_for
 from templates.stack import build_template, render
@@ -252,25 +272,25 @@ def test_reserved_concurrency_is_opt_in(template: Template) -> None:
 def test_every_output_is_exported_under_a_suffixed_name(template: Template) -> None:
     outputs = template["Outputs"]
     for key in (
-        "ApiBaseUrl",
-        "StripeWebhookUrl",
-        "PaypalWebhookUrl",
-        "GenericWebhookUrl",
-        "TransactionsUrl",
-        "ApiKeyId",
-        "TransactionsTableName",
-        "TransactionsTableArn",
-        "PaymentEventsTopicArn",
-        "AlarmTopicArn",
-        "AuditBucketName",
-        "AccessLogBucketName",
-        "ProcessorDeadLetterQueueUrl",
-        "NotifierDeadLetterQueueUrl",
-        "ReceiverFunctionName",
-        "ProcessorFunctionName",
-        "NotifierFunctionName",
-        "KmsKeyArn",
-        "WebhookSecretArn",
+        API_BASE_URL,
+        webhook_url_output("stripe"),
+        webhook_url_output("paypal"),
+        webhook_url_output("generic"),
+        TRANSACTIONS_URL,
+        API_KEY_ID,
+        TRANSACTIONS_TABLE_NAME,
+        TRANSACTIONS_TABLE_ARN,
+        PAYMENT_EVENTS_TOPIC_ARN,
+        ALARM_TOPIC_ARN,
+        AUDIT_BUCKET_NAME,
+        ACCESS_LOG_BUCKET_NAME,
+        dead_letter_queue_url_output(PROCESSOR),
+        dead_letter_queue_url_output(NOTIFIER),
+        function_name_output(RECEIVER),
+        function_name_output(PROCESSOR),
+        function_name_output(NOTIFIER),
+        KMS_KEY_ARN,
+        WEBHOOK_SECRET_ARN,
     ):
         assert key in outputs, key
     for key, output in outputs.items():
@@ -290,8 +310,8 @@ def test_every_settable_name_carries_the_suffix(template: Template) -> None:
 
 def test_every_name_fits_its_aws_limit_at_the_longest_suffix(template: Template) -> None:
     names = names_for(StackConfig())
-    longest = template["Parameters"]["EnvironmentSuffix"]["MaxLength"]
-    assert template["Parameters"]["EnvironmentSuffix"]["MinLength"] == 1
+    longest = template["Parameters"][SUFFIX_PARAMETER]["MaxLength"]
+    assert template["Parameters"][SUFFIX_PARAMETER]["MinLength"] == 1
 
     def expanded(pattern: str, suffix_length: int) -> str:
         text = pattern.replace(SUFFIX_PLACEHOLDER, "s" * suffix_length)

@@ -11,13 +11,14 @@ import pytest
 
 from handlers.providers import hmac_signed, paypal, stripe
 from tapstack.cfn.model import Resolver, Template, intrinsic_name, references
-from tapstack.operate.deploy import waf_log_group_prefix
+from tapstack.operate.destroy import waf_log_group_prefix
 from templates.config import StackConfig
+from templates.contract import SUFFIX_PARAMETER
 from templates.naming import names_for
 from templates.parameters import IPV4_CIDR_PATTERN
 
 TemplateDocument = dict[str, Any]
-ENVIRONMENT = {"EnvironmentSuffix": "dev", "AWS::Partition": "aws", "AWS::Region": "eu-west-1"}
+ENVIRONMENT = {SUFFIX_PARAMETER: "dev", "AWS::Partition": "aws", "AWS::Region": "eu-west-1"}
 ACCOUNT = {"AWS::AccountId": "123456789012"}
 WAF_RESOURCES = (
     "WebAcl",

@@ -1,0 +1,76 @@
+"""The generated template's contract with everything that reads it: output keys, metadata keys, the
+functions' roles and the suffix parameter. Free of troposphere, so the commands and the tests read a
+deployed stack with the same names the generator writes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+SUFFIX_PARAMETER = "EnvironmentSuffix"
+
+# The template's Metadata sections: the settings it was generated with, and the Control Tower gaps.
+SETTINGS_METADATA = "TapStack::Settings"
+CONTROL_TOWER_METADATA = "TapStack::ControlTower"
+NAME_PREFIX_SETTING = "name_prefix"
+
+# The functions, by role: the receiver answers API Gateway; the processor and the notifier run
+# asynchronously, each with a dead-letter queue.
+RECEIVER = "receiver"
+PROCESSOR = "processor"
+NOTIFIER = "notifier"
+ROLES = (RECEIVER, PROCESSOR, NOTIFIER)
+ASYNCHRONOUS_ROLES = (PROCESSOR, NOTIFIER)
+
+# Output keys.
+API_BASE_URL = "ApiBaseUrl"
+TRANSACTIONS_URL = "TransactionsUrl"
+API_ID = "ApiId"
+API_KEY_ID = "ApiKeyId"
+TRANSACTIONS_TABLE_NAME = "TransactionsTableName"
+TRANSACTIONS_TABLE_ARN = "TransactionsTableArn"
+PAYMENT_EVENTS_TOPIC_ARN = "PaymentEventsTopicArn"
+ALARM_TOPIC_ARN = "AlarmTopicArn"
+AUDIT_BUCKET_NAME = "AuditBucketName"
+ACCESS_LOG_BUCKET_NAME = "AccessLogBucketName"
+KMS_KEY_ARN = "KmsKeyArn"
+WEBHOOK_SECRET_ARN = "WebhookSecretArn"  # noqa: S105 (an output key, not a secret)
+ARTIFACT_BUCKET_NAME = "ArtifactBucketName"
+"""The bootstrap stack's one output."""
+
+
+def webhook_url_output(provider: str) -> str:
+    """`StripeWebhookUrl`: the URL to register with the provider."""
+    return f"{provider.capitalize()}WebhookUrl"
+
+
+def function_name_output(role: str) -> str:
+    """`ProcessorFunctionName`."""
+    return f"{role.capitalize()}FunctionName"
+
+
+def dead_letter_queue_url_output(role: str) -> str:
+    """`ProcessorDeadLetterQueueUrl`."""
+    return f"{role.capitalize()}DeadLetterQueueUrl"
+
+
+def dead_letter_queue_arn_output(role: str) -> str:
+    """`ProcessorDeadLetterQueueArn`."""
+    return f"{role.capitalize()}DeadLetterQueueArn"
+
+
+def name_prefix_of(template: Mapping[str, Any]) -> str:
+    """The name prefix a generated template (as JSON) was built with, as its settings record it.
+
+    LookupError for a template without them (not one `tapstack generate` wrote).
+    """
+    metadata = template.get("Metadata")
+    settings = metadata.get(SETTINGS_METADATA) if isinstance(metadata, Mapping) else None
+    prefix = settings.get(NAME_PREFIX_SETTING) if isinstance(settings, Mapping) else None
+    if not isinstance(prefix, str) or not prefix:
+        raise LookupError(
+            f"not a generated TapStack template: its Metadata has no {SETTINGS_METADATA} "
+            f"{NAME_PREFIX_SETTING}; generate it with `tapstack generate`"
+        )
+    return prefix
