@@ -13,6 +13,8 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from templates.naming import MIN_SUFFIX_LENGTH, StackNames, max_prefix_length, tightest_name
+
 LAMBDA_LIMITS_DOC = "https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html"
 ASYNC_INVOKE_DOC = "https://docs.aws.amazon.com/lambda/latest/dg/invocation-async-error-handling.html"
 RUNTIMES_DOC = "https://docs.aws.amazon.com/lambda/latest/dg/lambda-runtimes.html"
@@ -93,6 +95,10 @@ class StackConfig:
         """The three functions' settings by role name."""
         return {"receiver": self.receiver, "processor": self.processor, "notifier": self.notifier}
 
+    def names(self) -> StackNames:
+        """Every resource name of the stack, from the name prefix."""
+        return StackNames(prefix=self.name_prefix)
+
 
 def _require_range(setting: str, value: object, low: int, high: int, what: str, source: str) -> None:
     if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
@@ -108,9 +114,6 @@ def validate(config: StackConfig) -> None:
             "lowercase letters, digits and single hyphens, starting with a letter",
             S3_NAMING_DOC,
         )
-    # naming builds on this module, so it is imported where it is needed
-    from templates.naming import MIN_SUFFIX_LENGTH, StackNames, max_prefix_length, tightest_name  # noqa: PLC0415
-
     longest_prefix = max_prefix_length()
     if len(config.name_prefix) > longest_prefix:
         tightest = tightest_name(StackNames(config.name_prefix))

@@ -12,8 +12,6 @@ from typing import Any
 
 from troposphere import Sub
 
-from templates.config import StackConfig
-
 SUFFIX_PARAMETER = "EnvironmentSuffix"
 SUFFIX_PLACEHOLDER = "${" + SUFFIX_PARAMETER + "}"
 # Longest values of the pseudo parameters some names include (12-digit account ids; the longest region
@@ -176,10 +174,6 @@ class StackNames:
             self.export("TransactionsTableArn"),
         ]
         return per_role + queues + singles
-
-
-def names_for(config: StackConfig) -> StackNames:
-    return StackNames(prefix=config.name_prefix)
 
 
 MIN_SUFFIX_LENGTH = 4
