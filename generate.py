@@ -18,6 +18,7 @@ from pathlib import Path
 PROJECT_PYTHON = Path(__file__).resolve().parent / ".venv" / "bin" / "python"
 
 try:
+    import tapstack.cli.generate  # noqa: F401 (the command's module: all generation needs, imported up front)
     from tapstack.cli import main
 except ModuleNotFoundError as missing:
     if PROJECT_PYTHON.exists() and Path(sys.prefix).resolve() != PROJECT_PYTHON.parent.parent.resolve():

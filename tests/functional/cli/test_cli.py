@@ -12,7 +12,7 @@ import click
 import pytest
 
 from tapstack import paths
-from tapstack.cli import main, tapstack
+from tapstack.cli import SUBCOMMANDS, main, tapstack
 from tapstack.exits import ExitCode
 
 TAPSTACK = Path(sys.executable).parent / "tapstack"
@@ -23,9 +23,16 @@ EXPECTED_COMMANDS = {
 EXPECTED_LOCAL_COMMANDS = {"up", "down", "deploy", "send", "replay", "quarantine", "destroy", "load"}
 
 
+def _commands() -> dict[str, click.Command]:
+    """Every command of the group, each imported as running it imports it."""
+    context = click.Context(tapstack)
+    loaded = {name: tapstack.get_command(context, name) for name in tapstack.list_commands(context)}
+    return {name: command for name, command in loaded.items() if command is not None}
+
+
 def _leaf_commands() -> list[tuple[str, click.Command]]:
     leaves: list[tuple[str, click.Command]] = []
-    for name, command in tapstack.commands.items():
+    for name, command in _commands().items():
         if isinstance(command, click.Group):
             leaves += [(f"{name} {sub}", subcommand) for sub, subcommand in command.commands.items()]
         else:
@@ -38,9 +45,17 @@ def test_the_console_script_lists_every_command() -> None:
     assert result.returncode == 0, result.stderr
     listed = {line.split()[0] for line in result.stdout.split("Commands:")[1].splitlines() if line.strip()}
     assert listed == EXPECTED_COMMANDS
-    local_group = tapstack.commands["local"]
+    local_group = _commands()["local"]
     assert isinstance(local_group, click.Group)
     assert set(local_group.commands) == EXPECTED_LOCAL_COMMANDS
+
+
+@pytest.mark.parametrize("name", sorted(SUBCOMMANDS))
+def test_the_listing_summarises_each_command_as_its_own_help_does(name: str) -> None:
+    """`tapstack --help` lists the commands from a static table: it must say what each command's help says."""
+    command = _commands()[name]
+    listed = click.Command(name, help=SUBCOMMANDS[name].summary)
+    assert listed.get_short_help_str(limit=1000) == command.get_short_help_str(limit=1000)
 
 
 @pytest.mark.parametrize(("name", "command"), _leaf_commands(), ids=[name for name, _ in _leaf_commands()])
