@@ -1,8 +1,12 @@
-"""Generation-time settings, validated against the AWS limits they feed into.
+"""Generation-time settings: the registry of every setting, and the validated StackConfig built from them.
 
 Everything here is decided when the template is generated. Settings an operator changes per deployment
 (environment suffix, code location, reserved concurrency, retention, alarm e-mail, API throttling) are
 CloudFormation parameters instead (see templates/parameters.py).
+
+`SETTINGS` writes each setting once: its name, type, default, what it does, and its limits, each with
+the AWS page it comes from. Validation, the `tapstack generate` flags and their help, the comments of
+tapstack.toml and docs/configuration.md are all derived from it.
 """
 
 from __future__ import annotations
@@ -11,7 +15,8 @@ import dataclasses
 import datetime
 import re
 from dataclasses import dataclass
-from typing import Any
+from functools import partial
+from typing import Any, ClassVar
 
 from templates.naming import MIN_SUFFIX_LENGTH, StackNames, max_prefix_length, tightest_name
 
@@ -19,6 +24,10 @@ LAMBDA_LIMITS_DOC = "https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted
 ASYNC_INVOKE_DOC = "https://docs.aws.amazon.com/lambda/latest/dg/invocation-async-error-handling.html"
 RUNTIMES_DOC = "https://docs.aws.amazon.com/lambda/latest/dg/lambda-runtimes.html"
 APIGW_LIMITS_DOC = "https://docs.aws.amazon.com/apigateway/latest/developerguide/limits.html"
+CONCURRENCY_DOC = "https://docs.aws.amazon.com/lambda/latest/dg/configuration-concurrency.html"
+SQS_ATTRIBUTES_DOC = (
+    "https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/API_SetQueueAttributes.html"
+)
 LOG_RETENTION_DOC = (
     "https://docs.aws.amazon.com/AmazonCloudWatchLogs/latest/APIReference/API_PutRetentionPolicy.html"
 )
@@ -46,6 +55,7 @@ ARCHITECTURES = ("arm64",)
 API_GATEWAY_INTEGRATION_TIMEOUT_SECONDS = 29
 NAME_PREFIX_PATTERN = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
 STAGE_NAME_PATTERN = re.compile(r"^[A-Za-z0-9_]{1,128}$")
+FUNCTION_ROLES = ("receiver", "processor", "notifier")
 
 
 class ConfigError(ValueError):
@@ -60,6 +70,304 @@ class ConfigError(ValueError):
 
 
 @dataclass(frozen=True)
+class Limit:
+    """One rule a setting's value must meet; `text` says it (in errors, help and docs), `source` is the
+    page it comes from."""
+
+    source: str
+
+    @property
+    def text(self) -> str:
+        raise NotImplementedError
+
+    def allows(self, value: Any, today: datetime.date) -> bool:
+        raise NotImplementedError
+
+
+@dataclass(frozen=True)
+class Between(Limit):
+    low: int
+    high: int
+    what: str
+
+    @property
+    def text(self) -> str:
+        return f"{self.what} must be an integer from {self.low} to {self.high}"
+
+    def allows(self, value: Any, today: datetime.date) -> bool:  # noqa: ARG002 (no limit here changes with time)
+        return bool(self.low <= value <= self.high)
+
+
+@dataclass(frozen=True)
+class Below(Limit):
+    bound: int
+    reason: str
+
+    @property
+    def text(self) -> str:
+        return f"{self.reason}: less than {self.bound}"
+
+    def allows(self, value: Any, today: datetime.date) -> bool:  # noqa: ARG002
+        return bool(value < self.bound)
+
+
+@dataclass(frozen=True)
+class OneOf(Limit):
+    values: tuple[object, ...]
+    reason: str
+
+    @property
+    def text(self) -> str:
+        return f"{self.reason}: {', '.join(map(str, self.values))}"
+
+    def allows(self, value: Any, today: datetime.date) -> bool:  # noqa: ARG002
+        return value in self.values
+
+
+@dataclass(frozen=True)
+class Matches(Limit):
+    pattern: re.Pattern[str]
+    description: str
+
+    @property
+    def text(self) -> str:
+        return self.description
+
+    def allows(self, value: Any, today: datetime.date) -> bool:  # noqa: ARG002
+        return self.pattern.match(value) is not None
+
+
+@dataclass(frozen=True)
+class AtMostCharacters(Limit):
+    length: int
+    reason: str
+
+    @property
+    def text(self) -> str:
+        return f"at most {self.length} characters, {self.reason}"
+
+    def allows(self, value: Any, today: datetime.date) -> bool:  # noqa: ARG002
+        return len(value) <= self.length
+
+
+@dataclass(frozen=True)
+class NotDeprecatedSoon(Limit):
+    """A runtime is refused when its deprecation is within `margin` of the day the template is generated."""
+
+    deprecations: dict[str, datetime.date]
+    margin: datetime.timedelta
+
+    @property
+    def text(self) -> str:
+        dates = ", ".join(f"{runtime} on {date.isoformat()}" for runtime, date in self.deprecations.items())
+        return f"not deprecated within {self.margin.days} days of generating (deprecated: {dates})"
+
+    def allows(self, value: Any, today: datetime.date) -> bool:
+        deprecation = self.deprecations.get(value)
+        return deprecation is None or deprecation - today >= self.margin
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One generation-time setting, the single place its type, default, purpose and limits are written."""
+
+    name: str
+    """As tapstack.toml and the template's metadata spell it: `receiver.timeout_seconds` is `timeout_seconds`
+    in the `[receiver]` table."""
+    kind: type[int] | type[str]
+    default: int | str
+    summary: str
+    limits: tuple[Limit, ...]
+
+    KIND_NAMES: ClassVar[dict[type, str]] = {int: "integer", str: "string"}
+
+    @property
+    def flag(self) -> str:
+        return "--" + self.name.replace(".", "-").replace("_", "-")
+
+    @property
+    def kind_name(self) -> str:
+        return self.KIND_NAMES[self.kind]
+
+    @property
+    def sources(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(limit.source for limit in self.limits))
+
+    @property
+    def description(self) -> str:
+        """What it does, its limits and its default: the flag's help and the settings file's comment."""
+        limits = "; ".join(limit.text for limit in self.limits)
+        return f"{self.summary}. {limits[0].upper()}{limits[1:]}. Default {self.default}."
+
+    def check(self, value: object, today: datetime.date) -> None:
+        """Raise ConfigError naming the first limit `value` is outside (a bool is no integer)."""
+        if not isinstance(value, self.kind) or isinstance(value, bool):
+            first = self.limits[0]
+            raise ConfigError(self.name, value, f"{first.text} (a {self.kind_name})", first.source)
+        for limit in self.limits:
+            if not limit.allows(value, today):
+                raise ConfigError(self.name, value, limit.text, limit.source)
+
+
+def _tightest_name_rule() -> AtMostCharacters:
+    longest = max_prefix_length()
+    tightest = tightest_name(StackNames("<prefix>"))
+    return AtMostCharacters(
+        S3_NAMING_DOC,
+        longest,
+        f"so that every resource name keeps room for an EnvironmentSuffix of {MIN_SUFFIX_LENGTH} within "
+        f"its AWS length limit (the tightest: {tightest.pattern}, at most {tightest.max_length})",
+    )
+
+
+def _registry(*settings: Setting) -> dict[str, Setting]:
+    return {setting.name: setting for setting in settings}
+
+
+SETTINGS = _registry(
+    Setting(
+        "name_prefix",
+        str,
+        "tapstack",
+        "The prefix of every resource name, export and stack name",
+        (
+            Matches(
+                S3_NAMING_DOC,
+                NAME_PREFIX_PATTERN,
+                "lowercase letters, digits and single hyphens, starting with a letter",
+            ),
+            _tightest_name_rule(),
+        ),
+    ),
+    Setting(
+        "runtime",
+        str,
+        "python3.13",
+        "The Lambda runtime of the three functions",
+        (
+            OneOf(RUNTIMES_DOC, tuple(PYTHON_RUNTIME_DEPRECATION), "one of the supported Python runtimes"),
+            NotDeprecatedSoon(RUNTIMES_DOC, PYTHON_RUNTIME_DEPRECATION, RUNTIME_DEPRECATION_MARGIN),
+        ),
+    ),
+    Setting(
+        "architecture",
+        str,
+        "arm64",
+        "The Lambda architecture of the three functions",
+        (OneOf(RUNTIMES_DOC, ARCHITECTURES, "the architectures TapStack builds its artifact for"),),
+    ),
+    *(
+        Setting(
+            f"{role}.memory_mb",
+            int,
+            1024,
+            f"The {role} function's memory in MB (CPU grows with it)",
+            (Between(LAMBDA_LIMITS_DOC, 128, 10240, "Lambda memory"),),
+        )
+        for role in FUNCTION_ROLES
+    ),
+    Setting(
+        "receiver.timeout_seconds",
+        int,
+        20,
+        "The receiver function's timeout in seconds",
+        (
+            Between(LAMBDA_LIMITS_DOC, 1, 900, "Lambda timeout"),
+            Below(
+                APIGW_LIMITS_DOC,
+                API_GATEWAY_INTEGRATION_TIMEOUT_SECONDS,
+                f"the receiver answers API Gateway, whose integration timeout is "
+                f"{API_GATEWAY_INTEGRATION_TIMEOUT_SECONDS} s",
+            ),
+        ),
+    ),
+    *(
+        Setting(
+            f"{role}.timeout_seconds",
+            int,
+            30,
+            f"The {role} function's timeout in seconds",
+            (Between(LAMBDA_LIMITS_DOC, 1, 900, "Lambda timeout"),),
+        )
+        for role in ("processor", "notifier")
+    ),
+    Setting(
+        "max_retry_attempts",
+        int,
+        2,
+        "How often Lambda retries a failed asynchronous invocation of the processor and the notifier",
+        (Between(ASYNC_INVOKE_DOC, 0, 2, "asynchronous invocation MaximumRetryAttempts"),),
+    ),
+    Setting(
+        "max_event_age_seconds",
+        int,
+        3600,
+        "How long Lambda keeps retrying an asynchronous event before it goes to the dead-letter queue",
+        (Between(ASYNC_INVOKE_DOC, 60, 21600, "asynchronous invocation MaximumEventAgeInSeconds"),),
+    ),
+    Setting(
+        "default_log_retention_days",
+        int,
+        30,
+        "The default of the LogRetentionDays parameter: days the stack's log groups keep their events",
+        (OneOf(LOG_RETENTION_DOC, LOG_RETENTION_DAYS, "the values CloudWatch Logs accepts"),),
+    ),
+    Setting(
+        "default_reserved_concurrency",
+        int,
+        0,
+        "The default of the three reserved-concurrency parameters (0 reserves nothing)",
+        (
+            Between(
+                CONCURRENCY_DOC,
+                0,
+                1000,
+                "reserved concurrency (0 = none; an account keeps at least 100 unreserved)",
+            ),
+        ),
+    ),
+    Setting(
+        "dlq_retention_seconds",
+        int,
+        1_209_600,
+        "How long the dead-letter queues keep a message, in seconds",
+        (Between(SQS_ATTRIBUTES_DOC, 60, 1_209_600, "SQS MessageRetentionPeriod"),),
+    ),
+    Setting(
+        "default_audit_retention_days",
+        int,
+        # Seven years (2,557 days with two leap days), a common record-keeping period for payment records.
+        2557,
+        "The default of the AuditRetentionDays parameter: days a payload and an access log stay current",
+        (Between(S3_LIFECYCLE_DOC, *AUDIT_RETENTION_DAYS_RANGE, "S3 lifecycle expiration days"),),
+    ),
+    Setting(
+        "default_audit_noncurrent_retention_days",
+        int,
+        365,
+        "The default of the AuditNoncurrentRetentionDays parameter: days a noncurrent version is kept",
+        (Between(S3_LIFECYCLE_DOC, *AUDIT_RETENTION_DAYS_RANGE, "S3 lifecycle NoncurrentDays"),),
+    ),
+    Setting(
+        "api_stage_name",
+        str,
+        "v1",
+        "The API Gateway stage name, the first segment of every webhook path",
+        (
+            Matches(
+                APIGW_LIMITS_DOC, STAGE_NAME_PATTERN, "letters, digits and underscores, 1 to 128 characters"
+            ),
+        ),
+    ),
+)
+"""Every setting `tapstack generate` accepts, by name."""
+
+
+def _default(name: str) -> Any:
+    return SETTINGS[name].default
+
+
+@dataclass(frozen=True)
 class FunctionSettings:
     """Per-function Lambda settings."""
 
@@ -67,25 +375,31 @@ class FunctionSettings:
     timeout_seconds: int
 
 
+FUNCTION_FIELDS = tuple(field.name for field in dataclasses.fields(FunctionSettings))
+
+
+def _function_default(role: str) -> FunctionSettings:
+    return FunctionSettings(**{field: _default(f"{role}.{field}") for field in FUNCTION_FIELDS})
+
+
 @dataclass(frozen=True)
 class StackConfig:
-    """The validated generation-time settings of one TapStack template."""
+    """The validated generation-time settings of one TapStack template; the defaults are SETTINGS'."""
 
-    name_prefix: str = "tapstack"
-    runtime: str = "python3.13"
-    architecture: str = "arm64"
-    receiver: FunctionSettings = FunctionSettings(memory_mb=1024, timeout_seconds=20)
-    processor: FunctionSettings = FunctionSettings(memory_mb=1024, timeout_seconds=30)
-    notifier: FunctionSettings = FunctionSettings(memory_mb=1024, timeout_seconds=30)
-    max_retry_attempts: int = 2
-    max_event_age_seconds: int = 3600
-    default_log_retention_days: int = 30
-    default_reserved_concurrency: int = 0
-    dlq_retention_seconds: int = 1_209_600
-    # Seven years (2,557 days with two leap days), a common record-keeping period for payment records.
-    default_audit_retention_days: int = 2557
-    default_audit_noncurrent_retention_days: int = 365
-    api_stage_name: str = "v1"
+    name_prefix: str = _default("name_prefix")
+    runtime: str = _default("runtime")
+    architecture: str = _default("architecture")
+    receiver: FunctionSettings = dataclasses.field(default_factory=partial(_function_default, "receiver"))
+    processor: FunctionSettings = dataclasses.field(default_factory=partial(_function_default, "processor"))
+    notifier: FunctionSettings = dataclasses.field(default_factory=partial(_function_default, "notifier"))
+    max_retry_attempts: int = _default("max_retry_attempts")
+    max_event_age_seconds: int = _default("max_event_age_seconds")
+    default_log_retention_days: int = _default("default_log_retention_days")
+    default_reserved_concurrency: int = _default("default_reserved_concurrency")
+    dlq_retention_seconds: int = _default("dlq_retention_seconds")
+    default_audit_retention_days: int = _default("default_audit_retention_days")
+    default_audit_noncurrent_retention_days: int = _default("default_audit_noncurrent_retention_days")
+    api_stage_name: str = _default("api_stage_name")
     today: datetime.date = dataclasses.field(default_factory=datetime.date.today, compare=False)
 
     def __post_init__(self) -> None:
@@ -93,135 +407,17 @@ class StackConfig:
 
     def function_settings(self) -> dict[str, FunctionSettings]:
         """The three functions' settings by role name."""
-        return {"receiver": self.receiver, "processor": self.processor, "notifier": self.notifier}
+        return {role: getattr(self, role) for role in FUNCTION_ROLES}
 
     def names(self) -> StackNames:
         """Every resource name of the stack, from the name prefix."""
         return StackNames(prefix=self.name_prefix)
 
 
-def _require_range(setting: str, value: object, low: int, high: int, what: str, source: str) -> None:
-    if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
-        raise ConfigError(setting, value, f"{what} must be an integer from {low} to {high}", source)
-
-
 def validate(config: StackConfig) -> None:
-    """Raise ConfigError for the first setting outside its AWS limit."""
-    if not isinstance(config.name_prefix, str) or not NAME_PREFIX_PATTERN.match(config.name_prefix):
-        raise ConfigError(
-            "name_prefix",
-            config.name_prefix,
-            "lowercase letters, digits and single hyphens, starting with a letter",
-            S3_NAMING_DOC,
-        )
-    longest_prefix = max_prefix_length()
-    if len(config.name_prefix) > longest_prefix:
-        tightest = tightest_name(StackNames(config.name_prefix))
-        raise ConfigError(
-            "name_prefix",
-            config.name_prefix,
-            f"at most {longest_prefix} characters, so that every resource name keeps room for an "
-            f"EnvironmentSuffix of {MIN_SUFFIX_LENGTH} within its AWS length limit (the tightest: "
-            f"{tightest.pattern}, at most {tightest.max_length})",
-            S3_NAMING_DOC,
-        )
-    deprecation = PYTHON_RUNTIME_DEPRECATION.get(config.runtime)
-    if deprecation is None:
-        raise ConfigError(
-            "runtime",
-            config.runtime,
-            f"one of the supported Python runtimes {sorted(PYTHON_RUNTIME_DEPRECATION)}",
-            RUNTIMES_DOC,
-        )
-    if deprecation - config.today < RUNTIME_DEPRECATION_MARGIN:
-        raise ConfigError(
-            "runtime",
-            config.runtime,
-            f"deprecated on {deprecation.isoformat()}, within {RUNTIME_DEPRECATION_MARGIN.days} days",
-            RUNTIMES_DOC,
-        )
-    if config.architecture not in ARCHITECTURES:
-        raise ConfigError(
-            "architecture", config.architecture, "TapStack builds its artifact for arm64 only", RUNTIMES_DOC
-        )
-    for role, settings in config.function_settings().items():
-        _require_range(
-            f"{role}.memory_mb", settings.memory_mb, 128, 10240, "Lambda memory", LAMBDA_LIMITS_DOC
-        )
-        _require_range(
-            f"{role}.timeout_seconds", settings.timeout_seconds, 1, 900, "Lambda timeout", LAMBDA_LIMITS_DOC
-        )
-    if config.receiver.timeout_seconds >= API_GATEWAY_INTEGRATION_TIMEOUT_SECONDS:
-        raise ConfigError(
-            "receiver.timeout_seconds",
-            config.receiver.timeout_seconds,
-            f"the receiver answers API Gateway, whose integration timeout is "
-            f"{API_GATEWAY_INTEGRATION_TIMEOUT_SECONDS} s: use less than that",
-            APIGW_LIMITS_DOC,
-        )
-    _require_range(
-        "max_retry_attempts",
-        config.max_retry_attempts,
-        0,
-        2,
-        "asynchronous invocation MaximumRetryAttempts",
-        ASYNC_INVOKE_DOC,
-    )
-    _require_range(
-        "max_event_age_seconds",
-        config.max_event_age_seconds,
-        60,
-        21600,
-        "asynchronous invocation MaximumEventAgeInSeconds",
-        ASYNC_INVOKE_DOC,
-    )
-    if config.default_log_retention_days not in LOG_RETENTION_DAYS:
-        raise ConfigError(
-            "default_log_retention_days",
-            config.default_log_retention_days,
-            f"CloudWatch Logs accepts only {', '.join(map(str, LOG_RETENTION_DAYS))}",
-            LOG_RETENTION_DOC,
-        )
-    _require_range(
-        "default_reserved_concurrency",
-        config.default_reserved_concurrency,
-        0,
-        1000,
-        "reserved concurrency (0 = none; an account keeps at least 100 unreserved)",
-        "https://docs.aws.amazon.com/lambda/latest/dg/configuration-concurrency.html",
-    )
-    _require_range(
-        "dlq_retention_seconds",
-        config.dlq_retention_seconds,
-        60,
-        1_209_600,
-        "SQS MessageRetentionPeriod",
-        "https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/API_SetQueueAttributes.html",
-    )
-    _require_range(
-        "default_audit_retention_days",
-        config.default_audit_retention_days,
-        *AUDIT_RETENTION_DAYS_RANGE,
-        "S3 lifecycle expiration days",
-        S3_LIFECYCLE_DOC,
-    )
-    _require_range(
-        "default_audit_noncurrent_retention_days",
-        config.default_audit_noncurrent_retention_days,
-        *AUDIT_RETENTION_DAYS_RANGE,
-        "S3 lifecycle NoncurrentDays",
-        S3_LIFECYCLE_DOC,
-    )
-    if not isinstance(config.api_stage_name, str) or not STAGE_NAME_PATTERN.match(config.api_stage_name):
-        raise ConfigError(
-            "api_stage_name",
-            config.api_stage_name,
-            "letters, digits and underscores, 1 to 128 characters",
-            APIGW_LIMITS_DOC,
-        )
-
-
-FUNCTION_FIELDS = ("memory_mb", "timeout_seconds")
+    """Raise ConfigError for the first setting outside its limits."""
+    for name, value in settings_of(config).items():
+        SETTINGS[name].check(value, config.today)
 
 
 def config_from_mapping(settings: dict[str, Any], today: datetime.date | None = None) -> StackConfig:
@@ -229,64 +425,23 @@ def config_from_mapping(settings: dict[str, Any], today: datetime.date | None = 
 
     Unknown settings are refused rather than ignored: a typo must not silently fall back to a default.
     """
-    top_level: dict[str, Any] = {}
-    per_function: dict[str, dict[str, Any]] = {}
-    known_functions = {"receiver", "processor", "notifier"}
-    known_fields = {field.name for field in dataclasses.fields(StackConfig)} - known_functions - {"today"}
-    for key, value in settings.items():
-        role, dot, field = key.partition(".")
-        if dot and role in known_functions and field in FUNCTION_FIELDS:
-            per_function.setdefault(role, {})[field] = value
-        elif not dot and key in known_fields:
-            top_level[key] = value
-        else:
-            raise ConfigError(key, value, "unknown setting", "generate.py --help")
-    defaults = StackConfig.__dataclass_fields__
-    for role, fields in per_function.items():
-        default_settings: FunctionSettings = defaults[role].default  # type: ignore[assignment]
-        top_level[role] = dataclasses.replace(default_settings, **fields)
+    for name, value in settings.items():
+        if name not in SETTINGS:
+            raise ConfigError(name, value, "unknown setting", "docs/configuration.md")
+    values = {name: setting.default for name, setting in SETTINGS.items()} | settings
+    fields: dict[str, Any] = {name: value for name, value in values.items() if "." not in name}
+    for role in FUNCTION_ROLES:
+        fields[role] = FunctionSettings(**{field: values[f"{role}.{field}"] for field in FUNCTION_FIELDS})
     if today is not None:
-        top_level["today"] = today
-    return StackConfig(**top_level)
-
-
-# Every setting generate.py accepts, with its type and the limit it is checked against.
-SETTING_HELP: dict[str, tuple[type, str]] = {
-    "name_prefix": (str, "prefix of every resource name (lowercase, default tapstack)"),
-    "runtime": (
-        str,
-        f"Lambda runtime, one of {', '.join(PYTHON_RUNTIME_DEPRECATION)} not deprecated within a year",
-    ),
-    "architecture": (str, "Lambda architecture: arm64"),
-    **{
-        f"{role}.memory_mb": (int, f"{role} memory, 128-10240 MB (default 1024)")
-        for role in ("receiver", "processor", "notifier")
-    },
-    "receiver.timeout_seconds": (int, "receiver timeout, 1-28 s: below API Gateway's 29 s (default 20)"),
-    "processor.timeout_seconds": (int, "processor timeout, 1-900 s (default 30)"),
-    "notifier.timeout_seconds": (int, "notifier timeout, 1-900 s (default 30)"),
-    "max_retry_attempts": (int, "async retries of processor and notifier, 0-2 (default 2)"),
-    "max_event_age_seconds": (int, "async event age, 60-21600 s (default 3600)"),
-    "default_log_retention_days": (int, "LogRetentionDays default, a CloudWatch value (default 30)"),
-    "default_reserved_concurrency": (int, "reserved concurrency parameter default, >= 0 (default 0 = none)"),
-    "dlq_retention_seconds": (int, "dead-letter retention, 60-1209600 s (default 14 days)"),
-    "default_audit_retention_days": (
-        int,
-        "AuditRetentionDays default: days payloads and access logs stay current, 1-36500 (default 2557)",
-    ),
-    "default_audit_noncurrent_retention_days": (
-        int,
-        "AuditNoncurrentRetentionDays default: days noncurrent versions stay, 1-36500 (default 365)",
-    ),
-    "api_stage_name": (str, "API stage name (default v1)"),
-}
+        fields["today"] = today
+    return StackConfig(**fields)
 
 
 def settings_of(config: StackConfig) -> dict[str, Any]:
-    """The config as flat settings, every one in SETTING_HELP: what `config_from_mapping` reads back."""
+    """The config as flat settings, one per entry of SETTINGS: what `config_from_mapping` reads back."""
     settings: dict[str, Any] = {}
-    for setting in SETTING_HELP:
-        role, dot, field = setting.partition(".")
+    for name in SETTINGS:
+        role, dot, field = name.partition(".")
         owner = config.function_settings()[role] if dot else config
-        settings[setting] = getattr(owner, field if dot else setting)
+        settings[name] = getattr(owner, field if dot else name)
     return settings

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -14,7 +15,7 @@ from tapstack.exits import CommandError, ExitCode
 from tapstack.generate import generate, load_settings
 from tapstack.generate.files import check_current, write_atomically
 from tapstack.generate.report import render_report, write_svg
-from templates.config import SETTING_HELP
+from templates.config import SETTINGS
 
 TEMPLATE_OPTION = click.option(
     "--template",
@@ -25,30 +26,33 @@ TEMPLATE_OPTION = click.option(
 )
 
 
-def _setting_flag(setting: str) -> str:
-    return "--" + setting.replace(".", "-").replace("_", "-")
-
-
 def settings_options(command: Callable[..., Any]) -> Callable[..., Any]:
-    """--config and one flag per setting of templates.config, the flag over the file."""
-    for setting, (kind, text) in reversed(SETTING_HELP.items()):
-        command = click.option(
-            _setting_flag(setting),
-            setting.replace(".", "__"),
-            type=kind,
-            metavar=kind.__name__.upper(),
-            help=text,
-        )(command)
+    """--config and one flag per entry of the settings registry, the flag over the file.
+
+    The command receives the flags' values together as `setting_flags`, keyed by setting name.
+    """
+    parameter_names = {setting.name.replace(".", "__"): setting.name for setting in SETTINGS.values()}
+
+    @functools.wraps(command)
+    def with_settings(**arguments: Any) -> Any:
+        flags = {name: arguments.pop(parameter) for parameter, name in parameter_names.items()}
+        return command(setting_flags=flags, **arguments)
+
+    decorated: Callable[..., Any] = with_settings
+    for setting in reversed(SETTINGS.values()):
+        decorated = click.option(
+            setting.flag,
+            setting.name.replace(".", "__"),
+            type=setting.kind,
+            metavar=setting.kind.__name__.upper(),
+            help=setting.description,
+        )(decorated)
     return click.option(
         "--config",
         "config_file",
         type=click.Path(path_type=Path, dir_okay=False),
         help="TOML file of settings (a [receiver] table sets receiver.*); flags override it",
-    )(command)
-
-
-def _settings(flags: dict[str, Any]) -> dict[str, Any]:
-    return {key.replace("__", "."): value for key, value in flags.items()}
+    )(decorated)
 
 
 OUTPUT_OPTION = click.option(
@@ -71,13 +75,15 @@ Examples:
 @OUTPUT_OPTION
 @click.option("--check", is_flag=True, help="compare with --output instead of writing it")
 @settings_options
-def generate_command(output: Path, check: bool, config_file: Path | None, **flags: Any) -> ExitCode:
+def generate_command(
+    output: Path, check: bool, config_file: Path | None, setting_flags: dict[str, Any]
+) -> ExitCode:
     """Generate the template JSON and its review report from templates/.
 
     Settings are validated against AWS limits first; an invalid one names the setting, the value and
     the limit, and nothing is written.
     """
-    return generate(load_settings(config_file, _settings(flags)), output, check=check)
+    return generate(load_settings(config_file, setting_flags), output, check=check)
 
 
 @click.command(
@@ -88,9 +94,9 @@ Examples:
 )
 @OUTPUT_OPTION
 @settings_options
-def check(output: Path, config_file: Path | None, **flags: Any) -> ExitCode:
+def check(output: Path, config_file: Path | None, setting_flags: dict[str, Any]) -> ExitCode:
     """Fail (1) when the committed JSON or report differs from what the code generates."""
-    return generate(load_settings(config_file, _settings(flags)), output, check=True)
+    return generate(load_settings(config_file, setting_flags), output, check=True)
 
 
 def _read_template(path: Path) -> dict[str, Any]:
