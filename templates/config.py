@@ -14,6 +14,8 @@ from __future__ import annotations
 import dataclasses
 import datetime
 import re
+from abc import ABC, abstractmethod
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import partial
 from typing import Any, ClassVar
@@ -70,22 +72,34 @@ class ConfigError(ValueError):
 
 
 @dataclass(frozen=True)
-class Limit:
-    """One rule a setting's value must meet; `text` says it (in errors, help and docs), `source` is the
+class Limit(ABC):
+    """One rule a setting's value must meet: `text` says it (in errors, help and docs), `source` is the
     page it comes from."""
 
-    source: str
+    source: str = dataclasses.field(kw_only=True)
 
     @property
-    def text(self) -> str:
-        raise NotImplementedError
+    @abstractmethod
+    def text(self) -> str: ...
 
+    @abstractmethod
     def allows(self, value: Any, today: datetime.date) -> bool:
-        raise NotImplementedError
+        """Whether `value` (of the setting's type) meets the limit in a template generated on `today`."""
 
 
 @dataclass(frozen=True)
-class Between(Limit):
+class FixedLimit(Limit):
+    """A limit that is the same whatever the day."""
+
+    @abstractmethod
+    def admits(self, value: Any) -> bool: ...
+
+    def allows(self, value: Any, today: datetime.date) -> bool:  # noqa: ARG002 (the same every day)
+        return self.admits(value)
+
+
+@dataclass(frozen=True)
+class Between(FixedLimit):
     low: int
     high: int
     what: str
@@ -94,12 +108,12 @@ class Between(Limit):
     def text(self) -> str:
         return f"{self.what} must be an integer from {self.low} to {self.high}"
 
-    def allows(self, value: Any, today: datetime.date) -> bool:  # noqa: ARG002 (no limit here changes with time)
+    def admits(self, value: Any) -> bool:
         return bool(self.low <= value <= self.high)
 
 
 @dataclass(frozen=True)
-class Below(Limit):
+class Below(FixedLimit):
     bound: int
     reason: str
 
@@ -107,12 +121,12 @@ class Below(Limit):
     def text(self) -> str:
         return f"{self.reason}: less than {self.bound}"
 
-    def allows(self, value: Any, today: datetime.date) -> bool:  # noqa: ARG002
+    def admits(self, value: Any) -> bool:
         return bool(value < self.bound)
 
 
 @dataclass(frozen=True)
-class OneOf(Limit):
+class OneOf(FixedLimit):
     values: tuple[object, ...]
     reason: str
 
@@ -120,12 +134,12 @@ class OneOf(Limit):
     def text(self) -> str:
         return f"{self.reason}: {', '.join(map(str, self.values))}"
 
-    def allows(self, value: Any, today: datetime.date) -> bool:  # noqa: ARG002
+    def admits(self, value: Any) -> bool:
         return value in self.values
 
 
 @dataclass(frozen=True)
-class Matches(Limit):
+class Matches(FixedLimit):
     pattern: re.Pattern[str]
     description: str
 
@@ -133,12 +147,12 @@ class Matches(Limit):
     def text(self) -> str:
         return self.description
 
-    def allows(self, value: Any, today: datetime.date) -> bool:  # noqa: ARG002
+    def admits(self, value: Any) -> bool:
         return self.pattern.match(value) is not None
 
 
 @dataclass(frozen=True)
-class AtMostCharacters(Limit):
+class AtMostCharacters(FixedLimit):
     length: int
     reason: str
 
@@ -146,7 +160,7 @@ class AtMostCharacters(Limit):
     def text(self) -> str:
         return f"at most {self.length} characters, {self.reason}"
 
-    def allows(self, value: Any, today: datetime.date) -> bool:  # noqa: ARG002
+    def admits(self, value: Any) -> bool:
         return len(value) <= self.length
 
 
@@ -197,26 +211,25 @@ class Setting:
     def description(self) -> str:
         """What it does, its limits and its default: the flag's help and the settings file's comment."""
         limits = "; ".join(limit.text for limit in self.limits)
-        return f"{self.summary}. {limits[0].upper()}{limits[1:]}. Default {self.default}."
+        return f"{self.summary}. Limits: {limits}. Default: {self.default}."
 
     def check(self, value: object, today: datetime.date) -> None:
         """Raise ConfigError naming the first limit `value` is outside (a bool is no integer)."""
         if not isinstance(value, self.kind) or isinstance(value, bool):
             first = self.limits[0]
-            raise ConfigError(self.name, value, f"{first.text} (a {self.kind_name})", first.source)
+            raise ConfigError(self.name, value, f"{first.text}, of type {self.kind_name}", first.source)
         for limit in self.limits:
             if not limit.allows(value, today):
                 raise ConfigError(self.name, value, limit.text, limit.source)
 
 
-def _tightest_name_rule() -> AtMostCharacters:
-    longest = max_prefix_length()
+def _prefix_length_limit() -> AtMostCharacters:
     tightest = tightest_name(StackNames("<prefix>"))
     return AtMostCharacters(
-        S3_NAMING_DOC,
-        longest,
+        max_prefix_length(),
         f"so that every resource name keeps room for an EnvironmentSuffix of {MIN_SUFFIX_LENGTH} within "
         f"its AWS length limit (the tightest: {tightest.pattern}, at most {tightest.max_length})",
+        source=S3_NAMING_DOC,
     )
 
 
@@ -224,138 +237,152 @@ def _registry(*settings: Setting) -> dict[str, Setting]:
     return {setting.name: setting for setting in settings}
 
 
+LAMBDA_TIMEOUT = Between(1, 900, "Lambda timeout", source=LAMBDA_LIMITS_DOC)
+
 SETTINGS = _registry(
     Setting(
-        "name_prefix",
-        str,
-        "tapstack",
-        "The prefix of every resource name, export and stack name",
-        (
+        name="name_prefix",
+        kind=str,
+        default="tapstack",
+        summary="The prefix of every resource name, export and stack name",
+        limits=(
             Matches(
-                S3_NAMING_DOC,
                 NAME_PREFIX_PATTERN,
                 "lowercase letters, digits and single hyphens, starting with a letter",
+                source=S3_NAMING_DOC,
             ),
-            _tightest_name_rule(),
+            _prefix_length_limit(),
         ),
     ),
     Setting(
-        "runtime",
-        str,
-        "python3.13",
-        "The Lambda runtime of the three functions",
-        (
-            OneOf(RUNTIMES_DOC, tuple(PYTHON_RUNTIME_DEPRECATION), "one of the supported Python runtimes"),
-            NotDeprecatedSoon(RUNTIMES_DOC, PYTHON_RUNTIME_DEPRECATION, RUNTIME_DEPRECATION_MARGIN),
+        name="runtime",
+        kind=str,
+        default="python3.13",
+        summary="The Lambda runtime of the three functions",
+        limits=(
+            OneOf(
+                tuple(PYTHON_RUNTIME_DEPRECATION), "one of the supported Python runtimes", source=RUNTIMES_DOC
+            ),
+            NotDeprecatedSoon(PYTHON_RUNTIME_DEPRECATION, RUNTIME_DEPRECATION_MARGIN, source=RUNTIMES_DOC),
         ),
     ),
     Setting(
-        "architecture",
-        str,
-        "arm64",
-        "The Lambda architecture of the three functions",
-        (OneOf(RUNTIMES_DOC, ARCHITECTURES, "the architectures TapStack builds its artifact for"),),
+        name="architecture",
+        kind=str,
+        default="arm64",
+        summary="The Lambda architecture of the three functions",
+        limits=(
+            OneOf(ARCHITECTURES, "the architectures TapStack builds its artifact for", source=RUNTIMES_DOC),
+        ),
     ),
     *(
         Setting(
-            f"{role}.memory_mb",
-            int,
-            1024,
-            f"The {role} function's memory in MB (CPU grows with it)",
-            (Between(LAMBDA_LIMITS_DOC, 128, 10240, "Lambda memory"),),
+            name=f"{role}.memory_mb",
+            kind=int,
+            default=1024,
+            summary=f"The {role} function's memory in MB (CPU grows with it)",
+            limits=(Between(128, 10240, "Lambda memory", source=LAMBDA_LIMITS_DOC),),
         )
         for role in FUNCTION_ROLES
     ),
     Setting(
-        "receiver.timeout_seconds",
-        int,
-        20,
-        "The receiver function's timeout in seconds",
-        (
-            Between(LAMBDA_LIMITS_DOC, 1, 900, "Lambda timeout"),
+        name="receiver.timeout_seconds",
+        kind=int,
+        default=20,
+        summary="The receiver function's timeout in seconds",
+        limits=(
+            LAMBDA_TIMEOUT,
             Below(
-                APIGW_LIMITS_DOC,
                 API_GATEWAY_INTEGRATION_TIMEOUT_SECONDS,
-                f"the receiver answers API Gateway, whose integration timeout is "
+                "the receiver answers API Gateway, whose integration timeout is "
                 f"{API_GATEWAY_INTEGRATION_TIMEOUT_SECONDS} s",
+                source=APIGW_LIMITS_DOC,
             ),
         ),
     ),
     *(
         Setting(
-            f"{role}.timeout_seconds",
-            int,
-            30,
-            f"The {role} function's timeout in seconds",
-            (Between(LAMBDA_LIMITS_DOC, 1, 900, "Lambda timeout"),),
+            name=f"{role}.timeout_seconds",
+            kind=int,
+            default=30,
+            summary=f"The {role} function's timeout in seconds",
+            limits=(LAMBDA_TIMEOUT,),
         )
         for role in ("processor", "notifier")
     ),
     Setting(
-        "max_retry_attempts",
-        int,
-        2,
-        "How often Lambda retries a failed asynchronous invocation of the processor and the notifier",
-        (Between(ASYNC_INVOKE_DOC, 0, 2, "asynchronous invocation MaximumRetryAttempts"),),
+        name="max_retry_attempts",
+        kind=int,
+        default=2,
+        summary="How often Lambda retries a failed asynchronous invocation of the processor and the notifier",
+        limits=(Between(0, 2, "asynchronous invocation MaximumRetryAttempts", source=ASYNC_INVOKE_DOC),),
     ),
     Setting(
-        "max_event_age_seconds",
-        int,
-        3600,
-        "How long Lambda keeps retrying an asynchronous event before it goes to the dead-letter queue",
-        (Between(ASYNC_INVOKE_DOC, 60, 21600, "asynchronous invocation MaximumEventAgeInSeconds"),),
+        name="max_event_age_seconds",
+        kind=int,
+        default=3600,
+        summary="How long Lambda retries an asynchronous event before it goes to the dead-letter queue",
+        limits=(
+            Between(60, 21600, "asynchronous invocation MaximumEventAgeInSeconds", source=ASYNC_INVOKE_DOC),
+        ),
     ),
     Setting(
-        "default_log_retention_days",
-        int,
-        30,
-        "The default of the LogRetentionDays parameter: days the stack's log groups keep their events",
-        (OneOf(LOG_RETENTION_DOC, LOG_RETENTION_DAYS, "the values CloudWatch Logs accepts"),),
+        name="default_log_retention_days",
+        kind=int,
+        default=30,
+        summary="The default of the LogRetentionDays parameter: days the log groups keep their events",
+        limits=(OneOf(LOG_RETENTION_DAYS, "the values CloudWatch Logs accepts", source=LOG_RETENTION_DOC),),
     ),
     Setting(
-        "default_reserved_concurrency",
-        int,
-        0,
-        "The default of the three reserved-concurrency parameters (0 reserves nothing)",
-        (
+        name="default_reserved_concurrency",
+        kind=int,
+        default=0,
+        summary="The default of the three reserved-concurrency parameters (0 reserves nothing)",
+        limits=(
             Between(
-                CONCURRENCY_DOC,
                 0,
                 1000,
                 "reserved concurrency (0 = none; an account keeps at least 100 unreserved)",
+                source=CONCURRENCY_DOC,
             ),
         ),
     ),
     Setting(
-        "dlq_retention_seconds",
-        int,
-        1_209_600,
-        "How long the dead-letter queues keep a message, in seconds",
-        (Between(SQS_ATTRIBUTES_DOC, 60, 1_209_600, "SQS MessageRetentionPeriod"),),
+        name="dlq_retention_seconds",
+        kind=int,
+        default=1_209_600,
+        summary="How long the dead-letter queues keep a message, in seconds",
+        limits=(Between(60, 1_209_600, "SQS MessageRetentionPeriod", source=SQS_ATTRIBUTES_DOC),),
     ),
     Setting(
-        "default_audit_retention_days",
-        int,
+        name="default_audit_retention_days",
+        kind=int,
         # Seven years (2,557 days with two leap days), a common record-keeping period for payment records.
-        2557,
-        "The default of the AuditRetentionDays parameter: days a payload and an access log stay current",
-        (Between(S3_LIFECYCLE_DOC, *AUDIT_RETENTION_DAYS_RANGE, "S3 lifecycle expiration days"),),
+        default=2557,
+        summary="The default of the AuditRetentionDays parameter: days payloads and access logs stay current",
+        limits=(
+            Between(*AUDIT_RETENTION_DAYS_RANGE, "S3 lifecycle expiration days", source=S3_LIFECYCLE_DOC),
+        ),
     ),
     Setting(
-        "default_audit_noncurrent_retention_days",
-        int,
-        365,
-        "The default of the AuditNoncurrentRetentionDays parameter: days a noncurrent version is kept",
-        (Between(S3_LIFECYCLE_DOC, *AUDIT_RETENTION_DAYS_RANGE, "S3 lifecycle NoncurrentDays"),),
+        name="default_audit_noncurrent_retention_days",
+        kind=int,
+        default=365,
+        summary="The default of the AuditNoncurrentRetentionDays parameter: days noncurrent versions stay",
+        limits=(
+            Between(*AUDIT_RETENTION_DAYS_RANGE, "S3 lifecycle NoncurrentDays", source=S3_LIFECYCLE_DOC),
+        ),
     ),
     Setting(
-        "api_stage_name",
-        str,
-        "v1",
-        "The API Gateway stage name, the first segment of every webhook path",
-        (
+        name="api_stage_name",
+        kind=str,
+        default="v1",
+        summary="The API Gateway stage name, the first segment of every webhook path",
+        limits=(
             Matches(
-                APIGW_LIMITS_DOC, STAGE_NAME_PATTERN, "letters, digits and underscores, 1 to 128 characters"
+                STAGE_NAME_PATTERN,
+                "letters, digits and underscores, 1 to 128 characters",
+                source=APIGW_LIMITS_DOC,
             ),
         ),
     ),
@@ -363,8 +390,11 @@ SETTINGS = _registry(
 """Every setting `tapstack generate` accepts, by name."""
 
 
+DEFAULTS: dict[str, int | str] = {name: setting.default for name, setting in SETTINGS.items()}
+
+
 def _default(name: str) -> Any:
-    return SETTINGS[name].default
+    return DEFAULTS[name]
 
 
 @dataclass(frozen=True)
@@ -378,8 +408,9 @@ class FunctionSettings:
 FUNCTION_FIELDS = tuple(field.name for field in dataclasses.fields(FunctionSettings))
 
 
-def _function_default(role: str) -> FunctionSettings:
-    return FunctionSettings(**{field: _default(f"{role}.{field}") for field in FUNCTION_FIELDS})
+def _function_settings(settings: Mapping[str, Any], role: str) -> FunctionSettings:
+    """The role's FunctionSettings from flat settings (`receiver.memory_mb`, ...)."""
+    return FunctionSettings(**{field: settings[f"{role}.{field}"] for field in FUNCTION_FIELDS})
 
 
 @dataclass(frozen=True)
@@ -389,9 +420,15 @@ class StackConfig:
     name_prefix: str = _default("name_prefix")
     runtime: str = _default("runtime")
     architecture: str = _default("architecture")
-    receiver: FunctionSettings = dataclasses.field(default_factory=partial(_function_default, "receiver"))
-    processor: FunctionSettings = dataclasses.field(default_factory=partial(_function_default, "processor"))
-    notifier: FunctionSettings = dataclasses.field(default_factory=partial(_function_default, "notifier"))
+    receiver: FunctionSettings = dataclasses.field(
+        default_factory=partial(_function_settings, DEFAULTS, "receiver")
+    )
+    processor: FunctionSettings = dataclasses.field(
+        default_factory=partial(_function_settings, DEFAULTS, "processor")
+    )
+    notifier: FunctionSettings = dataclasses.field(
+        default_factory=partial(_function_settings, DEFAULTS, "notifier")
+    )
     max_retry_attempts: int = _default("max_retry_attempts")
     max_event_age_seconds: int = _default("max_event_age_seconds")
     default_log_retention_days: int = _default("default_log_retention_days")
@@ -428,10 +465,9 @@ def config_from_mapping(settings: dict[str, Any], today: datetime.date | None = 
     for name, value in settings.items():
         if name not in SETTINGS:
             raise ConfigError(name, value, "unknown setting", "docs/configuration.md")
-    values = {name: setting.default for name, setting in SETTINGS.items()} | settings
+    values = DEFAULTS | settings
     fields: dict[str, Any] = {name: value for name, value in values.items() if "." not in name}
-    for role in FUNCTION_ROLES:
-        fields[role] = FunctionSettings(**{field: values[f"{role}.{field}"] for field in FUNCTION_FIELDS})
+    fields |= {role: _function_settings(values, role) for role in FUNCTION_ROLES}
     if today is not None:
         fields["today"] = today
     return StackConfig(**fields)

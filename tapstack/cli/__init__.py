@@ -69,11 +69,11 @@ class LazyGroup(click.Group):
 SUBCOMMANDS = {
     "generate": Subcommand(
         "tapstack.cli.generate:generate_command",
-        "Generate the template JSON and its review report from templates/.",
+        "Generate the template JSON, its review report, the deployer policy and the settings' documentation.",
     ),
     "check": Subcommand(
         "tapstack.cli.generate:check",
-        "Fail (1) when the committed JSON or report differs from what the code generates.",
+        "Fail (1) when a committed generated file differs from what the code generates.",
     ),
     "report": Subcommand(
         "tapstack.cli.generate:report",

@@ -78,10 +78,11 @@ Examples:
 def generate_command(
     output: Path, check: bool, config_file: Path | None, setting_flags: dict[str, Any]
 ) -> ExitCode:
-    """Generate the template JSON and its review report from templates/.
+    """Generate the template JSON, its review report, the deployer policy and the settings' documentation.
 
     Settings are validated against AWS limits first; an invalid one names the setting, the value and
-    the limit, and nothing is written.
+    the limit, and nothing is written. The comments of tapstack.toml and docs/configuration.md are
+    rewritten from the settings registry (templates/config.py); the values in tapstack.toml are kept.
     """
     return generate(load_settings(config_file, setting_flags), output, check=check)
 
@@ -95,7 +96,11 @@ Examples:
 @OUTPUT_OPTION
 @settings_options
 def check(output: Path, config_file: Path | None, setting_flags: dict[str, Any]) -> ExitCode:
-    """Fail (1) when the committed JSON or report differs from what the code generates."""
+    """Fail (1) when a committed generated file differs from what the code generates.
+
+    The files: the template JSON, its report, the deployer policy, tapstack.toml's comments and
+    docs/configuration.md.
+    """
     return generate(load_settings(config_file, setting_flags), output, check=True)
 
 
