@@ -47,7 +47,7 @@ def with_derived_comments(text: str) -> str:
         if not stripped or stripped.startswith("#"):
             continue
         if stripped.startswith("["):
-            table = stripped.strip("[] ")
+            table = stripped.lstrip("[").partition("]")[0].strip()
             lines += ["", line]
             continue
         setting = SETTINGS.get(_setting_name(stripped, table))
