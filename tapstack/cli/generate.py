@@ -31,18 +31,19 @@ def settings_options(command: Callable[..., Any]) -> Callable[..., Any]:
 
     The command receives the flags' values together as `setting_flags`, keyed by setting name.
     """
-    parameter_names = {setting.name.replace(".", "__"): setting.name for setting in SETTINGS.values()}
+    # click names a parameter by an identifier: `receiver.memory_mb` is `receiver__memory_mb` there.
+    parameters = {setting.name.replace(".", "__"): setting for setting in SETTINGS.values()}
 
     @functools.wraps(command)
     def with_settings(**arguments: Any) -> Any:
-        flags = {name: arguments.pop(parameter) for parameter, name in parameter_names.items()}
+        flags = {setting.name: arguments.pop(parameter) for parameter, setting in parameters.items()}
         return command(setting_flags=flags, **arguments)
 
     decorated: Callable[..., Any] = with_settings
-    for setting in reversed(SETTINGS.values()):
+    for parameter, setting in reversed(parameters.items()):
         decorated = click.option(
             setting.flag,
-            setting.name.replace(".", "__"),
+            parameter,
             type=setting.kind,
             metavar=setting.kind.__name__.upper(),
             help=setting.description,
