@@ -50,6 +50,17 @@ def test_the_console_script_lists_every_command() -> None:
     assert set(local_group.commands) == EXPECTED_LOCAL_COMMANDS
 
 
+def test_the_listing_imports_no_command() -> None:
+    """Each command's module loads when that command runs: listing them all loads none of them."""
+    result = subprocess.run(
+        [sys.executable, "-X", "importtime", TAPSTACK, "--help"], capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 0, result.stderr
+    imported = {line.rpartition("|")[2].strip() for line in result.stderr.splitlines()}
+    assert "tapstack.cli" in imported
+    assert not {module for module in imported if module.startswith(("tapstack.cli.", "botocore", "boto3"))}
+
+
 @pytest.mark.parametrize("name", sorted(SUBCOMMANDS))
 def test_the_listing_summarises_each_command_as_its_own_help_does(name: str) -> None:
     """`tapstack --help` lists the commands from a static table: it must say what each command's help says."""
