@@ -10,7 +10,6 @@ import pytest
 
 from templates.config import (
     API_GATEWAY_INTEGRATION_TIMEOUT_SECONDS,
-    DEFAULTS,
     LOG_RETENTION_DAYS,
     ConfigError,
     FunctionSettings,
@@ -110,7 +109,7 @@ def test_error_message_names_setting_value_limit_and_source() -> None:
 
 def test_config_from_mapping_reads_flat_function_settings() -> None:
     config = config_from_mapping({"receiver.timeout_seconds": 10, "max_event_age_seconds": 120}, today=TODAY)
-    assert config.receiver == FunctionSettings(memory_mb=DEFAULTS["receiver.memory_mb"], timeout_seconds=10)
+    assert config.receiver == dataclasses.replace(StackConfig(today=TODAY).receiver, timeout_seconds=10)
     assert config.max_event_age_seconds == 120
 
 
