@@ -182,5 +182,3 @@ def replay(environment: str, functions: tuple[str, ...], apply: bool, region: st
     """Re-drive the dead-letter queues into their functions (a dry run unless --apply)."""
     return run_replay(Clients.for_aws(region), environment, functions, apply)
 
-
-OPERATE_COMMANDS = (bootstrap, preflight, deploy, diff, destroy, replay)
