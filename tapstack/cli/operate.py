@@ -181,4 +181,3 @@ Examples:
 def replay(environment: str, functions: tuple[str, ...], apply: bool, region: str | None) -> ExitCode:
     """Re-drive the dead-letter queues into their functions (a dry run unless --apply)."""
     return run_replay(Clients.for_aws(region), environment, functions, apply)
-
