@@ -174,19 +174,20 @@ def test_every_setting_has_its_row_on_the_configuration_page(setting: Setting) -
 
 def test_the_comments_are_regenerated_and_the_values_kept() -> None:
     committed = paths.SETTINGS.read_text(encoding="utf-8")
-    values = tomllib.loads(committed)
+    name, value = next(
+        (key, value) for key, value in tomllib.loads(committed).items() if isinstance(value, int)
+    )
+    line = f"\n{name} = {value}\n"
+    changed = f"\n{name} = {value + 1}  # ours\n"
+    assert line in committed
     # A user's edit: stale and stray comments, a changed value with its own trailing comment.
     edited = "# an old header\n\n" + committed.replace("# ", "# stale: ").replace(
-        f"max_retry_attempts = {values['max_retry_attempts']}",
-        "max_retry_attempts = 1  # fewer retries for us\n# a stray note",
+        line, f"{changed}# a stray note\n"
     )
 
     regenerated = with_derived_comments(edited)
 
-    assert regenerated == with_derived_comments(committed).replace(
-        f"max_retry_attempts = {values['max_retry_attempts']}",
-        "max_retry_attempts = 1  # fewer retries for us",
-    )
+    assert regenerated == with_derived_comments(committed).replace(line, changed)
     assert tomllib.loads(regenerated) == tomllib.loads(edited)
     assert "stale" not in regenerated
     assert "stray" not in regenerated
