@@ -1,14 +1,17 @@
 #!/usr/bin/env python3
 """Generate output/TapStack.json (and its review report output/TapStack.md) from the code in templates/.
 
-    python generate.py                      write the template
-    python generate.py --check              fail if the committed JSON differs from the code
+    python generate.py                      write the template, its report, the deployer policy and the
+                                            settings' documentation (tapstack.toml's comments,
+                                            docs/configuration.md)
+    python generate.py --check              fail if any of those committed files differs from the code
     python generate.py --config tap.toml    settings from a TOML file (flags override it)
 
-The same as `tapstack generate` (`tapstack generate --help` lists every setting). Settings are validated
-against AWS limits before anything is built; an invalid one exits with status 2, names the setting, the
-value, the limit and where the limit comes from, and writes nothing. Run by an interpreter without the
-project's dependencies, it re-runs itself with the project's .venv, or says how to create it.
+The same as `tapstack generate` (`tapstack generate --help` and docs/configuration.md list every
+setting). Settings are validated against AWS limits before anything is built; an invalid one exits with
+status 2, names the setting, the value, the limit and where the limit comes from, and writes nothing. Run
+by an interpreter without the project's dependencies, it re-runs itself with the project's .venv, or says
+how to create it.
 """
 
 import os
@@ -18,6 +21,7 @@ from pathlib import Path
 PROJECT_PYTHON = Path(__file__).resolve().parent / ".venv" / "bin" / "python"
 
 try:
+    import tapstack.cli.generate  # noqa: F401 (the command's module: all generation needs, imported up front)
     from tapstack.cli import main
 except ModuleNotFoundError as missing:
     if PROJECT_PYTHON.exists() and Path(sys.prefix).resolve() != PROJECT_PYTHON.parent.parent.resolve():

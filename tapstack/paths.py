@@ -8,6 +8,7 @@ REPOSITORY = Path(__file__).resolve().parents[1]
 OUTPUT = REPOSITORY / "output"
 TEMPLATE = OUTPUT / "TapStack.json"
 SETTINGS = REPOSITORY / "tapstack.toml"
+CONFIGURATION_DOC = REPOSITORY / "docs" / "configuration.md"
 HANDLERS_SOURCE = REPOSITORY / "src" / "handlers"
 HANDLER_REQUIREMENTS = HANDLERS_SOURCE / "requirements.txt"
 RULES = REPOSITORY / "tapstack" / "lint" / "rules"

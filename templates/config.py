@@ -1,8 +1,12 @@
-"""Generation-time settings, validated against the AWS limits they feed into.
+"""Generation-time settings: the registry of every setting, and the validated StackConfig built from them.
 
 Everything here is decided when the template is generated. Settings an operator changes per deployment
 (environment suffix, code location, reserved concurrency, retention, alarm e-mail, API throttling) are
 CloudFormation parameters instead (see templates/parameters.py).
+
+`SETTINGS` writes each setting once: its name, type, default, what it does, and its limits, each with
+the AWS page it comes from. Validation, the `tapstack generate` flags and their help, the comments of
+tapstack.toml and docs/configuration.md are all derived from it.
 """
 
 from __future__ import annotations
@@ -10,13 +14,22 @@ from __future__ import annotations
 import dataclasses
 import datetime
 import re
+from abc import ABC, abstractmethod
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from functools import partial
+from typing import Any, ClassVar
+
+from templates.naming import MIN_SUFFIX_LENGTH, StackNames, max_prefix_length, tightest_name
 
 LAMBDA_LIMITS_DOC = "https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html"
 ASYNC_INVOKE_DOC = "https://docs.aws.amazon.com/lambda/latest/dg/invocation-async-error-handling.html"
 RUNTIMES_DOC = "https://docs.aws.amazon.com/lambda/latest/dg/lambda-runtimes.html"
 APIGW_LIMITS_DOC = "https://docs.aws.amazon.com/apigateway/latest/developerguide/limits.html"
+CONCURRENCY_DOC = "https://docs.aws.amazon.com/lambda/latest/dg/configuration-concurrency.html"
+SQS_ATTRIBUTES_DOC = (
+    "https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/API_SetQueueAttributes.html"
+)
 LOG_RETENTION_DOC = (
     "https://docs.aws.amazon.com/AmazonCloudWatchLogs/latest/APIReference/API_PutRetentionPolicy.html"
 )
@@ -44,6 +57,7 @@ ARCHITECTURES = ("arm64",)
 API_GATEWAY_INTEGRATION_TIMEOUT_SECONDS = 29
 NAME_PREFIX_PATTERN = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
 STAGE_NAME_PATTERN = re.compile(r"^[A-Za-z0-9_]{1,128}$")
+FUNCTION_ROLES = ("receiver", "processor", "notifier")
 
 
 class ConfigError(ValueError):
@@ -58,6 +72,332 @@ class ConfigError(ValueError):
 
 
 @dataclass(frozen=True)
+class Limit(ABC):
+    """One rule a setting's value must meet: `text` says it (in errors, help and docs), `source` is the
+    page it comes from."""
+
+    source: str = dataclasses.field(kw_only=True)
+
+    @property
+    @abstractmethod
+    def text(self) -> str: ...
+
+    @abstractmethod
+    def allows(self, value: Any, today: datetime.date) -> bool:
+        """Whether `value` (of the setting's type) meets the limit in a template generated on `today`."""
+
+
+@dataclass(frozen=True)
+class FixedLimit(Limit):
+    """A limit that is the same whatever the day."""
+
+    @abstractmethod
+    def admits(self, value: Any) -> bool: ...
+
+    def allows(self, value: Any, today: datetime.date) -> bool:  # noqa: ARG002 (the same every day)
+        return self.admits(value)
+
+
+@dataclass(frozen=True)
+class Between(FixedLimit):
+    low: int
+    high: int
+    what: str
+
+    @property
+    def text(self) -> str:
+        return f"{self.what} must be an integer from {self.low} to {self.high}"
+
+    def admits(self, value: Any) -> bool:
+        return bool(self.low <= value <= self.high)
+
+
+@dataclass(frozen=True)
+class Below(FixedLimit):
+    bound: int
+    reason: str
+
+    @property
+    def text(self) -> str:
+        return f"{self.reason}: less than {self.bound}"
+
+    def admits(self, value: Any) -> bool:
+        return bool(value < self.bound)
+
+
+@dataclass(frozen=True)
+class OneOf(FixedLimit):
+    values: tuple[object, ...]
+    reason: str
+
+    @property
+    def text(self) -> str:
+        return f"{self.reason}: {', '.join(map(str, self.values))}"
+
+    def admits(self, value: Any) -> bool:
+        return value in self.values
+
+
+@dataclass(frozen=True)
+class Matches(FixedLimit):
+    pattern: re.Pattern[str]
+    description: str
+
+    @property
+    def text(self) -> str:
+        return self.description
+
+    def admits(self, value: Any) -> bool:
+        return self.pattern.match(value) is not None
+
+
+@dataclass(frozen=True)
+class AtMostCharacters(FixedLimit):
+    length: int
+    reason: str
+
+    @property
+    def text(self) -> str:
+        return f"at most {self.length} characters, {self.reason}"
+
+    def admits(self, value: Any) -> bool:
+        return len(value) <= self.length
+
+
+@dataclass(frozen=True)
+class NotDeprecatedSoon(Limit):
+    """A runtime is refused when its deprecation is within `margin` of the day the template is generated."""
+
+    deprecations: dict[str, datetime.date]
+    margin: datetime.timedelta
+
+    @property
+    def text(self) -> str:
+        dates = ", ".join(f"{runtime} on {date.isoformat()}" for runtime, date in self.deprecations.items())
+        return f"not deprecated within {self.margin.days} days of generating (deprecated: {dates})"
+
+    def allows(self, value: Any, today: datetime.date) -> bool:
+        deprecation = self.deprecations.get(value)
+        return deprecation is None or deprecation - today >= self.margin
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One generation-time setting, the single place its type, default, purpose and limits are written."""
+
+    name: str
+    """As tapstack.toml and the template's metadata spell it: `receiver.timeout_seconds` is `timeout_seconds`
+    in the `[receiver]` table."""
+    kind: type[int] | type[str]
+    default: int | str
+    summary: str
+    limits: tuple[Limit, ...]
+
+    KIND_NAMES: ClassVar[dict[type, str]] = {int: "integer", str: "string"}
+
+    @property
+    def flag(self) -> str:
+        return "--" + self.name.replace(".", "-").replace("_", "-")
+
+    @property
+    def kind_name(self) -> str:
+        return self.KIND_NAMES[self.kind]
+
+    @property
+    def sources(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(limit.source for limit in self.limits))
+
+    @property
+    def description(self) -> str:
+        """What it does, its limits and its default: the flag's help and the settings file's comment."""
+        limits = "; ".join(limit.text for limit in self.limits)
+        return f"{self.summary}. Limits: {limits}. Default: {self.default}."
+
+    def check(self, value: object, today: datetime.date) -> None:
+        """Raise ConfigError naming the first limit `value` is outside (a bool is no integer)."""
+        if not isinstance(value, self.kind) or isinstance(value, bool):
+            first = self.limits[0]
+            raise ConfigError(self.name, value, f"{first.text}, of type {self.kind_name}", first.source)
+        for limit in self.limits:
+            if not limit.allows(value, today):
+                raise ConfigError(self.name, value, limit.text, limit.source)
+
+
+def _prefix_length_limit() -> AtMostCharacters:
+    tightest = tightest_name(StackNames("<prefix>"))
+    return AtMostCharacters(
+        max_prefix_length(),
+        f"so that every resource name keeps room for an EnvironmentSuffix of {MIN_SUFFIX_LENGTH} within "
+        f"its AWS length limit (the tightest: {tightest.pattern}, at most {tightest.max_length})",
+        source=S3_NAMING_DOC,
+    )
+
+
+def _registry(*settings: Setting) -> dict[str, Setting]:
+    return {setting.name: setting for setting in settings}
+
+
+LAMBDA_TIMEOUT = Between(1, 900, "Lambda timeout", source=LAMBDA_LIMITS_DOC)
+
+SETTINGS = _registry(
+    Setting(
+        name="name_prefix",
+        kind=str,
+        default="tapstack",
+        summary="The prefix of every resource name, export and stack name",
+        limits=(
+            Matches(
+                NAME_PREFIX_PATTERN,
+                "lowercase letters, digits and single hyphens, starting with a letter",
+                source=S3_NAMING_DOC,
+            ),
+            _prefix_length_limit(),
+        ),
+    ),
+    Setting(
+        name="runtime",
+        kind=str,
+        default="python3.13",
+        summary="The Lambda runtime of the three functions",
+        limits=(
+            OneOf(
+                tuple(PYTHON_RUNTIME_DEPRECATION), "one of the supported Python runtimes", source=RUNTIMES_DOC
+            ),
+            NotDeprecatedSoon(PYTHON_RUNTIME_DEPRECATION, RUNTIME_DEPRECATION_MARGIN, source=RUNTIMES_DOC),
+        ),
+    ),
+    Setting(
+        name="architecture",
+        kind=str,
+        default="arm64",
+        summary="The Lambda architecture of the three functions",
+        limits=(
+            OneOf(ARCHITECTURES, "the architectures TapStack builds its artifact for", source=RUNTIMES_DOC),
+        ),
+    ),
+    *(
+        Setting(
+            name=f"{role}.memory_mb",
+            kind=int,
+            default=1024,
+            summary=f"The {role} function's memory in MB (CPU grows with it)",
+            limits=(Between(128, 10240, "Lambda memory", source=LAMBDA_LIMITS_DOC),),
+        )
+        for role in FUNCTION_ROLES
+    ),
+    Setting(
+        name="receiver.timeout_seconds",
+        kind=int,
+        default=20,
+        summary="The receiver function's timeout in seconds",
+        limits=(
+            LAMBDA_TIMEOUT,
+            Below(
+                API_GATEWAY_INTEGRATION_TIMEOUT_SECONDS,
+                "the receiver answers API Gateway, whose integration timeout is "
+                f"{API_GATEWAY_INTEGRATION_TIMEOUT_SECONDS} s",
+                source=APIGW_LIMITS_DOC,
+            ),
+        ),
+    ),
+    *(
+        Setting(
+            name=f"{role}.timeout_seconds",
+            kind=int,
+            default=30,
+            summary=f"The {role} function's timeout in seconds",
+            limits=(LAMBDA_TIMEOUT,),
+        )
+        for role in ("processor", "notifier")
+    ),
+    Setting(
+        name="max_retry_attempts",
+        kind=int,
+        default=2,
+        summary="How often Lambda retries a failed asynchronous invocation of the processor and the notifier",
+        limits=(Between(0, 2, "asynchronous invocation MaximumRetryAttempts", source=ASYNC_INVOKE_DOC),),
+    ),
+    Setting(
+        name="max_event_age_seconds",
+        kind=int,
+        default=3600,
+        summary="How long Lambda retries an asynchronous event before it goes to the dead-letter queue",
+        limits=(
+            Between(60, 21600, "asynchronous invocation MaximumEventAgeInSeconds", source=ASYNC_INVOKE_DOC),
+        ),
+    ),
+    Setting(
+        name="default_log_retention_days",
+        kind=int,
+        default=30,
+        summary="The default of the LogRetentionDays parameter: days the log groups keep their events",
+        limits=(OneOf(LOG_RETENTION_DAYS, "the values CloudWatch Logs accepts", source=LOG_RETENTION_DOC),),
+    ),
+    Setting(
+        name="default_reserved_concurrency",
+        kind=int,
+        default=0,
+        summary="The default of the three reserved-concurrency parameters (0 reserves nothing)",
+        limits=(
+            Between(
+                0,
+                1000,
+                "reserved concurrency (0 = none; an account keeps at least 100 unreserved)",
+                source=CONCURRENCY_DOC,
+            ),
+        ),
+    ),
+    Setting(
+        name="dlq_retention_seconds",
+        kind=int,
+        default=1_209_600,
+        summary="How long the dead-letter queues keep a message, in seconds",
+        limits=(Between(60, 1_209_600, "SQS MessageRetentionPeriod", source=SQS_ATTRIBUTES_DOC),),
+    ),
+    Setting(
+        name="default_audit_retention_days",
+        kind=int,
+        # Seven years (2,557 days with two leap days), a common record-keeping period for payment records.
+        default=2557,
+        summary="The default of the AuditRetentionDays parameter: days payloads and access logs stay current",
+        limits=(
+            Between(*AUDIT_RETENTION_DAYS_RANGE, "S3 lifecycle expiration days", source=S3_LIFECYCLE_DOC),
+        ),
+    ),
+    Setting(
+        name="default_audit_noncurrent_retention_days",
+        kind=int,
+        default=365,
+        summary="The default of the AuditNoncurrentRetentionDays parameter: days noncurrent versions stay",
+        limits=(
+            Between(*AUDIT_RETENTION_DAYS_RANGE, "S3 lifecycle NoncurrentDays", source=S3_LIFECYCLE_DOC),
+        ),
+    ),
+    Setting(
+        name="api_stage_name",
+        kind=str,
+        default="v1",
+        summary="The API Gateway stage name, the first segment of every webhook path",
+        limits=(
+            Matches(
+                STAGE_NAME_PATTERN,
+                "letters, digits and underscores, 1 to 128 characters",
+                source=APIGW_LIMITS_DOC,
+            ),
+        ),
+    ),
+)
+"""Every setting `tapstack generate` accepts, by name."""
+
+
+DEFAULTS: dict[str, int | str] = {name: setting.default for name, setting in SETTINGS.items()}
+
+
+def _default(name: str) -> Any:
+    return DEFAULTS[name]
+
+
+@dataclass(frozen=True)
 class FunctionSettings:
     """Per-function Lambda settings."""
 
@@ -65,25 +405,38 @@ class FunctionSettings:
     timeout_seconds: int
 
 
+FUNCTION_FIELDS = tuple(field.name for field in dataclasses.fields(FunctionSettings))
+
+
+def _function_settings(settings: Mapping[str, Any], role: str) -> FunctionSettings:
+    """The role's FunctionSettings from flat settings (`receiver.memory_mb`, ...)."""
+    return FunctionSettings(**{field: settings[f"{role}.{field}"] for field in FUNCTION_FIELDS})
+
+
 @dataclass(frozen=True)
 class StackConfig:
-    """The validated generation-time settings of one TapStack template."""
+    """The validated generation-time settings of one TapStack template; the defaults are SETTINGS'."""
 
-    name_prefix: str = "tapstack"
-    runtime: str = "python3.13"
-    architecture: str = "arm64"
-    receiver: FunctionSettings = FunctionSettings(memory_mb=1024, timeout_seconds=20)
-    processor: FunctionSettings = FunctionSettings(memory_mb=1024, timeout_seconds=30)
-    notifier: FunctionSettings = FunctionSettings(memory_mb=1024, timeout_seconds=30)
-    max_retry_attempts: int = 2
-    max_event_age_seconds: int = 3600
-    default_log_retention_days: int = 30
-    default_reserved_concurrency: int = 0
-    dlq_retention_seconds: int = 1_209_600
-    # Seven years (2,557 days with two leap days), a common record-keeping period for payment records.
-    default_audit_retention_days: int = 2557
-    default_audit_noncurrent_retention_days: int = 365
-    api_stage_name: str = "v1"
+    name_prefix: str = _default("name_prefix")
+    runtime: str = _default("runtime")
+    architecture: str = _default("architecture")
+    receiver: FunctionSettings = dataclasses.field(
+        default_factory=partial(_function_settings, DEFAULTS, "receiver")
+    )
+    processor: FunctionSettings = dataclasses.field(
+        default_factory=partial(_function_settings, DEFAULTS, "processor")
+    )
+    notifier: FunctionSettings = dataclasses.field(
+        default_factory=partial(_function_settings, DEFAULTS, "notifier")
+    )
+    max_retry_attempts: int = _default("max_retry_attempts")
+    max_event_age_seconds: int = _default("max_event_age_seconds")
+    default_log_retention_days: int = _default("default_log_retention_days")
+    default_reserved_concurrency: int = _default("default_reserved_concurrency")
+    dlq_retention_seconds: int = _default("dlq_retention_seconds")
+    default_audit_retention_days: int = _default("default_audit_retention_days")
+    default_audit_noncurrent_retention_days: int = _default("default_audit_noncurrent_retention_days")
+    api_stage_name: str = _default("api_stage_name")
     today: datetime.date = dataclasses.field(default_factory=datetime.date.today, compare=False)
 
     def __post_init__(self) -> None:
@@ -91,134 +444,17 @@ class StackConfig:
 
     def function_settings(self) -> dict[str, FunctionSettings]:
         """The three functions' settings by role name."""
-        return {"receiver": self.receiver, "processor": self.processor, "notifier": self.notifier}
+        return {role: getattr(self, role) for role in FUNCTION_ROLES}
 
-
-def _require_range(setting: str, value: object, low: int, high: int, what: str, source: str) -> None:
-    if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
-        raise ConfigError(setting, value, f"{what} must be an integer from {low} to {high}", source)
+    def names(self) -> StackNames:
+        """Every resource name of the stack, from the name prefix."""
+        return StackNames(prefix=self.name_prefix)
 
 
 def validate(config: StackConfig) -> None:
-    """Raise ConfigError for the first setting outside its AWS limit."""
-    if not isinstance(config.name_prefix, str) or not NAME_PREFIX_PATTERN.match(config.name_prefix):
-        raise ConfigError(
-            "name_prefix",
-            config.name_prefix,
-            "lowercase letters, digits and single hyphens, starting with a letter",
-            S3_NAMING_DOC,
-        )
-    # naming builds on this module, so it is imported where it is needed
-    from templates.naming import MIN_SUFFIX_LENGTH, StackNames, max_prefix_length, tightest_name  # noqa: PLC0415
-
-    longest_prefix = max_prefix_length()
-    if len(config.name_prefix) > longest_prefix:
-        tightest = tightest_name(StackNames(config.name_prefix))
-        raise ConfigError(
-            "name_prefix",
-            config.name_prefix,
-            f"at most {longest_prefix} characters, so that every resource name keeps room for an "
-            f"EnvironmentSuffix of {MIN_SUFFIX_LENGTH} within its AWS length limit (the tightest: "
-            f"{tightest.pattern}, at most {tightest.max_length})",
-            S3_NAMING_DOC,
-        )
-    deprecation = PYTHON_RUNTIME_DEPRECATION.get(config.runtime)
-    if deprecation is None:
-        raise ConfigError(
-            "runtime",
-            config.runtime,
-            f"one of the supported Python runtimes {sorted(PYTHON_RUNTIME_DEPRECATION)}",
-            RUNTIMES_DOC,
-        )
-    if deprecation - config.today < RUNTIME_DEPRECATION_MARGIN:
-        raise ConfigError(
-            "runtime",
-            config.runtime,
-            f"deprecated on {deprecation.isoformat()}, within {RUNTIME_DEPRECATION_MARGIN.days} days",
-            RUNTIMES_DOC,
-        )
-    if config.architecture not in ARCHITECTURES:
-        raise ConfigError(
-            "architecture", config.architecture, "TapStack builds its artifact for arm64 only", RUNTIMES_DOC
-        )
-    for role, settings in config.function_settings().items():
-        _require_range(
-            f"{role}.memory_mb", settings.memory_mb, 128, 10240, "Lambda memory", LAMBDA_LIMITS_DOC
-        )
-        _require_range(
-            f"{role}.timeout_seconds", settings.timeout_seconds, 1, 900, "Lambda timeout", LAMBDA_LIMITS_DOC
-        )
-    if config.receiver.timeout_seconds >= API_GATEWAY_INTEGRATION_TIMEOUT_SECONDS:
-        raise ConfigError(
-            "receiver.timeout_seconds",
-            config.receiver.timeout_seconds,
-            f"the receiver answers API Gateway, whose integration timeout is "
-            f"{API_GATEWAY_INTEGRATION_TIMEOUT_SECONDS} s: use less than that",
-            APIGW_LIMITS_DOC,
-        )
-    _require_range(
-        "max_retry_attempts",
-        config.max_retry_attempts,
-        0,
-        2,
-        "asynchronous invocation MaximumRetryAttempts",
-        ASYNC_INVOKE_DOC,
-    )
-    _require_range(
-        "max_event_age_seconds",
-        config.max_event_age_seconds,
-        60,
-        21600,
-        "asynchronous invocation MaximumEventAgeInSeconds",
-        ASYNC_INVOKE_DOC,
-    )
-    if config.default_log_retention_days not in LOG_RETENTION_DAYS:
-        raise ConfigError(
-            "default_log_retention_days",
-            config.default_log_retention_days,
-            f"CloudWatch Logs accepts only {', '.join(map(str, LOG_RETENTION_DAYS))}",
-            LOG_RETENTION_DOC,
-        )
-    _require_range(
-        "default_reserved_concurrency",
-        config.default_reserved_concurrency,
-        0,
-        1000,
-        "reserved concurrency (0 = none; an account keeps at least 100 unreserved)",
-        "https://docs.aws.amazon.com/lambda/latest/dg/configuration-concurrency.html",
-    )
-    _require_range(
-        "dlq_retention_seconds",
-        config.dlq_retention_seconds,
-        60,
-        1_209_600,
-        "SQS MessageRetentionPeriod",
-        "https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/API_SetQueueAttributes.html",
-    )
-    _require_range(
-        "default_audit_retention_days",
-        config.default_audit_retention_days,
-        *AUDIT_RETENTION_DAYS_RANGE,
-        "S3 lifecycle expiration days",
-        S3_LIFECYCLE_DOC,
-    )
-    _require_range(
-        "default_audit_noncurrent_retention_days",
-        config.default_audit_noncurrent_retention_days,
-        *AUDIT_RETENTION_DAYS_RANGE,
-        "S3 lifecycle NoncurrentDays",
-        S3_LIFECYCLE_DOC,
-    )
-    if not isinstance(config.api_stage_name, str) or not STAGE_NAME_PATTERN.match(config.api_stage_name):
-        raise ConfigError(
-            "api_stage_name",
-            config.api_stage_name,
-            "letters, digits and underscores, 1 to 128 characters",
-            APIGW_LIMITS_DOC,
-        )
-
-
-FUNCTION_FIELDS = ("memory_mb", "timeout_seconds")
+    """Raise ConfigError for the first setting outside its limits."""
+    for name, value in settings_of(config).items():
+        SETTINGS[name].check(value, config.today)
 
 
 def config_from_mapping(settings: dict[str, Any], today: datetime.date | None = None) -> StackConfig:
@@ -226,64 +462,22 @@ def config_from_mapping(settings: dict[str, Any], today: datetime.date | None = 
 
     Unknown settings are refused rather than ignored: a typo must not silently fall back to a default.
     """
-    top_level: dict[str, Any] = {}
-    per_function: dict[str, dict[str, Any]] = {}
-    known_functions = {"receiver", "processor", "notifier"}
-    known_fields = {field.name for field in dataclasses.fields(StackConfig)} - known_functions - {"today"}
-    for key, value in settings.items():
-        role, dot, field = key.partition(".")
-        if dot and role in known_functions and field in FUNCTION_FIELDS:
-            per_function.setdefault(role, {})[field] = value
-        elif not dot and key in known_fields:
-            top_level[key] = value
-        else:
-            raise ConfigError(key, value, "unknown setting", "generate.py --help")
-    defaults = StackConfig.__dataclass_fields__
-    for role, fields in per_function.items():
-        default_settings: FunctionSettings = defaults[role].default  # type: ignore[assignment]
-        top_level[role] = dataclasses.replace(default_settings, **fields)
+    for name, value in settings.items():
+        if name not in SETTINGS:
+            raise ConfigError(name, value, "unknown setting", "docs/configuration.md")
+    values = DEFAULTS | settings
+    fields: dict[str, Any] = {name: value for name, value in values.items() if "." not in name}
+    fields |= {role: _function_settings(values, role) for role in FUNCTION_ROLES}
     if today is not None:
-        top_level["today"] = today
-    return StackConfig(**top_level)
-
-
-# Every setting generate.py accepts, with its type and the limit it is checked against.
-SETTING_HELP: dict[str, tuple[type, str]] = {
-    "name_prefix": (str, "prefix of every resource name (lowercase, default tapstack)"),
-    "runtime": (
-        str,
-        f"Lambda runtime, one of {', '.join(PYTHON_RUNTIME_DEPRECATION)} not deprecated within a year",
-    ),
-    "architecture": (str, "Lambda architecture: arm64"),
-    **{
-        f"{role}.memory_mb": (int, f"{role} memory, 128-10240 MB (default 1024)")
-        for role in ("receiver", "processor", "notifier")
-    },
-    "receiver.timeout_seconds": (int, "receiver timeout, 1-28 s: below API Gateway's 29 s (default 20)"),
-    "processor.timeout_seconds": (int, "processor timeout, 1-900 s (default 30)"),
-    "notifier.timeout_seconds": (int, "notifier timeout, 1-900 s (default 30)"),
-    "max_retry_attempts": (int, "async retries of processor and notifier, 0-2 (default 2)"),
-    "max_event_age_seconds": (int, "async event age, 60-21600 s (default 3600)"),
-    "default_log_retention_days": (int, "LogRetentionDays default, a CloudWatch value (default 30)"),
-    "default_reserved_concurrency": (int, "reserved concurrency parameter default, >= 0 (default 0 = none)"),
-    "dlq_retention_seconds": (int, "dead-letter retention, 60-1209600 s (default 14 days)"),
-    "default_audit_retention_days": (
-        int,
-        "AuditRetentionDays default: days payloads and access logs stay current, 1-36500 (default 2557)",
-    ),
-    "default_audit_noncurrent_retention_days": (
-        int,
-        "AuditNoncurrentRetentionDays default: days noncurrent versions stay, 1-36500 (default 365)",
-    ),
-    "api_stage_name": (str, "API stage name (default v1)"),
-}
+        fields["today"] = today
+    return StackConfig(**fields)
 
 
 def settings_of(config: StackConfig) -> dict[str, Any]:
-    """The config as flat settings, every one in SETTING_HELP: what `config_from_mapping` reads back."""
+    """The config as flat settings, one per entry of SETTINGS: what `config_from_mapping` reads back."""
     settings: dict[str, Any] = {}
-    for setting in SETTING_HELP:
-        role, dot, field = setting.partition(".")
+    for name in SETTINGS:
+        role, dot, field = name.partition(".")
         owner = config.function_settings()[role] if dot else config
-        settings[setting] = getattr(owner, field if dot else setting)
+        settings[name] = getattr(owner, field if dot else name)
     return settings

@@ -12,7 +12,6 @@ from typing import Any
 
 from troposphere import Sub
 
-from templates.config import StackConfig
 from templates.contract import (
     ASYNCHRONOUS_ROLES,
     ROLES,
@@ -181,10 +180,6 @@ class StackNames:
             self.export(TRANSACTIONS_TABLE_ARN),
         ]
         return per_role + queues + singles
-
-
-def names_for(config: StackConfig) -> StackNames:
-    return StackNames(prefix=config.name_prefix)
 
 
 MIN_SUFFIX_LENGTH = 4

@@ -20,7 +20,6 @@ from templates.encryption import build_encryption
 from templates.functions import build_functions
 from templates.messaging import build_messaging
 from templates.monitoring import build_alarms
-from templates.naming import names_for
 from templates.outputs import build_outputs
 from templates.parameters import build_parameters
 from templates.storage import build_storage
@@ -34,7 +33,7 @@ DESCRIPTION = (
 
 
 def build_template(config: StackConfig) -> Template:
-    names = names_for(config)
+    names = config.names()
     params = build_parameters(config, names)
 
     log_group_names = [

@@ -1,36 +1,151 @@
 """The `tapstack` command: build, operate and the local cloud, each command thin over its library.
 
 `main` is the console script; it turns the errors a user can act on into one line and an exit status
-from tapstack.exits, never a traceback.
+from tapstack.exits, never a traceback. Each command's module is imported only when that command runs,
+so `tapstack generate` does not pay for the AWS SDK the stack operations use.
 """
 
 from __future__ import annotations
 
+import importlib
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
 
 import click
-from botocore.exceptions import (
-    BotoCoreError,
-    ClientError,
-    EndpointConnectionError,
-    NoCredentialsError,
-    NoRegionError,
-)
 
-from tapstack.cli.build import BUILD_COMMANDS
-from tapstack.cli.local import local
-from tapstack.cli.operate import OPERATE_COMMANDS
-from tapstack.cli.quarantine import local_quarantine, quarantine
-from tapstack.cli.verify import verify
 from tapstack.exits import CommandError, ExitCode
-from tapstack.operate.cloud import DeployError
-
-# What a stack operation can fail with that is the account's or the input's doing, not a bug here.
-OPERATION_ERRORS = (DeployError, LookupError, ClientError, BotoCoreError, OSError, RuntimeError)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 110})
+@dataclass(frozen=True)
+class Subcommand:
+    """A command of the group: where it is defined and its summary, listed without importing it."""
+
+    location: str
+    """"module:attribute" of the click command."""
+    summary: str
+    """The first sentence of the command's help (a test holds the two equal)."""
+    extensions: tuple[str, ...] = ()
+    """"module:attribute" of subcommands defined elsewhere, added to this group when it loads."""
+
+
+def _load(location: str) -> click.Command:
+    module, _, attribute = location.partition(":")
+    command = getattr(importlib.import_module(module), attribute)
+    if not isinstance(command, click.Command):
+        raise TypeError(f"{location} is not a click command")
+    return command
+
+
+class LazyGroup(click.Group):
+    """A click group that imports a command's module when the command is asked for, not before."""
+
+    def __init__(self, *args: Any, subcommands: Mapping[str, Subcommand], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.subcommands = subcommands
+
+    def list_commands(self, ctx: click.Context) -> list[str]:  # noqa: ARG002 (click's signature)
+        return sorted(self.subcommands)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:  # noqa: ARG002 (click's)
+        entry = self.subcommands.get(cmd_name)
+        if entry is None:
+            return None
+        command = _load(entry.location)
+        if isinstance(command, click.Group):
+            for extension in entry.extensions:
+                command.add_command(_load(extension))
+        return command
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        # Stand-ins carrying only the summaries: click lays them out as it would the commands.
+        listing = click.Group(
+            commands=[click.Command(name, help=entry.summary) for name, entry in self.subcommands.items()]
+        )
+        listing.format_commands(ctx, formatter)
+
+
+SUBCOMMANDS = {
+    "generate": Subcommand(
+        "tapstack.cli.generate:generate_command",
+        "Generate the template JSON, its review report, the deployer policy and the settings' documentation.",
+    ),
+    "check": Subcommand(
+        "tapstack.cli.generate:check",
+        "Fail (1) when a committed generated file differs from what the code generates.",
+    ),
+    "report": Subcommand(
+        "tapstack.cli.generate:report",
+        "Render the Markdown review report of a template: diagram, tables of every resource and grant.",
+    ),
+    "diagram": Subcommand(
+        "tapstack.cli.generate:diagram",
+        "Draw the template's diagram as SVG with Graphviz (needs `dot`: apt-get install graphviz).",
+    ),
+    "lint": Subcommand(
+        "tapstack.cli.build:lint_command",
+        "Lint a template with cfn-lint (with tapstack/lint/rules/), checkov, Control Tower's proactive "
+        "controls and cdk-nag; fail (1) on any finding.",
+    ),
+    "guard": Subcommand(
+        "tapstack.cli.build:guard",
+        "Check the handler code: no JSON parse without parse_float, no float on the money path.",
+    ),
+    "package": Subcommand(
+        "tapstack.cli.build:package_command",
+        "Build the deterministic Lambda artifact build/lambda-<hash>.zip (arm64 wheels, imports checked).",
+    ),
+    "bench": Subcommand(
+        "tapstack.cli.build:bench",
+        "Benchmarks: cold import against bare boto3, CPU per event, parse at the size limit, artifact size.",
+    ),
+    "bootstrap": Subcommand(
+        "tapstack.cli.operate:bootstrap",
+        "Create or update the artifact-bucket stack (once per account and region).",
+    ),
+    "preflight": Subcommand(
+        "tapstack.cli.operate:preflight",
+        "Check the account before a deploy: credentials, stack state, quotas, artifact, logging role, "
+        "secret.",
+    ),
+    "deploy": Subcommand(
+        "tapstack.cli.operate:deploy",
+        "Preflight, upload the artifact and template, deploy through a change set, write cfn-outputs/.",
+    ),
+    "diff": Subcommand(
+        "tapstack.cli.operate:diff",
+        "Show what a deploy would change (a change set, described and deleted).",
+    ),
+    "destroy": Subcommand(
+        "tapstack.cli.operate:destroy",
+        "Empty the stack's buckets, delete the stack, and report anything left behind (1 if any).",
+    ),
+    "replay": Subcommand(
+        "tapstack.cli.operate:replay",
+        "Re-drive the dead-letter queues into their functions (a dry run unless --apply).",
+    ),
+    "quarantine": Subcommand(
+        "tapstack.cli.quarantine:quarantine",
+        "Deliveries kept in quarantine (verified, not normalised): list, show, reprocess (AWS).",
+    ),
+    "verify": Subcommand(
+        "tapstack.cli.verify:verify",
+        "Answer a captured delivery as the receiver would, without AWS; print one JSON document.",
+    ),
+    "local": Subcommand(
+        "tapstack.cli.local:local",
+        "The stack on the local emulator: up, deploy, send, replay, quarantine, destroy, down, load.",
+        extensions=("tapstack.cli.quarantine:local_quarantine",),
+    ),
+}
+
+
+@click.group(
+    cls=LazyGroup,
+    subcommands=SUBCOMMANDS,
+    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 110},
+)
 def tapstack() -> None:
     """TapStack: the payment-webhook CloudFormation stack, from code to a running stack.
 
@@ -44,13 +159,32 @@ def tapstack() -> None:
     """
 
 
-local.add_command(local_quarantine)
-for command in (*BUILD_COMMANDS, *OPERATE_COMMANDS, quarantine, verify, local):
-    tapstack.add_command(command)
+def operation_errors() -> tuple[type[Exception], ...]:
+    """What a stack operation can fail with that is the account's or the input's doing, not a bug here.
+
+    The AWS SDK's errors count once a command has imported the SDK: only then can they be raised, and
+    importing it for every command would cost the commands that never touch AWS.
+    """
+    errors: tuple[type[Exception], ...] = (LookupError, OSError, RuntimeError)
+    if "botocore" in sys.modules:
+        from botocore.exceptions import BotoCoreError, ClientError  # noqa: PLC0415 (loaded already)
+
+        errors += (ClientError, BotoCoreError)
+    return errors
 
 
 def next_step(error: Exception, on_emulator: bool) -> str | None:
-    """What to do about an AWS client error that says only what went wrong; None when it says enough."""
+    """What to do about an AWS client error that says only what went wrong; None when it says enough.
+
+    Asked only once the failing command has loaded the AWS SDK.
+    """
+    from botocore.exceptions import (  # noqa: PLC0415 (loaded already, by the command that failed)
+        ClientError,
+        EndpointConnectionError,
+        NoCredentialsError,
+        NoRegionError,
+    )
+
     if isinstance(error, NoRegionError):
         return "no AWS region: pass --region, or set AWS_REGION (with make: AWS_REGION=eu-west-1)"
     if isinstance(error, NoCredentialsError):
@@ -84,8 +218,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except CommandError as error:
         print(f"error: {error}", file=sys.stderr)
         return error.exit_code
-    except OPERATION_ERRORS as error:
-        advice = next_step(error, on_emulator=arguments[:1] == ["local"])
+    except Exception as error:
+        if not isinstance(error, operation_errors()):
+            raise
+        on_emulator = arguments[:1] == ["local"]
+        advice = next_step(error, on_emulator) if "botocore" in sys.modules else None
         print(f"error: {advice or error}", file=sys.stderr)
         return ExitCode.USAGE if advice else ExitCode.FAILED
     return int(result or ExitCode.OK)

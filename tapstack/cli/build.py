@@ -1,142 +1,14 @@
-"""Build commands: the template and its report, lint, the code guard, the Lambda artifact, benchmarks."""
+"""Build commands: lint, the code guard, the Lambda artifact, benchmarks."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import click
 
 from tapstack import artifact, paths
-from tapstack.cfn.model import read_template
-from tapstack.exits import CommandError, ExitCode
-from tapstack.generate import generate, load_settings
-from tapstack.generate.files import check_current, write_atomically
-from tapstack.generate.report import render_report, write_svg
+from tapstack.exits import ExitCode
 from tapstack.lint import code_guard, policy_tools, runner
-from templates.config import SETTING_HELP
-
-TEMPLATE_OPTION = click.option(
-    "--template",
-    type=click.Path(path_type=Path, dir_okay=False),
-    default=paths.TEMPLATE,
-    show_default=True,
-    help="the template JSON to read",
-)
-
-
-def _setting_flag(setting: str) -> str:
-    return "--" + setting.replace(".", "-").replace("_", "-")
-
-
-def settings_options(command: Callable[..., Any]) -> Callable[..., Any]:
-    """--config and one flag per setting of templates.config, the flag over the file."""
-    for setting, (kind, text) in reversed(SETTING_HELP.items()):
-        command = click.option(
-            _setting_flag(setting),
-            setting.replace(".", "__"),
-            type=kind,
-            metavar=kind.__name__.upper(),
-            help=text,
-        )(command)
-    return click.option(
-        "--config",
-        "config_file",
-        type=click.Path(path_type=Path, dir_okay=False),
-        help="TOML file of settings (a [receiver] table sets receiver.*); flags override it",
-    )(command)
-
-
-def _settings(flags: dict[str, Any]) -> dict[str, Any]:
-    return {key.replace("__", "."): value for key, value in flags.items()}
-
-
-OUTPUT_OPTION = click.option(
-    "--output",
-    type=click.Path(path_type=Path),
-    default=paths.TEMPLATE,
-    show_default=True,
-    help="where the template JSON goes (its report goes beside it, .md)",
-)
-
-
-@click.command(
-    name="generate",
-    epilog="""\b
-Examples:
-  tapstack generate
-  tapstack generate --name-prefix acme --output build/acme/TapStack.json
-  tapstack generate --config tap.toml --processor-memory-mb 2048""",
-)
-@OUTPUT_OPTION
-@click.option("--check", is_flag=True, help="compare with --output instead of writing it")
-@settings_options
-def generate_command(output: Path, check: bool, config_file: Path | None, **flags: Any) -> ExitCode:
-    """Generate the template JSON and its review report from templates/.
-
-    Settings are validated against AWS limits first; an invalid one names the setting, the value and
-    the limit, and nothing is written.
-    """
-    return generate(load_settings(config_file, _settings(flags)), output, check=check)
-
-
-@click.command(
-    epilog="""\b
-Examples:
-  tapstack check
-  tapstack check --name-prefix acme --output build/acme/TapStack.json"""
-)
-@OUTPUT_OPTION
-@settings_options
-def check(output: Path, config_file: Path | None, **flags: Any) -> ExitCode:
-    """Fail (1) when the committed JSON or report differs from what the code generates."""
-    return generate(load_settings(config_file, _settings(flags)), output, check=True)
-
-
-def _read_template(path: Path) -> dict[str, Any]:
-    try:
-        return read_template(path)
-    except (OSError, ValueError) as error:
-        raise CommandError(f"cannot read --template {path}: {error}") from error
-
-
-@click.command(
-    epilog="""\b
-Examples:
-  tapstack report
-  tapstack report --template build/acme/TapStack.json --output build/acme/report.md
-  tapstack report --check"""
-)
-@TEMPLATE_OPTION
-@click.option(
-    "--output", type=click.Path(path_type=Path), help="where to write it (default: the template's .md)"
-)
-@click.option("--check", is_flag=True, help="compare with --output instead of writing it")
-def report(template: Path, output: Path | None, check: bool) -> ExitCode:
-    """Render the Markdown review report of a template: diagram, tables of every resource and grant."""
-    text = render_report(_read_template(template))
-    target = output or template.with_suffix(".md")
-    if check:
-        return check_current(target, text)
-    write_atomically(target, text)
-    print(f"wrote {target} ({len(text.encode())} bytes)")
-    return ExitCode.OK
-
-
-@click.command(epilog="Example:\n\n  tapstack diagram --output output/TapStack.svg")
-@TEMPLATE_OPTION
-@click.option(
-    "--output",
-    type=click.Path(path_type=Path),
-    default=paths.OUTPUT / "TapStack.svg",
-    show_default=True,
-    help="the SVG to write",
-)
-def diagram(template: Path, output: Path) -> ExitCode:
-    """Draw the template's diagram as SVG with Graphviz (needs `dot`: apt-get install graphviz)."""
-    write_svg(_read_template(template), output)
-    return ExitCode.OK
 
 
 @click.command(
@@ -232,6 +104,3 @@ def bench() -> ExitCode:
 
     benchmarks.main()
     return ExitCode.OK
-
-
-BUILD_COMMANDS = (generate_command, check, report, diagram, lint_command, guard, package_command, bench)

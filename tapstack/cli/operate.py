@@ -246,6 +246,3 @@ def replay(
 ) -> ExitCode:
     """Re-drive the dead-letter queues into their functions (a dry run unless --apply)."""
     return run_replay(aws_deployment(environment, template_path, region), functions, apply)
-
-
-OPERATE_COMMANDS = (bootstrap, preflight, deploy, diff, destroy, replay)

@@ -1,4 +1,5 @@
-"""Generate the TapStack template, its review report and the deployer's IAM policy (`tapstack generate`).
+"""Generate the TapStack template, its review report, the deployer's IAM policy and the settings'
+documentation (`tapstack generate`).
 
 Settings come from an optional TOML file, overridden by flags; they are validated against AWS limits
 before anything is built, and an invalid one writes nothing.
@@ -18,6 +19,7 @@ from tapstack.generate.deployer_policy import render_deployer_policy
 from tapstack.generate.files import check_current, write_atomically
 from tapstack.generate.parameters_page import PARAMETERS_PAGE, render_parameters_page
 from tapstack.generate.report import render_report
+from tapstack.generate.settings_docs import configuration_page, with_derived_comments
 from templates.config import ConfigError, StackConfig, config_from_mapping
 from templates.stack import build_template, render
 
@@ -55,9 +57,18 @@ def load_settings(config_file: Path | None, overrides: Mapping[str, Any]) -> Sta
 DEPLOYER_POLICY_NAME = "deployer-policy.json"
 
 
+def settings_documentation() -> dict[Path, str]:
+    """The files derived from the settings registry alone: the reference page and the committed settings
+    file's comments (its values are kept)."""
+    files = {paths.CONFIGURATION_DOC: configuration_page()}
+    if paths.SETTINGS.is_file():
+        files[paths.SETTINGS] = with_derived_comments(paths.SETTINGS.read_text(encoding="utf-8"))
+    return files
+
+
 def generated_files(config: StackConfig, output: Path) -> dict[Path, str]:
-    """The template JSON at output, its report beside it (.md) and the deployer's IAM policy; for the
-    committed template, also its docs/ pages."""
+    """The template JSON at output, its report beside it (.md), the deployer's IAM policy and the settings'
+    documentation; for the committed template, also its parameters page under docs/."""
     text = render(build_template(config))
     template = json.loads(text)
     # The reviewers' report and the policy are rendered from the JSON itself, so they cannot drift apart.
@@ -65,6 +76,7 @@ def generated_files(config: StackConfig, output: Path) -> dict[Path, str]:
         output: text,
         output.with_suffix(".md"): render_report(template),
         output.with_name(DEPLOYER_POLICY_NAME): render_deployer_policy(template),
+        **settings_documentation(),
     }
     if output.resolve() == paths.TEMPLATE:  # the committed template also documents itself under docs/
         files[PARAMETERS_PAGE] = render_parameters_page(template)

@@ -1,4 +1,4 @@
-"""Writing and checking the committed, generated files (output/TapStack.json and .md)."""
+"""Writing and checking the committed, generated files (tapstack.generate.generated_files)."""
 
 from __future__ import annotations
 

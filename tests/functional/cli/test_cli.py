@@ -27,9 +27,20 @@ def test_the_console_script_lists_every_command() -> None:
     assert result.returncode == 0, result.stderr
     listed = {line.split()[0] for line in result.stdout.split("Commands:")[1].splitlines() if line.strip()}
     assert listed == EXPECTED_COMMANDS
-    local_group = tapstack.commands["local"]
+    local_group = tapstack.get_command(click.Context(tapstack), "local")
     assert isinstance(local_group, click.Group)
     assert set(local_group.commands) == EXPECTED_LOCAL_COMMANDS
+
+
+def test_the_listing_imports_no_command() -> None:
+    """Each command's module loads when that command runs: listing them all loads none of them."""
+    result = subprocess.run(
+        [sys.executable, "-X", "importtime", TAPSTACK, "--help"], capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 0, result.stderr
+    imported = {line.rpartition("|")[2].strip() for line in result.stderr.splitlines()}
+    assert "tapstack.cli" in imported
+    assert not {module for module in imported if module.startswith(("tapstack.cli.", "botocore", "boto3"))}
 
 
 def test_deploy_help_shows_an_example() -> None:

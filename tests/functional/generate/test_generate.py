@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -12,6 +13,7 @@ from tapstack import paths
 
 ROOT = paths.REPOSITORY
 COMMITTED = ROOT / "output" / "TapStack.json"
+TAPSTACK = Path(sys.executable).parent / "tapstack"
 
 
 def run_generate(*args: str) -> subprocess.CompletedProcess[str]:
@@ -100,6 +102,28 @@ def test_unknown_setting_in_a_config_file_is_refused(tmp_path: Path) -> None:
     assert "setting 'max_retries'" in result.stderr
     assert "unknown setting" in result.stderr
     assert not target.exists()
+
+
+AWS_SDK = re.compile(r"^import time:.*\| +(boto3|botocore)(\.|$)", re.MULTILINE)
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        [str(ROOT / "generate.py"), "--check"],
+        [str(TAPSTACK), "check"],
+        [str(TAPSTACK), "report", "--check"],
+    ],
+    ids=["generate.py --check", "tapstack check", "tapstack report --check"],
+)
+def test_generating_and_checking_import_no_aws_sdk(command: list[str]) -> None:
+    """These commands never call AWS: the SDK would only cost them its import time."""
+    result = subprocess.run(
+        [sys.executable, "-X", "importtime", *command], capture_output=True, text=True, check=False, cwd=ROOT
+    )
+    assert result.returncode == 0, result.stderr
+    assert "import time:" in result.stderr, "-X importtime printed nothing to look through"
+    assert AWS_SDK.findall(result.stderr) == []
 
 
 def test_help_documents_every_setting() -> None:

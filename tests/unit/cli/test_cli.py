@@ -9,19 +9,34 @@ import click
 import pytest
 
 from tapstack import paths
-from tapstack.cli import main, tapstack
+from tapstack.cli import SUBCOMMANDS, main, tapstack
 from tapstack.exits import ExitCode
 from templates.contract import SETTINGS_METADATA
 
 
+def _commands() -> dict[str, click.Command]:
+    """Every command of the group, each imported as running it imports it."""
+    context = click.Context(tapstack)
+    loaded = {name: tapstack.get_command(context, name) for name in tapstack.list_commands(context)}
+    return {name: command for name, command in loaded.items() if command is not None}
+
+
 def _leaf_commands() -> list[tuple[str, click.Command]]:
     leaves: list[tuple[str, click.Command]] = []
-    for name, command in tapstack.commands.items():
+    for name, command in _commands().items():
         if isinstance(command, click.Group):
             leaves += [(f"{name} {sub}", subcommand) for sub, subcommand in command.commands.items()]
         else:
             leaves.append((name, command))
     return leaves
+
+
+@pytest.mark.parametrize("name", sorted(SUBCOMMANDS))
+def test_the_listing_summarises_each_command_as_its_own_help_does(name: str) -> None:
+    """`tapstack --help` lists the commands from a static table: it must say what each command's help says."""
+    command = _commands()[name]
+    listed = click.Command(name, help=SUBCOMMANDS[name].summary)
+    assert listed.get_short_help_str(limit=1000) == command.get_short_help_str(limit=1000)
 
 
 @pytest.mark.parametrize(("name", "command"), _leaf_commands(), ids=[name for name, _ in _leaf_commands()])

@@ -34,7 +34,7 @@ from templates.contract import (
     webhook_url_output,
 )
 from templates.functions import NETWORK_INTERFACE_READS, NETWORK_INTERFACE_WRITES, XRAY_WRITE_ACTIONS
-from templates.naming import PSEUDO_PARAMETER_LENGTHS, SUFFIX_PLACEHOLDER, names_for
+from templates.naming import PSEUDO_PARAMETER_LENGTHS, SUFFIX_PLACEHOLDER
 from templates.stack import build_template, render
 from tests.support.cfn import policy_statements, sub_text
 
@@ -309,7 +309,7 @@ def test_every_settable_name_carries_the_suffix(template: Template) -> None:
 
 
 def test_every_name_fits_its_aws_limit_at_the_longest_suffix(template: Template) -> None:
-    names = names_for(StackConfig())
+    names = StackConfig().names()
     longest = template["Parameters"][SUFFIX_PARAMETER]["MaxLength"]
     assert template["Parameters"][SUFFIX_PARAMETER]["MinLength"] == 1
 

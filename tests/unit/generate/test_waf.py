@@ -14,7 +14,6 @@ from tapstack.cfn.model import Resolver, Template, intrinsic_name, references
 from tapstack.operate.destroy import waf_log_group_prefix
 from templates.config import StackConfig
 from templates.contract import SUFFIX_PARAMETER
-from templates.naming import names_for
 from templates.parameters import IPV4_CIDR_PATTERN
 
 TemplateDocument = dict[str, Any]
@@ -210,7 +209,7 @@ def test_logs_go_to_the_encrypted_log_group_destroy_expects_without_secrets(
     assert (group["DeletionPolicy"], group["UpdateReplacePolicy"]) == ("Delete", "Delete")
     document = Template(template)
     group_name = document.resolver(ENVIRONMENT).resolve(group["Properties"]["LogGroupName"])
-    stack = names_for(StackConfig()).stack.for_suffix("dev")
+    stack = StackConfig().names().stack.for_suffix("dev")
     # WAF accepts only aws-waf-logs-* groups; destroy reports aws-waf-logs-<stack> if the stack left it.
     assert group_name == waf_log_group_prefix(stack) == "aws-waf-logs-tapstack-dev"
     logging = resources["WafLogging"]["Properties"]
