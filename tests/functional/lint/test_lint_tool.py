@@ -10,14 +10,16 @@ from pathlib import Path
 
 import pytest
 
+from tapstack import paths
 from tapstack.cli import main
 from tapstack.exits import ExitCode
-from tapstack.lint import runner
+from tapstack.lint import checkov
+from tapstack.lint.cfn_lint import CfnLint
 from tests.support.rules import FIXTURES, ROOT
 
 LINT = [str(Path(sys.executable).parent / "tapstack"), "lint"]
 needs_checkov = pytest.mark.skipif(
-    not runner.CHECKOV.exists(), reason=".venv-checkov is not installed (`make lint` installs it)"
+    not paths.CHECKOV.exists(), reason=".venv-checkov is not installed (`make lint` installs it)"
 )
 
 # Control Tower's CT.KMS.PR.3 wants a key policy that limits grants to AWS services.
@@ -141,8 +143,8 @@ def test_listing_names_rule_resource_property_and_fix() -> None:
 
 def test_rule_configuration_reaches_cfn_lint() -> None:
     template = FIXTURES / "bad" / "E9041_reserved_concurrency_budget.yaml"
-    default = runner.cfn_lint_findings(template, [])
-    raised = runner.cfn_lint_findings(template, ["E9041:budget=1900"])
+    default = CfnLint().lint([template]).findings[template]
+    raised = CfnLint(["E9041:budget=1900"]).lint([template]).findings[template]
     assert "E9041" in {finding.rule_id for finding in default}
     assert "E9041" not in {finding.rule_id for finding in raised}
 
@@ -155,7 +157,7 @@ def test_checkov_result_becomes_a_finding_with_property_and_skip_advice() -> Non
             "file_line_range": [826, 883], "resource": "AWS::ApiGateway::Stage.ApiStage",
             "guideline": null}"""
     )
-    finding = runner._checkov_finding(check)
+    finding = checkov.finding(check)
     assert (finding.line, finding.rule_id, finding.resource, finding.property_path) == (
         826,
         "CKV_AWS_76",
@@ -166,7 +168,8 @@ def test_checkov_result_becomes_a_finding_with_property_and_skip_advice() -> Non
 
 
 def test_each_finding_links_the_page_about_its_property() -> None:
-    findings = runner.cfn_lint_findings(FIXTURES / "bad" / "E9010_dynamodb_recovery_encryption.yaml", [])
+    template = FIXTURES / "bad" / "E9010_dynamodb_recovery_encryption.yaml"
+    findings = CfnLint().lint([template]).findings[template]
     rendered = {
         finding.property_path: finding.render(Path("t.yaml"))
         for finding in findings

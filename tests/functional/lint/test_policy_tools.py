@@ -12,7 +12,7 @@ from cfnlint.decode import decode
 
 from tapstack import paths
 from tapstack.cfn.model import UnresolvableError, intrinsic_name, read_template, walk
-from tapstack.lint import policy_tools
+from tapstack.lint import policy_tools, resolve
 from tapstack.lint.findings import CannotLintError, Finding
 from tapstack.parameter_files import load_parameter_file
 from templates.common import RULE_MISREADS_FN_IF
@@ -31,7 +31,7 @@ PARAMETERS = {
 
 def resolved(resources: dict[str, Any], overrides: dict[str, str] | None = None) -> dict[str, Any]:
     document = {"Parameters": PARAMETERS, "Conditions": CONDITIONS, "Resources": resources}
-    return policy_tools.resolve(document, overrides or {})[0]
+    return resolve.resolve(document, overrides or {})[0]
 
 
 def test_a_false_condition_leaves_the_resource_out_and_a_true_one_loses_its_condition() -> None:
@@ -71,7 +71,7 @@ def test_references_to_resources_and_parameters_nothing_gives_stay() -> None:
         "Name": {"Fn::Sub": "tapstack-${Suffix}"},
     }
     document = {"Parameters": PARAMETERS, "Resources": {"Policy": {"Type": "T", "Properties": properties}}}
-    template, unresolved = policy_tools.resolve(document, {})
+    template, unresolved = resolve.resolve(document, {})
     assert template["Resources"]["Policy"]["Properties"] == properties
     assert unresolved == ["Suffix"]
     assert template["Parameters"] == {"Suffix": PARAMETERS["Suffix"]}
@@ -92,10 +92,10 @@ def test_pseudo_parameters_and_bucket_names_are_what_a_hook_sees() -> None:
         "Resources": {"Bucket": bucket, "Policy": {"Type": "T", "Properties": properties}},
     }
     # The deploy gives EnvironmentSuffix; lint takes the parameter file's name.
-    template, unresolved = policy_tools.resolve(document, {}, environment_suffix="dev")
+    template, unresolved = resolve.resolve(document, {}, environment_suffix="dev")
     assert unresolved == []
     assert template["Resources"]["Policy"]["Properties"] == {
-        "Account": policy_tools.HOOK_PSEUDO_PARAMETERS["AWS::AccountId"],
+        "Account": resolve.HOOK_PSEUDO_PARAMETERS["AWS::AccountId"],
         "Objects": "arn:aws:s3:::audit-dev/*",
         "Name": "audit-dev",
         "Topic": {"Ref": "Topic"},  # no physical name to know
@@ -107,7 +107,7 @@ def test_suppressions_of_a_misread_fn_if_are_dropped_from_the_resolved_copy() ->
     misread = {"id": "AwsSolutions-APIG1", "reason": f"Behind Fn::If. {RULE_MISREADS_FN_IF}"}
     metadata = {"cdk_nag": {"rules_to_suppress": [kept, misread]}, "checkov": {"skip": []}}
     document = {"Resources": {"Stage": {"Type": "T", "Metadata": metadata}}}
-    template, _ = policy_tools.resolve(document, {})
+    template, _ = resolve.resolve(document, {})
     assert template["Resources"]["Stage"]["Metadata"]["cdk_nag"] == {"rules_to_suppress": [kept]}
     assert document["Resources"]["Stage"]["Metadata"] == metadata  # the template as written keeps it
 
@@ -119,7 +119,7 @@ def test_a_condition_needing_a_value_nothing_gives_cannot_resolve() -> None:
         "Resources": {"Table": {"Type": "AWS::DynamoDB::Table", "Condition": "IsDev"}},
     }
     with pytest.raises(UnresolvableError, match="Suffix"):
-        policy_tools.resolve(document, {})
+        resolve.resolve(document, {})
 
 
 @pytest.mark.parametrize(
@@ -130,7 +130,7 @@ def test_the_stack_as_each_parameter_file_resolves_it(
     parameter_file: str, logging_level: str, retention_days: int, reserved: int | None, lock_mode: str | None
 ) -> None:
     document = read_template(paths.TEMPLATE)
-    template, unresolved = policy_tools.resolve(
+    template, unresolved = resolve.resolve(
         document, load_parameter_file(paths.PARAMS / parameter_file, document)
     )
     resources = template["Resources"]
@@ -148,14 +148,14 @@ def test_write_resolved_writes_the_copy_under_build_and_refuses_a_foreign_parame
     tmp_path: Path,
 ) -> None:
     document = read_template(paths.TEMPLATE)
-    copy = policy_tools.write_resolved(paths.TEMPLATE, document, paths.PARAMS / "dev.json")
+    copy = resolve.write_resolved(paths.TEMPLATE, document, paths.PARAMS / "dev.json")
     assert copy.path == paths.BUILD / "policy" / "TapStack.dev.json"
     written = json.loads(copy.path.read_text())
     assert written["Resources"]["ReceiverLogGroup"]["Properties"]["RetentionInDays"] == 14
     foreign = tmp_path / "other.json"
     foreign.write_text('["Unknown=1"]')
     with pytest.raises(CannotLintError, match="sets Unknown, which the template does not declare"):
-        policy_tools.write_resolved(paths.TEMPLATE, document, foreign)
+        resolve.write_resolved(paths.TEMPLATE, document, foreign)
 
 
 # ---- The tools on a small stack: one node run for the tests below --------------------------------
@@ -209,7 +209,7 @@ def small_stack(tmp_path_factory: pytest.TempPathFactory) -> tuple[Any, dict[str
     raw.write_text(json.dumps(SMALL_STACK, indent=2))
     parameter_file = directory / "resolved.json"
     parameter_file.write_text('["Retention=365", "Reserved=5"]')
-    copy = policy_tools.write_resolved(raw, SMALL_STACK, parameter_file)
+    copy = resolve.write_resolved(raw, SMALL_STACK, parameter_file)
     report = policy_tools.run([raw, copy.path])
     findings = policy_tools.findings(report, [raw, copy.path])
     return report, {"raw": findings[raw], "resolved": findings[copy.path]}
