@@ -17,6 +17,7 @@ from tapstack.exits import CommandError, ExitCode
 from tapstack.generate.deployer_policy import render_deployer_policy
 from tapstack.generate.files import check_current, write_atomically
 from tapstack.generate.report import render_report
+from tapstack.lint.rules_page import RULES_PAGE, render_rules_page
 from templates.config import ConfigError, StackConfig, config_from_mapping
 from templates.stack import build_template, render
 
@@ -63,6 +64,7 @@ def generated_files(config: StackConfig, output: Path) -> dict[Path, str]:
         output: text,
         output.with_suffix(".md"): render_report(template),
         output.with_name(DEPLOYER_POLICY_NAME): render_deployer_policy(template),
+        RULES_PAGE: render_rules_page(),
     }
 
 
