@@ -10,7 +10,9 @@ import subprocess
 from pathlib import Path
 
 import pytest
+import yaml
 
+from tapstack import paths
 from tapstack.cli import main
 from tapstack.exits import ExitCode
 from tapstack.lint import checkov
@@ -142,3 +144,14 @@ def test_checkov_result_becomes_a_finding_with_property_and_skip_advice() -> Non
         "AccessLogSetting.DestinationArn",
     )
     assert '"id": "CKV_AWS_76", "comment": "why"' in finding.advice
+
+
+def test_make_template_and_the_pre_commit_hook_run_cfn_lint_as_tapstack_lint_does() -> None:
+    """One cfn-lint code path, with the project's rules: no entry point runs cfn-lint's bare CLI."""
+    makefile = (paths.REPOSITORY / "Makefile").read_text(encoding="utf-8")
+    recipe = makefile.split("\ntemplate:", 1)[1].split("\n\n", 1)[0]
+    assert "$(TAPSTACK) lint --only cfn-lint output/TapStack.json" in recipe
+    configuration = yaml.safe_load((paths.REPOSITORY / ".pre-commit-config.yaml").read_text(encoding="utf-8"))
+    entries = {hook["id"]: hook["entry"] for repo in configuration["repos"] for hook in repo["hooks"]}
+    assert entries["cfn-lint"] == ".venv/bin/tapstack lint --only cfn-lint"
+    assert not [command for command in [recipe, *entries.values()] if "bin/cfn-lint" in command]
