@@ -102,12 +102,13 @@ def collect(
     document = decode_template(template)
     copies_wanted = any(linter.lints_resolved_copies for linter in chosen)
     resolved = [write_resolved(template, document, file) for file in parameter_files] if copies_wanted else []
-    every_copy = [template, *(copy.path for copy in resolved)]
+    variants = [template, *(copy.path for copy in resolved)]  # as written, then each resolved copy
 
     def run(linter: TemplateLinter) -> Report:
-        return linter.lint(every_copy if linter.lints_resolved_copies else [template])
+        return linter.lint(variants if linter.lints_resolved_copies else [template])
 
-    # The tools are separate processes or wait on them: run at once, they take about the time of the slowest.
+    # checkov and node are processes whose threads only wait, beside cfn-lint in this one: run at once,
+    # the tools take about the time of the slowest.
     with ThreadPoolExecutor(max_workers=len(chosen)) as pool:
         reports = list(pool.map(run, chosen))
     return Listing(
@@ -115,11 +116,10 @@ def collect(
         resolved=resolved,
         findings={
             path: sorted(found for report in reports for found in report.findings.get(path, []))
-            for path in every_copy
+            for path in variants
         },
         explained={
-            path: [item for report in reports for item in report.explained.get(path, [])]
-            for path in every_copy
+            path: [item for report in reports for item in report.explained.get(path, [])] for path in variants
         },
         suppressed=[event for report in reports for event in report.suppressed],
     )
