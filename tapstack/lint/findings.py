@@ -63,7 +63,7 @@ class Report:
 class Linter(Protocol):
     """A tool the lint room runs: on files, a Report."""
 
-    name: ClassVar[str]  # the adapter, as `tapstack lint --only` selects it
+    name: ClassVar[str]  # the adapter's, as `tapstack lint --only cfn-lint` names it
     tools: ClassVar[tuple[str, ...]]  # the tools its findings name, as the listing counts them
 
     def lint(self, files: Sequence[Path]) -> Report: ...
