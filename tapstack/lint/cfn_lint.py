@@ -40,7 +40,7 @@ class CfnLint:
                     f"-x {setting}: a rule setting is RULE:key=value, e.g. -x E9041:budget=1900"
                 )
 
-    def arguments(self, files: Sequence[Path]) -> list[str]:
+    def _arguments(self, files: Sequence[Path]) -> list[str]:
         """cfn-lint's command-line arguments for `files`."""
         configure = [
             option for setting in self.rule_configuration for option in ("--configure-rule", setting)
@@ -54,7 +54,7 @@ class CfnLint:
         from cfnlint.runner import Runner  # noqa: PLC0415
 
         try:
-            matches = list(Runner(ConfigMixIn(self.arguments(files))).run())
+            matches = list(Runner(ConfigMixIn(self._arguments(files))).run())
         except ValueError as error:  # a rule refusing its setting's value: `budget=abc`
             settings = " ".join(f"-x {setting}" for setting in self.rule_configuration) or "no rule settings"
             raise CannotLintError(f"cfn-lint cannot run with {settings}: {error}") from error
