@@ -78,9 +78,9 @@ help: ## List the targets
 setup: $(INSTALLED) ## Create .venv and install the pinned dependencies
 
 .PHONY: template
-template: $(INSTALLED) ## Generate output/TapStack.json (+ its report TapStack.md) and lint it with cfn-lint
+template: $(INSTALLED) ## Generate output/TapStack.json (+ its report TapStack.md) and lint it with cfn-lint and tapstack/lint/rules/
 	$(TAPSTACK) generate $(CONFIG_FLAG)
-	$(VENV)/bin/cfn-lint --include-checks I -- output/TapStack.json
+	$(TAPSTACK) lint --only cfn-lint output/TapStack.json
 	@echo "output/TapStack.json and output/TapStack.md are generated; the JSON is lint-clean"
 
 .PHONY: diagram

@@ -3,7 +3,7 @@
 // what this prints and turns it into the listing):
 //   * AWS Control Tower's proactive controls: the cfn-guard rules and the cfn-guard binary that
 //     @cdklabs/cdk-validator-cfnguard bundles, run on the template files themselves (the hooks see
-//     resolved properties, so policy.py also passes a copy resolved with each parameter file);
+//     resolved properties, so tapstack lint also passes a copy resolved with each parameter file);
 //   * cdk-nag's AwsSolutions, Serverless, NIST 800-53 rev 5, PCI DSS 3.2.1 and HIPAA Security packs, run
 //     over each template included with CfnInclude. CfnInclude keeps each resource's Metadata, so cdk-nag
 //     honours the suppressions written there: {"cdk_nag": {"rules_to_suppress": [{"id", "reason"}]}}.

@@ -8,7 +8,7 @@ import click
 
 from tapstack import artifact, paths
 from tapstack.exits import ExitCode
-from tapstack.lint import code_guard, policy_tools, runner
+from tapstack.lint import code_guard, runner
 
 
 @click.command(
@@ -19,7 +19,8 @@ Examples:
   tapstack lint build/acme/TapStack.json -x E9041:budget=1900
   tapstack lint --params params/prod.json
   tapstack lint --params params/landing-zone.json --control-tower-enforced
-  tapstack lint tests/fixtures/rule-templates/bad/E9001_stack_destroyable.yaml --raw-only""",
+  tapstack lint tests/fixtures/rule-templates/bad/E9001_stack_destroyable.yaml --raw-only
+  tapstack lint --only cfn-lint      (what make template and the pre-commit hook run)""",
 )
 @click.argument("template", type=click.Path(path_type=Path), default=paths.TEMPLATE)
 @click.option(
@@ -35,7 +36,7 @@ Examples:
     "parameter_files",
     multiple=True,
     type=click.Path(path_type=Path),
-    default=policy_tools.DEFAULT_PARAMETER_FILES,
+    default=runner.DEFAULT_PARAMETER_FILES,
     show_default="params/dev.json, params/prod.json and params/landing-zone.json",
     help="a parameter file to resolve the template with for the policy tools (repeatable)",
 )
@@ -50,12 +51,20 @@ Examples:
     help="the parameter files are for accounts that enforce Control Tower's proactive controls: a control "
     "some parameter value meets is a finding where the file's values fail it",
 )
+@click.option(
+    "--only",
+    multiple=True,
+    type=click.Choice(runner.LINTER_NAMES),
+    help="run only this tool (repeatable); policy is Control Tower's controls and cdk-nag. "
+    "cfn-lint alone needs only .venv",
+)
 def lint_command(
     template: Path,
     rule_configuration: tuple[str, ...],
     parameter_files: tuple[Path, ...],
     raw_only: bool,
     control_tower_enforced: bool,
+    only: tuple[str, ...],
 ) -> ExitCode:
     """Lint a template with cfn-lint (with tapstack/lint/rules/), checkov, Control Tower's proactive controls
     and cdk-nag; fail (1) on any finding.
@@ -72,6 +81,7 @@ def lint_command(
         list(rule_configuration),
         () if raw_only else parameter_files,
         control_tower_enforced=control_tower_enforced,
+        only=only,
     )
 
 

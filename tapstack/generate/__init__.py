@@ -20,6 +20,7 @@ from tapstack.generate.files import check_current, write_atomically
 from tapstack.generate.parameters_page import PARAMETERS_PAGE, render_parameters_page
 from tapstack.generate.report import render_report
 from tapstack.generate.settings_docs import configuration_page, with_derived_comments
+from tapstack.lint.rules_page import RULES_PAGE, render_rules_page
 from templates.config import ConfigError, StackConfig, config_from_mapping
 from templates.stack import build_template, render
 
@@ -77,6 +78,7 @@ def generated_files(config: StackConfig, output: Path) -> dict[Path, str]:
         output.with_suffix(".md"): render_report(template),
         output.with_name(DEPLOYER_POLICY_NAME): render_deployer_policy(template),
         **settings_documentation(),
+        RULES_PAGE: render_rules_page(),
     }
     if output.resolve() == paths.TEMPLATE:  # the committed template also documents itself under docs/
         files[PARAMETERS_PAGE] = render_parameters_page(template)

@@ -8,32 +8,39 @@ TG002  A `float(...)` call, or a Decimal built from a float literal: the lossy f
 
     tapstack guard [PATH ...]      (default: src/handlers)
 
-Exits 1 and lists `path:line: ID message` for each finding; 0 when clean.
+Exits 1 and lists `path:line: ID message` for each finding; 0 when clean. Each message says what to do.
 """
 
 from __future__ import annotations
 
 import ast
-from dataclasses import dataclass
+from collections.abc import Sequence
 from pathlib import Path
+from typing import ClassVar, Final
 
 from tapstack import paths
 from tapstack.exits import ExitCode
+from tapstack.lint.findings import Finding, Report
 
+NAME: Final = "code-guard"
 DEFAULT_PATHS = [paths.HANDLERS_SOURCE]
 NOT_MONEY_MARKER = "# not money:"
 JSON_PARSERS = {"loads", "load"}
 
 
-@dataclass(frozen=True, order=True)
-class Finding:
-    path: Path
-    line: int
-    rule_id: str
-    message: str
+class CodeGuard:
+    """The guard over Python source: files, and the .py files under directories."""
 
-    def __str__(self) -> str:
-        return f"{self.path}:{self.line}: {self.rule_id} {self.message}"
+    name: ClassVar[str] = NAME
+    tools: ClassVar[tuple[str, ...]] = (NAME,)
+
+    def lint(self, files: Sequence[Path]) -> Report:
+        sources = sorted(
+            file for path in files for file in ([path] if path.is_file() else path.rglob("*.py"))
+        )
+        return Report(
+            {source: check_source(source, source.read_text(encoding="utf-8")) for source in sources}
+        )
 
 
 def _is_json_parse(call: ast.Call) -> bool:
@@ -50,7 +57,12 @@ def _is_float_literal(node: ast.expr) -> bool:
     return isinstance(node, ast.Constant) and isinstance(node.value, float)
 
 
+def _finding(line: int, rule_id: str, message: str) -> Finding:
+    return Finding(line, NAME, rule_id, resource="", property_path="", message=message, advice="")
+
+
 def check_source(path: Path, source: str) -> list[Finding]:
+    """The findings in `source`, read from `path`, ordered by line."""
     lines = source.splitlines()
     findings: list[Finding] = []
     for node in ast.walk(ast.parse(source, filename=str(path))):
@@ -59,11 +71,8 @@ def check_source(path: Path, source: str) -> list[Finding]:
         marked = NOT_MONEY_MARKER in lines[node.lineno - 1]
         if _is_json_parse(node) and not any(keyword.arg == "parse_float" for keyword in node.keywords):
             findings.append(
-                Finding(
-                    path,
-                    node.lineno,
-                    "TG001",
-                    "JSON parsed without parse_float=Decimal: numbers become floats",
+                _finding(
+                    node.lineno, "TG001", "JSON parsed without parse_float=Decimal: numbers become floats"
                 )
             )
         is_float_call = isinstance(node.func, ast.Name) and node.func.id == "float"
@@ -74,29 +83,23 @@ def check_source(path: Path, source: str) -> list[Finding]:
         )
         if (is_float_call and not marked) or is_decimal_of_float:
             findings.append(
-                Finding(
-                    path,
+                _finding(
                     node.lineno,
                     "TG002",
                     "float in handler code: keep money Decimal (mark a non-money float with "
                     f"'{NOT_MONEY_MARKER} <what it is>')",
                 )
             )
-    return findings
-
-
-def check_paths(paths: list[Path]) -> list[Finding]:
-    files = sorted(file for path in paths for file in ([path] if path.is_file() else path.rglob("*.py")))
-    return sorted(
-        finding for file in files for finding in check_source(file, file.read_text(encoding="utf-8"))
-    )
+    return sorted(findings)
 
 
 def guard(sources: list[Path]) -> ExitCode:
-    """Print every finding under sources; FAILED when there is any."""
-    findings = check_paths(sources)
-    for finding in findings:
-        print(finding)
-    if not findings:
+    """Print every finding under sources, `path:line: ID message`; FAILED when there is any."""
+    report = CodeGuard().lint(sources)
+    for path, findings in report.findings.items():
+        for finding in findings:
+            print(f"{path}:{finding.line}: {finding.rule_id} {finding.message}")
+    if not any(report.findings.values()):
         print("code guard: no float can reach the money path")
-    return ExitCode.FAILED if findings else ExitCode.OK
+        return ExitCode.OK
+    return ExitCode.FAILED

@@ -1,5 +1,5 @@
 """Run the project's cfn-lint rules the way `cfn-lint --append-rules tapstack/lint/rules/` does, and read
-fixture markers.
+fixture markers; CLEAN_TEMPLATE is a template every tool of `tapstack lint --raw-only` passes.
 
 YAML fixtures mark each line where a match is expected with a trailing comment naming the rule ids
 found there, `# expect: E9001` (repeat an id for several matches on one line). JSON has no comments,
@@ -28,6 +28,7 @@ from tests import support
 ROOT = paths.REPOSITORY
 RULES_DIRECTORY = paths.RULES
 FIXTURES = support.FIXTURES / "rule-templates"
+CLEAN_TEMPLATE = support.FIXTURES / "lint" / "clean.yaml"
 _EXPECT_MARKER = re.compile(r"#\s*expect:\s*(?P<rule_ids>[A-Z0-9 ]+)$")
 
 RuleLine = tuple[str, int]

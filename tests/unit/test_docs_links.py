@@ -15,10 +15,6 @@ from tapstack import paths
 ROOT: Final = paths.REPOSITORY
 PAGES: Final = sorted([ROOT / "README.md", *(ROOT / "docs").glob("*.md")])
 
-# Pages other changes generate (the settings registry's and the rules' pages): a link to one counts as
-# resolved while it is absent, and is checked like any other once it exists.
-GENERATED_ELSEWHERE: Final = frozenset({"docs/configuration.md", "docs/rules.md"})
-
 _FENCE = re.compile(r"^(```|~~~).*?^\1[ \t]*$", re.MULTILINE | re.DOTALL)
 _CODE_SPAN = re.compile(r"(`+)(?:(?!\1).)+?\1", re.DOTALL)
 _LINK = re.compile(r"!?\[(?:[^\]\\]|\\.)*\]\(\s*<?([^)\s>]+)>?(?:\s+\"[^\"]*\")?\s*\)")
@@ -66,8 +62,7 @@ def broken_links(markdown: str, page: Path) -> list[str]:
             continue
         relative = resolved.relative_to(ROOT).as_posix()
         if resolved != page and not resolved.exists():
-            if relative not in GENERATED_ELSEWHERE:
-                problems.append(f"{target}: no such file {relative}")
+            problems.append(f"{target}: no such file {relative}")
             continue
         if fragment and resolved.suffix == ".md":
             text = markdown if resolved == page else resolved.read_text(encoding="utf-8")

@@ -52,7 +52,7 @@ def copy_for(listing: runner.Listing, parameter_file: Path) -> Path:
 
 
 def test_nothing_is_left_unexplained_as_written_or_with_any_parameter_file(listing: runner.Listing) -> None:
-    assert [copy.parameter_file for copy in listing.resolved] == list(policy_tools.DEFAULT_PARAMETER_FILES)
+    assert [copy.parameter_file for copy in listing.resolved] == list(runner.DEFAULT_PARAMETER_FILES)
     unexplained = {listing.label(path): findings for path, findings in listing.findings.items() if findings}
     assert unexplained == {}
 

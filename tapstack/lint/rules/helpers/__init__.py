@@ -43,6 +43,7 @@ from tapstack.cfn.model import (
     sub_parts,
     sub_variables,
 )
+from templates.contract import SUFFIX_PARAMETER
 
 if TYPE_CHECKING:
 
@@ -106,7 +107,7 @@ TemplatePath = tuple[str | int, ...]
 
 # The parameter every physical name and export name must contain, so that stacks for several
 # environments (and CI runs) can live in one account and region side by side.
-ENVIRONMENT_SUFFIX: Final = "EnvironmentSuffix"
+ENVIRONMENT_SUFFIX: Final = SUFFIX_PARAMETER
 
 # Rendering every combination of nested Fn::If inside Fn::Join could explode; past this many
 # alternatives the extra ones are dropped (templates here have at most a handful).
