@@ -5,9 +5,10 @@ deployer's own permissions: for every resource type of the generated templates (
 bootstrap stack) the policy grants what CloudFormation's handler for that type calls to create,
 update, read and delete it for the properties the templates set (a rollback is made of the same
 calls). `LIFECYCLES` lists those actions; each is one the type's registry schema lists among its
-handler permissions (checked by tests/unit/generate/test_deployer_policy.py). On top come the calls the
-tapstack commands make themselves (`COMMAND_ACTIONS`): change sets and events, the artifact upload,
-preflight's reads, and destroy's throttle, bucket emptying and Object Lock reads.
+handler permissions or in its `tagging` section, all of whose calls it grants (checked by
+tests/unit/generate/test_deployer_policy.py). On top come the calls the tapstack commands make
+themselves (`COMMAND_ACTIONS`): change sets and events, the artifact upload, preflight's reads, and
+destroy's throttle, bucket emptying and Object Lock reads.
 
 Every action is scoped to the stack's names, `<prefix>-*` (the prefix read from the template), where
 its service allows resource-level permissions. Exceptions, each in its own statement:
@@ -123,7 +124,7 @@ LIFECYCLES: dict[str, Lifecycle] = {
             "DeleteRole DetachRolePolicy DeleteRolePolicy GetRole ListAttachedRolePolicies "
             "ListRolePolicies TagRole UntagRole",
         ),
-        _actions("iam", "GetRole ListAttachedRolePolicies ListRolePolicies GetRolePolicy"),
+        _actions("iam", "GetRole ListAttachedRolePolicies ListRolePolicies GetRolePolicy ListRoleTags"),
     ),
     "AWS::KMS::Alias": Lifecycle(
         _actions("kms", "CreateAlias"),
@@ -167,7 +168,7 @@ LIFECYCLES: dict[str, Lifecycle] = {
             *_actions(
                 "lambda",
                 "GetFunction GetFunctionCodeSigningConfig GetFunctionRecursionConfig "
-                "GetRuntimeManagementConfig GetFunctionScalingConfig",
+                "GetRuntimeManagementConfig GetFunctionScalingConfig ListTags",
             ),
             "kms:Decrypt",
         ),
@@ -201,15 +202,17 @@ LIFECYCLES: dict[str, Lifecycle] = {
     "AWS::S3::Bucket": Lifecycle(
         _actions(
             "s3",
-            "CreateBucket ListBucket GetBucketAcl PutBucketTagging PutEncryptionConfiguration "
+            # a bucket created with tags is tagged through s3:TagResource as well as PutBucketTagging
+            "CreateBucket ListBucket GetBucketAcl PutBucketTagging TagResource PutEncryptionConfiguration "
             "PutLifecycleConfiguration PutBucketPublicAccessBlock PutBucketOwnershipControls "
             "PutBucketLogging PutBucketVersioning PutBucketObjectLockConfiguration PutBucketNotification",
         ),
         _actions(
             "s3",
             # the Put actions also authorize removing an encryption or lifecycle configuration
-            "ListBucket PutBucketTagging PutEncryptionConfiguration PutLifecycleConfiguration "
-            "PutBucketPublicAccessBlock PutBucketOwnershipControls PutBucketLogging PutBucketVersioning "
+            "ListBucket PutBucketTagging TagResource UntagResource DeleteBucketTagging "
+            "PutEncryptionConfiguration PutLifecycleConfiguration PutBucketPublicAccessBlock "
+            "PutBucketOwnershipControls PutBucketLogging PutBucketVersioning "
             "PutBucketObjectLockConfiguration PutBucketNotification",
         ),
         _actions("s3", "DeleteBucket ListBucket"),
