@@ -340,8 +340,9 @@ def build_parameters(config: StackConfig, names: StackNames) -> StackParameters:
             MinValue=WAF_RATE_LIMIT_RANGE[0],
             MaxValue=WAF_RATE_LIMIT_RANGE[1],
             Description=(
-                "Requests one source address may send in any 5 minutes before the web ACL blocks it "
-                "(the default, 5 per second on average, is a tenth of the default stage rate)."
+                "Requests one source address may send in any 5 minutes before the web ACL blocks it; "
+                "allow-listed provider deliveries are not counted (the default, 5 per second on "
+                "average, is a tenth of the default stage rate; docs/waf.md sizes it per environment)."
             ),
         ),
         waf_blocked_alarm_threshold=Parameter(
