@@ -29,6 +29,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from awacs import logs
+from awacs.aws import Allow, ArnLike, PolicyDocument, Principal, StringEquals
+from awacs.aws import Condition as AwacsCondition
+from awacs.aws import Statement as AwacsStatement
 from troposphere import AWSHelperFn, AWSObject, GetAtt, If, NoValue, Ref, Select, Split, Sub
 from troposphere.cloudwatch import Alarm, MetricDimension
 from troposphere.logs import LogGroup
@@ -68,6 +72,7 @@ from troposphere.wafv2 import (
 from troposphere.wafv2 import Condition as LoggingCondition
 
 from templates.api import Api
+from templates.common import POLICY_VERSION
 from templates.functions import build_log_group
 from templates.naming import SOURCE_ALLOW_LISTED_PROVIDERS, StackNames
 from templates.parameters import StackParameters
@@ -268,6 +273,45 @@ def _body_rules_outside_provider_routes(priority: int) -> WebACLRule:
     )
 
 
+def _log_delivery_policy(names: StackNames) -> PolicyDocument:
+    """What WAF's log delivery needs on this group, granted by the group itself.
+
+    Without it, setting up logging appends the group to the account-level resource policy (5,120
+    characters, 10 a Region), which nothing removes: per-environment stacks fill it. Delivery adds a
+    statement only where the group's policy lacks one; this one goes with the group when the stack does.
+    """
+    return PolicyDocument(
+        Version=POLICY_VERSION,
+        Statement=[
+            AwacsStatement(
+                Sid="WafLogDeliveryToThisGroup",
+                Effect=Allow,
+                Principal=Principal("Service", "delivery.logs.amazonaws.com"),
+                Action=[logs.CreateLogStream, logs.PutLogEvents],
+                Resource=[
+                    Sub(
+                        "arn:${AWS::Partition}:logs:${AWS::Region}:${AWS::AccountId}:log-group:${Group}"
+                        ":log-stream:*",
+                        Group=names.waf_log_group.sub(),
+                    )
+                ],
+                Condition=AwacsCondition(
+                    [
+                        StringEquals({"aws:SourceAccount": Ref("AWS::AccountId")}),
+                        ArnLike(
+                            {
+                                "aws:SourceArn": Sub(
+                                    "arn:${AWS::Partition}:logs:${AWS::Region}:${AWS::AccountId}:*"
+                                )
+                            }
+                        ),
+                    ]
+                ),
+            )
+        ],
+    )
+
+
 def _logging(web_acl: WebACL, log_group: LogGroup, params: StackParameters) -> LoggingConfiguration:
     return LoggingConfiguration(
         "WafLogging",
@@ -376,6 +420,7 @@ def build_waf(
     )
     log_group = build_log_group("WafLogGroup", names.waf_log_group.sub(), params, key_arn)
     log_group.Condition = params.has_waf
+    log_group.ResourcePolicyDocument = _log_delivery_policy(names).JSONrepr()
     return Waf(
         web_acl=web_acl,
         association=association,

@@ -179,12 +179,18 @@ LIFECYCLES: dict[str, Lifecycle] = {
         _actions("lambda", "RemovePermission"),
         _actions("lambda", "GetPolicy"),
     ),
+    # The resource-policy calls set the WAF log group's own policy (its ResourcePolicyDocument).
     "AWS::Logs::LogGroup": Lifecycle(
-        _actions("logs", "DescribeLogGroups CreateLogGroup PutRetentionPolicy TagResource"),
+        _actions(
+            "logs",
+            "DescribeLogGroups CreateLogGroup PutRetentionPolicy TagResource PutResourcePolicy "
+            "DescribeResourcePolicies",
+        ),
         _actions(
             "logs",
             "DescribeLogGroups AssociateKmsKey DisassociateKmsKey PutRetentionPolicy DeleteRetentionPolicy "
-            "TagResource UntagResource ListTagsForResource",
+            "TagResource UntagResource ListTagsForResource PutResourcePolicy DescribeResourcePolicies "
+            "DeleteResourcePolicy",
         ),
         _actions("logs", "DescribeLogGroups DeleteLogGroup DeleteDataProtectionPolicy"),
         _actions(
@@ -268,8 +274,9 @@ LIFECYCLES: dict[str, Lifecycle] = {
         _actions("wafv2", "DeleteIPSet GetIPSet"),
         _actions("wafv2", "GetIPSet ListTagsForResource"),
     ),
-    # Logging to CloudWatch Logs: log delivery writes the log group's resource policy for
-    # delivery.logs.amazonaws.com (https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/AWS-logs-infrastructure-CWL.html).
+    # Logging to CloudWatch Logs: log delivery checks that the log group's resource policies grant
+    # delivery.logs.amazonaws.com and writes a grant where none does (the group's own policy does here;
+    # https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/AWS-logs-infrastructure-CWL.html).
     # The schema's Firehose, S3 and service-linked-role calls serve the other destinations.
     "AWS::WAFv2::LoggingConfiguration": Lifecycle(
         _actions("wafv2", "PutLoggingConfiguration GetLoggingConfiguration")
@@ -367,6 +374,7 @@ STAR_ONLY = frozenset(
         "lambda:GetAccountSettings",
         "logs:CreateLogDelivery",
         "logs:DeleteLogDelivery",
+        "logs:DeleteResourcePolicy",
         "logs:DescribeIndexPolicies",
         "logs:DescribeLogGroups",
         "logs:DescribeResourcePolicies",

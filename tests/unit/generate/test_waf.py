@@ -531,3 +531,32 @@ def published_stripe_addresses() -> list[str]:
     for address in addresses:
         ipaddress.ip_network(address)
     return addresses
+
+
+def test_log_delivery_is_granted_on_the_waf_log_group_itself_not_the_account(
+    template: TemplateDocument,
+) -> None:
+    """Log delivery appends a statement to the account-level resource policy (5,120 characters, at most 10
+    a Region, never cleaned up) only when the destination group's policy does not already grant it; the
+    group's own policy goes with the group."""
+    resources = template["Resources"]
+    assert not [r for r in resources.values() if r["Type"] == "AWS::Logs::ResourcePolicy"]
+    group = resources["WafLogGroup"]
+    document = Template(template)
+    group_name = document.resolver(ENVIRONMENT).resolve(group["Properties"]["LogGroupName"])
+    policy = document.resolver({**ENVIRONMENT, **ACCOUNT}, physical_ids={"WafLogGroup": group_name}).resolve(
+        group["Properties"]["ResourcePolicyDocument"]
+    )
+    (statement,) = policy["Statement"]
+    assert statement["Effect"] == "Allow"
+    assert statement["Principal"] == {"Service": "delivery.logs.amazonaws.com"}
+    assert sorted(statement["Action"]) == ["logs:CreateLogStream", "logs:PutLogEvents"]
+    assert statement["Resource"] == [
+        "arn:aws:logs:eu-west-1:123456789012:log-group:aws-waf-logs-tapstack-dev:log-stream:*"
+    ]
+    # Only deliveries this account set up, in this Region (the confused-deputy keys AWS documents).
+    assert statement["Condition"] == {
+        "StringEquals": {"aws:SourceAccount": "123456789012"},
+        "ArnLike": {"aws:SourceArn": "arn:aws:logs:eu-west-1:123456789012:*"},
+    }
+    assert (group["DeletionPolicy"], group["Condition"]) == ("Delete", "HasWaf")
