@@ -13,6 +13,7 @@ stack's functions hold now are given back first, so they count as available.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
@@ -26,7 +27,7 @@ from tapstack.operate.artifacts import object_exists
 from tapstack.operate.cloud import Clients, describe_stack, outputs_of
 from tapstack.operate.stacks import ADVICE
 from tapstack.operate.target import DeployTarget
-from tapstack.operate.vpc import check_vpc
+from tapstack.operate.vpc import VPC_EGRESS_OVERRIDE, VPC_EGRESS_VARIABLE, check_vpc
 from templates.contract import ROLES, WEBHOOK_SECRET_ARN, function_name_output
 
 CONCURRENCY_DOCS = "https://docs.aws.amazon.com/lambda/latest/dg/configuration-concurrency.html"
@@ -244,7 +245,8 @@ def check_api_logging_role(clients: Clients, parameters: dict[str, str]) -> Chec
 
 def check_network(clients: Clients, parameters: dict[str, str]) -> CheckResult:
     """The VPC the functions attach to, when the parameters give one (tapstack/operate/vpc.py)."""
-    verdict = check_vpc(clients("ec2"), parameters, clients.region or "")
+    confirmed = os.environ.get(VPC_EGRESS_VARIABLE) == VPC_EGRESS_OVERRIDE.partition("=")[2]
+    verdict = check_vpc(clients("ec2"), parameters, clients.region or "", egress_confirmed=confirmed)
     return CheckResult("vpc", Status(verdict.status), verdict.detail, verdict.fix)
 
 
