@@ -334,8 +334,8 @@ COMMAND_ACTIONS: dict[str, tuple[str, ...]] = {
     "deploy and diff": _actions(
         "cloudformation",
         "CreateChangeSet DescribeChangeSet ExecuteChangeSet DeleteChangeSet DescribeStacks "
-        "DescribeStackEvents GetTemplate ContinueUpdateRollback",
-    )
+        "DescribeStackEvents GetTemplate ContinueUpdateRollback ListStackResources TagResource",
+    )  # ListStackResources: adopting an execution-log group; TagResource: the compliance-retention tag
     + _actions("s3", "PutObject GetObject"),  # the artifact and template upload (HeadObject first)
     "preflight": _actions("sts", "GetCallerIdentity")
     + _actions("lambda", "GetAccountSettings GetFunctionConcurrency")
@@ -347,7 +347,12 @@ COMMAND_ACTIONS: dict[str, tuple[str, ...]] = {
     "destroy": _actions(
         "cloudformation", "DescribeStacks DescribeStackEvents ListStackResources ListExports DeleteStack"
     )
-    + _actions("lambda", "PutFunctionConcurrency GetFunctionConfiguration GetFunction")
+    # stop intake, and resume it as it was when COMPLIANCE retention refuses the delete
+    + _actions(
+        "lambda",
+        "PutFunctionConcurrency GetFunctionConcurrency DeleteFunctionConcurrency GetFunctionConfiguration "
+        "GetFunction",
+    )
     + _actions(
         "s3",
         "GetBucketObjectLockConfiguration ListBucketVersions ListBucket GetObjectVersion GetObjectRetention "

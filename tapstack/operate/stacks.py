@@ -173,10 +173,11 @@ def create_change_set(
     change_set_type: str,
     timing: Timing,
     tags: list[dict[str, str]] | None = None,
+    resources_to_import: list[dict[str, Any]] | None = None,
 ) -> dict[str, Any] | None:
     """Create a change set and wait for it; None when it would change nothing (it is then deleted).
 
-    `tags` replace the stack's tags; None keeps them."""
+    `tags` replace the stack's tags; None keeps them. `resources_to_import` for an IMPORT change set."""
     created = cloudformation.create_change_set(
         StackName=stack,
         ChangeSetName=f"{stack}-{time.strftime('%Y%m%d%H%M%S')}",
@@ -185,6 +186,7 @@ def create_change_set(
         Parameters=parameters,
         **source,
         **({} if tags is None else {"Tags": tags}),
+        **({} if resources_to_import is None else {"ResourcesToImport": resources_to_import}),
     )
     deadline = time.monotonic() + timing.timeout_seconds
     while True:
