@@ -9,6 +9,10 @@ from collections.abc import Mapping
 from typing import Any
 
 SUFFIX_PARAMETER = "EnvironmentSuffix"
+AUDIT_OBJECT_LOCK_MODE = "AuditObjectLockMode"
+COMPLIANCE_RETENTION_TAG = {"Key": "tapstack:compliance-retention", "Value": "configured"}
+"""The stack tag deploy adds once AuditObjectLockMode is COMPLIANCE and keeps afterwards: versions stored
+under COMPLIANCE stay locked when the mode changes, so destroy scans retention where the tag is."""
 
 # The template's Metadata sections: the settings it was generated with, and the Control Tower gaps.
 SETTINGS_METADATA = "TapStack::Settings"

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from awacs import awslambda, dynamodb, ec2, kms, logs, s3, secretsmanager, sns, sqs, sts, xray
 from awacs.aws import Action, Allow, PolicyDocument, Principal, Statement
-from troposphere import AWSHelperFn, GetAtt, If, NoValue, Sub
+from troposphere import AWSHelperFn, GetAtt, If, Join, NoValue, Parameter, Split, Sub
 from troposphere.awslambda import (
     Code,
     DestinationConfig,
@@ -62,12 +62,14 @@ XRAY_WRITE_ACTIONS = [
     xray.GetSamplingTargets,
 ]
 METRICS_NAMESPACE = "TapStack"
-# Lambda creates and removes the functions' network interfaces with their own roles; the describes
-# support no resource-level permissions, and the rest are scoped to this account and Region as the
-# Lambda guide shows (https://docs.aws.amazon.com/lambda/latest/dg/configuration-vpc.html).
+# Lambda creates and removes the functions' network interfaces with their own roles
+# (https://docs.aws.amazon.com/lambda/latest/dg/configuration-vpc.html). The describes support no
+# resource-level permissions. Creating names the interface (made in this account), and the given subnets
+# and security groups in whichever account owns them: a RAM-shared subnet belongs to the network account.
+# Releasing stays granted after a detach, when Lambda still deletes the interfaces with the same role.
 NETWORK_INTERFACE_READS = [ec2.DescribeNetworkInterfaces, ec2.DescribeSubnets]
-NETWORK_INTERFACE_WRITES = [
-    ec2.CreateNetworkInterface,
+NETWORK_INTERFACE_CREATE = ec2.CreateNetworkInterface
+NETWORK_INTERFACE_RELEASES = [
     ec2.DeleteNetworkInterface,
     ec2.AssignPrivateIpAddresses,
     ec2.UnassignPrivateIpAddresses,
@@ -125,11 +127,13 @@ INLINE_POLICIES = Exemption(
 )
 NETWORK_INTERFACES_IN_THIS_ACCOUNT = Exemption(
     "Lambda creates and deletes the functions' network interfaces with their roles; the interfaces' ids "
-    "are not known ahead, so these writes name every EC2 resource of this account and Region, as the "
-    "Lambda guide shows, and exist only when AttachToVpc holds.",
+    "are not known ahead, so these name every network interface of this account and Region (as the "
+    "Lambda guide shows), and creating one names the given subnets and security groups by id in any "
+    "account, since RAM-shared subnets belong to the network account.",
     cdk_nag=(
         f"{AWS_SOLUTIONS}-IAM5[/^Resource::arn:(<AWS::Partition>|aws[a-z-]*):ec2:(<AWS::Region>|[a-z0-9-]+):"
-        r"(<AWS::AccountId>|\d{12}):\*\/\*$/]",
+        r"(<AWS::AccountId>|\d{12}):network-interface\/\*$/]",
+        f"{AWS_SOLUTIONS}-IAM5[/^Resource::arn:\\*:ec2:\\*:\\*:(subnet\\/subnet|security-group\\/sg)-[0-9a-f]+$/]",
     ),
 )
 NETWORK_INTERFACE_POLICY_IF = Exemption(
@@ -243,7 +247,8 @@ def _execution_role(
                     ],
                 ),
             ),
-            If(params.attach_to_vpc, _network_interface_policy(role_name), NoValue),
+            _network_interface_cleanup_policy(role_name),
+            If(params.attach_to_vpc, _network_interface_create_policy(params, role_name), NoValue),
         ],
         Metadata=exemptions(
             INLINE_POLICIES,
@@ -255,10 +260,11 @@ def _execution_role(
     )
 
 
-def _network_interface_policy(role_name: str) -> Policy:
-    """What Lambda needs of the function's role to give it network interfaces in the VPC."""
+def _network_interface_cleanup_policy(role_name: str) -> Policy:
+    """What Lambda needs of the function's role to find and release its network interfaces: kept whether
+    or not the function is attached, so that detaching it orphans none."""
     return Policy(
-        PolicyName=f"{role_name}-vpc-network-interfaces",
+        PolicyName=f"{role_name}-vpc-network-interface-cleanup",
         PolicyDocument=PolicyDocument(
             Version=POLICY_VERSION,
             Statement=[
@@ -269,10 +275,50 @@ def _network_interface_policy(role_name: str) -> Policy:
                     Resource=["*"],
                 ),
                 Statement(
-                    Sid="ManageNetworkInterfacesInThisAccountAndRegion",
+                    Sid="ReleaseNetworkInterfacesOfThisAccount",
                     Effect=Allow,
-                    Action=NETWORK_INTERFACE_WRITES,
-                    Resource=[Sub("arn:${AWS::Partition}:ec2:${AWS::Region}:${AWS::AccountId}:*/*")],
+                    Action=NETWORK_INTERFACE_RELEASES,
+                    Resource=[
+                        Sub("arn:${AWS::Partition}:ec2:${AWS::Region}:${AWS::AccountId}:network-interface/*")
+                    ],
+                ),
+            ],
+        ),
+    )
+
+
+def _ids_as_arns(resource_type: str, ids: Parameter) -> AWSHelperFn:
+    """`arn:*:ec2:*:*:<type>/<id>` for each id of the list parameter, comma-separated (ids are unique
+    across accounts and Regions; Fn::Join's delimiter must be literal, hence the wildcards)."""
+    prefix = f"arn:*:ec2:*:*:{resource_type}/"
+    return Join("", [prefix, Join(f",{prefix}", ids.ref())])
+
+
+def _network_interface_create_policy(params: StackParameters, role_name: str) -> Policy:
+    """What Lambda needs of the function's role to give it network interfaces in the given subnets."""
+    return Policy(
+        PolicyName=f"{role_name}-vpc-network-interfaces",
+        PolicyDocument=PolicyDocument(
+            Version=POLICY_VERSION,
+            Statement=[
+                Statement(
+                    Sid="CreateNetworkInterfacesInTheGivenSubnetsAndSecurityGroups",
+                    Effect=Allow,
+                    Action=[NETWORK_INTERFACE_CREATE],
+                    Resource=Split(
+                        ",",
+                        Join(
+                            ",",
+                            [
+                                Sub(
+                                    "arn:${AWS::Partition}:ec2:${AWS::Region}:${AWS::AccountId}"
+                                    ":network-interface/*"
+                                ),
+                                _ids_as_arns("subnet", params.vpc_subnet_ids),
+                                _ids_as_arns("security-group", params.vpc_security_group_ids),
+                            ],
+                        ),
+                    ),
                 ),
             ],
         ),

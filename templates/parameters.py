@@ -7,13 +7,12 @@ from dataclasses import dataclass
 from troposphere import And, AWSHelperFn, Condition, Equals, Join, Not, Parameter, Ref
 
 from templates.config import AUDIT_RETENTION_DAYS_RANGE, LOG_RETENTION_DAYS, StackConfig
-from templates.contract import ROLES, SUFFIX_PARAMETER
+from templates.contract import AUDIT_OBJECT_LOCK_MODE, ROLES, SUFFIX_PARAMETER
 from templates.naming import SOURCE_ALLOW_LISTED_PROVIDERS, SUFFIX_PATTERN, StackNames, max_suffix_length
 
 EXECUTION_LOGGING_LEVELS = ["OFF", "ERROR", "INFO"]
 # The audit bucket's Object Lock mode is this parameter of the deployed stack: NONE (no default retention,
 # the bucket can be emptied), or the default retention mode S3 applies to every new payload version.
-AUDIT_OBJECT_LOCK_MODE = "AuditObjectLockMode"
 NO_OBJECT_LOCK = "NONE"
 OBJECT_LOCK_MODES = [NO_OBJECT_LOCK, "GOVERNANCE", "COMPLIANCE"]
 # AWS WAF's bounds on a rate-based rule's limit, requests per evaluation window per source address
@@ -340,8 +339,9 @@ def build_parameters(config: StackConfig, names: StackNames) -> StackParameters:
             MinValue=WAF_RATE_LIMIT_RANGE[0],
             MaxValue=WAF_RATE_LIMIT_RANGE[1],
             Description=(
-                "Requests one source address may send in any 5 minutes before the web ACL blocks it "
-                "(the default, 5 per second on average, is a tenth of the default stage rate)."
+                "Requests one source address may send in any 5 minutes before the web ACL blocks it; "
+                "allow-listed provider deliveries are not counted (the default, 5 per second on "
+                "average, is a tenth of the default stage rate; docs/waf.md sizes it per environment)."
             ),
         ),
         waf_blocked_alarm_threshold=Parameter(

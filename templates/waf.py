@@ -6,11 +6,19 @@ stage's shared rate, and real deliveries would get 429. The web ACL's rules, in 
 
   <Provider>SourceAllowList   only when <Provider>SourceCidrs is set: block requests to
                               /webhooks/<provider> from outside the provider's published ranges
-  RateLimitPerSourceAddress   block an address past WafRateLimitPer5Minutes requests in 5 minutes
+  <Provider>Deliveries        only then too: count (and label) requests to that route from those
+                              ranges, which the rate limit then leaves alone
+  RateLimitPerSourceAddress   block an address past WafRateLimitPer5Minutes requests in 5 minutes,
+                              unless the request is a labelled provider delivery
   KnownBadInputs              AWS managed: request patterns of known exploits (Log4j, ...)
   CommonRuleSet               AWS managed: common web attacks; its body-size rule only counts, because
                               the rule stops at 8 KB and deliveries up to 128 KiB are legitimate (the
                               receiver enforces that limit itself)
+  ManagedBodyRulesOutsideProviderRoutes
+                              the managed groups' body rules only count (and label); this blocks what
+                              they labelled unless the route is /webhooks/*: a signed delivery's body
+                              carries what customers typed, and the receiver judges it (it
+                              quarantines what it cannot read), while /transactions keeps them
 
 Everything else is allowed. What WAF blocks or counts is logged to `aws-waf-logs-<stack>` (KMS,
 stack retention) without the signature and API-key headers; an alarm fires on a surge of blocked
@@ -21,6 +29,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from awacs import logs
+from awacs.aws import Allow, ArnLike, PolicyDocument, Principal, StringEquals
+from awacs.aws import Condition as AwacsCondition
+from awacs.aws import Statement as AwacsStatement
 from troposphere import AWSHelperFn, AWSObject, GetAtt, If, NoValue, Ref, Select, Split, Sub
 from troposphere.cloudwatch import Alarm, MetricDimension
 from troposphere.logs import LogGroup
@@ -37,11 +49,14 @@ from troposphere.wafv2 import (
     Filter,
     IPSet,
     IPSetReferenceStatement,
+    Label,
+    LabelMatchStatement,
     LoggingConfiguration,
     LoggingConfigurationFieldToMatch,
     LoggingFilter,
     ManagedRuleGroupStatement,
     NotStatement,
+    OrStatement,
     OverrideAction,
     RateBasedStatement,
     RuleAction,
@@ -57,6 +72,7 @@ from troposphere.wafv2 import (
 from troposphere.wafv2 import Condition as LoggingCondition
 
 from templates.api import Api
+from templates.common import POLICY_VERSION
 from templates.functions import build_log_group
 from templates.naming import SOURCE_ALLOW_LISTED_PROVIDERS, StackNames
 from templates.parameters import StackParameters
@@ -69,6 +85,22 @@ COMMON_RULE_SET = "AWSManagedRulesCommonRuleSet"
 KNOWN_BAD_INPUTS_RULE_SET = "AWSManagedRulesKnownBadInputsRuleSet"
 BODY_SIZE_RULE = "SizeRestrictions_BODY"
 """The common rule set's rule that blocks bodies over 8 KB; TapStack counts instead (see above)."""
+MANAGED_BODY_RULES = {
+    COMMON_RULE_SET: (
+        "core-rule-set",
+        ("CrossSiteScripting_BODY", "GenericLFI_BODY", "GenericRFI_BODY", "EC2MetaDataSSRF_BODY"),
+    ),
+    KNOWN_BAD_INPUTS_RULE_SET: (
+        "known-bad-inputs",
+        ("JavaDeserializationRCE_BODY", "Log4JRCE_BODY", "ReactJSRCE_BODY"),
+    ),
+}
+"""Each managed group's label namespace and its rules that inspect the body, which count instead of
+blocking; ManagedBodyRulesOutsideProviderRoutes blocks on their labels off the provider routes (the
+rule and label names are those of https://docs.aws.amazon.com/waf/latest/developerguide/aws-managed-rule-groups-baseline.html)."""
+PROVIDER_ROUTES = "/webhooks/"
+PROVIDER_DELIVERY_LABEL = "tapstack:allow-listed-provider-delivery"
+"""Added by <Provider>Deliveries; a label without a prefix is this web ACL's own."""
 # Headers WAF must not write to its logs: the providers' signatures (src/handlers/providers/) and the
 # internal clients' API key. PayPal's other transmission headers (id, time, cert URL, algorithm) carry
 # no secret and let a blocked request be matched with PayPal's delivery log, so they stay.
@@ -120,31 +152,59 @@ def _source_ip_set(names: StackNames, params: StackParameters, provider: str) ->
     )
 
 
-def _allow_list_rule(provider: str, ip_set: IPSet, priority: int) -> WebACLRule:
-    """Block requests to the provider's route whose source address is not in its published ranges."""
-    name = f"{provider.capitalize()}SourceAllowList"
-    to_provider_route = Statement(
+def _path_contains(search: str) -> Statement:
+    return Statement(
         ByteMatchStatement=ByteMatchStatement(
             FieldToMatch=FieldToMatch(UriPath={}),
             # CONTAINS: the stage (or a custom domain's base path) comes first, and a `/` may follow.
             PositionalConstraint="CONTAINS",
-            SearchString=f"/webhooks/{provider}",
+            SearchString=search,
             TextTransformations=[
                 TextTransformation(Priority=index, Type=transformation)
                 for index, transformation in enumerate(PATH_TRANSFORMATIONS)
             ],
         )
     )
-    from_elsewhere = Statement(
-        NotStatement=NotStatement(
-            Statement=Statement(IPSetReferenceStatement=IPSetReferenceStatement(Arn=GetAtt(ip_set, "Arn")))
-        )
-    )
+
+
+def _not(statement: Statement) -> Statement:
+    return Statement(NotStatement=NotStatement(Statement=statement))
+
+
+def _from_ranges(ip_set: IPSet) -> Statement:
+    return Statement(IPSetReferenceStatement=IPSetReferenceStatement(Arn=GetAtt(ip_set, "Arn")))
+
+
+def _labelled(key: str) -> Statement:
+    return Statement(LabelMatchStatement=LabelMatchStatement(Scope="LABEL", Key=key))
+
+
+def _allow_list_rule(provider: str, ip_set: IPSet, priority: int) -> WebACLRule:
+    """Block requests to the provider's route whose source address is not in its published ranges."""
+    name = f"{provider.capitalize()}SourceAllowList"
+    to_provider_route = _path_contains(f"{PROVIDER_ROUTES}{provider}")
     return WebACLRule(
         Name=name,
         Priority=priority,
         Action=RuleAction(Block=BlockAction()),
-        Statement=Statement(AndStatement=AndStatement(Statements=[to_provider_route, from_elsewhere])),
+        Statement=Statement(
+            AndStatement=AndStatement(Statements=[to_provider_route, _not(_from_ranges(ip_set))])
+        ),
+        VisibilityConfig=_visibility(name),
+    )
+
+
+def _deliveries_rule(provider: str, ip_set: IPSet, priority: int) -> WebACLRule:
+    """Count and label requests to the provider's route from its published ranges: a provider delivers
+    from a handful of addresses, so a burst of renewals must not meet the per-address limit."""
+    name = f"{provider.capitalize()}Deliveries"
+    to_provider_route = _path_contains(f"{PROVIDER_ROUTES}{provider}")
+    return WebACLRule(
+        Name=name,
+        Priority=priority,
+        Action=RuleAction(Count=CountAction()),
+        RuleLabels=[Label(Name=PROVIDER_DELIVERY_LABEL)],
+        Statement=Statement(AndStatement=AndStatement(Statements=[to_provider_route, _from_ranges(ip_set)])),
         VisibilityConfig=_visibility(name),
     )
 
@@ -160,13 +220,25 @@ def _rate_limit_rule(params: StackParameters, priority: int) -> WebACLRule:
                 AggregateKeyType="IP",
                 Limit=params.waf_rate_limit.ref(),
                 EvaluationWindowSec=RATE_WINDOW_SECONDS,
+                # Counts (and blocks) only what is not an allow-listed provider's delivery.
+                ScopeDownStatement=_not(_labelled(PROVIDER_DELIVERY_LABEL)),
             )
         ),
         VisibilityConfig=_visibility(name),
     )
 
 
-def _managed_rule(name: str, statement: ManagedRuleGroupStatement, priority: int) -> WebACLRule:
+def _managed_rule(name: str, group: str, priority: int, counted: tuple[str, ...] = ()) -> WebACLRule:
+    """The AWS managed `group`, its body rules and `counted` turned to Count (they still label)."""
+    _, body_rules = MANAGED_BODY_RULES[group]
+    statement = ManagedRuleGroupStatement(
+        VendorName="AWS",
+        Name=group,
+        RuleActionOverrides=[
+            RuleActionOverride(Name=rule, ActionToUse=RuleAction(Count=CountAction()))
+            for rule in (*counted, *body_rules)
+        ],
+    )
     return WebACLRule(
         Name=name,
         Priority=priority,
@@ -174,6 +246,69 @@ def _managed_rule(name: str, statement: ManagedRuleGroupStatement, priority: int
         OverrideAction=OverrideAction(**{"None": {}}),
         Statement=Statement(ManagedRuleGroupStatement=statement),
         VisibilityConfig=_visibility(name),
+    )
+
+
+def _body_rules_outside_provider_routes(priority: int) -> WebACLRule:
+    """Block what the managed body rules labelled, except on the provider routes."""
+    name = "ManagedBodyRulesOutsideProviderRoutes"
+    labelled = [
+        _labelled(f"awswaf:managed:aws:{namespace}:{rule.removesuffix('_BODY')}_Body")
+        for namespace, rules in MANAGED_BODY_RULES.values()
+        for rule in rules
+    ]
+    return WebACLRule(
+        Name=name,
+        Priority=priority,
+        Action=RuleAction(Block=BlockAction()),
+        Statement=Statement(
+            AndStatement=AndStatement(
+                Statements=[
+                    Statement(OrStatement=OrStatement(Statements=labelled)),
+                    _not(_path_contains(PROVIDER_ROUTES)),
+                ]
+            )
+        ),
+        VisibilityConfig=_visibility(name),
+    )
+
+
+def _log_delivery_policy(names: StackNames) -> PolicyDocument:
+    """What WAF's log delivery needs on this group, granted by the group itself.
+
+    Without it, setting up logging appends the group to the account-level resource policy (5,120
+    characters, 10 a Region), which nothing removes: per-environment stacks fill it. Delivery adds a
+    statement only where the group's policy lacks one; this one goes with the group when the stack does.
+    """
+    return PolicyDocument(
+        Version=POLICY_VERSION,
+        Statement=[
+            AwacsStatement(
+                Sid="WafLogDeliveryToThisGroup",
+                Effect=Allow,
+                Principal=Principal("Service", "delivery.logs.amazonaws.com"),
+                Action=[logs.CreateLogStream, logs.PutLogEvents],
+                Resource=[
+                    Sub(
+                        "arn:${AWS::Partition}:logs:${AWS::Region}:${AWS::AccountId}:log-group:${Group}"
+                        ":log-stream:*",
+                        Group=names.waf_log_group.sub(),
+                    )
+                ],
+                Condition=AwacsCondition(
+                    [
+                        StringEquals({"aws:SourceAccount": Ref("AWS::AccountId")}),
+                        ArnLike(
+                            {
+                                "aws:SourceArn": Sub(
+                                    "arn:${AWS::Partition}:logs:${AWS::Region}:${AWS::AccountId}:*"
+                                )
+                            }
+                        ),
+                    ]
+                ),
+            )
+        ],
     )
 
 
@@ -247,12 +382,12 @@ def build_waf(
         provider: _source_ip_set(names, params, provider) for provider in params.provider_source_cidrs
     }
     allow_list_rules = [
-        If(
-            params.has_provider_source_allow_list[provider],
-            _allow_list_rule(provider, ip_set, priority),
-            NoValue,
+        If(params.has_provider_source_allow_list[provider], rule(provider, ip_set, priority), NoValue)
+        for priority, (rule, (provider, ip_set)) in enumerate(
+            (rule, source)
+            for rule in (_allow_list_rule, _deliveries_rule)
+            for source in source_ip_sets.items()
         )
-        for priority, (provider, ip_set) in enumerate(source_ip_sets.items())
     ]
     first_unconditional = len(allow_list_rules)
     web_acl = WebACL(
@@ -265,22 +400,11 @@ def build_waf(
         Rules=[
             *allow_list_rules,
             _rate_limit_rule(params, first_unconditional),
+            _managed_rule("KnownBadInputs", KNOWN_BAD_INPUTS_RULE_SET, first_unconditional + 1),
             _managed_rule(
-                "KnownBadInputs",
-                ManagedRuleGroupStatement(VendorName="AWS", Name=KNOWN_BAD_INPUTS_RULE_SET),
-                first_unconditional + 1,
+                "CommonRuleSet", COMMON_RULE_SET, first_unconditional + 2, counted=(BODY_SIZE_RULE,)
             ),
-            _managed_rule(
-                "CommonRuleSet",
-                ManagedRuleGroupStatement(
-                    VendorName="AWS",
-                    Name=COMMON_RULE_SET,
-                    RuleActionOverrides=[
-                        RuleActionOverride(Name=BODY_SIZE_RULE, ActionToUse=RuleAction(Count=CountAction()))
-                    ],
-                ),
-                first_unconditional + 2,
-            ),
+            _body_rules_outside_provider_routes(first_unconditional + 3),
         ],
         VisibilityConfig=_visibility(names.web_acl.sub()),
     )
@@ -296,6 +420,7 @@ def build_waf(
     )
     log_group = build_log_group("WafLogGroup", names.waf_log_group.sub(), params, key_arn)
     log_group.Condition = params.has_waf
+    log_group.ResourcePolicyDocument = _log_delivery_policy(names).JSONrepr()
     return Waf(
         web_acl=web_acl,
         association=association,

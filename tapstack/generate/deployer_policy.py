@@ -5,9 +5,10 @@ deployer's own permissions: for every resource type of the generated templates (
 bootstrap stack) the policy grants what CloudFormation's handler for that type calls to create,
 update, read and delete it for the properties the templates set (a rollback is made of the same
 calls). `LIFECYCLES` lists those actions; each is one the type's registry schema lists among its
-handler permissions (checked by tests/unit/generate/test_deployer_policy.py). On top come the calls the
-tapstack commands make themselves (`COMMAND_ACTIONS`): change sets and events, the artifact upload,
-preflight's reads, and destroy's throttle, bucket emptying and Object Lock reads.
+handler permissions or in its `tagging` section, all of whose calls it grants (checked by
+tests/unit/generate/test_deployer_policy.py). On top come the calls the tapstack commands make
+themselves (`COMMAND_ACTIONS`): change sets and events, the artifact upload, preflight's reads, and
+destroy's throttle, bucket emptying and Object Lock reads.
 
 Every action is scoped to the stack's names, `<prefix>-*` (the prefix read from the template), where
 its service allows resource-level permissions. Exceptions, each in its own statement:
@@ -123,7 +124,7 @@ LIFECYCLES: dict[str, Lifecycle] = {
             "DeleteRole DetachRolePolicy DeleteRolePolicy GetRole ListAttachedRolePolicies "
             "ListRolePolicies TagRole UntagRole",
         ),
-        _actions("iam", "GetRole ListAttachedRolePolicies ListRolePolicies GetRolePolicy"),
+        _actions("iam", "GetRole ListAttachedRolePolicies ListRolePolicies GetRolePolicy ListRoleTags"),
     ),
     "AWS::KMS::Alias": Lifecycle(
         _actions("kms", "CreateAlias"),
@@ -167,7 +168,7 @@ LIFECYCLES: dict[str, Lifecycle] = {
             *_actions(
                 "lambda",
                 "GetFunction GetFunctionCodeSigningConfig GetFunctionRecursionConfig "
-                "GetRuntimeManagementConfig GetFunctionScalingConfig",
+                "GetRuntimeManagementConfig GetFunctionScalingConfig ListTags",
             ),
             "kms:Decrypt",
         ),
@@ -178,12 +179,18 @@ LIFECYCLES: dict[str, Lifecycle] = {
         _actions("lambda", "RemovePermission"),
         _actions("lambda", "GetPolicy"),
     ),
+    # The resource-policy calls set the WAF log group's own policy (its ResourcePolicyDocument).
     "AWS::Logs::LogGroup": Lifecycle(
-        _actions("logs", "DescribeLogGroups CreateLogGroup PutRetentionPolicy TagResource"),
+        _actions(
+            "logs",
+            "DescribeLogGroups CreateLogGroup PutRetentionPolicy TagResource PutResourcePolicy "
+            "DescribeResourcePolicies",
+        ),
         _actions(
             "logs",
             "DescribeLogGroups AssociateKmsKey DisassociateKmsKey PutRetentionPolicy DeleteRetentionPolicy "
-            "TagResource UntagResource ListTagsForResource",
+            "TagResource UntagResource ListTagsForResource PutResourcePolicy DescribeResourcePolicies "
+            "DeleteResourcePolicy",
         ),
         _actions("logs", "DescribeLogGroups DeleteLogGroup DeleteDataProtectionPolicy"),
         _actions(
@@ -201,15 +208,17 @@ LIFECYCLES: dict[str, Lifecycle] = {
     "AWS::S3::Bucket": Lifecycle(
         _actions(
             "s3",
-            "CreateBucket ListBucket GetBucketAcl PutBucketTagging PutEncryptionConfiguration "
+            # a bucket created with tags is tagged through s3:TagResource as well as PutBucketTagging
+            "CreateBucket ListBucket GetBucketAcl PutBucketTagging TagResource PutEncryptionConfiguration "
             "PutLifecycleConfiguration PutBucketPublicAccessBlock PutBucketOwnershipControls "
             "PutBucketLogging PutBucketVersioning PutBucketObjectLockConfiguration PutBucketNotification",
         ),
         _actions(
             "s3",
             # the Put actions also authorize removing an encryption or lifecycle configuration
-            "ListBucket PutBucketTagging PutEncryptionConfiguration PutLifecycleConfiguration "
-            "PutBucketPublicAccessBlock PutBucketOwnershipControls PutBucketLogging PutBucketVersioning "
+            "ListBucket PutBucketTagging TagResource UntagResource DeleteBucketTagging "
+            "PutEncryptionConfiguration PutLifecycleConfiguration PutBucketPublicAccessBlock "
+            "PutBucketOwnershipControls PutBucketLogging PutBucketVersioning "
             "PutBucketObjectLockConfiguration PutBucketNotification",
         ),
         _actions("s3", "DeleteBucket ListBucket"),
@@ -265,8 +274,9 @@ LIFECYCLES: dict[str, Lifecycle] = {
         _actions("wafv2", "DeleteIPSet GetIPSet"),
         _actions("wafv2", "GetIPSet ListTagsForResource"),
     ),
-    # Logging to CloudWatch Logs: log delivery writes the log group's resource policy for
-    # delivery.logs.amazonaws.com (https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/AWS-logs-infrastructure-CWL.html).
+    # Logging to CloudWatch Logs: log delivery checks that the log group's resource policies grant
+    # delivery.logs.amazonaws.com and writes a grant where none does (the group's own policy does here;
+    # https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/AWS-logs-infrastructure-CWL.html).
     # The schema's Firehose, S3 and service-linked-role calls serve the other destinations.
     "AWS::WAFv2::LoggingConfiguration": Lifecycle(
         _actions("wafv2", "PutLoggingConfiguration GetLoggingConfiguration")
@@ -324,8 +334,8 @@ COMMAND_ACTIONS: dict[str, tuple[str, ...]] = {
     "deploy and diff": _actions(
         "cloudformation",
         "CreateChangeSet DescribeChangeSet ExecuteChangeSet DeleteChangeSet DescribeStacks "
-        "DescribeStackEvents GetTemplate ContinueUpdateRollback",
-    )
+        "DescribeStackEvents GetTemplate ContinueUpdateRollback ListStackResources TagResource",
+    )  # ListStackResources: adopting an execution-log group; TagResource: the compliance-retention tag
     + _actions("s3", "PutObject GetObject"),  # the artifact and template upload (HeadObject first)
     "preflight": _actions("sts", "GetCallerIdentity")
     + _actions("lambda", "GetAccountSettings GetFunctionConcurrency")
@@ -337,7 +347,12 @@ COMMAND_ACTIONS: dict[str, tuple[str, ...]] = {
     "destroy": _actions(
         "cloudformation", "DescribeStacks DescribeStackEvents ListStackResources ListExports DeleteStack"
     )
-    + _actions("lambda", "PutFunctionConcurrency GetFunctionConfiguration GetFunction")
+    # stop intake, and resume it as it was when COMPLIANCE retention refuses the delete
+    + _actions(
+        "lambda",
+        "PutFunctionConcurrency GetFunctionConcurrency DeleteFunctionConcurrency GetFunctionConfiguration "
+        "GetFunction",
+    )
     + _actions(
         "s3",
         "GetBucketObjectLockConfiguration ListBucketVersions ListBucket GetObjectVersion GetObjectRetention "
@@ -364,6 +379,7 @@ STAR_ONLY = frozenset(
         "lambda:GetAccountSettings",
         "logs:CreateLogDelivery",
         "logs:DeleteLogDelivery",
+        "logs:DeleteResourcePolicy",
         "logs:DescribeIndexPolicies",
         "logs:DescribeLogGroups",
         "logs:DescribeResourcePolicies",

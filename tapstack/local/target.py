@@ -45,6 +45,7 @@ from tapstack.operate.stacks import (
     EventStream,
     ResourceFailure,
     StackRequest,
+    tags_recording_compliance,
     template_parameters,
     wait_for_stack,
 )
@@ -213,12 +214,18 @@ class EmulatorTarget:
         parameters = with_previous_values(
             template_parameters(request.template, request.overrides, existing), existing
         )
-        common = {"StackName": request.name, "Capabilities": CAPABILITIES, "Parameters": parameters}
+        tags = tags_recording_compliance(request.template, parameters, existing)
+        common = {
+            "StackName": request.name,
+            "Capabilities": CAPABILITIES,
+            "Parameters": parameters,
+            **({} if tags is None else {"Tags": tags}),
+        }
         total = len(request.template["Resources"])
         if existing is None:
             created = cloudformation.create_stack(**common, **request.template_source)
             return EventStream(cloudformation, created["StackId"], total, report)
-        if _unchanged(cloudformation, request.name, request.template, existing, parameters):
+        if tags is None and _unchanged(cloudformation, request.name, request.template, existing, parameters):
             return None
         stream = EventStream(cloudformation, existing["StackId"], total, report)
         stream.skip_existing()

@@ -9,11 +9,13 @@ act on.
 from __future__ import annotations
 
 import contextlib
+import json
 import sys
 from pathlib import Path
 from typing import Any
 
 from tapstack.artifact import build_artifact
+from tapstack.operate.adoption import adopt, deployed_template, import_template, unowned_execution_log_group
 from tapstack.operate.artifacts import (
     artifact_bucket,
     artifact_key,
@@ -101,6 +103,7 @@ def deploy_environment(
     uploaded = upload_if_absent(deployment.clients("s3"), bucket, plan.artifact_key, artifact.read_bytes())
     report(f"artifact s3://{bucket}/{plan.artifact_key} {'uploaded' if uploaded else 'already there'}")
     request = _stack_request(deployment, plan, bucket)
+    _adopt_unowned_log_groups(deployment, request, bucket, report)
     outcome = deploy_stack(target, request, report)
     outputs = target.stack_outputs(plan.stack, deployment.environment, request.template)
     path = write_flat_outputs(outputs, flat_outputs_path)
@@ -113,6 +116,25 @@ def deploy_environment(
         )
     )
     return outputs
+
+
+def _adopt_unowned_log_groups(
+    deployment: Deployment, request: StackRequest, bucket: str, report: Report
+) -> None:
+    """Import the execution-log group API Gateway made into the stack before the update declares it
+    (tapstack/operate/adoption.py)."""
+    cloudformation = deployment.clients("cloudformation")
+    existing = describe_stack(cloudformation, request.name)
+    adoption = unowned_execution_log_group(
+        cloudformation, deployment.clients("logs"), existing, request.template
+    )
+    if existing is None or adoption is None:
+        return
+    combined = import_template(deployed_template(cloudformation, request.name), request.template, adoption)
+    url = upload_template(
+        deployment.target, bucket, request.name, json.dumps(combined, indent=2, sort_keys=True)
+    )
+    adopt(cloudformation, existing, adoption, url, report, deployment.target.timing)
 
 
 def _stack_request(deployment: Deployment, plan: DeployPlan, bucket: str) -> StackRequest:

@@ -1,5 +1,5 @@
-"""Destroy a stack: stop intake, empty its buckets, delete it (again while a bucket was refilled), and
-find what is left behind.
+"""Destroy a stack: stop intake, refuse while COMPLIANCE retention holds (intake then resumed), empty its
+buckets, delete it (again while a bucket was refilled), and find what is left behind.
 
 Destroy stops intake before it empties anything: reserved concurrency 0 on each of the stack's
 functions throttles every invocation, API Gateway's synchronous calls of the receiver and the queued
@@ -10,6 +10,12 @@ stage instead would stop only the API, not the asynchronous queue, and would cha
 stack still owns. An invocation already running when the throttle lands may still write, so destroy
 waits the longest function timeout first, and a delete that still fails on a bucket that is not empty
 is emptied and retried (DELETE_ATTEMPTS times in all).
+
+Only COMPLIANCE retention can keep a version from being deleted (GOVERNANCE yields to
+s3:BypassGovernanceRetention), and finding it means a HEAD per object version: hours on a years-long
+archive. So destroy looks only in a bucket whose default retention is COMPLIANCE or whose stack carries
+COMPLIANCE_RETENTION_TAG (deploy adds it once the mode was COMPLIANCE, and keeps it), once, after intake
+stopped (nothing can add a version then). A refusal resumes intake as it was.
 
 How the stack itself is deleted and which resources it has are the deploy target's
 (tapstack/operate/target.py): the emulator deletes what moto's DeleteStack leaves behind itself.
@@ -27,6 +33,7 @@ from botocore.exceptions import ClientError
 
 from tapstack.operate.cloud import Clients, DeployError, Report, Timing, describe_stack
 from tapstack.operate.stacks import EventStream, failure_message, wait_for_stack
+from templates.contract import COMPLIANCE_RETENTION_TAG
 
 DELETE_BATCH = 1000  # DeleteObjects takes at most 1000 keys
 # A write racing the emptying fails one delete; a bucket refilled again twice means something still writes.
@@ -90,14 +97,21 @@ def empty_bucket(s3: Any, bucket: str, bypass_governance: bool = False) -> int:
 # ----------------------------------------------------------------------------------------- object lock
 
 
-def object_lock_enabled(s3: Any, bucket: str) -> bool:
+def object_lock_configuration(s3: Any, bucket: str) -> dict[str, Any]:
+    """The bucket's Object Lock configuration; empty when it has none."""
     try:
-        configuration = s3.get_object_lock_configuration(Bucket=bucket)["ObjectLockConfiguration"]
+        return dict(s3.get_object_lock_configuration(Bucket=bucket)["ObjectLockConfiguration"])
     except ClientError as error:
         if error.response["Error"]["Code"] in ("ObjectLockConfigurationNotFoundError", "NoSuchBucket"):
-            return False
+            return {}
         raise
-    return bool(configuration.get("ObjectLockEnabled") == "Enabled")
+
+
+def compliance_configured(configuration: dict[str, Any], stack: dict[str, Any]) -> bool:
+    """Whether COMPLIANCE retention may hold versions: the default retention is COMPLIANCE now, or the
+    stack's tag says it was."""
+    mode = configuration.get("Rule", {}).get("DefaultRetention", {}).get("Mode")
+    return mode == "COMPLIANCE" or COMPLIANCE_RETENTION_TAG in stack.get("Tags", [])
 
 
 def compliance_retained_until(s3: Any, bucket: str, now: datetime) -> datetime | None:
@@ -260,10 +274,17 @@ def delete_and_wait(cloudformation: Any, stack: str, stream: EventStream, timing
     return wait_for_stack(cloudformation, stream, timing)
 
 
-def stop_intake(lambda_client: Any, functions: list[str], report: Report, timing: Timing) -> None:
-    """Throttle each function to zero (see the module docstring), then let running invocations end."""
+def stop_intake(
+    lambda_client: Any, functions: list[str], report: Report, timing: Timing
+) -> dict[str, int | None]:
+    """Throttle each function to zero (see the module docstring), then let running invocations end; return
+    each function's reserved concurrency before, for resume_intake."""
     if not functions:
-        return
+        return {}
+    before = {
+        name: lambda_client.get_function_concurrency(FunctionName=name).get("ReservedConcurrentExecutions")
+        for name in functions
+    }
     for name in functions:
         lambda_client.put_function_concurrency(FunctionName=name, ReservedConcurrentExecutions=0)
     report(f"intake stopped: reserved concurrency 0 on {', '.join(functions)}")
@@ -273,6 +294,39 @@ def stop_intake(lambda_client: Any, functions: list[str], report: Report, timing
         )
         report(f"waiting {longest} s, the longest function timeout, for running invocations to end")
         time.sleep(longest)
+    return before
+
+
+def resume_intake(lambda_client: Any, before: dict[str, int | None], report: Report) -> None:
+    """Give each function back the reserved concurrency it had before stop_intake."""
+    for name, reserved in before.items():
+        if reserved is None:
+            lambda_client.delete_function_concurrency(FunctionName=name)
+        else:
+            lambda_client.put_function_concurrency(FunctionName=name, ReservedConcurrentExecutions=reserved)
+    if before:
+        report(f"intake resumed: reserved concurrency as before on {', '.join(before)}")
+
+
+VPC_DELETE_WARNING = (
+    "the functions are attached to VPC subnets ({subnets}): CloudFormation waits while Lambda releases "
+    "their network interfaces, often 20 to 45 minutes, before the stack is gone; this is not a hang "
+    "(https://docs.aws.amazon.com/lambda/latest/dg/configuration-vpc.html)"
+)
+
+
+def warn_if_vpc_attached(lambda_client: Any, functions: list[str], report: Report) -> None:
+    subnets = sorted(
+        {
+            subnet
+            for name in functions
+            for subnet in (
+                lambda_client.get_function_configuration(FunctionName=name).get("VpcConfig") or {}
+            ).get("SubnetIds", [])
+        }
+    )
+    if subnets:
+        report(VPC_DELETE_WARNING.format(subnets=", ".join(subnets)))
 
 
 def _resume_hint(functions: list[str]) -> str:
@@ -310,23 +364,30 @@ def _empty_and_delete(
 
 
 def destroy_stack(target: StackDeletion, stack: str, report: Report) -> list[str]:
-    """Refuse a compliance-locked stack, stop intake, empty the buckets, delete the stack (again while a
-    bucket got new objects), and return the leftovers (empty when all is gone)."""
+    """Stop intake, refuse a compliance-locked stack (resuming intake), empty the buckets, delete the stack
+    (again while a bucket got new objects), and return the leftovers (empty when all is gone)."""
     clients = target.clients
-    cloudformation, s3 = clients("cloudformation"), clients("s3")
+    cloudformation, s3, lambda_client = clients("cloudformation"), clients("s3"), clients("lambda")
     existing = describe_stack(cloudformation, stack)
     if existing is None:
         report(f"stack {stack} does not exist")
         return []
     resources = target.stack_resources(existing)
-    locked = [bucket for bucket in _of_kind(resources, "AWS::S3::Bucket") if object_lock_enabled(s3, bucket)]
-    refuse_compliance_locked(s3, stack, locked)  # before anything is stopped or deleted
     functions = _of_kind(resources, "AWS::Lambda::Function")
-    stop_intake(clients("lambda"), functions, report, target.timing)
+    before = stop_intake(lambda_client, functions, report, target.timing)
+    locks = {
+        bucket: object_lock_configuration(s3, bucket) for bucket in _of_kind(resources, "AWS::S3::Bucket")
+    }
+    locked = [bucket for bucket, lock in locks.items() if lock.get("ObjectLockEnabled") == "Enabled"]
+    try:
+        refuse_compliance_locked(s3, stack, [b for b in locked if compliance_configured(locks[b], existing)])
+    except DeployError:
+        resume_intake(lambda_client, before, report)
+        raise
+    warn_if_vpc_attached(lambda_client, functions, report)
     stream = EventStream(cloudformation, existing["StackId"], len(resources), report)
     stream.skip_existing()
     try:
-        refuse_compliance_locked(s3, stack, locked)  # a delivery stored while intake was being stopped
         _empty_and_delete(target, stack, resources, locked, stream, report)
     except DeployError as error:
         raise DeployError(f"{error}\n  {_resume_hint(functions)}" if functions else str(error)) from error

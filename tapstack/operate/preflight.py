@@ -13,6 +13,7 @@ stack's functions hold now are given back first, so they count as available.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
@@ -22,11 +23,12 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from handlers.core.secrets import VerificationMaterial
 from handlers.providers import paypal
+from tapstack.operate.adoption import unowned_execution_log_group
 from tapstack.operate.artifacts import object_exists
 from tapstack.operate.cloud import Clients, describe_stack, outputs_of
 from tapstack.operate.stacks import ADVICE
 from tapstack.operate.target import DeployTarget
-from tapstack.operate.vpc import check_vpc
+from tapstack.operate.vpc import VPC_EGRESS_OVERRIDE, VPC_EGRESS_VARIABLE, check_vpc
 from templates.contract import ROLES, WEBHOOK_SECRET_ARN, function_name_output
 
 CONCURRENCY_DOCS = "https://docs.aws.amazon.com/lambda/latest/dg/configuration-concurrency.html"
@@ -242,9 +244,26 @@ def check_api_logging_role(clients: Clients, parameters: dict[str, str]) -> Chec
     return CheckResult("api logging role", Status.PASS, f"{wanted} will use the account's role {role_arn}")
 
 
+def check_execution_log_group(
+    clients: Clients, existing: dict[str, Any] | None, template: dict[str, Any]
+) -> CheckResult:
+    """An execution-log group API Gateway made, which the template now declares: deploy adopts it."""
+    adoption = unowned_execution_log_group(clients("cloudformation"), clients("logs"), existing, template)
+    if adoption is None:
+        return CheckResult("execution log group", Status.PASS, "none to adopt")
+    return CheckResult(
+        "execution log group",
+        Status.WARN,
+        f"{adoption.log_group_name} exists and the stack does not own it (API Gateway made it): an update "
+        "would fail with 'already exists'; deploy imports it into the stack first (an import change set), "
+        "so it is never deleted and nothing races live traffic",
+    )
+
+
 def check_network(clients: Clients, parameters: dict[str, str]) -> CheckResult:
     """The VPC the functions attach to, when the parameters give one (tapstack/operate/vpc.py)."""
-    verdict = check_vpc(clients("ec2"), parameters, clients.region or "")
+    confirmed = os.environ.get(VPC_EGRESS_VARIABLE) == VPC_EGRESS_OVERRIDE.partition("=")[2]
+    verdict = check_vpc(clients("ec2"), parameters, clients.region or "", egress_confirmed=confirmed)
     return CheckResult("vpc", Status(verdict.status), verdict.detail, verdict.fix)
 
 
@@ -307,6 +326,7 @@ def run_preflight(target: DeployTarget, template: dict[str, Any], plan: DeployPl
         ),
         lambda: check_artifact(clients("s3"), plan),
         lambda: check_api_logging_role(clients, parameters),
+        lambda: check_execution_log_group(clients, existing, template),
         lambda: check_network(clients, parameters),
         lambda: check_webhook_secret(clients, existing),
     ]

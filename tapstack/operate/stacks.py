@@ -18,6 +18,7 @@ from typing import Any, Protocol
 
 from tapstack import paths
 from tapstack.operate.cloud import TEMPLATE_PATH, Clients, DeployError, Report, Timing, describe_stack
+from templates.contract import AUDIT_OBJECT_LOCK_MODE, COMPLIANCE_RETENTION_TAG
 
 CAPABILITIES = ["CAPABILITY_NAMED_IAM"]
 SUCCEEDED = {"CREATE_COMPLETE", "UPDATE_COMPLETE", "IMPORT_COMPLETE"}
@@ -171,8 +172,12 @@ def create_change_set(
     parameters: list[dict[str, Any]],
     change_set_type: str,
     timing: Timing,
+    tags: list[dict[str, str]] | None = None,
+    resources_to_import: list[dict[str, Any]] | None = None,
 ) -> dict[str, Any] | None:
-    """Create a change set and wait for it; None when it would change nothing (it is then deleted)."""
+    """Create a change set and wait for it; None when it would change nothing (it is then deleted).
+
+    `tags` replace the stack's tags; None keeps them. `resources_to_import` for an IMPORT change set."""
     created = cloudformation.create_change_set(
         StackName=stack,
         ChangeSetName=f"{stack}-{time.strftime('%Y%m%d%H%M%S')}",
@@ -180,6 +185,8 @@ def create_change_set(
         Capabilities=CAPABILITIES,
         Parameters=parameters,
         **source,
+        **({} if tags is None else {"Tags": tags}),
+        **({} if resources_to_import is None else {"ResourcesToImport": resources_to_import}),
     )
     deadline = time.monotonic() + timing.timeout_seconds
     while True:
@@ -210,6 +217,35 @@ def change_lines(description: dict[str, Any]) -> list[str]:
 
 
 # --------------------------------------------------------------------------------------------- deploy
+
+
+def parameter_value(
+    template: dict[str, Any], parameters: list[dict[str, Any]], existing: dict[str, Any] | None, key: str
+) -> str | None:
+    """What `key` will be after a change with `parameters`: given, kept from `existing`, or the default."""
+    for parameter in parameters:
+        if parameter["ParameterKey"] == key:
+            if parameter.get("UsePreviousValue"):
+                kept = {
+                    p["ParameterKey"]: p["ParameterValue"] for p in (existing or {}).get("Parameters", [])
+                }
+                return kept.get(key)
+            return str(parameter["ParameterValue"])
+    default = template.get("Parameters", {}).get(key, {}).get("Default")
+    return None if default is None else str(default)
+
+
+def tags_recording_compliance(
+    template: dict[str, Any], parameters: list[dict[str, Any]], existing: dict[str, Any] | None
+) -> list[dict[str, str]] | None:
+    """The stack's tags with COMPLIANCE_RETENTION_TAG when this change sets COMPLIANCE retention and the
+    stack lacks the tag; None (tags kept as they are) otherwise. The tag is never removed."""
+    tags = list((existing or {}).get("Tags", []))
+    if COMPLIANCE_RETENTION_TAG in tags:
+        return None
+    if parameter_value(template, parameters, existing, AUDIT_OBJECT_LOCK_MODE) != "COMPLIANCE":
+        return None
+    return [*tags, COMPLIANCE_RETENTION_TAG]
 
 
 @dataclass(frozen=True)
@@ -256,6 +292,7 @@ def begin_change_set(
         parameters,
         "CREATE" if existing is None else "UPDATE",
         timing,
+        tags_recording_compliance(request.template, parameters, existing),
     )
     if change_set is None:
         return None

@@ -30,6 +30,9 @@ SERVICES_CALLED: Final = {
     "sns": "notifier",
 }
 HTTPS_PORT: Final = 443
+VPC_EGRESS_VARIABLE: Final = "TAPSTACK_VPC_EGRESS"
+VPC_EGRESS_OVERRIDE: Final = f"{VPC_EGRESS_VARIABLE}=confirmed"
+"""The environment setting with which preflight lets a deploy through a VPC it sees no way out of."""
 MINIMUM_AVAILABILITY_ZONES: Final = 2
 
 
@@ -46,7 +49,10 @@ def _ids(parameters: Mapping[str, str], name: str) -> list[str]:
     return [item.strip() for item in parameters.get(name, "").split(",") if item.strip()]
 
 
-def check_vpc(ec2: Any, parameters: Mapping[str, str], region: str) -> VpcVerdict:
+def check_vpc(
+    ec2: Any, parameters: Mapping[str, str], region: str, egress_confirmed: bool = False
+) -> VpcVerdict:
+    """`egress_confirmed`: the operator says the functions reach out where preflight sees no way."""
     subnet_ids = _ids(parameters, VPC_SUBNET_IDS)
     group_ids = _ids(parameters, VPC_SECURITY_GROUP_IDS)
     if not subnet_ids and not group_ids:
@@ -80,43 +86,142 @@ def check_vpc(ec2: Any, parameters: Mapping[str, str], region: str) -> VpcVerdic
             f"no security group of {', '.join(group_ids)} allows HTTPS ({HTTPS_PORT}) out",
             "add an outbound rule for TCP 443 to the VPC endpoints (or 0.0.0.0/0 behind a NAT)",
         )
-    return _reachability(ec2, vpcs.pop(), subnets, region)
+    return _reachability(ec2, vpcs.pop(), subnets, region, egress_confirmed)
 
 
-def _reachability(ec2: Any, vpc_id: str, subnets: list[Mapping[str, Any]], region: str) -> VpcVerdict:
-    """Whether the subnets reach every AWS API the functions call, and PayPal's API host."""
-    route_tables = _route_tables_of(ec2, vpc_id, [subnet["SubnetId"] for subnet in subnets])
+OPAQUE_TARGETS: Final = {
+    "TransitGatewayId": "Transit Gateway",
+    "NetworkInterfaceId": "network interface",
+    "VpcPeeringConnectionId": "VPC peering connection",
+    "CoreNetworkArn": "Cloud WAN core network",
+    "LocalGatewayId": "local gateway",
+}
+"""Route targets preflight cannot see beyond: a hub VPC's endpoints or NAT, a firewall or proxy appliance.
+A `vpce-` gateway (a Gateway Load Balancer endpoint: AWS Network Firewall, third-party firewalls) too."""
+SHARED_ENDPOINTS: Final = (
+    "endpoints shared from another VPC (a hub's, resolved through Route 53 private hosted zones) are not "
+    "visible from here"
+)
+
+
+@dataclass(frozen=True)
+class Routes:
+    """What the subnets' route tables show of the way out."""
+
+    nat: bool
+    """Every subnet's default route goes to a NAT gateway."""
+    opaque: list[str]
+    """Routes to targets preflight cannot see beyond, as `<kind> <id> (<destination>)`."""
+    opaque_default: bool
+    """Every subnet's default route goes to a NAT gateway or such a target."""
+    unreadable: str | None
+    """Why the route tables could not be read, if they could not."""
+    table_ids: set[str] | None = None
+    """The subnets' route tables (None when unreadable)."""
+
+
+def _routes(ec2: Any, vpc_id: str, subnet_ids: list[str]) -> Routes:
+    try:
+        tables = _route_tables_of(ec2, vpc_id, subnet_ids)
+    except ClientError as error:
+        return Routes(
+            False, [], False, f"the route tables could not be read ({error.response['Error']['Code']})"
+        )
+    unseen = [subnet for subnet in subnet_ids if subnet not in tables]
+    if unseen:
+        return Routes(False, [], False, f"no route table of {', '.join(unseen)} could be read")
+    opaque = sorted({description for table in tables.values() for description in _opaque_routes(table)})
+    return Routes(
+        nat=all(_routes_to_nat(table) for table in tables.values()),
+        opaque=opaque,
+        opaque_default=all(
+            _routes_to_nat(table) or any(d.endswith("(0.0.0.0/0)") for d in _opaque_routes(table))
+            for table in tables.values()
+        ),
+        unreadable=None,
+        table_ids={table["RouteTableId"] for table in tables.values()},
+    )
+
+
+def _opaque_routes(table: Mapping[str, Any]) -> list[str]:
+    found = []
+    for route in table.get("Routes", []):
+        destination = route.get("DestinationCidrBlock") or route.get("DestinationPrefixListId", "?")
+        for key, kind in OPAQUE_TARGETS.items():
+            if route.get(key):
+                found.append(f"{kind} {route[key]} ({destination})")
+        # A gateway endpoint's routes (S3, DynamoDB) go to its prefix list; a firewall's carry a CIDR.
+        if str(route.get("GatewayId", "")).startswith("vpce-") and route.get("DestinationCidrBlock"):
+            found.append(f"firewall endpoint {route['GatewayId']} ({destination})")
+    return found
+
+
+def _reachability(
+    ec2: Any, vpc_id: str, subnets: list[Mapping[str, Any]], region: str, egress_confirmed: bool
+) -> VpcVerdict:
+    """Whether the subnets reach every AWS API the functions call, and PayPal's API host: reached,
+    unreachable (fail), or cannot tell (warn, naming what preflight could not see)."""
+    routes = _routes(ec2, vpc_id, [subnet["SubnetId"] for subnet in subnets])
     missing = [
         service
         for service in SERVICES_CALLED
-        if not _endpoint_serves(ec2, vpc_id, f"com.amazonaws.{region}.{service}", route_tables)
+        if not _endpoint_serves(ec2, vpc_id, f"com.amazonaws.{region}.{service}", routes.table_ids)
     ]
-    nat = all(_routes_to_nat(table) for table in route_tables.values())
-    if missing and not nat:
-        names = ", ".join(f"{service} ({SERVICES_CALLED[service]})" for service in missing)
+    names = ", ".join(f"{service} ({SERVICES_CALLED[service]})" for service in missing)
+    beyond = routes.unreadable or (
+        f"the subnets route through {', '.join(routes.opaque)}, which preflight cannot see beyond"
+        if routes.opaque
+        else None
+    )
+    if missing and not routes.nat and beyond is None:
+        detail = (
+            f"VPC {vpc_id} has no endpoint for {names} and the subnets have no NAT route or other way "
+            "out (Transit Gateway, firewall): those calls would time out"
+        )
+        if egress_confirmed:
+            return VpcVerdict("warn", f"{detail}; deploying anyway, as {VPC_EGRESS_OVERRIDE} says")
         return VpcVerdict(
             "fail",
-            f"VPC {vpc_id} has no endpoint for {names} and the subnets have no NAT route: those calls "
-            "would time out",
-            f"create the VPC endpoints (interface ones with private DNS; {VPC_DOCS}) or a NAT route",
-        )
-    problems = []
-    if not nat:
-        problems.append(
-            "the subnets have no NAT route, so the receiver cannot fetch PayPal's signing certificate: "
-            "PayPal deliveries would be refused"
+            detail,
+            f"create the VPC endpoints (interface ones with private DNS; {VPC_DOCS}) or a NAT route; if "
+            f"the egress exists where preflight cannot see it, deploy with {VPC_EGRESS_OVERRIDE}",
         )
     zones = {subnet["AvailabilityZone"] for subnet in subnets}
+    problems = []
+    if missing and not routes.nat:
+        problems.append(f"cannot tell whether {names} are reachable: {beyond}; {SHARED_ENDPOINTS}")
+    if not routes.nat:
+        if beyond is not None and (routes.unreadable or routes.opaque_default):
+            problems.append(
+                f"cannot tell whether PayPal's API host on the internet is reachable ({beyond}): without "
+                "it PayPal deliveries would be refused"
+            )
+        else:
+            problems.append(
+                "the subnets have no NAT route, so the receiver cannot fetch PayPal's signing certificate: "
+                "PayPal deliveries would be refused"
+            )
     if len(zones) < MINIMUM_AVAILABILITY_ZONES:
         problems.append(f"the subnets are all in {', '.join(sorted(zones))}: one zone's outage stops intake")
-    reached = f"through the NAT route ({', '.join(missing)})" if missing else "through its endpoints"
+    reached = (
+        "through its endpoints"
+        if not missing
+        else f"through the NAT route ({', '.join(missing)})"
+        if routes.nat
+        else "as far as preflight can see"
+    )
     detail = f"VPC {vpc_id}, {len(subnets)} subnet(s) in {len(zones)} zone(s): AWS APIs reached {reached}"
     if problems:
-        return VpcVerdict(
-            "warn",
-            f"{detail}; but {'; '.join(problems)}",
-            "add a NAT route for PayPal's API host, and subnets in a second Availability Zone, as they apply",
+        fix = (
+            "add a NAT route for PayPal's API host, and subnets in a second Availability Zone, as they apply"
         )
+        if beyond is not None:
+            fix = (
+                "confirm with the network team that the functions reach what is named "
+                f"(a test delivery after the deploy shows it); {fix}"
+                + ("; give the deploying role ec2:DescribeRouteTables" if routes.unreadable else "")
+            )
+        return VpcVerdict("warn", f"{detail}; but {'; '.join(problems)}", fix)
     return VpcVerdict("pass", detail)
 
 
@@ -152,21 +257,20 @@ def _route_tables_of(ec2: Any, vpc_id: str, subnet_ids: Iterable[str]) -> dict[s
     return found
 
 
-def _endpoint_serves(
-    ec2: Any, vpc_id: str, service_name: str, route_tables: Mapping[str, Mapping[str, Any]]
-) -> bool:
+def _endpoint_serves(ec2: Any, vpc_id: str, service_name: str, table_ids: set[str] | None) -> bool:
+    """An available endpoint of the VPC serves the subnets: a gateway one on all their route tables
+    (`table_ids`, None when unreadable), or an interface one with private DNS."""
     endpoints = ec2.describe_vpc_endpoints(
         Filters=[
             {"Name": "vpc-id", "Values": [vpc_id]},
             {"Name": "service-name", "Values": [service_name]},
         ]
     )["VpcEndpoints"]
-    table_ids = {table["RouteTableId"] for table in route_tables.values()}
     for endpoint in endpoints:
         if endpoint.get("State", "available").lower() != "available":
             continue
         if endpoint.get("VpcEndpointType") == "Gateway":
-            if table_ids <= set(endpoint.get("RouteTableIds", [])):
+            if table_ids is not None and table_ids <= set(endpoint.get("RouteTableIds", [])):
                 return True
         elif endpoint.get("PrivateDnsEnabled"):
             return True

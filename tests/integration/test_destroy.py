@@ -17,11 +17,18 @@ import pytest
 from botocore.exceptions import ClientError
 
 from tapstack.local.send import Delivery, LocalRuntime
-from tapstack.operate.actions import destroy_environment
+from tapstack.operate.actions import deploy_environment, destroy_environment
 from tapstack.operate.cloud import Clients, DeployError, describe_stack
 from tapstack.operate.destroy import DELETE_ATTEMPTS, empty_bucket
-from templates.contract import ACCESS_LOG_BUCKET_NAME, AUDIT_BUCKET_NAME
-from tests.integration.conftest import NAMES, deploy, named_resources, on_emulator
+from templates.contract import ACCESS_LOG_BUCKET_NAME, AUDIT_BUCKET_NAME, COMPLIANCE_RETENTION_TAG
+from tests.integration.conftest import (
+    LOCAL_PARAMETERS,
+    NAMES,
+    deploy,
+    named_resources,
+    on_emulator,
+    tiny_artifact,
+)
 
 
 def _internal_event(runtime: LocalRuntime) -> dict[str, Any]:
@@ -211,32 +218,102 @@ def test_governance_retained_versions_are_deleted_with_the_stack(
     assert named_resources(own_emulator) == set(), "destroy left these behind"
 
 
-def test_a_compliance_locked_stack_is_refused_with_its_date_before_anything_is_stopped(
+class CountingS3:
+    """The S3 client destroy uses, counting the HEADs of object versions and noting the functions'
+    reserved concurrency at the first."""
+
+    def __init__(self, clients: Clients, runtime: LocalRuntime) -> None:
+        self._s3 = clients("s3")
+        self._clients = clients
+        self._runtime = runtime
+        self.heads = 0
+        self.concurrency_at_first_head: dict[str, int | None] = {}
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._s3, name)
+
+    def head_object(self, **request: Any) -> Any:
+        if not self.heads:
+            self.concurrency_at_first_head = _reserved_concurrency(self._clients, self._runtime)
+        self.heads += 1
+        return self._s3.head_object(**request)
+
+
+def _counting_clients(emulator: Clients, runtime: LocalRuntime) -> tuple[Clients, CountingS3]:
+    s3 = CountingS3(emulator, runtime)
+    return Clients(emulator.session, emulator.endpoint_url, given={"s3": s3}), s3
+
+
+def test_a_compliance_locked_stack_is_refused_with_its_date_after_intake_stopped_and_intake_resumes(
     own_emulator: Clients, tmp_path: Path
 ) -> None:
     doomed = deploy(own_emulator, "locked", tmp_path)
     s3, audit = own_emulator("s3"), doomed.outputs[AUDIT_BUCKET_NAME]
-    _lock(s3, audit)
+    _lock(s3, audit, default_mode="COMPLIANCE")
     later = (datetime.now(UTC) + timedelta(days=30)).replace(microsecond=0)
     _retained(s3, audit, "raw/a.json", "COMPLIANCE", later - timedelta(days=20))
     _retained(s3, audit, "raw/b.json", "COMPLIANCE", later)
     _retained(s3, audit, "raw/c.json", "GOVERNANCE", later + timedelta(days=5))
     runtime = doomed.runtime()
     made = named_resources(own_emulator)
+    clients, counting = _counting_clients(own_emulator, runtime)
 
     with pytest.raises(DeployError) as refused:
-        destroy_environment(
-            on_emulator(own_emulator, "locked"), with_bootstrap=True, report=doomed.log.append
-        )
+        destroy_environment(on_emulator(clients, "locked"), with_bootstrap=True, report=doomed.log.append)
 
     message = str(refused.value)
     assert "\n" not in message
     stack = NAMES.stack.for_suffix("locked")
     assert f"stack {stack} cannot be deleted before {later:%Y-%m-%d %H:%M:%S} UTC" in message
     assert audit in message
-    assert set(_reserved_concurrency(own_emulator, runtime).values()) == {None}  # nothing throttled
+    # One scan, with intake stopped (nothing could add a version meanwhile); then intake as it was.
+    functions = {spec.name for spec in runtime.functions.values()}
+    assert counting.concurrency_at_first_head == dict.fromkeys(functions, 0)
+    assert counting.heads == 3
+    assert set(_reserved_concurrency(own_emulator, runtime).values()) == {None}
+    stopped = next(i for i, line in enumerate(doomed.log) if line.startswith("intake stopped"))
+    assert doomed.log[stopped + 1 :][-1].startswith("intake resumed")
     assert named_resources(own_emulator) == made  # nothing deleted
     assert len(s3.list_object_versions(Bucket=audit)["Versions"]) == 3
+
+
+def test_retention_is_not_scanned_where_compliance_was_never_configured(
+    own_emulator: Clients, tmp_path: Path
+) -> None:
+    doomed = deploy(own_emulator, "govscan", tmp_path)
+    s3, audit = own_emulator("s3"), doomed.outputs[AUDIT_BUCKET_NAME]
+    _lock(s3, audit, default_mode="GOVERNANCE")
+    _retained(s3, audit, "raw/held.json", "GOVERNANCE", datetime.now(UTC) + timedelta(days=30))
+    clients, counting = _counting_clients(own_emulator, doomed.runtime())
+
+    left = destroy_environment(on_emulator(clients, "govscan"), with_bootstrap=True, report=doomed.log.append)
+
+    assert left == []
+    assert counting.heads == 0
+
+
+def test_compliance_once_deployed_is_remembered_after_the_mode_changes(
+    own_emulator: Clients, tmp_path: Path
+) -> None:
+    """Versions stored under COMPLIANCE stay locked when the default changes; deploy tags the stack."""
+    local = json.loads(LOCAL_PARAMETERS.read_text(encoding="utf-8"))
+    deployment = on_emulator(own_emulator, "was")
+    for mode in ("COMPLIANCE", "GOVERNANCE"):
+        parameter_file = tmp_path / f"{mode}.json"
+        parameter_file.write_text(json.dumps([*local, f"AuditObjectLockMode={mode}"]), encoding="utf-8")
+        outputs = deploy_environment(
+            deployment, parameter_file, tiny_artifact(tmp_path), lambda _: None, tmp_path / "flat.json"
+        )
+    stack = describe_stack(own_emulator("cloudformation"), NAMES.stack.for_suffix("was"))
+    assert stack is not None
+    assert COMPLIANCE_RETENTION_TAG in stack["Tags"]
+    s3, audit = own_emulator("s3"), outputs[AUDIT_BUCKET_NAME]
+    _lock(s3, audit, default_mode="GOVERNANCE")
+    later = (datetime.now(UTC) + timedelta(days=3)).replace(microsecond=0)
+    _retained(s3, audit, "raw/from-the-compliance-days.json", "COMPLIANCE", later)
+
+    with pytest.raises(DeployError, match=f"cannot be deleted before {later:%Y-%m-%d %H:%M:%S} UTC"):
+        destroy_environment(on_emulator(own_emulator, "was"), with_bootstrap=True, report=lambda _: None)
 
 
 def test_log_groups_services_made_for_the_stack_are_reported(emulator: Clients, tmp_path: Path) -> None:

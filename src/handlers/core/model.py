@@ -34,7 +34,8 @@ class Kind(StrEnum):
     AUTHORIZATION = "authorization"
     REFUND = "refund"
     REFUND_TOTAL = "refund_total"
-    """A charge's refunds to date: Stripe's `amount_refunded`, cumulative over partial refunds."""
+    """A charge's refunds to date: Stripe's `amount_refunded`, cumulative over partial refunds, so it
+    moves nothing itself (no direction): each refund moves its own amount on its `refund` event."""
     REVERSAL = "reversal"
     DISPUTE = "dispute"
     PAYOUT = "payout"

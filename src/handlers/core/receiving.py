@@ -4,7 +4,8 @@ Order matters: cheap checks that need no secret come first, the signature is ver
 bytes before the body is parsed, and nothing unverified is ever parsed.
 
 Verified means stored: on a provider route (`/webhooks/*`) a delivery whose signature verifies but
-whose content cannot be parsed or normalised is accepted as a quarantined transaction, because a
+whose content cannot be parsed or normalised (a refusal, or any exception a normaliser raises) is
+accepted as a quarantined transaction, because a
 4xx would make the provider retry it for days and then disable the endpoint. Internal clients
 (`/transactions`) can fix and resend, so they keep the specific 400.
 
@@ -92,10 +93,16 @@ def normalise_body(provider: str, body: bytes) -> Transaction:
     try:
         document = parse_object(body)
         return NORMALISERS[provider](document, provider, body_sha256)
-    except RejectionError as refusal:
+    except Exception as error:  # verified means stored: even a normaliser's bug quarantines, never a 5xx
+        refusal = error if isinstance(error, RejectionError) else _unexpected(error)
         if provider == INTERNAL_PROVIDER:
-            raise
+            raise refusal from (None if refusal is error else error)
         return quarantined(provider, document, body_sha256, refusal)
+
+
+def _unexpected(error: Exception) -> RejectionError:
+    # Only the exception's class: its message may quote the body.
+    return RejectionError(Reason.INVALID_EVENT, f"normalising raised {type(error).__name__}")
 
 
 class Receiver:

@@ -119,7 +119,9 @@ MEANINGS: dict[str, Meaning] = {
     # succeeds uncaptured and is captured later adds up to what was captured.
     "charge.succeeded": Meaning(Kind.PAYMENT, "amount_captured", Direction.IN, _CHARGE_PAYMENT),
     "charge.captured": Meaning(Kind.CAPTURE, "amount_captured", Direction.IN, _CHARGE_PAYMENT),
-    "charge.refunded": Meaning(Kind.REFUND_TOTAL, "amount_refunded", Direction.OUT, _CHARGE_PAYMENT),
+    # `amount_refunded` is the charge's refunds to date, reported again on every refund: it moves nothing
+    # itself (each refund moves its own amount out on `refund.created`), so summing `out` counts each once.
+    "charge.refunded": Meaning(Kind.REFUND_TOTAL, "amount_refunded", None, _CHARGE_PAYMENT),
     "charge.expired": Meaning(Kind.AUTHORIZATION, "amount", None, _CHARGE_PAYMENT),
     **_every(
         "charge.pending charge.failed charge.updated", Meaning(Kind.PAYMENT, "amount", None, _CHARGE_PAYMENT)

@@ -35,8 +35,8 @@ def test_every_check_reports_against_the_emulator(moto_endpoint: str) -> None:
     results = run_preflight(EmulatorTarget.at(moto_endpoint), TEMPLATE, missing)
 
     assert [r.check for r in results] == [
-        "credentials", "stack state", "reserved concurrency", "artifact", "api logging role", "vpc",
-        "webhook secret",
+        "credentials", "stack state", "reserved concurrency", "artifact", "api logging role",
+        "execution log group", "vpc", "webhook secret",
     ]  # fmt: skip
     assert results[3].status is Status.FAIL
     assert failed(results)

@@ -7,12 +7,13 @@ from typing import Any
 
 import boto3
 import pytest
+from botocore.exceptions import ClientError
 
 from tapstack.cfn.model import read_template
 from tapstack.local.target import EmulatorTarget
 from tapstack.operate.cloud import TEMPLATE_PATH
 from tapstack.operate.preflight import DeployPlan, Status, run_preflight
-from tapstack.operate.vpc import SERVICES_CALLED, check_vpc
+from tapstack.operate.vpc import SERVICES_CALLED, VPC_EGRESS_OVERRIDE, check_vpc
 
 REGION = "us-east-1"
 GATEWAY_SERVICES = ("dynamodb", "s3")
@@ -169,3 +170,65 @@ def test_preflight_runs_the_check_with_the_parameter_file(network: Network, moto
     (vpc,) = [result for result in results if result.check == "vpc"]
     assert vpc.status is Status.FAIL
     assert "no NAT route" in vpc.detail
+
+
+# --- Landing-zone networks: egress preflight cannot see beyond ------------------------------------
+
+
+def test_egress_through_a_transit_gateway_is_a_warning_naming_it_not_a_refusal(network: Network) -> None:
+    tgw = network.ec2.create_transit_gateway(Description="hub")["TransitGateway"]["TransitGatewayId"]
+    network.ec2.create_route(
+        RouteTableId=network.route_table_id, DestinationCidrBlock="0.0.0.0/0", TransitGatewayId=tgw
+    )
+    verdict = check_vpc(network.ec2, network.parameters(), REGION)
+    assert verdict.status == "warn"
+    assert f"Transit Gateway {tgw}" in verdict.detail
+    assert "cannot tell" in verdict.detail
+    # What it could not see: the APIs without an endpoint here, endpoints shared from another VPC.
+    assert "lambda (receiver)" in verdict.detail
+    assert "shared from another VPC" in verdict.detail
+
+
+def test_egress_through_a_firewall_appliance_is_a_warning_naming_it(network: Network) -> None:
+    appliance = network.ec2.create_network_interface(SubnetId=network.subnet_ids[0])["NetworkInterface"][
+        "NetworkInterfaceId"
+    ]
+    network.ec2.create_route(
+        RouteTableId=network.route_table_id, DestinationCidrBlock="0.0.0.0/0", NetworkInterfaceId=appliance
+    )
+    network.add_endpoints()
+    verdict = check_vpc(network.ec2, network.parameters(), REGION)
+    assert verdict.status == "warn"
+    assert f"network interface {appliance}" in verdict.detail
+    assert "PayPal" in verdict.detail  # its internet egress is what cannot be told
+
+
+class UnreadableRouteTables:
+    """EC2 as a deploying role without ec2:DescribeRouteTables sees it."""
+
+    def __init__(self, ec2: Any) -> None:
+        self._ec2 = ec2
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._ec2, name)
+
+    def describe_route_tables(self, **_: Any) -> Any:
+        error = {"Error": {"Code": "UnauthorizedOperation", "Message": "not authorized"}}
+        raise ClientError(error, "DescribeRouteTables")
+
+
+def test_route_tables_it_cannot_read_are_a_warning_never_a_pass(network: Network) -> None:
+    verdict = check_vpc(UnreadableRouteTables(network.ec2), network.parameters(), REGION)
+    assert verdict.status == "warn"
+    assert "route tables" in verdict.detail
+    assert "ec2:DescribeRouteTables" in verdict.fix
+
+
+def test_a_network_with_no_path_out_fails_unless_the_egress_is_confirmed(network: Network) -> None:
+    refused = check_vpc(network.ec2, network.parameters(), REGION)
+    assert refused.status == "fail"
+    assert VPC_EGRESS_OVERRIDE in refused.fix
+    confirmed = check_vpc(network.ec2, network.parameters(), REGION, egress_confirmed=True)
+    assert confirmed.status == "warn"
+    assert refused.detail in confirmed.detail
+    assert f"{VPC_EGRESS_OVERRIDE} says" in confirmed.detail

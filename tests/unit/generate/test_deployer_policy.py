@@ -51,9 +51,16 @@ def allowed(policy: dict[str, Any]) -> dict[str, list[str]]:
     return granted
 
 
+def registry_schema(resource_type: str) -> dict[str, Any]:
+    return dict(PROVIDER_SCHEMA_MANAGER.get_resource_schema("us-east-1", resource_type).schema)
+
+
 def handler_permissions(resource_type: str) -> dict[str, set[str]]:
-    schema = PROVIDER_SCHEMA_MANAGER.get_resource_schema("us-east-1", resource_type).schema
-    return {name: set(handler.get("permissions", [])) for name, handler in schema["handlers"].items()}
+    """What each handler lists and, as `tagging`, what the schema's tagging section lists: the calls
+    CloudFormation makes to tag the resource at creation, retag it and read its tags."""
+    schema = registry_schema(resource_type)
+    handlers = {name: set(handler.get("permissions", [])) for name, handler in schema["handlers"].items()}
+    return handlers | {"tagging": set(schema.get("tagging", {}).get("permissions", []))}
 
 
 @pytest.fixture(scope="module")
@@ -81,7 +88,9 @@ def test_each_resource_type_can_be_created_updated_and_deleted(
     assert registry["delete"] & CALLS_FOR_THIS_STACK.get(resource_type, registry["delete"]) <= set(
         lifecycle.delete
     )
-    # Nothing invented: each action is one the type's handlers list.
+    # Tagged at creation, retagged on update, its tags read: everything the tagging section lists.
+    assert registry["tagging"] <= lifecycle.all()
+    # Nothing invented: each action is one the type's handlers (or its tagging section) list.
     assert lifecycle.all() <= set().union(*registry.values())
 
 

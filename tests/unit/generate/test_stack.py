@@ -33,7 +33,12 @@ from templates.contract import (
     function_name_output,
     webhook_url_output,
 )
-from templates.functions import NETWORK_INTERFACE_READS, NETWORK_INTERFACE_WRITES, XRAY_WRITE_ACTIONS
+from templates.functions import (
+    NETWORK_INTERFACE_CREATE,
+    NETWORK_INTERFACE_READS,
+    NETWORK_INTERFACE_RELEASES,
+    XRAY_WRITE_ACTIONS,
+)
 from templates.naming import PSEUDO_PARAMETER_LENGTHS, SUFFIX_PLACEHOLDER
 from templates.stack import build_template, render
 from tests.support.cfn import policy_statements, sub_text
@@ -353,7 +358,9 @@ def test_iam_has_no_wildcards_beyond_xray_and_no_managed_policies(template: Temp
 
 def test_each_role_is_scoped_to_this_stacks_resources(template: Template) -> None:
     grants = collections.defaultdict(set)
-    network_interface_writes = {action.JSONrepr() for action in NETWORK_INTERFACE_WRITES}
+    network_interface_writes = {
+        action.JSONrepr() for action in [*NETWORK_INTERFACE_RELEASES, NETWORK_INTERFACE_CREATE]
+    }
     for role_id, statement in policy_statements(template):
         for action in statement["Action"]:
             for resource in statement["Resource"]:
@@ -414,13 +421,38 @@ def test_functions_attach_to_the_vpc_only_with_its_subnets_and_with_the_interfac
         vpc = {"SubnetIds": {"Ref": "VpcSubnetIds"}, "SecurityGroupIds": {"Ref": "VpcSecurityGroupIds"}}
         assert function["VpcConfig"] == {"Fn::If": ["AttachToVpc", vpc, no_value]}
         policies = stack.properties_of_type("AWS::IAM::Role")[f"{role.capitalize()}Role"]["Policies"]
-        condition_name, network_policy, otherwise = policies[-1]["Fn::If"]
+        # Creating interfaces only while attached, in the given subnets and security groups of whichever
+        # account owns them (RAM-shared subnets belong to the network account).
+        condition_name, create_policy, otherwise = policies[-1]["Fn::If"]
         assert (condition_name, otherwise) == ("AttachToVpc", no_value)
-        reads, writes = network_policy["PolicyDocument"]["Statement"]
+        (create,) = create_policy["PolicyDocument"]["Statement"]
+        assert create["Action"] == ["ec2:CreateNetworkInterface"]
+        deployed = stack.resolver(
+            {
+                "AWS::Partition": "aws",
+                "AWS::Region": "eu-west-1",
+                "AWS::AccountId": "111122223333",
+                "VpcSubnetIds": "subnet-0a1b2c3d,subnet-0e1f2a3b",
+                "VpcSecurityGroupIds": "sg-0c1d2e3f",
+            }
+        )
+        assert deployed.resolve(create["Resource"]) == [
+            "arn:aws:ec2:eu-west-1:111122223333:network-interface/*",
+            "arn:*:ec2:*:*:subnet/subnet-0a1b2c3d",
+            "arn:*:ec2:*:*:subnet/subnet-0e1f2a3b",
+            "arn:*:ec2:*:*:security-group/sg-0c1d2e3f",
+        ]
+        # Releasing them always: a detach removes the create policy in the same update, while Lambda
+        # still has to delete the interfaces it made (with this role) after the function left the VPC.
+        (release_policy,) = [
+            policy
+            for policy in policies
+            if policy.get("PolicyName", "").endswith("-vpc-network-interface-cleanup")
+        ]
+        reads, release = release_policy["PolicyDocument"]["Statement"]
         assert reads["Resource"] == ["*"]
         assert set(reads["Action"]) == {action.JSONrepr() for action in NETWORK_INTERFACE_READS}
-        # Scoped to this account and Region, as Lambda's guide shows for the interfaces it creates.
-        assert writes["Resource"] == [
-            {"Fn::Sub": "arn:${AWS::Partition}:ec2:${AWS::Region}:${AWS::AccountId}:*/*"}
+        assert release["Resource"] == [
+            {"Fn::Sub": "arn:${AWS::Partition}:ec2:${AWS::Region}:${AWS::AccountId}:network-interface/*"}
         ]
-        assert set(writes["Action"]) == {action.JSONrepr() for action in NETWORK_INTERFACE_WRITES}
+        assert set(release["Action"]) == {action.JSONrepr() for action in NETWORK_INTERFACE_RELEASES}

@@ -3,18 +3,27 @@
 from __future__ import annotations
 
 import inspect
+import ipaddress
+import posixpath
 import re
+import urllib.parse
 from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from handlers.providers import hmac_signed, paypal, stripe
+from tapstack import paths
 from tapstack.cfn.model import Resolver, Template, intrinsic_name, references
 from tapstack.operate.destroy import waf_log_group_prefix
+from tapstack.parameter_files import load_parameter_file
 from templates.config import StackConfig
 from templates.contract import SUFFIX_PARAMETER
 from templates.parameters import IPV4_CIDR_PATTERN
+from templates.waf import COMMON_RULE_SET as COMMON_GROUP
+from templates.waf import RATE_WINDOW_SECONDS
 
 TemplateDocument = dict[str, Any]
 ENVIRONMENT = {SUFFIX_PARAMETER: "dev", "AWS::Partition": "aws", "AWS::Region": "eu-west-1"}
@@ -127,7 +136,17 @@ def test_rules_run_allow_lists_then_rate_limit_then_managed_rules(template: Temp
         rules = web_acl_rules(template, **parameters)
         by_priority = [name for name, _ in sorted(rules.items(), key=lambda item: item[1]["Priority"])]
         allow_lists = [name for name in by_priority if name.endswith("SourceAllowList")]
-        assert by_priority == [*allow_lists, "RateLimitPerSourceAddress", "KnownBadInputs", "CommonRuleSet"]
+        deliveries = [name for name in by_priority if name.endswith("Deliveries")]
+        assert len(deliveries) == len(allow_lists) == (2 if parameters else 0)
+        # Labels are seen only by the rules after the one that adds them.
+        assert by_priority == [
+            *allow_lists,
+            *deliveries,
+            "RateLimitPerSourceAddress",
+            "KnownBadInputs",
+            "CommonRuleSet",
+            "ManagedBodyRulesOutsideProviderRoutes",
+        ]
         assert len({rule["Priority"] for rule in rules.values()}) == len(rules)
 
 
@@ -139,6 +158,16 @@ def test_one_address_is_blocked_past_the_rate_limit(template: TemplateDocument) 
             "AggregateKeyType": "IP",
             "Limit": {"Ref": "WafRateLimitPer5Minutes"},
             "EvaluationWindowSec": 300,
+            "ScopeDownStatement": {
+                "NotStatement": {
+                    "Statement": {
+                        "LabelMatchStatement": {
+                            "Scope": "LABEL",
+                            "Key": "tapstack:allow-listed-provider-delivery",
+                        }
+                    }
+                }
+            },
         }
     }
     # WAF's own bounds on the limit; the default leaves an address a tenth of the stage's default rate.
@@ -148,19 +177,27 @@ def test_one_address_is_blocked_past_the_rate_limit(template: TemplateDocument) 
     assert limit["Default"] / 300 == stage_rate / 10
 
 
-def test_managed_rules_block_and_only_count_bodies_over_8_kb(template: TemplateDocument) -> None:
+def test_managed_rules_block_except_their_body_rules_which_count_and_label(
+    template: TemplateDocument,
+) -> None:
     rules = web_acl_rules(template)
     known_bad, common = rules["KnownBadInputs"], rules["CommonRuleSet"]
-    assert known_bad["Statement"] == {
-        "ManagedRuleGroupStatement": {"VendorName": "AWS", "Name": "AWSManagedRulesKnownBadInputsRuleSet"}
+    counted: dict[str, set[str]] = {}
+    for rule in (known_bad, common):
+        statement = rule["Statement"]["ManagedRuleGroupStatement"]
+        assert statement["VendorName"] == "AWS"
+        assert "ExcludedRules" not in statement
+        assert {next(iter(entry["ActionToUse"])) for entry in statement["RuleActionOverrides"]} == {"Count"}
+        counted[statement["Name"]] = {entry["Name"] for entry in statement["RuleActionOverrides"]}
+    # The body rules (ManagedBodyRulesOutsideProviderRoutes blocks on their labels) and, everywhere,
+    # the body-size rule: deliveries up to 128 KiB are legitimate. Every other rule blocks.
+    assert counted == {
+        "AWSManagedRulesCommonRuleSet": {rule for group, rule in MANAGED_LABELS if group == COMMON_GROUP}
+        - {"NoUserAgent_HEADER", "GenericLFI_URIPATH"},
+        "AWSManagedRulesKnownBadInputsRuleSet": {
+            rule for group, rule in BODY_ATTACKS if group == "AWSManagedRulesKnownBadInputsRuleSet"
+        },
     }
-    statement = common["Statement"]["ManagedRuleGroupStatement"]
-    assert (statement["VendorName"], statement["Name"]) == ("AWS", "AWSManagedRulesCommonRuleSet")
-    # Deliveries up to 128 KiB are legitimate: the body-size rule counts, every other rule blocks.
-    assert statement["RuleActionOverrides"] == [
-        {"Name": "SizeRestrictions_BODY", "ActionToUse": {"Count": {}}}
-    ]
-    assert "ExcludedRules" not in statement
     # "None" keeps each rule's own action; "Count" would turn the whole group off.
     assert known_bad["OverrideAction"] == common["OverrideAction"] == {"None": {}}
 
@@ -295,3 +332,231 @@ def test_an_allow_list_exists_only_when_its_ranges_are_set(template: TemplateDoc
 )
 def test_an_allow_list_entry_is_an_ipv4_cidr(value: str, accepted: bool) -> None:
     assert bool(re.match(IPV4_CIDR_PATTERN, value)) is accepted
+
+
+# --- What the rules do to a request ------------------------------------------------------------
+# A small evaluator of the statements the web ACL uses, written from AWS WAF's documentation: rules run
+# in priority order; Count adds the rule's labels and goes on, Block ends the evaluation; a rate-based
+# rule counts (and blocks) only requests its scope-down statement matches; a managed rule group's rules
+# each add their documented label when they match and act as their override says (Block when none).
+# WAF itself cannot run here (the emulator does not evaluate web ACLs), so these are the documented
+# semantics: https://docs.aws.amazon.com/waf/latest/developerguide/waf-rule-label-match.html,
+# https://docs.aws.amazon.com/waf/latest/developerguide/waf-rule-statement-type-rate-based.html and
+# https://docs.aws.amazon.com/waf/latest/developerguide/web-acl-rule-group-override-options.html.
+
+MANAGED_LABELS = {
+    ("AWSManagedRulesCommonRuleSet", "CrossSiteScripting_BODY"): "core-rule-set:CrossSiteScripting_Body",
+    ("AWSManagedRulesCommonRuleSet", "GenericLFI_BODY"): "core-rule-set:GenericLFI_Body",
+    ("AWSManagedRulesCommonRuleSet", "GenericRFI_BODY"): "core-rule-set:GenericRFI_Body",
+    ("AWSManagedRulesCommonRuleSet", "EC2MetaDataSSRF_BODY"): "core-rule-set:EC2MetaDataSSRF_Body",
+    ("AWSManagedRulesCommonRuleSet", "SizeRestrictions_BODY"): "core-rule-set:SizeRestrictions_Body",
+    ("AWSManagedRulesCommonRuleSet", "NoUserAgent_HEADER"): "core-rule-set:NoUserAgent_Header",
+    ("AWSManagedRulesCommonRuleSet", "GenericLFI_URIPATH"): "core-rule-set:GenericLFI_URIPath",
+    ("AWSManagedRulesKnownBadInputsRuleSet", "Log4JRCE_BODY"): "known-bad-inputs:Log4JRCE_Body",
+    ("AWSManagedRulesKnownBadInputsRuleSet", "JavaDeserializationRCE_BODY"): (
+        "known-bad-inputs:JavaDeserializationRCE_Body"
+    ),
+    ("AWSManagedRulesKnownBadInputsRuleSet", "ReactJSRCE_BODY"): "known-bad-inputs:ReactJSRCE_Body",
+    ("AWSManagedRulesKnownBadInputsRuleSet", "Log4JRCE_HEADER"): "known-bad-inputs:Log4JRCE_Header",
+}
+"""The labels AWS documents for the managed rules these tests trip (the aws-managed-rule-groups pages)."""
+BODY_ATTACKS = [rule for rule in MANAGED_LABELS if rule[1].endswith("_BODY") and "Size" not in rule[1]]
+PROVIDER_ROUTES = ["/v1/webhooks/stripe", "/v1/webhooks/paypal", "/v1/webhooks/generic"]
+STRIPE_ADDRESS = "198.51.100.7"
+
+
+@dataclass(frozen=True)
+class Request:
+    path: str
+    source: str = "203.0.113.50"
+    past_rate_limit: bool = False
+    """The source address sent more than the per-address limit in the window (if the rule counts it)."""
+    matches: frozenset[tuple[str, str]] = frozenset()
+    """The managed rules (group, rule) whose patterns the request carries."""
+
+
+def transformed(value: str, transformations: list[dict[str, Any]]) -> str:
+    for step in sorted(transformations, key=lambda step: step["Priority"]):
+        if step["Type"] == "URL_DECODE":
+            value = urllib.parse.unquote(value)
+        elif step["Type"] == "NORMALIZE_PATH":
+            value = re.sub(r"/+", "/", posixpath.normpath(value)) + ("/" if value.endswith("/") else "")
+        elif step["Type"] == "LOWERCASE":
+            value = value.lower()
+        else:
+            raise AssertionError(f"no model of {step['Type']}")
+    return value
+
+
+class WebAcl:
+    """The deployed web ACL for a set of parameter values, applied to one request at a time."""
+
+    def __init__(self, template: TemplateDocument, **parameters: str) -> None:
+        self.template = template
+        self.resolver = resolver(template, **parameters)
+        self.rules = sorted(web_acl_rules(template, **parameters).values(), key=lambda rule: rule["Priority"])
+
+    def matches(self, statement: dict[str, Any], request: Request, labels: set[str]) -> bool:
+        (kind, body), *_ = statement.items()
+        if kind in ("AndStatement", "OrStatement"):
+            outcomes = [self.matches(inner, request, labels) for inner in body["Statements"]]
+            return all(outcomes) if kind == "AndStatement" else any(outcomes)
+        if kind == "NotStatement":
+            return not self.matches(body["Statement"], request, labels)
+        if kind == "RateBasedStatement":
+            scope_down = body.get("ScopeDownStatement")
+            counted = scope_down is None or self.matches(scope_down, request, labels)
+            return counted and request.past_rate_limit
+        return self.leaf_matches(kind, body, request, labels)
+
+    def leaf_matches(self, kind: str, body: dict[str, Any], request: Request, labels: set[str]) -> bool:
+        if kind == "LabelMatchStatement":
+            assert body["Scope"] == "LABEL"
+            return body["Key"] in labels
+        if kind == "IPSetReferenceStatement":
+            ip_set = body["Arn"]["Fn::GetAtt"][0]
+            addresses = self.resolver.resolve(self.template["Resources"][ip_set]["Properties"]["Addresses"])
+            return any(ipaddress.ip_address(request.source) in ipaddress.ip_network(a) for a in addresses)
+        assert kind == "ByteMatchStatement", f"no model of {kind}"
+        assert (body["FieldToMatch"], body["PositionalConstraint"]) == ({"UriPath": {}}, "CONTAINS")
+        return str(body["SearchString"]) in transformed(request.path, body["TextTransformations"])
+
+    def decide(self, request: Request) -> tuple[str, str | None]:
+        """("BLOCK", the rule) or ("ALLOW", None)."""
+        labels: set[str] = set()
+        for rule in self.rules:
+            group = rule["Statement"].get("ManagedRuleGroupStatement")
+            if group is not None:
+                overrides = {
+                    entry["Name"]: next(iter(entry["ActionToUse"]))
+                    for entry in group.get("RuleActionOverrides", [])
+                }
+                for group_name, rule_name in sorted(request.matches):
+                    if group_name != group["Name"]:
+                        continue
+                    labels.add(f"awswaf:managed:aws:{MANAGED_LABELS[group_name, rule_name]}")
+                    if overrides.get(rule_name, "Block") == "Block" and rule["OverrideAction"] == {
+                        "None": {}
+                    }:
+                        return "BLOCK", rule["Name"]
+                continue
+            if not self.matches(rule["Statement"], request, labels):
+                continue
+            action = next(iter(rule["Action"]))
+            if action == "Block":
+                return "BLOCK", rule["Name"]
+            assert action == "Count", rule["Name"]
+            labels.update(label["Name"] for label in rule.get("RuleLabels", []))
+        return "ALLOW", None
+
+
+def test_allow_listed_provider_sources_are_never_rate_limited(template: TemplateDocument) -> None:
+    web_acl = WebAcl(template, StripeSourceCidrs=STRIPE_RANGES)
+    burst = Request("/v1/webhooks/stripe", source=STRIPE_ADDRESS, past_rate_limit=True)
+    assert web_acl.decide(burst) == ("ALLOW", None)
+    # The same address elsewhere, any other address anywhere, and any address without an allow-list are.
+    for request, acl in [
+        (Request("/v1/transactions", source=STRIPE_ADDRESS, past_rate_limit=True), web_acl),
+        (Request("/v1/webhooks/generic", source=STRIPE_ADDRESS, past_rate_limit=True), web_acl),
+        (Request("/v1/webhooks/paypal", past_rate_limit=True), web_acl),
+        (burst, WebAcl(template)),
+    ]:
+        assert acl.decide(request) == ("BLOCK", "RateLimitPerSourceAddress"), request
+    # An allow-list still refuses its route to every other address.
+    assert web_acl.decide(Request("/v1/webhooks/stripe")) == ("BLOCK", "StripeSourceAllowList")
+
+
+@pytest.mark.parametrize("attack", BODY_ATTACKS, ids=lambda rule: rule[1])
+def test_managed_body_rules_cannot_block_provider_routes(template: TemplateDocument, attack: Any) -> None:
+    """A signed delivery's body carries what customers typed; the receiver judges it, not the WAF."""
+    carrying = frozenset({attack})
+    for web_acl in (WebAcl(template), WebAcl(template, StripeSourceCidrs=STRIPE_RANGES)):
+        for route in PROVIDER_ROUTES:
+            respelled = route.upper().replace("/V1", "/v1/.")
+            for path in (route, respelled):
+                decision = web_acl.decide(Request(path, source=STRIPE_ADDRESS, matches=carrying))
+                assert decision == ("ALLOW", None), path
+        # /transactions keeps them, however the path is spelled.
+        for path in ("/v1/transactions", "/v1/transactions/", "/v1//TRANSACTIONS"):
+            decision = web_acl.decide(Request(path, source=STRIPE_ADDRESS, matches=carrying))
+            assert decision == ("BLOCK", "ManagedBodyRulesOutsideProviderRoutes"), path
+
+
+@pytest.mark.parametrize(
+    "attack",
+    [
+        ("AWSManagedRulesCommonRuleSet", "NoUserAgent_HEADER"),
+        ("AWSManagedRulesCommonRuleSet", "GenericLFI_URIPATH"),
+        ("AWSManagedRulesKnownBadInputsRuleSet", "Log4JRCE_HEADER"),
+    ],
+    ids=lambda rule: rule[1],
+)
+def test_managed_rules_outside_the_body_still_block_provider_routes(
+    template: TemplateDocument, attack: Any
+) -> None:
+    group = "CommonRuleSet" if attack[0] == COMMON_GROUP else "KnownBadInputs"
+    decision = WebAcl(template).decide(Request("/v1/webhooks/stripe", matches=frozenset({attack})))
+    assert decision == ("BLOCK", group)
+
+
+def test_bodies_over_8_kb_are_only_counted_on_every_route(template: TemplateDocument) -> None:
+    oversize = frozenset({("AWSManagedRulesCommonRuleSet", "SizeRestrictions_BODY")})
+    for path in ("/v1/transactions", *PROVIDER_ROUTES):
+        assert WebAcl(template).decide(Request(path, matches=oversize)) == ("ALLOW", None)
+
+
+@pytest.mark.parametrize("parameter_file", sorted(paths.PARAMS.glob("*.json")), ids=lambda path: path.stem)
+def test_the_per_address_limit_is_sized_from_the_usage_plan_and_the_providers(
+    template: TemplateDocument, parameter_file: Path
+) -> None:
+    """Per environment (its parameter file over the template's defaults): one address may send what the
+    usage plan's daily quota averages over the window (internal clients behind one NAT address) and a
+    provider's burst at the whole stage rate spread over the few addresses it publishes, while no
+    single address can take more than half of the stage's rate."""
+    values = {name: spec.get("Default") for name, spec in template["Parameters"].items()}
+    values |= load_parameter_file(parameter_file)
+    limit = int(values["WafRateLimitPer5Minutes"])
+    stage_rate = float(values["ApiThrottleRateLimit"])
+    quota_per_window = int(values["ApiQuotaPerDay"]) / 86_400 * RATE_WINDOW_SECONDS
+    assert limit >= quota_per_window
+    assert limit >= stage_rate * RATE_WINDOW_SECONDS / len(published_stripe_addresses())
+    assert limit <= stage_rate * RATE_WINDOW_SECONDS / 2
+
+
+def published_stripe_addresses() -> list[str]:
+    """The webhook addresses docs/waf.md lists for Stripe (with where to refresh them)."""
+    page = (paths.REPOSITORY / "docs" / "waf.md").read_text(encoding="utf-8")
+    block = page.split("<!-- stripe-webhook-addresses -->", 1)[1].split("```", 2)[1]
+    addresses = [line.strip() for line in block.splitlines() if line.strip()]
+    for address in addresses:
+        ipaddress.ip_network(address)
+    return addresses
+
+
+def test_log_delivery_is_granted_on_the_waf_log_group_itself_not_the_account(
+    template: TemplateDocument,
+) -> None:
+    """Log delivery appends a statement to the account-level resource policy (5,120 characters, at most 10
+    a Region, never cleaned up) only when the destination group's policy does not already grant it; the
+    group's own policy goes with the group."""
+    resources = template["Resources"]
+    assert not [r for r in resources.values() if r["Type"] == "AWS::Logs::ResourcePolicy"]
+    group = resources["WafLogGroup"]
+    document = Template(template)
+    group_name = document.resolver(ENVIRONMENT).resolve(group["Properties"]["LogGroupName"])
+    policy = document.resolver({**ENVIRONMENT, **ACCOUNT}, physical_ids={"WafLogGroup": group_name}).resolve(
+        group["Properties"]["ResourcePolicyDocument"]
+    )
+    (statement,) = policy["Statement"]
+    assert statement["Effect"] == "Allow"
+    assert statement["Principal"] == {"Service": "delivery.logs.amazonaws.com"}
+    assert sorted(statement["Action"]) == ["logs:CreateLogStream", "logs:PutLogEvents"]
+    assert statement["Resource"] == [
+        "arn:aws:logs:eu-west-1:123456789012:log-group:aws-waf-logs-tapstack-dev:log-stream:*"
+    ]
+    # Only deliveries this account set up, in this Region (the confused-deputy keys AWS documents).
+    assert statement["Condition"] == {
+        "StringEquals": {"aws:SourceAccount": "123456789012"},
+        "ArnLike": {"aws:SourceArn": "arn:aws:logs:eu-west-1:123456789012:*"},
+    }
+    assert (group["DeletionPolicy"], group["Condition"]) == ("Delete", "HasWaf")

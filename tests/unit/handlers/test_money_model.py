@@ -43,7 +43,7 @@ STRIPE: dict[str, tuple[str, str, str | None, str | None]] = {
     "payment_intent.canceled": ("payment", "amount", None, None),
     "charge.succeeded": ("payment", "amount_captured", "in", "payment_intent"),
     "charge.captured": ("capture", "amount_captured", "in", "payment_intent"),
-    "charge.refunded": ("refund_total", "amount_refunded", "out", "payment_intent"),
+    "charge.refunded": ("refund_total", "amount_refunded", None, "payment_intent"),
     "charge.expired": ("authorization", "amount", None, "payment_intent"),
     "charge.pending": ("payment", "amount", None, "payment_intent"),
     "charge.failed": ("payment", "amount", None, "payment_intent"),
@@ -169,6 +169,24 @@ def test_an_unmapped_stripe_type_keeps_its_reference_and_no_money(object_id: obj
         None,
     )
     assert transaction.object_id == (object_id if object_id == "cus_1" else None)
+
+
+def test_summing_out_over_a_charge_refunded_twice_counts_each_refund_once() -> None:
+    """Direction is what *this event* moved: two partial refunds (5.00, then 3.00) move 8.00 out, each on
+    its `refund.created`; `charge.refunded` reports the running total again (5.00, then 8.00)."""
+    deliveries = [
+        stripe_event("refund.created", id="re_1", amount=Decimal(500), payment_intent="pi_1"),
+        stripe_event("charge.refunded", id="ch_1", amount_refunded=Decimal(500), payment_intent="pi_1"),
+        stripe_event("refund.created", id="re_2", amount=Decimal(300), payment_intent="pi_1"),
+        stripe_event("charge.refunded", id="ch_1", amount_refunded=Decimal(800), payment_intent="pi_1"),
+    ]
+    stored = [stripe.normalise(event, "stripe", "sha") for event in deliveries]
+    moved_out = sum(
+        (item.amount for item in stored if item.direction == Direction.OUT and item.amount is not None),
+        Decimal(0),
+    )
+    assert moved_out == Decimal("8.00")
+    assert [item.amount for item in stored if item.kind == Kind.REFUND_TOTAL] == [Decimal(5), Decimal(8)]
 
 
 # --- PayPal -------------------------------------------------------------------------------------

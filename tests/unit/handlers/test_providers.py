@@ -142,7 +142,7 @@ STRIPE_SAMPLES: dict[str, Stored] = {
     # a charge of 20.00 of which 5.00 is refunded so far
     "charge.refunded.partial.json": (
         "refund_total",
-        "out",
+        None,
         "5.00 USD",
         "ch_3QxSample0006",
         "pi_3QxSample0006",

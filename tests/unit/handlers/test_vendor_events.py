@@ -52,7 +52,7 @@ STRIPE_CASES: list[tuple[str, str, Stored]] = [
     ("charge", "charge.succeeded", ("payment", "in", "0.00 USD", CHARGE, None)),
     ("charge", "charge.captured", ("capture", "in", "0.00 USD", CHARGE, None)),
     ("charge", "charge.expired", ("authorization", None, "1.00 USD", CHARGE, None)),
-    ("charge", "charge.refunded", ("refund_total", "out", "0.00 USD", CHARGE, None)),
+    ("charge", "charge.refunded", ("refund_total", None, "0.00 USD", CHARGE, None)),
     # Made without a PaymentIntent: the refund and the dispute belong to the charge.
     ("refund", "refund.created", ("refund", "out", "1.00 USD", "re_1MoqxHLgUG5tbmjcYO7PFWn6", CHARGE)),
     ("refund", "refund.failed", ("refund", "in", "1.00 USD", "re_1MoqxHLgUG5tbmjcYO7PFWn6", CHARGE)),
