@@ -100,6 +100,10 @@ test: ## ruff, mypy, the committed-JSON check and the whole pytest suite
 test-fast: $(INSTALLED) ## The unit tier alone (tests/unit/: no emulator, subprocess or socket): the inner loop
 	$(PY) -m pytest tests/unit -q
 
+.PHONY: test-settings
+test-settings: $(INSTALLED) ## The tests that read tapstack.toml, again with customised settings in a copy of the checkout
+	$(PY) -m pytest -q -p no:xdist tests/functional/generate/test_customised_settings.py
+
 # The checks before the tests need only .venv: they run while the other environments install, and
 # mypy (the longest) beside the others.
 .PHONY: typecheck static-checks

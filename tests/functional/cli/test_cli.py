@@ -13,6 +13,7 @@ import pytest
 from tapstack import paths
 from tapstack.cli import main, tapstack
 from tapstack.exits import ExitCode
+from tests.support.settings import PREFIX
 
 TAPSTACK = Path(sys.executable).parent / "tapstack"
 EXPECTED_COMMANDS = {
@@ -123,7 +124,7 @@ def test_a_stack_that_is_not_deployed_says_to_deploy_it(
     assert status == ExitCode.USAGE
     # the emulator's request log shares stderr in this process; the command's own output is one line
     errors = [line for line in capsys.readouterr().err.splitlines() if line.startswith("error:")]
-    assert errors == ["error: stack tapstack-nosuch does not exist: deploy it first (`make deploy-local`)"]
+    assert errors == [f"error: stack {PREFIX}-nosuch does not exist: deploy it first (`make deploy-local`)"]
 
 
 def test_no_region_names_the_flag_and_the_variable(
