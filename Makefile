@@ -151,13 +151,14 @@ lint: ## [TEMPLATE=path] [RAW_ONLY=1 | LANDING_ZONE=1]: cfn-lint (tapstack/lint/
 
 # ---- Stack operations: `tapstack local …` on the emulator, `tapstack …` on AWS with ENV=<suffix> ----
 LOCAL_PORT ?= 5000
+LOCAL_HTTP_PORT ?= 8787
 LOCAL_ENV ?= local
 ON_EMULATOR := --port $(LOCAL_PORT)
 ON_AWS = $(if $(AWS_REGION),--region $(AWS_REGION))
 PARAMS ?= params/$(ENV).json
 NEED_ENV = @test -n "$(ENV)" || { echo "set ENV=<suffix>: the stack is tapstack-<ENV>, e.g. make $@ ENV=dev" >&2; exit 2; }
 
-.PHONY: local-up local-down deploy-local send replay-local destroy-local load
+.PHONY: local-up local-down deploy-local send serve-local replay-local destroy-local load
 local-up: $(INSTALLED) ## Start the moto emulator on 127.0.0.1:LOCAL_PORT (default 5000); pid and log in .local/
 	$(TAPSTACK) local up $(ON_EMULATOR)
 
@@ -170,6 +171,9 @@ deploy-local: template local-up ## Package and deploy tapstack-local to the emul
 send: $(INSTALLED) ## EVENT=events/<provider>/<file>.json [PROVIDER=] [FAULT=processor|notifier|table|bucket|topic]: deliver it signed to the local stack, print JSON
 	@test -n "$(EVENT)" || { echo "usage: make send EVENT=events/stripe/refund.created.json [PROVIDER=stripe] [FAULT=table]" >&2; exit 2; }
 	@$(TAPSTACK) local send $(ON_EMULATOR) --env $(LOCAL_ENV) $(EVENT) $(if $(PROVIDER),--provider $(PROVIDER)) $(if $(FAULT),--fault $(FAULT))
+
+serve-local: $(INSTALLED) ## [LOCAL_HTTP_PORT=8787]: the local stack's API on http://127.0.0.1:LOCAL_HTTP_PORT/<stage>, for curl and provider CLIs
+	$(TAPSTACK) local serve $(ON_EMULATOR) --env $(LOCAL_ENV) --http-port $(LOCAL_HTTP_PORT)
 
 replay-local: $(INSTALLED) ## [FUNCTION=processor|notifier] [APPLY=1]: re-drive the local stack's dead letters
 	$(TAPSTACK) local replay $(ON_EMULATOR) --env $(LOCAL_ENV) $(if $(FUNCTION),--function $(FUNCTION)) $(if $(APPLY),--apply)

@@ -30,12 +30,14 @@ from tapstack.cli.operate import (
 from tapstack.exits import CommandError, ExitCode
 from tapstack.local import emulator
 from tapstack.local.faults import FAULTS
+from tapstack.local.ports import port_taken
 from tapstack.local.target import EmulatorTarget
 from tapstack.operate import actions
 from tapstack.operate.deployment import Deployment
 
 LOCAL_ENVIRONMENT = "local"
 LOCAL_PARAMS = paths.PARAMS / "local.json"
+DEFAULT_HTTP_PORT = 8787
 
 PORT_OPTION = click.option("--port", default=5000, show_default=True, help="the emulator's port on 127.0.0.1")
 
@@ -53,7 +55,7 @@ def emulator_deployment(environment: str, template_path: Path, port: int) -> Dep
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 def local() -> None:
-    """The stack on the local emulator: up, deploy, send, replay, quarantine, destroy, down, load."""
+    """The stack on the local emulator: up, deploy, send, serve, replay, quarantine, destroy, down, load."""
 
 
 @local.command(epilog="Example:\n\n  tapstack local up --port 5000")
@@ -144,6 +146,63 @@ def send(
     print(f"handler logs: {log_path}", file=sys.stderr)
     print(json.dumps(document, indent=2))
     return ExitCode.OK if document["ok"] else ExitCode.FAILED
+
+
+@local.command(
+    epilog="""\b
+Examples:
+  tapstack local serve
+  tapstack local serve --http-port 8788
+  tapstack local serve --stripe-signing-secret whsec_...   the secret `stripe listen` prints
+  then: stripe listen --forward-to http://127.0.0.1:8787/v1/webhooks/stripe"""
+)
+@environment_option(LOCAL_ENVIRONMENT)
+@PORT_OPTION
+@click.option(
+    "--http-port",
+    default=DEFAULT_HTTP_PORT,
+    envvar="LOCAL_HTTP_PORT",
+    show_default=True,
+    help="the local API's port on 127.0.0.1 (or LOCAL_HTTP_PORT)",
+)
+@click.option(
+    "--stripe-signing-secret",
+    help="also accept Stripe deliveries signed with this secret (the whsec_... `stripe listen` prints)",
+)
+def serve(
+    environment: str, template_path: Path, port: int, http_port: int, stripe_signing_secret: str | None
+) -> ExitCode:
+    """Serve the local stack's API over HTTP on 127.0.0.1, as API Gateway serves the deployed one.
+
+    Each delivery runs the receiver and then the asynchronous chain, as `local send` does, and prints one
+    line with its outcome; the handlers' logs go to .local/serve.log. Stop it with Ctrl-C.
+    """
+    from tapstack.local.serve import http_server, local_api  # noqa: PLC0415 (imports the handlers)
+
+    deployment = emulator_deployment(environment, template_path, port)
+    terminal = sys.stdout
+    log_path = paths.LOCAL_STATE / "serve.log"
+
+    def report(line: str) -> None:
+        print(line, file=terminal, flush=True)
+
+    with contextlib.redirect_stdout(_handler_log(log_path)):
+        api = local_api(deployment, report, stripe_signing_secret)
+        try:
+            server = http_server(api, http_port)
+        except OSError as error:
+            commands = ["make serve-local LOCAL_HTTP_PORT={port}", "tapstack local serve --http-port {port}"]
+            raise port_taken(http_port, error, commands) from error
+        base = f"http://127.0.0.1:{server.server_address[1]}/{api.api.stage}"
+        report(f"serving {deployment.stack} at {base} (handler logs: {log_path}; Ctrl-C stops)")
+        report(f"  POST {base}/webhooks/{{stripe,paypal,generic}}  signed as each provider signs")
+        report(f"  POST {base}/transactions  with x-api-key: {api.api_key}")
+        with api.runtime.activated(), server:
+            try:
+                server.serve_forever()
+            except KeyboardInterrupt:
+                report("stopped")
+    return ExitCode.OK
 
 
 @local.command(name="replay", epilog="Example:\n\n  tapstack local replay --apply")

@@ -173,6 +173,18 @@ def configure_local_verification(secretsmanager: Any, secret_arn: str) -> None:
     secretsmanager.put_secret_value(SecretId=secret_arn, SecretString=json.dumps(document))
 
 
+def accept_stripe_signing_secret(secretsmanager: Any, secret_arn: str, signing_secret: str) -> bool:
+    """Also accept Stripe deliveries signed with `signing_secret` (the one `stripe listen` prints), after
+    the local one `make send` signs with; False when it was accepted already."""
+    document = json.loads(secretsmanager.get_secret_value(SecretId=secret_arn)["SecretString"])
+    accepted = document.get("stripe_signing_secrets", [])
+    if signing_secret in accepted:
+        return False
+    document["stripe_signing_secrets"] = [*accepted, signing_secret]
+    secretsmanager.put_secret_value(SecretId=secret_arn, SecretString=json.dumps(document))
+    return True
+
+
 def _api_key_id(apigateway: Any, name: str, properties: dict[str, Any]) -> str:
     for key in apigateway.get_api_keys(nameQuery=name).get("items", []):
         if key["name"] == name:

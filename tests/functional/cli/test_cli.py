@@ -20,7 +20,7 @@ EXPECTED_COMMANDS = {
     "generate", "check", "lint", "guard", "package", "report", "diagram", "bench",
     "bootstrap", "preflight", "deploy", "diff", "destroy", "replay", "quarantine", "verify", "local",
 }  # fmt: skip
-EXPECTED_LOCAL_COMMANDS = {"up", "down", "deploy", "send", "replay", "quarantine", "destroy", "load"}
+EXPECTED_LOCAL_COMMANDS = {"up", "down", "deploy", "send", "serve", "replay", "quarantine", "destroy", "load"}
 
 
 def test_the_console_script_lists_every_command() -> None:
