@@ -28,18 +28,22 @@ from tapstack.cli.operate import (
     run_replay,
 )
 from tapstack.exits import CommandError, ExitCode
-from tapstack.local import emulator
+from tapstack.local import emulator, ports
 from tapstack.local.faults import FAULTS
-from tapstack.local.ports import port_taken
 from tapstack.local.target import EmulatorTarget
 from tapstack.operate import actions
 from tapstack.operate.deployment import Deployment
 
 LOCAL_ENVIRONMENT = "local"
 LOCAL_PARAMS = paths.PARAMS / "local.json"
-DEFAULT_HTTP_PORT = 8787
 
-PORT_OPTION = click.option("--port", default=5000, show_default=True, help="the emulator's port on 127.0.0.1")
+PORT_OPTION = click.option(
+    "--port",
+    type=int,
+    default=lambda: ports.remembered(ports.EMULATOR),
+    show_default=f"the port `local up` last started it on, else {ports.DEFAULT_PORTS[ports.EMULATOR]}",
+    help="the emulator's port on 127.0.0.1",
+)
 
 
 def emulator_deployment(environment: str, template_path: Path, port: int) -> Deployment:
@@ -47,7 +51,7 @@ def emulator_deployment(environment: str, template_path: Path, port: int) -> Dep
     retry)."""
     if not emulator.answers(port):
         raise CommandError(
-            f"the emulator is not running on port {port}: start it with `make local-up` "
+            f"the emulator is not running on port {port}: start it with `make local-up LOCAL_PORT={port}` "
             f"(or `tapstack local up --port {port}`)"
         )
     return load_deployment(EmulatorTarget.at(emulator.endpoint(port)), environment, template_path)
@@ -61,8 +65,10 @@ def local() -> None:
 @local.command(epilog="Example:\n\n  tapstack local up --port 5000")
 @PORT_OPTION
 def up(port: int) -> ExitCode:
-    """Start the moto emulator on 127.0.0.1:PORT (pid and log under .local/)."""
+    """Start the moto emulator on 127.0.0.1:PORT (pid and log under .local/); later local commands use
+    that port without being told."""
     print(emulator.start(emulator.EmulatorFiles(port)))
+    ports.remember(ports.EMULATOR, port)
     return ExitCode.OK
 
 
@@ -71,6 +77,8 @@ def up(port: int) -> ExitCode:
 def down(port: int) -> ExitCode:
     """Stop the emulator `local up` started (its pid file's process, checked first)."""
     print(emulator.stop(emulator.EmulatorFiles(port)))
+    if port == ports.remembered(ports.EMULATOR):
+        ports.remember(ports.EMULATOR, None)
     return ExitCode.OK
 
 
@@ -160,9 +168,10 @@ Examples:
 @PORT_OPTION
 @click.option(
     "--http-port",
-    default=DEFAULT_HTTP_PORT,
+    type=int,
+    default=lambda: ports.remembered(ports.HTTP),
     envvar="LOCAL_HTTP_PORT",
-    show_default=True,
+    show_default=f"the port it last served on, else {ports.DEFAULT_PORTS[ports.HTTP]}",
     help="the local API's port on 127.0.0.1 (or LOCAL_HTTP_PORT)",
 )
 @click.option(
@@ -192,7 +201,8 @@ def serve(
             server = http_server(api, http_port)
         except OSError as error:
             commands = ["make serve-local LOCAL_HTTP_PORT={port}", "tapstack local serve --http-port {port}"]
-            raise port_taken(http_port, error, commands) from error
+            raise ports.port_taken(http_port, error, commands) from error
+        ports.remember(ports.HTTP, http_port)
         base = f"http://127.0.0.1:{server.server_address[1]}/{api.api.stage}"
         report(f"serving {deployment.stack} at {base} (handler logs: {log_path}; Ctrl-C stops)")
         report(f"  POST {base}/webhooks/{{stripe,paypal,generic}}  signed as each provider signs")

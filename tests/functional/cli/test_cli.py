@@ -111,7 +111,7 @@ def test_a_local_command_without_the_emulator_says_to_start_it(capsys: pytest.Ca
     status = main(["local", "replay", "--port", port])
     assert status == ExitCode.USAGE
     assert capsys.readouterr().err == (
-        f"error: the emulator is not running on port {port}: start it with `make local-up` "
+        f"error: the emulator is not running on port {port}: start it with `make local-up LOCAL_PORT={port}` "
         f"(or `tapstack local up --port {port}`)\n"
     )
 
