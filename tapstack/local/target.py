@@ -274,3 +274,8 @@ class EmulatorTarget:
     def lambda_account_limits(self) -> dict[str, Any] | None:
         """None: moto does not implement GetAccountSettings."""
         return None
+
+    @property
+    def supplies_verification_material(self) -> bool:
+        """True: the deploy puts a local Stripe secret and PayPal webhook id in (`ensure_fill_ins`)."""
+        return True
