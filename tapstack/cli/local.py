@@ -124,7 +124,7 @@ def _event_file(path: Path) -> Path:
     epilog="""\b
 Examples:
   tapstack local send events/stripe/refund.created.json
-  tapstack local send events/generic/payment.json --provider internal
+  tapstack local send events/internal/transaction.created.json   POST /transactions, with the API key
   tapstack local send events/stripe/refund.created.json --fault table   then: tapstack local replay --apply"""
 )
 @click.argument("event", type=click.Path(path_type=Path, dir_okay=False, exists=True))
