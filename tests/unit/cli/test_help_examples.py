@@ -58,9 +58,7 @@ def resolved(words: list[str]) -> tuple[list[str], click.Command]:
     return rest, command
 
 
-@pytest.mark.parametrize(
-    ("path", "words"), [(e[0], e[2]) for e in EXAMPLES], ids=[" ".join(e[2]) for e in EXAMPLES]
-)
+@pytest.mark.parametrize(("path", "words"), EXAMPLES, ids=[" ".join(words) for _, words in EXAMPLES])
 def test_each_help_example_names_its_command_its_options_and_files_that_exist(
     path: tuple[str, ...], words: list[str]
 ) -> None:
