@@ -100,6 +100,10 @@ test: ## ruff, mypy, the committed-JSON check and the whole pytest suite
 test-fast: $(INSTALLED) ## The unit tier alone (tests/unit/: no emulator, subprocess or socket): the inner loop
 	$(PY) -m pytest tests/unit -q
 
+.PHONY: test-settings
+test-settings: $(INSTALLED) ## The tests that read tapstack.toml, again with customised settings in a copy of the checkout
+	$(PY) -m pytest -q -p no:xdist tests/functional/generate/test_customised_settings.py
+
 # The checks before the tests need only .venv: they run while the other environments install, and
 # mypy (the longest) beside the others.
 .PHONY: typecheck static-checks
@@ -146,15 +150,18 @@ lint: ## [TEMPLATE=path] [RAW_ONLY=1 | LANDING_ZONE=1]: cfn-lint (tapstack/lint/
 	$(TAPSTACK) lint $(TEMPLATE) $(if $(RAW_ONLY),--raw-only) $(if $(LANDING_ZONE),--params params/landing-zone.json --control-tower-enforced)
 
 # ---- Stack operations: `tapstack local …` on the emulator, `tapstack …` on AWS with ENV=<suffix> ----
-LOCAL_PORT ?= 5000
+# The ports: LOCAL_PORT=<port> once (`make local-up LOCAL_PORT=5001`) and the local commands after it use
+# that port (.local/ports.json) until `make local-down`; the defaults are 5000 and 8787.
+LOCAL_PORT ?=
+LOCAL_HTTP_PORT ?=
 LOCAL_ENV ?= local
-ON_EMULATOR := --port $(LOCAL_PORT)
+ON_EMULATOR = $(if $(LOCAL_PORT),--port $(LOCAL_PORT))
 ON_AWS = $(if $(AWS_REGION),--region $(AWS_REGION))
 PARAMS ?= params/$(ENV).json
 NEED_ENV = @test -n "$(ENV)" || { echo "set ENV=<suffix>: the stack is tapstack-<ENV>, e.g. make $@ ENV=dev" >&2; exit 2; }
 
-.PHONY: local-up local-down deploy-local send replay-local destroy-local load
-local-up: $(INSTALLED) ## Start the moto emulator on 127.0.0.1:LOCAL_PORT (default 5000); pid and log in .local/
+.PHONY: local-up local-down deploy-local send serve-local replay-local destroy-local load
+local-up: $(INSTALLED) ## [LOCAL_PORT=5000]: start the moto emulator on 127.0.0.1 (the port is kept for the later local targets); pid and log in .local/
 	$(TAPSTACK) local up $(ON_EMULATOR)
 
 local-down: $(INSTALLED) ## Stop the emulator local-up started (the pid file's process, checked first)
@@ -166,6 +173,9 @@ deploy-local: template local-up ## Package and deploy tapstack-local to the emul
 send: $(INSTALLED) ## EVENT=events/<provider>/<file>.json [PROVIDER=] [FAULT=processor|notifier|table|bucket|topic]: deliver it signed to the local stack, print JSON
 	@test -n "$(EVENT)" || { echo "usage: make send EVENT=events/stripe/refund.created.json [PROVIDER=stripe] [FAULT=table]" >&2; exit 2; }
 	@$(TAPSTACK) local send $(ON_EMULATOR) --env $(LOCAL_ENV) $(EVENT) $(if $(PROVIDER),--provider $(PROVIDER)) $(if $(FAULT),--fault $(FAULT))
+
+serve-local: $(INSTALLED) ## [LOCAL_HTTP_PORT=8787]: the local stack's API on http://127.0.0.1:LOCAL_HTTP_PORT/<stage>, for curl and provider CLIs
+	$(TAPSTACK) local serve $(ON_EMULATOR) --env $(LOCAL_ENV) $(if $(LOCAL_HTTP_PORT),--http-port $(LOCAL_HTTP_PORT))
 
 replay-local: $(INSTALLED) ## [FUNCTION=processor|notifier] [APPLY=1]: re-drive the local stack's dead letters
 	$(TAPSTACK) local replay $(ON_EMULATOR) --env $(LOCAL_ENV) $(if $(FUNCTION),--function $(FUNCTION)) $(if $(APPLY),--apply)

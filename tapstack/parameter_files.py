@@ -1,52 +1,146 @@
 """Parameter files: the `--parameter-overrides` of `aws cloudformation deploy`, a JSON list of "Key=Value".
 
-Read by deploy, preflight and lint alike, and checked against the template before anything reaches AWS;
-no AWS SDK is imported here, so lint and generation stay free of it.
+Read by deploy, preflight, diff and lint alike, and checked against the template as CloudFormation checks
+parameter values, before anything reaches AWS; no AWS SDK is imported here, so lint and generation stay
+free of it.
 """
 
 from __future__ import annotations
 
 import json
+import re
+from collections.abc import Iterator, Mapping
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 from tapstack.exits import CommandError
 
+FORMAT_HINT = 'a JSON list of "Key=Value", see params/dev.json'
+# CloudFormation's Number: "an integer or float", given as a string; signed, with an optional exponent.
+NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?")
+
 
 class ParameterFileError(CommandError):
     """A parameter file that cannot be deployed as it is: the user's input to fix, before any AWS call."""
 
-    def __init__(self, message: str) -> None:
-        super().__init__(f'{message}; fix the file (a JSON list of "Key=Value", see params/dev.json)')
+
+class ParameterValueError(ParameterFileError):
+    """Values CloudFormation would refuse: one line per problem, each naming its parameter, value, rule
+    and fix."""
+
+    def __init__(self, path: Path, problems: list[str]) -> None:
+        lines = "\n".join(f"  {path}: {problem}" for problem in problems)
+        count = f"{len(problems)} problem{'s' if len(problems) > 1 else ''}"
+        super().__init__(f"{path}: {count}, found before any AWS call\n{lines}")
+        self.problems = problems
 
 
-def load_parameter_file(path: Path, template: dict[str, Any] | None = None) -> dict[str, str]:
+def load_parameter_file(path: Path, template: Mapping[str, Any] | None = None) -> dict[str, str]:
     """A `--parameter-overrides` file of `aws cloudformation deploy`: a JSON list of "Key=Value".
 
-    Checked before anything reaches AWS or the artifact is built: readable, JSON, that format, and (given
-    the template) only keys the template declares, with values its AllowedValues allow.
+    Checked before anything reaches AWS or the artifact is built: readable, JSON, that format, each key
+    once, and (given the template) only keys the template declares, with values its constraints allow.
     """
     try:
         entries = json.loads(path.read_text(encoding="utf-8"))
     except OSError as error:
-        raise ParameterFileError(f"cannot read the parameter file {path}: {error.strerror}") from error
+        raise _unusable(f"cannot read the parameter file {path}: {error.strerror}") from error
     except ValueError as error:
-        raise ParameterFileError(f"{path} is not valid JSON ({error})") from error
+        raise _unusable(f"{path} is not valid JSON ({error})") from error
     if not isinstance(entries, list) or not all(isinstance(entry, str) and "=" in entry for entry in entries):
-        raise ParameterFileError(f'{path}: expected a JSON list of "Key=Value" strings')
-    overrides = dict(entry.split("=", 1) for entry in entries)
-    if template is not None:
-        declared = template.get("Parameters", {})
-        unknown = sorted(set(overrides) - set(declared))
-        if unknown:
-            raise ParameterFileError(
-                f"{path} sets {', '.join(unknown)}, which the template does not declare "
-                f"(it declares {', '.join(sorted(declared))})"
+        raise _unusable(f'{path}: expected a JSON list of "Key=Value" strings')
+    overrides: dict[str, str] = {}
+    problems: list[str] = []
+    for key, value in (entry.split("=", 1) for entry in entries):
+        if not key:
+            problems.append(f'"={value}" names no parameter: write it as "Key={value}"')
+        elif key in overrides:
+            problems.append(
+                f"{key} is given twice ({key}={overrides[key]} and {key}={value}); the AWS CLI would "
+                "silently take the last: keep the one you mean"
             )
-        for key, value in overrides.items():
-            allowed = declared[key].get("AllowedValues")
-            if allowed is not None and value not in map(str, allowed):
-                raise ParameterFileError(
-                    f"{path} sets {key}={value}; allowed: {', '.join(map(str, allowed))}"
-                )
+        else:
+            overrides[key] = value
+    if template is not None:
+        problems += parameter_problems(overrides, template.get("Parameters", {}))
+    if problems:
+        raise ParameterValueError(path, problems)
     return overrides
+
+
+def _unusable(message: str) -> ParameterFileError:
+    return ParameterFileError(f"{message}; fix the file ({FORMAT_HINT})")
+
+
+def parameter_problems(overrides: Mapping[str, str], declared: Mapping[str, Any]) -> list[str]:
+    """What CloudFormation would refuse in `overrides` against the template's `declared` parameters."""
+    problems: list[str] = []
+    unknown = sorted(set(overrides) - set(declared))
+    if unknown:
+        choices = f"use one of {', '.join(sorted(declared))}" if declared else "it declares none"
+        problems.append(
+            f"sets {', '.join(unknown)}, which the template does not declare: remove them ({choices})"
+        )
+    for key, value in overrides.items():
+        if key in declared:
+            problems += value_problems(key, value, declared[key])
+    return problems
+
+
+def value_problems(key: str, value: str, parameter: Mapping[str, Any]) -> list[str]:
+    """The constraints `value` breaks, by CloudFormation's semantics for the parameter's Type.
+
+    List types (CommaDelimitedList, List<...>) are checked element by element (AllowedPattern and
+    AllowedValues apply to each); MinLength/MaxLength apply to String values; MinValue/MaxValue to
+    numbers. AWS-specific types are checked as their strings: whether the resource exists is AWS's to say.
+    """
+    kind = str(parameter.get("Type", "String"))
+    is_list = kind == "CommaDelimitedList" or kind.startswith("List<")
+    numeric = kind in ("Number", "List<Number>")
+    elements = value.split(",") if is_list else [value]
+    problems = list(_element_problems(key, value, elements, parameter, numeric, is_list))
+    if not is_list:
+        problems += _length_problems(key, value, parameter)
+    return problems
+
+
+def _element_problems(
+    key: str, value: str, elements: list[str], parameter: Mapping[str, Any], numeric: bool, is_list: bool
+) -> Iterator[str]:
+    described = parameter.get("ConstraintDescription")
+    wanted = f"write {described}" if described else "write a value it matches"
+    for element in elements:
+        named = f"{key}={value}" + (f": element {element!r}" if is_list else "")
+        if numeric:
+            if not NUMBER.fullmatch(element):
+                yield f"{named} is not a number (Type {parameter['Type']}): write an integer or a decimal"
+                continue
+            yield from _range_problems(named, Decimal(element), parameter)
+        allowed = parameter.get("AllowedValues")
+        if allowed is not None and element not in map(str, allowed):
+            yield f"{named} is not one of AllowedValues: use one of {', '.join(map(str, allowed))}"
+        pattern = parameter.get("AllowedPattern")
+        # CloudFormation: the pattern must match the entire value (each element of a list).
+        if pattern is not None and not re.fullmatch(pattern, element):
+            yield f"{named} does not match AllowedPattern {pattern}: {wanted}"
+
+
+def _range_problems(named: str, number: Decimal, parameter: Mapping[str, Any]) -> Iterator[str]:
+    low, high = parameter.get("MinValue"), parameter.get("MaxValue")
+    if low is not None and high is not None:
+        bounds = f"from {low} to {high}"
+    else:
+        bounds = f"of at least {low}" if low is not None else f"of at most {high}"
+    if low is not None and number < Decimal(str(low)):
+        yield f"{named} is below MinValue {low}: use a number {bounds}"
+    if high is not None and number > Decimal(str(high)):
+        yield f"{named} is above MaxValue {high}: use a number {bounds}"
+
+
+def _length_problems(key: str, value: str, parameter: Mapping[str, Any]) -> Iterator[str]:
+    shortest, longest = parameter.get("MinLength"), parameter.get("MaxLength")
+    if shortest is not None and len(value) < int(shortest):
+        yield f"{key}={value} is shorter than MinLength {shortest}: give at least {shortest} characters"
+    if longest is not None and len(value) > int(longest):
+        yield f"{key}={value} is longer than MaxLength {longest}: give at most {longest} characters"

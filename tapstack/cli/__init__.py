@@ -135,7 +135,7 @@ SUBCOMMANDS = {
     ),
     "local": Subcommand(
         "tapstack.cli.local:local",
-        "The stack on the local emulator: up, deploy, send, replay, quarantine, destroy, down, load.",
+        "The stack on the local emulator: up, deploy, send, serve, replay, quarantine, destroy, down, load.",
         extensions=("tapstack.cli.quarantine:local_quarantine",),
     ),
 }
@@ -152,7 +152,7 @@ def tapstack() -> None:
     \b
     build    generate, check, report, diagram, lint, guard, package, bench
     operate  bootstrap, preflight, deploy, diff, destroy, replay, quarantine (AWS, with your credentials)
-    local    up, down, deploy, send, replay, quarantine, destroy, load (the moto emulator on loopback)
+    local    up, down, deploy, send, serve, replay, quarantine, destroy, load (the moto emulator on loopback)
     verify   a captured delivery through the receiver's checks (no AWS)
 
     Exit status: 0 done, 1 something was found or failed, 2 the command cannot run as asked.

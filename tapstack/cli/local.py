@@ -28,7 +28,7 @@ from tapstack.cli.operate import (
     run_replay,
 )
 from tapstack.exits import CommandError, ExitCode
-from tapstack.local import emulator
+from tapstack.local import emulator, ports
 from tapstack.local.faults import FAULTS
 from tapstack.local.target import EmulatorTarget
 from tapstack.operate import actions
@@ -37,7 +37,13 @@ from tapstack.operate.deployment import Deployment
 LOCAL_ENVIRONMENT = "local"
 LOCAL_PARAMS = paths.PARAMS / "local.json"
 
-PORT_OPTION = click.option("--port", default=5000, show_default=True, help="the emulator's port on 127.0.0.1")
+PORT_OPTION = click.option(
+    "--port",
+    type=int,
+    default=lambda: ports.remembered(ports.EMULATOR),
+    show_default=f"the port `local up` last started it on, else {ports.DEFAULT_PORTS[ports.EMULATOR]}",
+    help="the emulator's port on 127.0.0.1",
+)
 
 
 def emulator_deployment(environment: str, template_path: Path, port: int) -> Deployment:
@@ -45,7 +51,7 @@ def emulator_deployment(environment: str, template_path: Path, port: int) -> Dep
     retry)."""
     if not emulator.answers(port):
         raise CommandError(
-            f"the emulator is not running on port {port}: start it with `make local-up` "
+            f"the emulator is not running on port {port}: start it with `make local-up LOCAL_PORT={port}` "
             f"(or `tapstack local up --port {port}`)"
         )
     return load_deployment(EmulatorTarget.at(emulator.endpoint(port)), environment, template_path)
@@ -53,14 +59,16 @@ def emulator_deployment(environment: str, template_path: Path, port: int) -> Dep
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 def local() -> None:
-    """The stack on the local emulator: up, deploy, send, replay, quarantine, destroy, down, load."""
+    """The stack on the local emulator: up, deploy, send, serve, replay, quarantine, destroy, down, load."""
 
 
 @local.command(epilog="Example:\n\n  tapstack local up --port 5000")
 @PORT_OPTION
 def up(port: int) -> ExitCode:
-    """Start the moto emulator on 127.0.0.1:PORT (pid and log under .local/)."""
+    """Start the moto emulator on 127.0.0.1:PORT (pid and log under .local/); later local commands use
+    that port without being told."""
     print(emulator.start(emulator.EmulatorFiles(port)))
+    ports.remember(ports.EMULATOR, port)
     return ExitCode.OK
 
 
@@ -69,6 +77,8 @@ def up(port: int) -> ExitCode:
 def down(port: int) -> ExitCode:
     """Stop the emulator `local up` started (its pid file's process, checked first)."""
     print(emulator.stop(emulator.EmulatorFiles(port)))
+    if port == ports.remembered(ports.EMULATOR):
+        ports.remember(ports.EMULATOR, None)
     return ExitCode.OK
 
 
@@ -114,7 +124,7 @@ def _event_file(path: Path) -> Path:
     epilog="""\b
 Examples:
   tapstack local send events/stripe/refund.created.json
-  tapstack local send events/generic/payment.json --provider internal
+  tapstack local send events/internal/transaction.created.json   POST /transactions, with the API key
   tapstack local send events/stripe/refund.created.json --fault table   then: tapstack local replay --apply"""
 )
 @click.argument("event", type=click.Path(path_type=Path, dir_okay=False, exists=True))
@@ -144,6 +154,65 @@ def send(
     print(f"handler logs: {log_path}", file=sys.stderr)
     print(json.dumps(document, indent=2))
     return ExitCode.OK if document["ok"] else ExitCode.FAILED
+
+
+@local.command(
+    epilog="""\b
+Examples:
+  tapstack local serve
+  tapstack local serve --http-port 8788
+  tapstack local serve --stripe-signing-secret whsec_...   the secret `stripe listen` prints
+  then: stripe listen --forward-to http://127.0.0.1:8787/v1/webhooks/stripe"""
+)
+@environment_option(LOCAL_ENVIRONMENT)
+@PORT_OPTION
+@click.option(
+    "--http-port",
+    type=int,
+    default=lambda: ports.remembered(ports.HTTP),
+    envvar="LOCAL_HTTP_PORT",
+    show_default=f"the port it last served on, else {ports.DEFAULT_PORTS[ports.HTTP]}",
+    help="the local API's port on 127.0.0.1 (or LOCAL_HTTP_PORT)",
+)
+@click.option(
+    "--stripe-signing-secret",
+    help="also accept Stripe deliveries signed with this secret (the whsec_... `stripe listen` prints)",
+)
+def serve(
+    environment: str, template_path: Path, port: int, http_port: int, stripe_signing_secret: str | None
+) -> ExitCode:
+    """Serve the local stack's API over HTTP on 127.0.0.1, as API Gateway serves the deployed one.
+
+    Each delivery runs the receiver and then the asynchronous chain, as `local send` does, and prints one
+    line with its outcome; the handlers' logs go to .local/serve.log. Stop it with Ctrl-C.
+    """
+    from tapstack.local.serve import http_server, local_api  # noqa: PLC0415 (imports the handlers)
+
+    deployment = emulator_deployment(environment, template_path, port)
+    terminal = sys.stdout
+    log_path = paths.LOCAL_STATE / "serve.log"
+
+    def report(line: str) -> None:
+        print(line, file=terminal, flush=True)
+
+    with contextlib.redirect_stdout(_handler_log(log_path)):
+        api = local_api(deployment, report, stripe_signing_secret)
+        try:
+            server = http_server(api, http_port)
+        except OSError as error:
+            commands = ["make serve-local LOCAL_HTTP_PORT={port}", "tapstack local serve --http-port {port}"]
+            raise ports.port_taken(http_port, error, commands) from error
+        ports.remember(ports.HTTP, http_port)
+        base = f"http://127.0.0.1:{server.server_address[1]}/{api.api.stage}"
+        report(f"serving {deployment.stack} at {base} (handler logs: {log_path}; Ctrl-C stops)")
+        report(f"  POST {base}/webhooks/{{stripe,paypal,generic}}  signed as each provider signs")
+        report(f"  POST {base}/transactions  with x-api-key: {api.api_key}")
+        with api.runtime.activated(), server:
+            try:
+                server.serve_forever()
+            except KeyboardInterrupt:
+                report("stopped")
+    return ExitCode.OK
 
 
 @local.command(name="replay", epilog="Example:\n\n  tapstack local replay --apply")

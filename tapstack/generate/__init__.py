@@ -7,6 +7,7 @@ before anything is built, and an invalid one writes nothing.
 
 from __future__ import annotations
 
+import datetime
 import json
 import tomllib
 from collections.abc import Mapping
@@ -36,9 +37,11 @@ def _flatten(table: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
     return flat
 
 
-def load_settings(config_file: Path | None, overrides: Mapping[str, Any]) -> StackConfig:
+def load_settings(
+    config_file: Path | None, overrides: Mapping[str, Any], today: datetime.date | None = None
+) -> StackConfig:
     """The settings of the TOML file (by default the committed tapstack.toml, when there is one) with
-    the flags' values over them, validated."""
+    the flags' values over them, validated (a runtime's deprecation against `today`, by default today)."""
     settings: dict[str, Any] = {}
     if config_file is None and paths.SETTINGS.is_file():
         config_file = paths.SETTINGS
@@ -50,7 +53,7 @@ def load_settings(config_file: Path | None, overrides: Mapping[str, Any]) -> Sta
             raise CommandError(f"cannot read --config {config_file}: {error}") from error
     settings.update({key: value for key, value in overrides.items() if value is not None})
     try:
-        return config_from_mapping(settings)
+        return config_from_mapping(settings, today)
     except ConfigError as error:
         raise CommandError(f"{error}\nnothing was written") from error
 

@@ -27,6 +27,7 @@ from botocore.exceptions import ClientError
 
 from tapstack import paths
 from tapstack.cfn.model import Resolver
+from tapstack.local.ports import bindable, port_taken
 from tapstack.operate.cloud import Clients, stack_outputs
 from templates.contract import (
     API_KEY_ID,
@@ -41,6 +42,7 @@ STATE_DIRECTORY = paths.LOCAL_STATE
 MOTO_SERVER = Path(sys.executable).parent / "moto_server"
 LOCAL_PAYPAL_WEBHOOK_ID = "WH-LOCAL-TAPSTACK-0000000001"
 STARTUP_TIMEOUT_SECONDS = 20.0
+START_ELSEWHERE = ["make local-up LOCAL_PORT={port}", "tapstack local up --port {port}"]
 
 
 def endpoint(port: int) -> str:
@@ -87,10 +89,10 @@ def start(files: EmulatorFiles) -> str:
     if files.running_pid() is not None and answers(files.port):
         return f"the emulator already runs on port {files.port} (pid {files.running_pid()})"
     if answers(files.port):
-        raise RuntimeError(
-            f"port {files.port} answers but is not the emulator this repository started "
-            f"({files.pid_file} names no live moto_server): stop that process or set LOCAL_PORT"
-        )
+        cause = f"it answers, but {files.pid_file} names no live emulator of this checkout"
+        raise port_taken(files.port, cause, START_ELSEWHERE)
+    if (refused := bindable(files.port)) is not None:
+        raise port_taken(files.port, refused, START_ELSEWHERE)
     files.directory.mkdir(parents=True, exist_ok=True)
     with files.log_file.open("ab") as log:
         process = subprocess.Popen(  # noqa: S603 (fixed executable, loopback only)
@@ -103,9 +105,21 @@ def start(files: EmulatorFiles) -> str:
     deadline = time.monotonic() + STARTUP_TIMEOUT_SECONDS
     while not answers(files.port):
         if process.poll() is not None or time.monotonic() > deadline:
-            raise RuntimeError(f"the emulator did not start on port {files.port}; see {files.log_file}")
+            raise RuntimeError(
+                f"the emulator did not start on port {files.port} ({_last_line(files.log_file)}); "
+                f"its whole log is {files.log_file}"
+            )
         time.sleep(0.1)
     return f"the emulator runs on {endpoint(files.port)} (pid {process.pid}, log {files.log_file})"
+
+
+def _last_line(log_file: Path) -> str:
+    """The log's last line: what the emulator said when it stopped."""
+    with contextlib.suppress(OSError):
+        lines = log_file.read_text(encoding="utf-8", errors="replace").strip().splitlines()
+        if lines:
+            return lines[-1].strip()
+    return "it wrote nothing"
 
 
 def _running(pid: int) -> bool:
@@ -171,6 +185,18 @@ def configure_local_verification(secretsmanager: Any, secret_arn: str) -> None:
     document["stripe_signing_secrets"] = [f"whsec_local_{secrets.token_hex(16)}"]
     document["paypal_webhook_id"] = LOCAL_PAYPAL_WEBHOOK_ID
     secretsmanager.put_secret_value(SecretId=secret_arn, SecretString=json.dumps(document))
+
+
+def accept_stripe_signing_secret(secretsmanager: Any, secret_arn: str, signing_secret: str) -> bool:
+    """Also accept Stripe deliveries signed with `signing_secret` (the one `stripe listen` prints), after
+    the local one `make send` signs with; False when it was accepted already."""
+    document = json.loads(secretsmanager.get_secret_value(SecretId=secret_arn)["SecretString"])
+    accepted = document.get("stripe_signing_secrets", [])
+    if signing_secret in accepted:
+        return False
+    document["stripe_signing_secrets"] = [*accepted, signing_secret]
+    secretsmanager.put_secret_value(SecretId=secret_arn, SecretString=json.dumps(document))
+    return True
 
 
 def _api_key_id(apigateway: Any, name: str, properties: dict[str, Any]) -> str:

@@ -26,6 +26,7 @@ role, and the bootstrap stack.
 from __future__ import annotations
 
 import json
+from collections import Counter
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -45,6 +46,7 @@ from tapstack.operate.stacks import (
     EventStream,
     ResourceFailure,
     StackRequest,
+    deployed_resources,
     tags_recording_compliance,
     template_parameters,
     wait_for_stack,
@@ -57,6 +59,8 @@ EMULATOR_CREDENTIALS = {"aws_access_key_id": "testing", "aws_secret_access_key":
 EMULATOR_TIMING = Timing(poll_seconds=0.05, timeout_seconds=120.0, wait_for_running_invocations=False)
 # The account's, not any stack's: every stack in the emulated account logs through it.
 APIGATEWAY_LOGS_ROLE = "local-apigateway-cloudwatch"
+# The types moto's CloudFormation skips that the local deploy makes beside the stack (ensure_fill_ins).
+FILLED_IN_BY_THE_LOCAL_DEPLOY = frozenset({"AWS::SecretsManager::Secret", "AWS::ApiGateway::ApiKey"})
 
 # How to delete what moto's DeleteStack leaves behind, by resource type.
 Delete = Callable[[Clients, str], object]
@@ -221,16 +225,46 @@ class EmulatorTarget:
             "Parameters": parameters,
             **({} if tags is None else {"Tags": tags}),
         }
-        total = len(request.template["Resources"])
+        expected = deployed_resources(request.template, request.overrides)
         if existing is None:
-            created = cloudformation.create_stack(**common, **request.template_source)
-            return EventStream(cloudformation, created["StackId"], total, report)
+            stack_id = cloudformation.create_stack(**common, **request.template_source)["StackId"]
+            return EventStream(
+                cloudformation,
+                stack_id,
+                len(expected),
+                report,
+                created_when_done=self._created(stack_id, expected),
+            )
         if tags is None and _unchanged(cloudformation, request.name, request.template, existing, parameters):
             return None
-        stream = EventStream(cloudformation, existing["StackId"], total, report)
+        stream = EventStream(
+            cloudformation, existing["StackId"], len(expected), report,
+            created_when_done=self._created(existing["StackId"], expected),
+        )  # fmt: skip
         stream.skip_existing()
         cloudformation.update_stack(**common, **request.template_source)
         return stream
+
+    def _created(self, stack_id: str, expected: dict[str, str]) -> Callable[[], tuple[int, list[str]]]:
+        """How many of the `expected` resources the emulator made, and a line naming the types it skipped
+        (moto's CloudFormation creates no resource of a type it does not model)."""
+
+        def count() -> tuple[int, list[str]]:
+            listed = {
+                resource.logical_id for resource in listed_resources(self.clients("cloudformation"), stack_id)
+            }
+            skipped = Counter(kind for logical_id, kind in expected.items() if logical_id not in listed)
+            if not skipped:
+                return len(expected), []
+            created = len(expected) - sum(skipped.values())
+            kinds = ", ".join(f"{kind} x{n}" for kind, n in sorted(skipped.items()))
+            note = f"      the emulator created {created} of these {len(expected)}; it skipped {kinds}"
+            filled = sorted(FILLED_IN_BY_THE_LOCAL_DEPLOY & set(skipped))
+            if filled:
+                note += f" (the local deploy makes the {' and '.join(filled)} itself)"
+            return created, [note]
+
+        return count
 
     def stack_outputs(self, stack: str, environment: str, template: dict[str, Any]) -> dict[str, str]:  # noqa: ARG002 (DeployTarget's signature)
         """The stack's outputs and those of the fill-ins, made here (once)."""
@@ -281,3 +315,8 @@ class EmulatorTarget:
     def lambda_account_limits(self) -> dict[str, Any] | None:
         """None: moto does not implement GetAccountSettings."""
         return None
+
+    @property
+    def supplies_verification_material(self) -> bool:
+        """True: the deploy puts a local Stripe secret and PayPal webhook id in (`ensure_fill_ins`)."""
+        return True

@@ -278,6 +278,13 @@ def placeholders_in(material: VerificationMaterial) -> list[str]:
     return found
 
 
+LOCAL_VERIFICATION_MATERIAL = CheckResult(
+    "webhook secret",
+    Status.PASS,
+    "the emulator's stack gets local signing material at deploy (what `make send` and `local serve` sign)",
+)
+
+
 def check_webhook_secret(clients: Clients, existing: dict[str, Any] | None) -> CheckResult:
     """Warn while the deployed secret still holds placeholders: those providers' deliveries get 401."""
     secret_arn = outputs_of(existing).get(WEBHOOK_SECRET_ARN) if existing else None
@@ -328,7 +335,11 @@ def run_preflight(target: DeployTarget, template: dict[str, Any], plan: DeployPl
         lambda: check_api_logging_role(clients, parameters),
         lambda: check_execution_log_group(clients, existing, template),
         lambda: check_network(clients, parameters),
-        lambda: check_webhook_secret(clients, existing),
+        lambda: (
+            LOCAL_VERIFICATION_MATERIAL
+            if target.supplies_verification_material
+            else check_webhook_secret(clients, existing)
+        ),
     ]
     return [credentials, *(check() for check in checks)]
 

@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import shlex
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
 from tapstack import paths
+from tapstack.cfn.model import Template
 from tapstack.operate.cloud import TEMPLATE_PATH, Clients, DeployError, Report, Timing, describe_stack
 from templates.contract import AUDIT_OBJECT_LOCK_MODE, COMPLIANCE_RETENTION_TAG
 
@@ -80,6 +81,18 @@ class ResourceFailure:
 STACK_DONE = frozenset({"CREATE_COMPLETE", "UPDATE_COMPLETE", "IMPORT_COMPLETE", "DELETE_COMPLETE"})
 
 
+def deployed_resources(template: dict[str, Any], overrides: dict[str, str]) -> dict[str, str]:
+    """`{logical id: type}` of the resources a deploy with these parameters creates: those without a
+    Condition, and those whose Condition holds."""
+    document = Template(template)
+    resolver = document.resolver(overrides)
+    return {
+        logical_id: resource["Type"]
+        for logical_id, resource in template["Resources"].items()
+        if "Condition" not in resource or resolver.condition(resource["Condition"])
+    }
+
+
 @dataclass
 class EventStream:
     """Prints a stack's new events oldest first, each with a progress count of finished resources."""
@@ -91,6 +104,9 @@ class EventStream:
     seen: set[str] = field(default_factory=set)
     finished: set[str] = field(default_factory=set)
     failures: list[ResourceFailure] = field(default_factory=list)
+    created_when_done: Callable[[], tuple[int, list[str]]] | None = None
+    """Where the endpoint does not report each resource (the emulator): how many it made once the stack
+    is done, and lines naming what it left out."""
 
     def _newest_first(self) -> Iterator[dict[str, Any]]:
         for page in self.cloudformation.get_paginator("describe_stack_events").paginate(
@@ -117,12 +133,18 @@ class EventStream:
             # The stack's own completion means every resource finished, whether or not the endpoint
             # reported each one (the emulator reports only stack-level events).
             stack_done = event["ResourceType"] == "AWS::CloudFormation::Stack" and status in STACK_DONE
-            done = self.total_resources if stack_done else len(self.finished)
+            done, notes = len(self.finished), list[str]()
+            if stack_done:
+                done, notes = (
+                    self.created_when_done() if self.created_when_done else (self.total_resources, [])
+                )
             progress = f"[{done:3d}/{self.total_resources}]"
             self.report(
                 f"{progress} {event['Timestamp']:%H:%M:%S} {status:<28} {event['ResourceType']:<36} "
                 f"{logical_id} {reason}".rstrip()
             )
+            for note in notes:
+                self.report(note)
 
 
 def wait_for_stack(
@@ -299,7 +321,8 @@ def begin_change_set(
     report(f"stack {request.name}: changes")
     for line in change_lines(change_set):
         report(line)
-    stream = EventStream(cloudformation, change_set["StackId"], len(request.template["Resources"]), report)
+    total = len(deployed_resources(request.template, request.overrides))
+    stream = EventStream(cloudformation, change_set["StackId"], total, report)
     stream.skip_existing()
     cloudformation.execute_change_set(ChangeSetName=change_set["ChangeSetId"], StackName=request.name)
     return stream

@@ -55,6 +55,12 @@ class DeployTarget(StackChanges, StackDeletion, Protocol):
         """Lambda's AccountLimit (ClientError when it cannot be read); None where there is none."""
         ...
 
+    @property
+    def supplies_verification_material(self) -> bool:
+        """Whether the target puts working signing material into the webhook secret itself (the
+        emulator's local material), so that no placeholder is ever deployed."""
+        ...
+
 
 def _nothing() -> None:
     """A real stack owns everything deleting it removes."""
@@ -105,3 +111,8 @@ class AwsTarget:
 
     def lambda_account_limits(self) -> dict[str, Any] | None:
         return dict(self.clients("lambda").get_account_settings()["AccountLimit"])
+
+    @property
+    def supplies_verification_material(self) -> bool:
+        """False: on AWS the secret holds placeholders until the operator puts the providers' material in."""
+        return False

@@ -8,9 +8,16 @@ from tapstack.local.target import EMULATOR_TIMING, as_moto_reads_it
 from tapstack.operate.actions import deploy_environment, destroy_environment
 from tapstack.operate.artifacts import upload_template
 from tapstack.operate.cloud import TEMPLATE_PATH, Clients
-from tapstack.operate.stacks import StackRequest, diff_stack
+from tapstack.operate.destroy import listed_resources
+from tapstack.operate.stacks import StackRequest, deployed_resources, diff_stack
 from tapstack.parameter_files import load_parameter_file
-from templates.contract import ACCESS_LOG_BUCKET_NAME, API_KEY_ID, AUDIT_BUCKET_NAME, WEBHOOK_SECRET_ARN
+from templates.contract import (
+    ACCESS_LOG_BUCKET_NAME,
+    API_KEY_ID,
+    AUDIT_BUCKET_NAME,
+    SUFFIX_PARAMETER,
+    WEBHOOK_SECRET_ARN,
+)
 from tests.integration.conftest import LOCAL_PARAMETERS, NAMES, DeployedStack, deploy
 
 TEMPLATE = read_template(TEMPLATE_PATH)
@@ -76,11 +83,26 @@ def test_diff_lists_the_changes_a_deploy_would_make(deployment: DeployedStack) -
     assert [summary for summary in remaining if summary["Status"] == "CREATE_COMPLETE"] == []
 
 
-def test_the_progress_counter_reaches_every_resource(deployment: DeployedStack) -> None:
-    total = len(TEMPLATE["Resources"])
+def test_the_progress_counts_what_the_emulator_created_and_names_what_it_skipped(
+    deployment: DeployedStack,
+) -> None:
+    overrides = load_parameter_file(LOCAL_PARAMETERS) | {SUFFIX_PARAMETER: deployment.environment}
+    expected = deployed_resources(TEMPLATE, overrides)  # the resources whose Condition holds
+    listed = {
+        resource.logical_id
+        for resource in listed_resources(deployment.clients("cloudformation"), deployment.deployment.stack)
+    }
     stack = NAMES.stack.for_suffix(deployment.environment)
-    (created,) = [line for line in deployment.log if "CREATE_COMPLETE" in line and line.endswith(f" {stack}")]
-    assert created.startswith(f"[{total:3d}/{total}] ")
+    (done,) = [line for line in deployment.log if "CREATE_COMPLETE" in line and line.endswith(f" {stack}")]
+    note = deployment.log[deployment.log.index(done) + 1]
+
+    assert len(expected) < len(TEMPLATE["Resources"])  # the local parameters leave some out
+    assert done.startswith(f"[{len(listed & set(expected)):3d}/{len(expected)}] ")
+    assert note.strip().startswith(
+        f"the emulator created {len(listed & set(expected))} of these {len(expected)}"
+    )
+    assert "AWS::WAFv2::WebACL x1" in note
+    assert "the local deploy makes the AWS::ApiGateway::ApiKey and AWS::SecretsManager::Secret itself" in note
 
 
 def test_destroy_leaves_no_stack_and_no_bucket_behind(

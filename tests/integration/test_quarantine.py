@@ -24,6 +24,7 @@ from tapstack.local.send import LocalRuntime, stored_item
 from tapstack.operate.quarantine import ReplacingStore, StackQuarantine
 from templates.contract import TRANSACTIONS_TABLE_NAME
 from tests.integration.conftest import on_emulator
+from tests.support.settings import PREFIX
 
 UNKNOWN_CURRENCY = "XTS"  # ISO 4217's code for testing: no exponent, so not in the table
 
@@ -216,7 +217,7 @@ def test_a_stack_that_is_not_deployed_says_to_deploy_it(
     assert main(["local", "quarantine", "list", "--port", port, "--env", "nosuch"]) == ExitCode.USAGE
     # the emulator's request log shares stderr in this process; the command's own output is one line
     errors = [line for line in capsys.readouterr().err.splitlines() if line.startswith("error:")]
-    assert errors == ["error: stack tapstack-nosuch does not exist: deploy it first (`make deploy-local`)"]
+    assert errors == [f"error: stack {PREFIX}-nosuch does not exist: deploy it first (`make deploy-local`)"]
 
 
 def test_reprocess_wants_ids_or_all(stack: LocalRuntime, capsys: pytest.CaptureFixture[str]) -> None:

@@ -1,7 +1,6 @@
 """The fixtures every tier shares (a pytest plugin, loaded by tests/conftest.py): the generated template
 and its settings, and the handler pipeline over the emulator."""
 
-import datetime
 import json
 from collections.abc import Iterator
 from typing import Any
@@ -16,16 +15,19 @@ from templates.config import StackConfig
 from templates.stack import build_template, render
 from tests.support import FAKE_ENVIRONMENT, free_port
 from tests.support.pipeline import WEBHOOK_SECRET, Pipeline, Stack, signer_for
+from tests.support.settings import CONFIG_IN_FORCE
 
 
 @pytest.fixture(scope="session")
-def default_config() -> StackConfig:
-    return StackConfig(today=datetime.date(2026, 11, 23))
+def config_in_force() -> StackConfig:
+    """The settings the committed template is generated with (tapstack.toml): a fork's customised
+    settings are the ones its tests check."""
+    return CONFIG_IN_FORCE
 
 
 @pytest.fixture(scope="session")
-def template(default_config: StackConfig) -> dict[str, Any]:
-    rendered: dict[str, Any] = json.loads(render(build_template(default_config)))
+def template(config_in_force: StackConfig) -> dict[str, Any]:
+    rendered: dict[str, Any] = json.loads(render(build_template(config_in_force)))
     return rendered
 
 

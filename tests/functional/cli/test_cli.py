@@ -13,13 +13,14 @@ import pytest
 from tapstack import paths
 from tapstack.cli import main, tapstack
 from tapstack.exits import ExitCode
+from tests.support.settings import PREFIX
 
 TAPSTACK = Path(sys.executable).parent / "tapstack"
 EXPECTED_COMMANDS = {
     "generate", "check", "lint", "guard", "package", "report", "diagram", "bench",
     "bootstrap", "preflight", "deploy", "diff", "destroy", "replay", "quarantine", "verify", "local",
 }  # fmt: skip
-EXPECTED_LOCAL_COMMANDS = {"up", "down", "deploy", "send", "replay", "quarantine", "destroy", "load"}
+EXPECTED_LOCAL_COMMANDS = {"up", "down", "deploy", "send", "serve", "replay", "quarantine", "destroy", "load"}
 
 
 def test_the_console_script_lists_every_command() -> None:
@@ -110,7 +111,7 @@ def test_a_local_command_without_the_emulator_says_to_start_it(capsys: pytest.Ca
     status = main(["local", "replay", "--port", port])
     assert status == ExitCode.USAGE
     assert capsys.readouterr().err == (
-        f"error: the emulator is not running on port {port}: start it with `make local-up` "
+        f"error: the emulator is not running on port {port}: start it with `make local-up LOCAL_PORT={port}` "
         f"(or `tapstack local up --port {port}`)\n"
     )
 
@@ -123,7 +124,7 @@ def test_a_stack_that_is_not_deployed_says_to_deploy_it(
     assert status == ExitCode.USAGE
     # the emulator's request log shares stderr in this process; the command's own output is one line
     errors = [line for line in capsys.readouterr().err.splitlines() if line.startswith("error:")]
-    assert errors == ["error: stack tapstack-nosuch does not exist: deploy it first (`make deploy-local`)"]
+    assert errors == [f"error: stack {PREFIX}-nosuch does not exist: deploy it first (`make deploy-local`)"]
 
 
 def test_no_region_names_the_flag_and_the_variable(

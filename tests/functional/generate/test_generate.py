@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from tapstack import paths
+from tests.support.settings import CONFIG_IN_FORCE
 
 ROOT = paths.REPOSITORY
 COMMITTED = ROOT / "output" / "TapStack.json"
@@ -33,12 +34,15 @@ def test_committed_json_matches_the_code() -> None:
 
 def test_check_names_the_file_and_shows_the_difference(tmp_path: Path) -> None:
     stale = tmp_path / "TapStack.json"
-    stale.write_text(COMMITTED.read_text().replace('"MemorySize": 1024', '"MemorySize": 512', 1))
+    memory = CONFIG_IN_FORCE.receiver.memory_mb
+    stale.write_text(
+        COMMITTED.read_text().replace(f'"MemorySize": {memory}', f'"MemorySize": {memory + 64}', 1)
+    )
     result = run_generate("--check", "--output", str(stale))
     assert result.returncode == 1
     assert str(stale) in result.stderr
-    assert '-        "MemorySize": 512,' in result.stderr
-    assert '+        "MemorySize": 1024,' in result.stderr
+    assert f'-        "MemorySize": {memory + 64},' in result.stderr
+    assert f'+        "MemorySize": {memory},' in result.stderr
 
 
 def test_check_reports_a_missing_file(tmp_path: Path) -> None:

@@ -1,10 +1,16 @@
 """The emulator's process control: `local up` and `local down` start and stop exactly their own moto
 server (tests/unit/operate/test_stack_tooling.py has the pure parts of the stack tooling)."""
 
+import os
+import re
+import socket
 import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
+from tapstack.exits import CommandError
 from tapstack.local.emulator import EmulatorFiles, answers, start, stop
 from tests.support import free_port
 
@@ -37,3 +43,25 @@ def test_local_down_refuses_a_pid_file_naming_another_process(tmp_path: Path) ->
     finally:
         bystander.kill()
         bystander.wait()
+
+
+def test_a_taken_port_is_reported_with_its_holder_and_the_command_that_uses_a_free_one(
+    tmp_path: Path,
+) -> None:
+    with socket.socket() as squatter:
+        squatter.bind(("127.0.0.1", 0))
+        squatter.listen()
+        port = squatter.getsockname()[1]
+
+        with pytest.raises(CommandError) as refused:
+            start(EmulatorFiles(port, tmp_path))
+
+    message = str(refused.value)
+    assert message.startswith(
+        f"port {port} on 127.0.0.1 is taken (Address already in use, held by pid {os.getpid()} ("
+    )
+    suggested = re.search(r"`make local-up LOCAL_PORT=(\d+)` or `tapstack local up --port (\d+)`$", message)
+    assert suggested is not None, message
+    assert suggested[1] == suggested[2]
+    assert int(suggested[1]) > port
+    assert not (tmp_path / f"moto-{port}.pid").exists()  # nothing was started

@@ -28,6 +28,7 @@ from tapstack.cfn.model import (
     walk,
 )
 from templates.contract import SUFFIX_PARAMETER
+from tests.support.settings import PREFIX
 
 ROOT = paths.REPOSITORY
 
@@ -304,7 +305,7 @@ def test_the_committed_templates_conditions_follow_its_parameters() -> None:
     function = template.resources["ReceiverFunction"].properties
     assert defaults.resolve(function["ReservedConcurrentExecutions"]) is NO_VALUE
     assert reserving.resolve(function["ReservedConcurrentExecutions"]) == "10"
-    assert reserving.resolve(function["FunctionName"]) == "tapstack-receiver-dev"
+    assert reserving.resolve(function["FunctionName"]) == f"{PREFIX}-receiver-dev"
 
 
 # A Fn::Sub text as segments: literal text (no `$`, so it cannot start a placeholder), a variable

@@ -27,6 +27,7 @@ from templates.bootstrap import bootstrap_template_json
 from templates.config import StackConfig
 from templates.naming import names_of
 from templates.stack import build_template, render
+from tests.support.settings import PREFIX
 
 POLICY_PATH = paths.TEMPLATE.with_name(DEPLOYER_POLICY_NAME)
 TEMPLATE = read_template(paths.TEMPLATE)
@@ -110,9 +111,9 @@ def test_the_commands_own_calls_are_granted_on_the_stacks_resources(policy: dict
 
     # destroy: throttle, wait for running invocations, empty versions (past GOVERNANCE retention)
     for action in ("lambda:PutFunctionConcurrency", "lambda:GetFunctionConfiguration"):
-        assert granted[action] == ["arn:aws:lambda:*:*:function:tapstack-*"]
+        assert granted[action] == [f"arn:aws:lambda:*:*:function:{PREFIX}-*"]
     for action in ("s3:ListBucketVersions", "s3:DeleteObjectVersion", "s3:BypassGovernanceRetention"):
-        assert granted[action] == ["arn:aws:s3:::tapstack-*", "arn:aws:s3:::tapstack-*/*"]
+        assert granted[action] == [f"arn:aws:s3:::{PREFIX}-*", f"arn:aws:s3:::{PREFIX}-*/*"]
     assert "s3:GetObjectRetention" in granted
     assert "s3:GetBucketObjectLockConfiguration" in granted
     # preflight
@@ -120,11 +121,11 @@ def test_the_commands_own_calls_are_granted_on_the_stacks_resources(policy: dict
     assert "arn:aws:iam::*:role/*" in granted["iam:GetRole"]
     for action in ("sts:GetCallerIdentity", "lambda:GetAccountSettings"):
         assert granted[action] == ["*"]
-    assert granted["lambda:GetFunctionConcurrency"] == ["arn:aws:lambda:*:*:function:tapstack-*"]
-    assert granted["secretsmanager:GetSecretValue"] == ["arn:aws:secretsmanager:*:*:secret:tapstack/*"]
+    assert granted["lambda:GetFunctionConcurrency"] == [f"arn:aws:lambda:*:*:function:{PREFIX}-*"]
+    assert granted["secretsmanager:GetSecretValue"] == [f"arn:aws:secretsmanager:*:*:secret:{PREFIX}/*"]
     # deploy: change sets on the stack, the artifact upload, roles passed to Lambda only
-    assert granted["cloudformation:CreateChangeSet"] == ["arn:aws:cloudformation:*:*:stack/tapstack-*/*"]
-    assert granted["s3:PutObject"] == ["arn:aws:s3:::tapstack-artifacts-*-*/*"]
+    assert granted["cloudformation:CreateChangeSet"] == [f"arn:aws:cloudformation:*:*:stack/{PREFIX}-*/*"]
+    assert granted["s3:PutObject"] == [f"arn:aws:s3:::{PREFIX}-artifacts-*-*/*"]
     (pass_role,) = [s for s in statements(policy) if "iam:PassRole" in s["Action"]]
     assert pass_role["Condition"] == {"StringEquals": {"iam:PassedToService": "lambda.amazonaws.com"}}
 
@@ -159,11 +160,11 @@ def test_the_web_acl_is_deployed_on_the_stacks_names_and_the_stage_it_protects(
 ) -> None:
     granted = allowed(policy)
 
-    assert "arn:aws:wafv2:*:*:regional/webacl/tapstack-*/*" in granted["wafv2:CreateWebACL"]
-    assert "arn:aws:wafv2:*:*:regional/ipset/tapstack-*/*" in granted["wafv2:CreateIPSet"]
+    assert f"arn:aws:wafv2:*:*:regional/webacl/{PREFIX}-*/*" in granted["wafv2:CreateWebACL"]
+    assert f"arn:aws:wafv2:*:*:regional/ipset/{PREFIX}-*/*" in granted["wafv2:CreateIPSet"]
     # Disassociating is authorized on the protected stage, not on the web ACL.
     assert "arn:aws:apigateway:*::/restapis/*/stages/*" in granted["wafv2:DisassociateWebACL"]
-    assert "arn:aws:logs:*:*:log-group:aws-waf-logs-tapstack-*" in granted["logs:CreateLogGroup"]
+    assert f"arn:aws:logs:*:*:log-group:aws-waf-logs-{PREFIX}-*" in granted["logs:CreateLogGroup"]
     # Log delivery writes the log group's resource policy; that action has no resource type.
     assert granted["logs:PutResourcePolicy"] == ["*"]
     # Nothing for the kinds of resource the stack does not associate a web ACL with.

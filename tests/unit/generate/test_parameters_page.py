@@ -9,6 +9,7 @@ from tapstack import paths
 from tapstack.generate import generated_files
 from tapstack.generate.parameters_page import PARAMETERS_PAGE, render_parameters_page
 from templates.config import config_from_mapping
+from tests.support.settings import LOG_RETENTION_DAYS
 
 
 def test_the_page_has_a_row_per_parameter_with_its_type_and_default() -> None:
@@ -16,7 +17,7 @@ def test_the_page_has_a_row_per_parameter_with_its_type_and_default() -> None:
     page = render_parameters_page(template)
     rows = [line for line in page.splitlines() if line.startswith("| `")]
     assert [row.split("`")[1] for row in rows] == sorted(template["Parameters"])
-    assert "| `LogRetentionDays` | Number | `30` |" in page
+    assert f"| `LogRetentionDays` | Number | `{LOG_RETENTION_DAYS}` |" in page
     assert "| `EnvironmentSuffix` | String | (required) |" in page
 
 

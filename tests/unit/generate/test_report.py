@@ -33,6 +33,7 @@ from tests.support.report import (
     table_rows,
     variant,
 )
+from tests.support.settings import CONFIG_IN_FORCE
 
 SECTIONS = (
     "## Architecture",
@@ -400,7 +401,7 @@ def test_parameters_show_type_default_constraints_and_description(report: str) -
     assert "pattern `^[a-z0-9]([a-z0-9-]*[a-z0-9])?$`" in suffix[3]
     assert "length 1 to 19" in suffix[3]
     (retention,) = rows_naming(report, "## Parameters", "`LogRetentionDays`")
-    assert retention[2] == "`30`"
+    assert retention[2] == f"`{CONFIG_IN_FORCE.default_log_retention_days}`"
     assert "one of `1`, `3`" in retention[3]
     (rate,) = rows_naming(report, "## Parameters", "`ApiThrottleRateLimit`")
     assert "value 1 to 10000" in rate[3]
@@ -408,9 +409,12 @@ def test_parameters_show_type_default_constraints_and_description(report: str) -
 
 def test_outputs_show_values_and_export_names_readably(report: str) -> None:
     rows = {row[0]: row for row in table_rows(report, "## Outputs")}
-    assert rows["`ApiId`"][1:3] == ["`!Ref Api`", "`tapstack-${EnvironmentSuffix}-ApiId`"]
+    assert rows["`ApiId`"][1:3] == [
+        "`!Ref Api`",
+        f"`{CONFIG_IN_FORCE.name_prefix}-${{EnvironmentSuffix}}-ApiId`",
+    ]
     assert rows["`TransactionsUrl`"][1] == (
-        "`https://${Api}.execute-api.${AWS::Region}.${AWS::URLSuffix}/v1/transactions`"
+        f"`https://${{Api}}.execute-api.${{AWS::Region}}.${{AWS::URLSuffix}}/{CONFIG_IN_FORCE.api_stage_name}/transactions`"
     )
     assert rows["`KmsKeyArn`"][1] == "`!GetAtt StackKey.Arn`"
 
@@ -419,6 +423,8 @@ def test_every_stateful_resource_has_its_key_retention_and_policies(
     template: dict[str, Any], report: str
 ) -> None:
     rows = {row[0]: row for row in table_rows(report, "## Stateful resources")}
+    audit_days = CONFIG_IN_FORCE.default_audit_retention_days
+    noncurrent_days = CONFIG_IN_FORCE.default_audit_noncurrent_retention_days
     stateful = {
         logical_id
         for logical_id, resource in template["Resources"].items()
@@ -431,18 +437,22 @@ def test_every_stateful_resource_has_its_key_retention_and_policies(
     assert rows["`AuditBucket`"][2].startswith("SSE-KMS (aws:kms), key `StackKey`")
     assert rows["`AuditBucket`"][3].split("<br>") == [
         "transition default minimum object size: `all_storage_classes_128K`",
-        "ExpireRawPayloads: expire after `!Ref AuditRetentionDays` (default 2557) d, noncurrent "
-        "versions expire after `!Ref AuditNoncurrentRetentionDays` (default 365) d, incomplete uploads "
-        "aborted after 7 d",
+        f"ExpireRawPayloads: expire after `!Ref AuditRetentionDays` (default {audit_days}) d, noncurrent "
+        f"versions expire after `!Ref AuditNoncurrentRetentionDays` (default {noncurrent_days}) d, "
+        "incomplete uploads aborted after 7 d",
     ]
     assert rows["`AuditBucket`"][4] == (
         "versioning Enabled; object lock on, default retention `!Ref AuditObjectLockMode` (default NONE) "
-        "for `!Ref AuditObjectLockRetentionDays` (default 2557) d when `HasAuditObjectLock`"
+        f"for `!Ref AuditObjectLockRetentionDays` (default {audit_days}) d when `HasAuditObjectLock`"
     )
     assert rows["`AccessLogBucket`"][4] == "versioning Enabled"
     assert rows["`AccessLogBucket`"][2] == "SSE-S3 (AES256)"
-    assert rows["`ProcessorDeadLetterQueue`"][3] == "messages kept 14 d (1209600 s)"
-    assert rows["`ReceiverLogGroup`"][3] == "`!Ref LogRetentionDays` (default 30) days"
+    kept = rows["`ProcessorDeadLetterQueue`"][3]
+    assert kept.startswith("messages kept ")
+    assert kept.endswith(f"({CONFIG_IN_FORCE.dlq_retention_seconds} s)")
+    assert rows["`ReceiverLogGroup`"][3] == (
+        f"`!Ref LogRetentionDays` (default {CONFIG_IN_FORCE.default_log_retention_days}) days"
+    )
     assert rows["`StackKey`"][3].startswith("rotation on")
     # Topics set no DeletionPolicy: the report says so rather than leaving the cell blank.
     assert rows["`PaymentEventsTopic`"][5] == "not set (Delete)"
@@ -454,7 +464,10 @@ def test_entry_points_show_auth_api_key_and_throttling(report: str) -> None:
     assert webhook[2:4] == ["NONE", "no"]
     assert "provider signature" in webhook[8]
     assert webhook[5] == "AWS_PROXY → `ReceiverFunction`"
-    assert "stage `v1`: rate `!Ref ApiThrottleRateLimit` (default 50)/s" in webhook[6]
+    assert (
+        f"stage `{CONFIG_IN_FORCE.api_stage_name}`: rate `!Ref ApiThrottleRateLimit` (default 50)/s"
+        in webhook[6]
+    )
     transactions = rows[("POST", "`/transactions`")]
     assert transactions[2:4] == ["NONE", "required"]
     assert "quota `!Ref ApiQuotaPerDay` (default 100000) per DAY" in transactions[7]

@@ -11,6 +11,7 @@ import pytest
 
 from tapstack.cfn import model
 from tapstack.cfn.model import references, walk
+from tapstack.generate import load_settings
 from templates.api import execution_log_group_name
 from templates.config import LOG_RETENTION_DAYS, PYTHON_RUNTIME_DEPRECATION, StackConfig
 from templates.contract import (
@@ -42,6 +43,7 @@ from templates.functions import (
 from templates.naming import PSEUDO_PARAMETER_LENGTHS, SUFFIX_PLACEHOLDER
 from templates.stack import build_template, render
 from tests.support.cfn import policy_statements, sub_text
+from tests.support.settings import CONFIG_IN_FORCE
 
 Template = dict[str, Any]
 FUNCTION_ROLES = ("Receiver", "Processor", "Notifier")
@@ -73,7 +75,7 @@ NAME_PROPERTIES = {
     "AWS::WAFv2::IPSet": "Name",
 }
 # API Gateway fixes the name of its execution log group; the API's generated id makes it unique per stack.
-EXECUTION_LOG_GROUP_NAME = execution_log_group_name(StackConfig().api_stage_name)
+EXECUTION_LOG_GROUP_NAME = execution_log_group_name(CONFIG_IN_FORCE.api_stage_name)
 
 
 def test_inventory(template: Template) -> None:
@@ -115,13 +117,16 @@ def test_inventory(template: Template) -> None:
 
 
 def test_functions_are_arm64_traced_encrypted_and_on_a_supported_runtime(template: Template) -> None:
+    settings = {
+        f"{role.capitalize()}Function": it for role, it in CONFIG_IN_FORCE.function_settings().items()
+    }
     for logical_id, function in model.Template(template).properties_of_type("AWS::Lambda::Function").items():
-        assert function["Architectures"] == ["arm64"], logical_id
+        assert function["Architectures"] == [CONFIG_IN_FORCE.architecture], logical_id
         assert function["TracingConfig"] == {"Mode": "Active"}, logical_id
         assert function["KmsKeyArn"] == {"Fn::GetAtt": ["StackKey", "Arn"]}, logical_id
         assert function["Runtime"] in PYTHON_RUNTIME_DEPRECATION, logical_id
-        assert function["MemorySize"] == 1024, logical_id
-        assert function["Timeout"] <= 30, logical_id
+        assert function["MemorySize"] == settings[logical_id].memory_mb, logical_id
+        assert function["Timeout"] == settings[logical_id].timeout_seconds, logical_id
         assert function["LoggingConfig"]["LogFormat"] == "JSON", logical_id
         assert function["Code"] == {"S3Bucket": {"Ref": "CodeS3Bucket"}, "S3Key": {"Ref": "CodeS3Key"}}
     receiver = model.Template(template).properties_of_type("AWS::Lambda::Function")["ReceiverFunction"]
@@ -211,21 +216,21 @@ def test_functions_keep_lambdas_start_and_report_lines(template: Template) -> No
 
 
 def test_api_execution_logs_go_to_a_declared_encrypted_expiring_log_group(
-    template: Template, default_config: StackConfig
+    template: Template, config_in_force: StackConfig
 ) -> None:
     resources = template["Resources"]
     group = resources["ApiExecutionLogGroup"]
     assert group["Type"] == "AWS::Logs::LogGroup"
     assert "Condition" not in group  # exists whether or not ApiExecutionLogging is on
     assert group["Properties"] == {
-        "LogGroupName": {"Fn::Sub": f"API-Gateway-Execution-Logs_${{Api}}/{default_config.api_stage_name}"},
+        "LogGroupName": {"Fn::Sub": f"API-Gateway-Execution-Logs_${{Api}}/{config_in_force.api_stage_name}"},
         "KmsKeyId": {"Fn::GetAtt": ["StackKey", "Arn"]},
         "RetentionInDays": {"Ref": "LogRetentionDays"},
     }
     assert (group["DeletionPolicy"], group["UpdateReplacePolicy"]) == ("Delete", "Delete")
     stage = resources["ApiStage"]
     assert stage["Properties"]["RestApiId"] == {"Ref": "Api"}
-    assert stage["Properties"]["StageName"] == default_config.api_stage_name
+    assert stage["Properties"]["StageName"] == config_in_force.api_stage_name
     assert "ApiExecutionLogGroup" in stage["DependsOn"]
 
 
@@ -314,7 +319,7 @@ def test_every_settable_name_carries_the_suffix(template: Template) -> None:
 
 
 def test_every_name_fits_its_aws_limit_at_the_longest_suffix(template: Template) -> None:
-    names = StackConfig().names()
+    names = CONFIG_IN_FORCE.names()
     longest = template["Parameters"][SUFFIX_PARAMETER]["MaxLength"]
     assert template["Parameters"][SUFFIX_PARAMETER]["MinLength"] == 1
 
@@ -392,9 +397,9 @@ def test_handler_values_resolve_to_callables(template: Template, role: str) -> N
     assert callable(handler)
 
 
-def test_output_is_deterministic_and_formatted(default_config: StackConfig) -> None:
-    first = render(build_template(default_config))
-    second = render(build_template(StackConfig()))
+def test_output_is_deterministic_and_formatted(config_in_force: StackConfig) -> None:
+    first = render(build_template(config_in_force))
+    second = render(build_template(load_settings(None, {}, today=config_in_force.today)))
     assert first == second
     assert first.endswith("}\n")
     assert not first.endswith("\n\n")

@@ -19,11 +19,11 @@ from tapstack import paths
 from tapstack.cfn.model import Resolver, Template, intrinsic_name, references
 from tapstack.operate.destroy import waf_log_group_prefix
 from tapstack.parameter_files import load_parameter_file
-from templates.config import StackConfig
 from templates.contract import SUFFIX_PARAMETER
 from templates.parameters import IPV4_CIDR_PATTERN
 from templates.waf import COMMON_RULE_SET as COMMON_GROUP
 from templates.waf import RATE_WINDOW_SECONDS
+from tests.support.settings import PREFIX
 
 TemplateDocument = dict[str, Any]
 ENVIRONMENT = {SUFFIX_PARAMETER: "dev", "AWS::Partition": "aws", "AWS::Region": "eu-west-1"}
@@ -233,7 +233,7 @@ def test_a_surge_of_blocked_requests_alarms_on_the_alarm_topic(template: Templat
         dimension["Name"]: deployed_stack.resolve(dimension["Value"])
         for dimension in properties["Dimensions"]
     }
-    assert dimensions == {"WebACL": "tapstack-webhooks-dev", "Region": "eu-west-1", "Rule": "ALL"}
+    assert dimensions == {"WebACL": f"{PREFIX}-webhooks-dev", "Region": "eu-west-1", "Rule": "ALL"}
 
 
 def test_logs_go_to_the_encrypted_log_group_destroy_expects_without_secrets(
@@ -246,14 +246,14 @@ def test_logs_go_to_the_encrypted_log_group_destroy_expects_without_secrets(
     assert (group["DeletionPolicy"], group["UpdateReplacePolicy"]) == ("Delete", "Delete")
     document = Template(template)
     group_name = document.resolver(ENVIRONMENT).resolve(group["Properties"]["LogGroupName"])
-    stack = StackConfig().names().stack.for_suffix("dev")
+    stack = f"{PREFIX}-dev"
     # WAF accepts only aws-waf-logs-* groups; destroy reports aws-waf-logs-<stack> if the stack left it.
-    assert group_name == waf_log_group_prefix(stack) == "aws-waf-logs-tapstack-dev"
+    assert group_name == waf_log_group_prefix(stack) == f"aws-waf-logs-{PREFIX}-dev"
     logging = resources["WafLogging"]["Properties"]
     assert logging["ResourceArn"] == {"Fn::GetAtt": ["WebAcl", "Arn"]}
     deployed_stack = document.resolver({**ENVIRONMENT, **ACCOUNT}, physical_ids={"WafLogGroup": group_name})
     assert deployed_stack.resolve(logging["LogDestinationConfigs"]) == [
-        "arn:aws:logs:eu-west-1:123456789012:log-group:aws-waf-logs-tapstack-dev"
+        f"arn:aws:logs:eu-west-1:123456789012:log-group:aws-waf-logs-{PREFIX}-dev"
     ]
     redacted = {field["SingleHeader"]["Name"] for field in logging["RedactedFields"]}
     assert redacted == {"stripe-signature", "paypal-transmission-sig", "x-tap-signature", "x-api-key"}
@@ -279,7 +279,7 @@ def test_the_key_lets_cloudwatch_logs_encrypt_the_waf_log_group(template: Templa
         {**ENVIRONMENT, **ACCOUNT}, physical_ids={"Api": "a1b2c3d4e5"}
     )
     allowed = deployed_stack.resolve(logs["Condition"]["ArnLike"]["kms:EncryptionContext:aws:logs:arn"])
-    assert "arn:aws:logs:eu-west-1:123456789012:log-group:aws-waf-logs-tapstack-dev" in allowed
+    assert f"arn:aws:logs:eu-west-1:123456789012:log-group:aws-waf-logs-{PREFIX}-dev" in allowed
 
 
 @pytest.mark.parametrize("provider", ["stripe", "paypal"])
