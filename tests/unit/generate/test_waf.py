@@ -552,7 +552,7 @@ def test_log_delivery_is_granted_on_the_waf_log_group_itself_not_the_account(
     assert statement["Principal"] == {"Service": "delivery.logs.amazonaws.com"}
     assert sorted(statement["Action"]) == ["logs:CreateLogStream", "logs:PutLogEvents"]
     assert statement["Resource"] == [
-        "arn:aws:logs:eu-west-1:123456789012:log-group:aws-waf-logs-tapstack-dev:log-stream:*"
+        f"arn:aws:logs:eu-west-1:123456789012:log-group:aws-waf-logs-{PREFIX}-dev:log-stream:*"
     ]
     # Only deliveries this account set up, in this Region (the confused-deputy keys AWS documents).
     assert statement["Condition"] == {
