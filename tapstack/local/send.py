@@ -89,6 +89,19 @@ class ThreadLocalLambda:
         return dict(self._bound.value.invoke(**request))
 
 
+class FunctionClients(AwsClients):
+    """One function's own clients, as each deployed function has (a fault injected into one function's
+    client fails that function only), each made on first use from the emulator's session: the handlers'
+    AwsClients would make them from the default session, which has no emulator credentials."""
+
+    def __init__(self, emulator: Clients, lambda_client: Any) -> None:
+        super().__init__()
+        self._own = Clients(emulator.session, emulator.endpoint_url, given={"lambda": lambda_client})
+
+    def __call__(self, service: str) -> Any:
+        return self._own(service)
+
+
 @dataclass
 class Delivery:
     """What one HTTP request did: the receiver's response and every asynchronous invocation after it."""
@@ -142,7 +155,9 @@ class LocalRuntime:
             for r in resources.values()
             if r["Type"] == "AWS::Lambda::EventInvokeConfig"
         ]
-        self._clients = {logical_id: self._own_clients() for logical_id in self.functions}
+        self._clients = {
+            logical_id: FunctionClients(self.clients, self.router) for logical_id in self.functions
+        }
         self._dependencies = {
             spec.logical_id: self._dependencies_of(spec) for spec in self.functions.values()
         }
@@ -190,13 +205,6 @@ class LocalRuntime:
             timeout_seconds=spec.timeout_seconds,
             dead_letter_queue_url=None if dead_letter is None else self._resolver.resolve(dead_letter),
         )
-
-    def _own_clients(self) -> AwsClients:
-        """Clients for one function alone, as each deployed function has its own: a fault injected into
-        one function's client fails that function only."""
-        own = Clients(self.clients.session, self.clients.endpoint_url)
-        given = {service: own(service) for service in ("dynamodb", "s3", "sns", "secretsmanager")}
-        return AwsClients(given={**given, "lambda": self.router})
 
     def clients_of(self, function_name: str) -> AwsClients:
         """The clients the function deployed as `function_name` makes its AWS calls with."""
