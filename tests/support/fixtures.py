@@ -50,8 +50,8 @@ def stack(moto_endpoint: str) -> Stack:
 
 @pytest.fixture(scope="session")
 def generated_deployment(moto_endpoint: str) -> Deployment:
-    """The committed generated template, deployed (in name only) to the emulator: what each test's
-    pipeline runs, over resources of its own (no CloudFormation deploy per test)."""
+    """The committed generated template, loaded as the commands load it, with the emulator as its target:
+    what each test's pipeline runs, over resources of the test's own (no CloudFormation deploy per test)."""
     return Deployment.load(EmulatorTarget.at(moto_endpoint), "test")
 
 
