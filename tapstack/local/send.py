@@ -6,7 +6,8 @@ from its `Environment.Variables` (Refs resolved through the stack's outputs), th
 API's integration (called synchronously), and the asynchronous functions with their
 EventInvokeConfig (retries, on-success function, on-failure queue) and any DeadLetterConfig through
 `tapstack.local.local_lambda`.
-Every AWS call goes to the emulator through clients made once and handed to the handlers.
+Every AWS call goes to the emulator through clients made once and handed to the handlers, each
+function its own, as on AWS.
 Requests are signed and wrapped by `tapstack.local.delivery`; PayPal's signatures verify against the
 local PKI of `tapstack.local.paypal_pki`, whose fetcher and trust anchor the receiver is given.
 """
@@ -26,7 +27,7 @@ from types import ModuleType
 from typing import Any
 from unittest import mock
 
-from handlers.aws import DynamoTransactions
+from handlers.aws import AwsClients, DynamoTransactions
 from tapstack.cfn.model import Resolver, Template, logical_id_of
 from tapstack.local.delivery import ApiIdentity, Sender, Signer
 from tapstack.local.emulator import ensure_fill_ins, events_queue_name
@@ -69,21 +70,36 @@ class FunctionSpec:
 
 
 class ThreadLocalLambda:
-    """The receiver's Lambda client: each thread's invokes go to the LocalLambda bound to that thread."""
+    """The receiver's Lambda client: each thread's invokes go to the LocalLambda bound to that thread
+    (the innermost binding, when one is made inside another)."""
 
     def __init__(self) -> None:
         self._bound = threading.local()
 
     @contextmanager
     def bound(self, local_lambda: LocalLambda) -> Iterator[None]:
+        outer = getattr(self._bound, "value", None)
         self._bound.value = local_lambda
         try:
             yield
         finally:
-            del self._bound.value
+            self._bound.value = outer
 
     def invoke(self, **request: Any) -> dict[str, Any]:
         return dict(self._bound.value.invoke(**request))
+
+
+class FunctionClients(AwsClients):
+    """One function's own clients, as each deployed function has (a fault injected into one function's
+    client fails that function only), each made on first use from the emulator's session: the handlers'
+    AwsClients would make them from the default session, which has no emulator credentials."""
+
+    def __init__(self, emulator: Clients, lambda_client: Any) -> None:
+        super().__init__()
+        self._own = Clients(emulator.session, emulator.endpoint_url, given={"lambda": lambda_client})
+
+    def __call__(self, service: str) -> Any:
+        return self._own(service)
 
 
 @dataclass
@@ -139,6 +155,9 @@ class LocalRuntime:
             for r in resources.values()
             if r["Type"] == "AWS::Lambda::EventInvokeConfig"
         ]
+        self._clients = {
+            logical_id: FunctionClients(self.clients, self.router) for logical_id in self.functions
+        }
         self._dependencies = {
             spec.logical_id: self._dependencies_of(spec) for spec in self.functions.values()
         }
@@ -187,14 +206,17 @@ class LocalRuntime:
             dead_letter_queue_url=None if dead_letter is None else self._resolver.resolve(dead_letter),
         )
 
+    def clients_of(self, function_name: str) -> AwsClients:
+        """The clients the function deployed as `function_name` makes its AWS calls with."""
+        (logical_id,) = (spec.logical_id for spec in self.functions.values() if spec.name == function_name)
+        return self._clients[logical_id]
+
     def _dependencies_of(self, spec: FunctionSpec) -> Any:
         """The handler's own `Dependencies.from_environment()`, read from the template's environment,
-        with this process's clients (and, for the receiver, the local PayPal certificate)."""
+        with the function's clients (and, for the receiver, the local PayPal certificate)."""
         with mock.patch.dict(os.environ, spec.environment):
             dependencies = spec.module.Dependencies.from_environment()
-        given = {service: self.clients(service) for service in ("dynamodb", "s3", "sns", "secretsmanager")}
-        given["lambda"] = self.router
-        changes: dict[str, Any] = {"clients": type(dependencies.clients)(given=given)}
+        changes: dict[str, Any] = {"clients": self._clients[spec.logical_id]}
         if any(item.name == "fetch_certificate" for item in dataclasses.fields(dependencies)):
             changes["fetch_certificate"] = self.local_paypal.fetch
             changes["paypal_trust"] = self.local_paypal.trust
@@ -209,7 +231,8 @@ class LocalRuntime:
         """Make `fault` (one of tapstack.local.faults.FAULTS) happen in every delivery this runtime runs."""
         if fault in OPERATION_FAULTS:
             service, operation = OPERATION_FAULTS[fault]
-            fail_operation(self.clients(service), operation)
+            for clients in self._clients.values():
+                fail_operation(clients(service), operation)
             return
         if fault not in CRASH_FAULTS:
             raise ValueError(f"unknown fault {fault!r}: one of {', '.join(FAULTS)}")
@@ -223,18 +246,23 @@ class LocalRuntime:
             for function in self.async_functions
         ]
 
-    def async_lambda(self) -> LocalLambda:
-        """A Lambda client for asynchronous invokes of this stack's functions (used by replay)."""
+    def async_lambda(self, *, deferred: bool = False) -> LocalLambda:
+        """A Lambda client for asynchronous invokes of this stack's functions (used by replay);
+        `deferred`: invokes wait for its `run_pending()` (see tapstack.local.local_lambda)."""
         self.install()
-        return LocalLambda(self.async_functions, self.clients("sqs"))
+        return LocalLambda(self.async_functions, self.clients("sqs"), deferred=deferred)
+
+    def call_api_function(self, event: dict[str, Any], local_lambda: LocalLambda) -> dict[str, Any]:
+        """API Gateway's synchronous call of the receiver (with the dependencies installed), its
+        asynchronous invokes going to `local_lambda`; the receiver's response."""
+        context = FakeContext(self.api_function.name, timeout_seconds=self.api_function.timeout_seconds)
+        with self.router.bound(local_lambda):
+            return dict(self.api_function.module.handler(event, context))
 
     def deliver(self, event: dict[str, Any]) -> Delivery:
         """API Gateway's synchronous call of the receiver, then whatever it queued, as Lambda runs it."""
         local_lambda = self.async_lambda()
-        context = FakeContext(self.api_function.name, timeout_seconds=self.api_function.timeout_seconds)
-        with self.router.bound(local_lambda):
-            response = self.api_function.module.handler(event, context)
-        return Delivery(response, local_lambda.outcomes)
+        return Delivery(self.call_api_function(event, local_lambda), local_lambda.outcomes)
 
     def sender(self) -> Sender:
         """A client of this stack's API, signing with the material in the stack's webhook secret."""

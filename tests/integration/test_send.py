@@ -117,14 +117,15 @@ def test_a_forged_signature_is_rejected_and_nothing_is_stored(stack: LocalRuntim
 
 
 @contextmanager
-def failing_put_item(stack: LocalRuntime) -> Iterator[None]:
-    """Every PutItem through the functions' DynamoDB client fails as a throttled write would."""
+def failing_put_item(runtime: LocalRuntime) -> Iterator[None]:
+    """Every PutItem through the runtime's processor fails as a throttled write would."""
 
     def throttle(**_: Any) -> None:
         error = {"Code": "ProvisionedThroughputExceededException", "Message": "injected by the test"}
         raise ClientError({"Error": error}, "PutItem")
 
-    events = stack.clients("dynamodb").meta.events
+    processor = runtime.clients_of(runtime.outputs[function_name_output(PROCESSOR)])
+    events = processor("dynamodb").meta.events
     events.register("before-call.dynamodb.PutItem", throttle, unique_id="test-put-item-fault")
     try:
         yield
@@ -195,7 +196,7 @@ def test_with_a_dead_letter_config_back_one_fault_leaves_two_messages_and_replay
     }
     both_paths = LocalRuntime(stack.clients, stack.environment, template, stack.outputs)
     sqs, queue = stack.clients("sqs"), stack.outputs[dead_letter_queue_url_output(PROCESSOR)]
-    with failing_put_item(stack):
+    with failing_put_item(both_paths):
         delivery = both_paths.deliver(both_paths.sender().event("internal", _internal_body("3.50")))
 
     # Two messages for one failure: the invocation record and the bare event (the record's requestPayload).

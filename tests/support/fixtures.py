@@ -8,9 +8,13 @@ from typing import Any
 import pytest
 from moto.server import ThreadedMotoServer
 
+# Imported here, under the tests' Powertools settings (tests/conftest.py), before LocalRuntime would import
+# them under each function's: so every handler logs through the one logger tests/support/telemetry reads.
 from handlers import notifier, processor, receiver
 from tapstack.local.delivery import Signer
 from tapstack.local.paypal_pki import LocalPaypal
+from tapstack.local.target import EmulatorTarget
+from tapstack.operate.deployment import Deployment
 from templates.config import StackConfig
 from templates.stack import build_template, render
 from tests.support import FAKE_ENVIRONMENT, free_port
@@ -46,9 +50,19 @@ def stack(moto_endpoint: str) -> Stack:
     return Stack.create(moto_endpoint, WEBHOOK_SECRET)
 
 
+@pytest.fixture(scope="session")
+def generated_deployment(moto_endpoint: str) -> Deployment:
+    """The committed generated template, loaded as the commands load it, with the emulator as its target:
+    what each test's pipeline runs, over resources of the test's own (no CloudFormation deploy per test)."""
+    return Deployment.load(EmulatorTarget.at(moto_endpoint), "test")
+
+
 @pytest.fixture
-def pipeline(stack: Stack, signer: Signer) -> Iterator[Pipeline]:
-    yield Pipeline.wire(stack, signer)
+def pipeline(generated_deployment: Deployment, stack: Stack, signer: Signer) -> Iterator[Pipeline]:
+    wired = Pipeline.wire(generated_deployment, stack, signer)
+    # Bound for the whole test too, for the tests that call the receiver's handler themselves.
+    with wired.runtime.activated(), wired.runtime.router.bound(wired.lambda_):
+        yield wired
     for module in (receiver, processor, notifier):
         module.DEPENDENCIES.set(None)
 

@@ -1,26 +1,41 @@
-"""Builders for the handler tests: the stack's webhook secret and signers for it, and an emulated stack
-in moto. Requests are built by tapstack.local.delivery, as `send` builds them."""
+"""Builders for the handler tests: the stack's webhook secret and signers for it, fresh resources in moto
+for each test, and the deployed template's functions running over them as `make send` runs them
+(tapstack.local.send's LocalRuntime). Requests are built by tapstack.local.delivery, as `send` builds them."""
 
 import json
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import boto3
 from boto3.dynamodb.types import TypeDeserializer
 
-from handlers import notifier, processor, receiver
 from handlers.aws import AwsClients
 from handlers.core.secrets import VerificationMaterial
 from tapstack import paths
 from tapstack.local.delivery import ApiIdentity, Sender, Signer
-from tapstack.local.local_lambda import AsyncFunction, FakeContext, LocalLambda
+from tapstack.local.local_lambda import LocalLambda
 from tapstack.local.paypal_pki import LocalPaypal
+from tapstack.local.send import LocalRuntime
+from tapstack.operate.deployment import Deployment
+from templates import contract
+from templates.contract import (
+    AUDIT_BUCKET_NAME,
+    PAYMENT_EVENTS_TOPIC_ARN,
+    ROLES,
+    TRANSACTIONS_TABLE_NAME,
+    WEBHOOK_SECRET_ARN,
+    dead_letter_queue_url_output,
+    function_name_output,
+)
 
 EVENTS = paths.EVENTS
-PROCESSOR = "tapstack-processor"
-NOTIFIER = "tapstack-notifier"
+FUNCTION_NAMES = {role: f"tapstack-{role}" for role in ROLES}
+"""The functions' names in these tests' stack."""
+RECEIVER = FUNCTION_NAMES[contract.RECEIVER]
+PROCESSOR = FUNCTION_NAMES[contract.PROCESSOR]
+NOTIFIER = FUNCTION_NAMES[contract.NOTIFIER]
 API = ApiIdentity(api_id="abcdef1234", stage="prod", api_key_id="k3y1d0abcd")
 STRIPE_SECRET = "whsec_test_0123456789abcdef"
 INTERNAL_KEY = "k" * 32 + "0123456789abcdefghijklmnopqrstuv"
@@ -115,6 +130,19 @@ class Stack:
             clients,
         )
 
+    def outputs(self) -> dict[str, str]:
+        """The deployed stack's outputs, as they would name these resources: what the template's
+        functions are resolved against."""
+        return {
+            TRANSACTIONS_TABLE_NAME: self.table,
+            AUDIT_BUCKET_NAME: self.bucket,
+            PAYMENT_EVENTS_TOPIC_ARN: self.topic_arn,
+            WEBHOOK_SECRET_ARN: self.secret_arn,
+            dead_letter_queue_url_output(contract.PROCESSOR): self.processor_dlq_url,
+            dead_letter_queue_url_output(contract.NOTIFIER): self.notifier_dlq_url,
+            **{function_name_output(role): name for role, name in FUNCTION_NAMES.items()},
+        }
+
     def item(self, transaction_id: str) -> dict[str, Any] | None:
         stored = (
             self.clients["dynamodb"]
@@ -155,55 +183,47 @@ class Stack:
 
 @dataclass
 class Pipeline:
-    """The three functions wired to a Stack: receiver -> (async) processor -> (on success) notifier."""
+    """The deployed template's functions over a Stack, wired by LocalRuntime as `make send` wires them:
+    receiver -> (async) processor -> (on success) notifier. One LocalLambda keeps every asynchronous
+    outcome of the test."""
 
     stack: Stack
+    runtime: LocalRuntime
     sender: Sender
     lambda_: LocalLambda
-    receiver_clients: AwsClients
-    processor_clients: AwsClients
-    notifier_clients: AwsClients
-    certificates: CertificateServer
 
     @classmethod
-    def wire(cls, stack: Stack, signer: Signer, *, deferred: bool = False) -> "Pipeline":
-        sqs = stack.clients["sqs"]
-        lambda_ = LocalLambda(
-            [
-                AsyncFunction(PROCESSOR, processor.handler, stack.processor_dlq_url, on_success=NOTIFIER),
-                AsyncFunction(NOTIFIER, notifier.handler, stack.notifier_dlq_url),
-            ],
-            sqs,
-            deferred=deferred,
+    def wire(cls, deployment: Deployment, stack: Stack, signer: Signer) -> "Pipeline":
+        """The template of `deployment` resolved against `stack`'s outputs; PayPal's certificate
+        and trust anchor are `signer`'s, so that its PayPal signatures verify."""
+        runtime = LocalRuntime(
+            deployment.clients,
+            deployment.environment,
+            deployment.template,
+            stack.outputs(),
+            local_paypal=signer.paypal,
         )
-        receiver_clients = AwsClients(stack.endpoint, given={"lambda": lambda_})
-        processor_clients = AwsClients(stack.endpoint)
-        notifier_clients = AwsClients(stack.endpoint)
-        certificates = CertificateServer({signer.paypal.url: signer.paypal.pem})
-        receiver.DEPENDENCIES.set(
-            receiver.Dependencies(
-                receiver_clients,
-                PROCESSOR,
-                stack.secret_arn,
-                fetch_certificate=certificates,
-                paypal_trust=signer.paypal.trust,
-            )
-        )
-        processor.DEPENDENCIES.set(processor.Dependencies(processor_clients, stack.table, stack.bucket))
-        notifier.DEPENDENCIES.set(notifier.Dependencies(notifier_clients, stack.table, stack.topic_arn))
-        return cls(
-            stack,
-            Sender(signer, API),
-            lambda_,
-            receiver_clients,
-            processor_clients,
-            notifier_clients,
-            certificates,
-        )
+        return cls(stack, runtime, Sender(signer, API), runtime.async_lambda())
+
+    def deferred(self) -> "Pipeline":
+        """The same functions, whose asynchronous invokes wait for `lambda_.run_pending()`."""
+        return replace(self, lambda_=self.runtime.async_lambda(deferred=True))
+
+    @property
+    def receiver_clients(self) -> AwsClients:
+        return self.runtime.clients_of(RECEIVER)
+
+    @property
+    def processor_clients(self) -> AwsClients:
+        return self.runtime.clients_of(PROCESSOR)
+
+    @property
+    def notifier_clients(self) -> AwsClients:
+        return self.runtime.clients_of(NOTIFIER)
 
     def send(self, event: dict[str, Any]) -> tuple[int, dict[str, Any]]:
-        """Call the receiver's entry point; the status and the parsed JSON body."""
-        response = receiver.handler(event, FakeContext("tapstack-receiver", timeout_seconds=20))
+        """Call the receiver as the API does; the status and the parsed JSON body."""
+        response = self.runtime.call_api_function(event, self.lambda_)
         return int(response["statusCode"]), json.loads(response["body"])
 
 

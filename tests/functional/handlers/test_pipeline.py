@@ -114,7 +114,7 @@ def test_redelivery_by_the_provider_stores_and_publishes_once(pipeline: Pipeline
 
 
 def test_the_async_queue_delivering_twice_publishes_once(pipeline: Pipeline) -> None:
-    deferred = Pipeline.wire(pipeline.stack, pipeline.sender.signer, deferred=True)
+    deferred = pipeline.deferred()
     event = deferred.sender.event("paypal", sample("paypal/PAYMENT.CAPTURE.COMPLETED.json"))
     assert deferred.send(event)[0] == 202
     name, payload = deferred.lambda_._pending[0]

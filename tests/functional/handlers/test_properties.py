@@ -193,7 +193,7 @@ def record_hand_offs(pipeline: Pipeline) -> Recorder:
             clients,
             PROCESSOR,
             pipeline.stack.secret_arn,
-            fetch_certificate=pipeline.certificates,
+            fetch_certificate=pipeline.sender.signer.paypal.fetch,
             paypal_trust=pipeline.sender.signer.paypal.trust,
         )
     )
