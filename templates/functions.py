@@ -424,12 +424,18 @@ def build_functions(
             statements=[
                 allow("ArchiveRawPayloads", [s3.PutObject], objects_arn(storage.audit_bucket)),
                 allow("StoreTransactions", [dynamodb.PutItem, dynamodb.GetItem], table_arn),
+                allow(
+                    "OrderObjectStates",
+                    [dynamodb.PutItem, dynamodb.GetItem],
+                    GetAtt(storage.objects_table, "Arn"),
+                ),
                 # Lambda invokes the on-success destination with the function's own role.
                 allow("InvokeOnSuccessDestination", [awslambda.InvokeFunction], notifier.arn),
                 allow("UseStackKey", [kms.Decrypt, kms.GenerateDataKey], key_arn),
             ],
             variables={
                 "TRANSACTIONS_TABLE_NAME": storage.table.ref(),
+                "OBJECTS_TABLE_NAME": storage.objects_table.ref(),
                 "AUDIT_BUCKET_NAME": storage.audit_bucket.ref(),
             },
             asynchronous=True,

@@ -90,6 +90,10 @@ class StackNames:
         return Name(f"{self.prefix}-transactions-{SUFFIX_PLACEHOLDER}", 255)
 
     @property
+    def objects_table(self) -> Name:
+        return Name(f"{self.prefix}-objects-{SUFFIX_PLACEHOLDER}", 255)
+
+    @property
     def audit_bucket(self) -> Name:
         # Bucket names are global: account and region make them unique.
         return Name(f"{self.prefix}-audit-{SUFFIX_PLACEHOLDER}-${{AWS::AccountId}}-${{AWS::Region}}", 63)
@@ -162,6 +166,7 @@ class StackNames:
         singles = [
             self.stack,
             self.table,
+            self.objects_table,
             self.audit_bucket,
             self.access_log_bucket,
             self.key_alias,

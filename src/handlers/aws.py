@@ -190,6 +190,38 @@ class DynamoTransactions:
         return True
 
 
+class DynamoObjectStates:
+    """The objects table: each provider object's applied state, the processor's ordering port."""
+
+    def __init__(self, client: Any, table_name: str) -> None:
+        self._client = client
+        self._table = table_name
+
+    def get(self, object_key: str) -> Item | None:
+        response = self._client.get_item(
+            TableName=self._table, Key={"object_key": {"S": object_key}}, ConsistentRead=True
+        )
+        stored = response.get("Item")
+        return None if stored is None else from_attributes(stored)
+
+    def put_if_unchanged(self, state: Item, applied_transaction_id: str | None) -> bool:
+        unchanged: dict[str, Any] = (
+            {"ConditionExpression": "attribute_not_exists(object_key)"}
+            if applied_transaction_id is None
+            else {
+                "ConditionExpression": "transaction_id = :applied",
+                "ExpressionAttributeValues": {":applied": {"S": applied_transaction_id}},
+            }
+        )
+        try:
+            self._client.put_item(TableName=self._table, Item=to_attributes(state), **unchanged)
+        except ClientError as error:
+            if _is_condition_failure(error):
+                return False
+            raise
+        return True
+
+
 class S3Archive:
     """The audit bucket (encryption, versioning and Object Lock retention are the bucket's defaults, set
     by the template)."""

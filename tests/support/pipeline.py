@@ -64,6 +64,7 @@ class Stack:
     table: str
     bucket: str
     topic_arn: str
+    objects_table: str
     events_queue_url: str
     processor_dlq_url: str
     notifier_dlq_url: str
@@ -77,13 +78,14 @@ class Stack:
             name: boto3.client(name, endpoint_url=endpoint)
             for name in ("dynamodb", "s3", "sns", "sqs", "secretsmanager")
         }
-        table = f"transactions-{suffix}"
-        clients["dynamodb"].create_table(
-            TableName=table,
-            AttributeDefinitions=[{"AttributeName": "transaction_id", "AttributeType": "S"}],
-            KeySchema=[{"AttributeName": "transaction_id", "KeyType": "HASH"}],
-            BillingMode="PAY_PER_REQUEST",
-        )
+        table, objects_table = f"transactions-{suffix}", f"objects-{suffix}"
+        for name, key in ((table, "transaction_id"), (objects_table, "object_key")):
+            clients["dynamodb"].create_table(
+                TableName=name,
+                AttributeDefinitions=[{"AttributeName": key, "AttributeType": "S"}],
+                KeySchema=[{"AttributeName": key, "KeyType": "HASH"}],
+                BillingMode="PAY_PER_REQUEST",
+            )
         bucket = f"audit-{suffix}"
         clients["s3"].create_bucket(Bucket=bucket)
         topic_arn = clients["sns"].create_topic(Name=f"events-{suffix}")["TopicArn"]
@@ -108,6 +110,7 @@ class Stack:
             table,
             bucket,
             topic_arn,
+            objects_table,
             queues["events"],
             queues["processor-dlq"],
             queues["notifier-dlq"],
@@ -189,7 +192,9 @@ class Pipeline:
                 paypal_trust=signer.paypal.trust,
             )
         )
-        processor.DEPENDENCIES.set(processor.Dependencies(processor_clients, stack.table, stack.bucket))
+        processor.DEPENDENCIES.set(
+            processor.Dependencies(processor_clients, stack.table, stack.bucket, stack.objects_table)
+        )
         notifier.DEPENDENCIES.set(notifier.Dependencies(notifier_clients, stack.table, stack.topic_arn))
         return cls(
             stack,

@@ -27,10 +27,14 @@ PUBLISHED_ATTRIBUTES = (
     "audit_object_key",
     "received_at",
     "stored_at",
+    "stale",
+    "superseded_by",
+    "order_uncertain",
+    "tied_with",
 )
 """The message's fields (docs/webhooks.md, "Money model"); those the item lacks are absent, never null."""
-FILTER_ATTRIBUTES = ("provider", "event_type", "currency")
-"""Published as SNS message attributes so subscriptions can filter on them."""
+FILTER_ATTRIBUTES = ("provider", "event_type", "currency", "stale")
+"""Published as SNS message attributes so subscriptions can filter on them (`stale` from version 3)."""
 MAX_SUBJECT_LENGTH = 99
 """SNS wants a Subject of *less than* 100 characters: exactly 100 is refused, a poison message."""
 

@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from handlers import receiver
-from handlers.aws import AwsClients, DynamoTransactions, S3Archive
+from handlers.aws import AwsClients, DynamoObjectStates, DynamoTransactions, S3Archive
 from handlers.core.model import HandOff
 from handlers.core.money import storable
 from handlers.core.processing import process
@@ -333,7 +333,8 @@ def test_a_verified_delivery_on_a_provider_route_is_always_accepted_and_stored(
         (payload,) = recorder.payloads
         store = DynamoTransactions(pipeline.stack.clients["dynamodb"], pipeline.stack.table)
         archive = S3Archive(pipeline.stack.clients["s3"], pipeline.stack.bucket)
-        stored = process(HandOff.from_json(payload), store, archive, "2026-12-01T00:00:00.000Z")
+        states = DynamoObjectStates(pipeline.stack.clients["dynamodb"], pipeline.stack.objects_table)
+        stored = process(HandOff.from_json(payload), store, archive, states, "2026-12-01T00:00:00.000Z")
         assert stored.transaction_id == answer["transaction_id"]
         if not stored.duplicate:  # examples share a table, and sample ids repeat across them
             assert stored.quarantined == (answer["status"] == "quarantined")

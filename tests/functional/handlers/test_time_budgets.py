@@ -105,7 +105,9 @@ def test_a_hung_audit_bucket_fails_the_processor_before_it_times_out(
     monkeypatch.setenv(FUNCTION_TIMEOUT_VARIABLE, str(RETRYING_TIMEOUT))
     hung_s3 = AwsClients(hung_endpoint)("s3")
     clients = AwsClients(pipeline.stack.endpoint, given={"s3": hung_s3})
-    processor.DEPENDENCIES.set(processor.Dependencies(clients, pipeline.stack.table, pipeline.stack.bucket))
+    stack = pipeline.stack
+    dependencies = processor.Dependencies(clients, stack.table, stack.bucket, stack.objects_table)
+    processor.DEPENDENCIES.set(dependencies)
     body = sample("stripe/payment_intent.succeeded.json")
     handoff = HandOff(normalise_body("stripe", body), body, "2026-12-01T08:00:00.000Z", "hung-bucket")
 

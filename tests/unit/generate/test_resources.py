@@ -133,7 +133,11 @@ def test_functions_environment_matches_what_handlers_read() -> None:
         "WEBHOOK_SECRET_ARN",
         "SECRET_CACHE_TTL_SECONDS",
     }
-    assert variables["processor"] == common | {"TRANSACTIONS_TABLE_NAME", "AUDIT_BUCKET_NAME"}
+    assert variables["processor"] == common | {
+        "TRANSACTIONS_TABLE_NAME",
+        "OBJECTS_TABLE_NAME",
+        "AUDIT_BUCKET_NAME",
+    }
     assert variables["notifier"] == common | {"TRANSACTIONS_TABLE_NAME", "EVENTS_TOPIC_ARN"}
     assert functions.receiver.invoke_config is None
 
