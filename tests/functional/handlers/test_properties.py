@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from handlers import receiver
 from handlers.aws import AwsClients, DynamoObjectStates, DynamoTransactions, S3Archive
-from handlers.core.model import HandOff
+from handlers.core.model import SCHEMA_VERSION, HandOff
 from handlers.core.money import storable
 from handlers.core.processing import process
 from handlers.providers import paypal, stripe
@@ -297,7 +297,7 @@ def test_any_json_number_round_trips_exactly_or_is_quarantined_by_the_precision_
     (message,) = pipeline.stack.published()
     assert isinstance(message["body"]["amount"], str)
     assert Decimal(message["body"]["amount"]) == Decimal(text)
-    assert message["body"]["version"] == 2
+    assert message["body"]["version"] == SCHEMA_VERSION
 
 
 def test_signer_secret_shape_matches_the_contract(signer: Signer) -> None:
