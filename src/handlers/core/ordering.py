@@ -6,7 +6,7 @@ later one; the adapter's write is conditional on the state being the one the dec
 processors racing on one object cannot both replace it, and a retry re-reads and decides again.
 
 An event's position is its `occurred_at`, then, within one timestamp (Stripe's `created` is whole
-seconds), the rank of its event type in its provider's lifecycle (`handlers.providers.lifecycles`),
+seconds), the rank of its event type in its provider's lifecycle (`handlers.core.lifecycles`),
 then, for a cumulative amount (`refund_total`), the amount, which only grows. Events no rule orders
 are an undecidable tie: the applied state stays and the late one is recorded `order_uncertain`.
 """
@@ -18,8 +18,8 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Protocol
 
+from handlers.core.lifecycles import LIFECYCLES, Stage
 from handlers.core.model import Item, Kind, Transaction
-from handlers.providers.lifecycles import LIFECYCLES, Stage
 
 MAX_CONTENDED_WRITES = 3
 """Conditional writes lost to other processors before giving up (the invocation fails and is retried)."""

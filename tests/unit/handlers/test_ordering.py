@@ -11,11 +11,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from handlers.core import ordering
+from handlers.core.lifecycles import LIFECYCLES
 from handlers.core.model import HandOff, Item, Transaction
 from handlers.core.notifying import notify
 from handlers.core.ordering import STATE_KEY, Verdict, decide, object_key
 from handlers.core.processing import process
-from handlers.providers.lifecycles import LIFECYCLES
 from tapstack import paths
 from tests.support.lifecycles import LifecycleEvent, paypal_order, stripe_payment
 from tests.support.memory_ports import FakeArchive, FakeObjectStates, FakePublisher, FakeStore

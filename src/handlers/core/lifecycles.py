@@ -3,8 +3,9 @@ with the same `occurred_at` (docs/webhooks.md, "Ordering").
 
 Only the timestamp orders events of different times: a rank never overrides a later `occurred_at`,
 because objects move backwards too (a failed payment asks for action again). Types not listed have no
-rank, so a tie with one of them is recorded `order_uncertain`. Kept apart from the provider modules so
-that the processor, which needs only these tables, does not import verification code at cold start.
+rank, so a tie with one of them is recorded `order_uncertain`. In the core rather than beside the
+provider modules: importing `handlers.providers` loads verification code (HTTP headers, secrets) the
+processor does not need at cold start.
 
 Stripe orders by the event's `created` (whole Unix seconds; the moment Stripe generated the event):
 Stripe does not guarantee delivery order and retries for up to three days, and `created` is the only
