@@ -53,7 +53,7 @@ def emulator_deployment(environment: str, template_path: Path, port: int) -> Dep
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 def local() -> None:
-    """The stack on the local emulator: up, deploy, send, replay, quarantine, destroy, down, load."""
+    """The stack on the local emulator: up, deploy, send, replay, quarantine, object, destroy, down, load."""
 
 
 @local.command(epilog="Example:\n\n  tapstack local up --port 5000")

@@ -37,36 +37,44 @@ def _stripe(event_id: str, event_type: str, created: int, data_object: dict[str,
 
 
 T0 = 1795428000  # 2026-11-23T10:00:00Z
-PAYMENT_INTENT = {"id": "pi_1", "object": "payment_intent", "amount": 2000, "currency": "usd"}
-CHARGE = {"id": "ch_1", "object": "charge", "amount": 2000, "amount_captured": 2000, "currency": "usd"}
 
 
-def stripe_payment() -> list[LifecycleEvent]:
-    """Created and requires_action in one second, succeeded the next, two refunds in one second."""
+def stripe_payment(tag: str = "1") -> list[LifecycleEvent]:
+    """Created and requires_action in one second, succeeded the next, two refunds in one second;
+    `tag` makes the ids (`pi_<tag>`, `evt_<name>_<tag>`) unique where tests share a table."""
+    payment_intent = {"id": f"pi_{tag}", "object": "payment_intent", "amount": 2000, "currency": "usd"}
+    charge = {
+        "id": f"ch_{tag}",
+        "object": "charge",
+        "amount": 2000,
+        "amount_captured": 2000,
+        "currency": "usd",
+        "payment_intent": f"pi_{tag}",
+    }
     documents = [
-        ("evt_created", "payment_intent.created", T0, PAYMENT_INTENT | {"status": "requires_payment_method"}),
-        ("evt_action", "payment_intent.requires_action", T0, PAYMENT_INTENT | {"status": "requires_action"}),
+        ("evt_created", "payment_intent.created", T0, payment_intent | {"status": "requires_payment_method"}),
+        ("evt_action", "payment_intent.requires_action", T0, payment_intent | {"status": "requires_action"}),
         (
             "evt_succeeded",
             "payment_intent.succeeded",
             T0 + 1,
-            PAYMENT_INTENT | {"status": "succeeded", "amount_received": 2000},
+            payment_intent | {"status": "succeeded", "amount_received": 2000},
         ),
         (
             "evt_refund_part",
             "charge.refunded",
             T0 + 60,
-            CHARGE | {"status": "succeeded", "amount_refunded": 500, "payment_intent": "pi_1"},
+            charge | {"status": "succeeded", "amount_refunded": 500},
         ),
         (
             "evt_refund_full",
             "charge.refunded",
             T0 + 60,
-            CHARGE | {"status": "succeeded", "amount_refunded": 2000, "payment_intent": "pi_1"},
+            charge | {"status": "succeeded", "amount_refunded": 2000},
         ),
     ]
     return [
-        _event("stripe", _stripe(event_id, event_type, created, data), "stripe#pi_1", order)
+        _event("stripe", _stripe(f"{event_id}_{tag}", event_type, created, data), f"stripe#pi_{tag}", order)
         for order, (event_id, event_type, created, data) in enumerate(documents)
     ]
 

@@ -92,11 +92,17 @@ def object_key(transaction: Transaction) -> str | None:
     (a Stripe charge's refunds advance its PaymentIntent); None when it has no state to advance."""
     if transaction.occurred_at is None or transaction.quarantine_reason is not None:
         return None
-    stage = _stage(transaction.provider, transaction.event_type)
-    subject = transaction.object_id
-    if stage is not None and stage.advances_related and transaction.related_object_id is not None:
-        subject = transaction.related_object_id
-    return None if subject is None else f"{transaction.provider}#{subject}"
+    return stored_object_key(transaction.attributes())
+
+
+def stored_object_key(attributes: Mapping[str, str | Decimal]) -> str | None:
+    """`object_key` of a stored item (or a transaction's attributes) that has a time to be ordered by."""
+    provider, event_type = str(attributes["provider"]), attributes.get("event_type")
+    stage = _stage(provider, None if event_type is None else str(event_type))
+    subject = attributes.get("object_id")
+    if stage is not None and stage.advances_related and "related_object_id" in attributes:
+        subject = attributes["related_object_id"]
+    return None if subject is None else f"{provider}#{subject}"
 
 
 @dataclass(frozen=True, slots=True)
