@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from functools import cached_property
 
 from handlers.asynchronous import AsynchronousFunction, Outcome
-from handlers.aws import AwsClients, DynamoTransactions, SnsPublisher
+from handlers.aws import SEQUENTIAL_CALLS, AwsClients, DynamoTransactions, SnsPublisher
 from handlers.core.model import Processed
 from handlers.core.notifying import Notification, notify
 
@@ -31,7 +31,11 @@ class Dependencies:
 
     @classmethod
     def from_environment(cls) -> "Dependencies":
-        return cls(AwsClients(), os.environ["TRANSACTIONS_TABLE_NAME"], os.environ["EVENTS_TOPIC_ARN"])
+        return cls(
+            AwsClients(sequential_calls=SEQUENTIAL_CALLS["notifier"]),
+            os.environ["TRANSACTIONS_TABLE_NAME"],
+            os.environ["EVENTS_TOPIC_ARN"],
+        )
 
 
 def _outcome(notification: Notification) -> str:

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from functools import cached_property
 
 from handlers.asynchronous import AsynchronousFunction, Outcome
-from handlers.aws import AwsClients, DynamoObjectStates, DynamoTransactions, S3Archive
+from handlers.aws import SEQUENTIAL_CALLS, AwsClients, DynamoObjectStates, DynamoTransactions, S3Archive
 from handlers.core.model import HandOff, Processed
 from handlers.core.processing import process
 
@@ -37,7 +37,7 @@ class Dependencies:
     @classmethod
     def from_environment(cls) -> "Dependencies":
         return cls(
-            AwsClients(),
+            AwsClients(sequential_calls=SEQUENTIAL_CALLS["processor"]),
             os.environ["TRANSACTIONS_TABLE_NAME"],
             os.environ["AUDIT_BUCKET_NAME"],
             os.environ["OBJECTS_TABLE_NAME"],
