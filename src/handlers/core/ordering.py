@@ -83,8 +83,9 @@ class ObjectStates(Protocol):
         ...
 
 
-def _stage(provider: str, event_type: str | None) -> Stage | None:
-    return LIFECYCLES.get(provider, {}).get(event_type or "")
+def _stage(attributes: Mapping[str, str | Decimal]) -> Stage | None:
+    """The lifecycle stage of the event whose attributes these are; None when its type has none."""
+    return LIFECYCLES.get(str(attributes["provider"]), {}).get(str(attributes.get("event_type", "")))
 
 
 def object_key(transaction: Transaction) -> str | None:
@@ -97,16 +98,17 @@ def object_key(transaction: Transaction) -> str | None:
 
 def stored_object_key(attributes: Mapping[str, str | Decimal]) -> str | None:
     """`object_key` of a stored item (or a transaction's attributes) that has a time to be ordered by."""
-    provider, event_type = str(attributes["provider"]), attributes.get("event_type")
-    stage = _stage(provider, None if event_type is None else str(event_type))
+    stage = _stage(attributes)
     subject = attributes.get("object_id")
     if stage is not None and stage.advances_related and "related_object_id" in attributes:
         subject = attributes["related_object_id"]
-    return None if subject is None else f"{provider}#{subject}"
+    return None if subject is None else f"{attributes['provider']}#{subject}"
 
 
 @dataclass(frozen=True, slots=True)
 class Position:
+    """Where an event stands in its object's history, as far as its provider tells."""
+
     at: datetime
     rank: int | None
     progress: Decimal | None
@@ -114,8 +116,7 @@ class Position:
     @classmethod
     def of(cls, attributes: Mapping[str, str | Decimal]) -> "Position":
         """The position of a stored item or state record (both carry the event's attributes)."""
-        provider, event_type = str(attributes["provider"]), attributes.get("event_type")
-        stage = _stage(provider, None if event_type is None else str(event_type))
+        stage = _stage(attributes)
         amount = attributes.get("amount")
         cumulative = attributes.get("kind") == Kind.REFUND_TOTAL
         return cls(
