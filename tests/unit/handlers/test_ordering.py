@@ -97,6 +97,16 @@ def test_same_second_refunds_are_ordered_by_the_refunds_to_date() -> None:
     assert run.state("stripe#pi_1")["kind"] == "refund_total"
 
 
+def test_a_paypal_refund_in_its_captures_second_is_ordered_after_the_capture() -> None:
+    *_, captured, refunded = paypal_order()
+    same_time = replace(refunded.transaction, occurred_at=captured.transaction.occurred_at)
+    run = Run()
+    run.deliver(replace(refunded.handoff(), transaction=same_time))
+    late = run.deliver(captured.handoff())
+    assert (late["stale"], late["superseded_by"]) == ("true", refunded.transaction.transaction_id)
+    assert run.state("paypal#CAPTURE-1")["event_type"] == "PAYMENT.CAPTURE.REFUNDED"
+
+
 def test_a_charges_refunds_advance_its_payment_intent() -> None:
     succeeded, refunded = stripe_payment()[2], stripe_payment()[3]
     run, (_, late) = deliver_all([refunded, succeeded])  # "a refunded payment marked paid", prevented
