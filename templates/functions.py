@@ -407,13 +407,28 @@ def build_functions(
         FunctionSpec(
             role_name="notifier",
             statements=[
-                allow("PublishPaymentEvents", [sns.Publish], messaging.events_topic.ref()),
+                Statement(
+                    Sid="PublishPaymentEvents",
+                    Effect=Allow,
+                    Action=[sns.Publish],
+                    # The FIFO topic by its ARN, which holds whether or not the topic exists: a grant
+                    # under the topic's condition would be an Fn::If in the policy.
+                    Resource=[
+                        messaging.events_topic.ref(),
+                        Sub(
+                            f"arn:${{AWS::Partition}}:sns:${{AWS::Region}}:${{AWS::AccountId}}:{names.events_fifo_topic.pattern}"
+                        ),
+                    ],
+                ),
                 allow("RecordPublication", [dynamodb.GetItem, dynamodb.UpdateItem], table_arn),
                 allow("UseStackKey", [kms.Decrypt, kms.GenerateDataKey], key_arn),
             ],
             variables={
                 "TRANSACTIONS_TABLE_NAME": storage.table.ref(),
                 "EVENTS_TOPIC_ARN": messaging.events_topic.ref(),
+                "EVENTS_FIFO_TOPIC_ARN": If(
+                    params.has_ordered_delivery_topic, messaging.events_fifo_topic.ref(), ""
+                ),
             },
             asynchronous=True,
         )

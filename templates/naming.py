@@ -111,6 +111,11 @@ class StackNames:
         return Name(f"{self.prefix}-payment-events-{SUFFIX_PLACEHOLDER}", 256)
 
     @property
+    def events_fifo_topic(self) -> Name:
+        # SNS requires a FIFO topic's name to end in ".fifo".
+        return Name(f"{self.prefix}-payment-events-{SUFFIX_PLACEHOLDER}.fifo", 256)
+
+    @property
     def alarm_topic(self) -> Name:
         return Name(f"{self.prefix}-alarms-{SUFFIX_PLACEHOLDER}", 256)
 
@@ -171,6 +176,7 @@ class StackNames:
             self.access_log_bucket,
             self.key_alias,
             self.events_topic,
+            self.events_fifo_topic,
             self.alarm_topic,
             self.webhook_secret,
             self.api,

@@ -16,6 +16,7 @@ from templates.contract import (
     KMS_KEY_ARN,
     OBJECTS_TABLE_ARN,
     OBJECTS_TABLE_NAME,
+    PAYMENT_EVENTS_FIFO_TOPIC_ARN,
     PAYMENT_EVENTS_TOPIC_ARN,
     TRANSACTIONS_TABLE_ARN,
     TRANSACTIONS_TABLE_NAME,
@@ -77,7 +78,18 @@ def build_outputs(
     for stack_function in functions.all():
         role = stack_function.role_name
         values[function_name_output(role)] = (stack_function.function.ref(), f"The {role} function")
-    return [
+    outputs = [
         Output(key, Description=description, Value=value, Export=Export(names.export(key).sub()))
         for key, (value, description) in values.items()
     ]
+    fifo = PAYMENT_EVENTS_FIFO_TOPIC_ARN
+    outputs.append(
+        Output(
+            fifo,
+            Condition=messaging.events_fifo_topic.Condition,
+            Description="SNS FIFO topic: each object's events in order (OrderedDeliveryTopic)",
+            Value=messaging.events_fifo_topic.ref(),
+            Export=Export(names.export(fifo).sub()),
+        )
+    )
+    return outputs

@@ -24,10 +24,11 @@ FUNCTION_TIMEOUT_VARIABLE = "FUNCTION_TIMEOUT_SECONDS"
 """Set by the template to the function's own Timeout; the clients are made once per container, before
 any invocation's context exists, so the budget is derived from the configured timeout, not the
 remaining time."""
-SEQUENTIAL_CALLS = {"receiver": 3, "processor": 5, "notifier": 3}
+SEQUENTIAL_CALLS = {"receiver": 3, "processor": 5, "notifier": 4}
 """The most calls each function makes one after another in one invocation: the receiver's secret read,
 PayPal certificate fetch and processor invoke; the processor's archive put, object state read and
-conditional write, item write and read-back; the notifier's read, publish and conditional update. A
+conditional write, item write and read-back; the notifier's read, publish, FIFO publish (with the opt-in
+FIFO topic) and conditional update. A
 processor whose state write is lost to another processor on the same object reads and writes again
 (handlers.core.ordering): two calls more per lost write, beyond this budget, so a hang then can end
 in Lambda's timeout (retried all the same) rather than in the processor's own error."""
@@ -258,11 +259,13 @@ class S3Archive:
 
 
 class SnsPublisher:
+    """A topic: the standard one (`publish`) or a FIFO one (`publish_in_group`)."""
+
     def __init__(self, client: Any, topic_arn: str) -> None:
         self._client = client
         self._topic_arn = topic_arn
 
-    def publish(self, message: str, subject: str, attributes: Mapping[str, str]) -> str:
+    def publish(self, message: str, subject: str, attributes: Mapping[str, str], **fifo: str) -> str:
         response = self._client.publish(
             TopicArn=self._topic_arn,
             Message=message,
@@ -270,8 +273,16 @@ class SnsPublisher:
             MessageAttributes={
                 name: {"DataType": "String", "StringValue": value} for name, value in attributes.items()
             },
+            **fifo,
         )
         return str(response["MessageId"])
+
+    def publish_in_group(
+        self, message: str, subject: str, attributes: Mapping[str, str], group_id: str, deduplication_id: str
+    ) -> str:
+        return self.publish(
+            message, subject, attributes, MessageGroupId=group_id, MessageDeduplicationId=deduplication_id
+        )
 
 
 class LambdaDispatcher:

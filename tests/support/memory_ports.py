@@ -62,3 +62,15 @@ class FakeObjectStates:
             return False
         self.records[str(state[STATE_KEY])] = dict(state)
         return True
+
+
+class FakeOrderedPublisher:
+    def __init__(self) -> None:
+        self.sent: list[tuple[str, str, dict[str, str], str, str]] = []
+        """(message, subject, attributes, group id, deduplication id)"""
+
+    def publish_in_group(
+        self, message: str, subject: str, attributes: Mapping[str, str], group_id: str, deduplication_id: str
+    ) -> str:
+        self.sent.append((message, subject, dict(attributes), group_id, deduplication_id))
+        return f"fifo-{len(self.sent)}"

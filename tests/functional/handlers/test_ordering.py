@@ -1,10 +1,12 @@
 """Ordering on the emulator: the objects table's conditional write between racing processors, and a
 payment's events delivered backwards through the three entry points (docs/webhooks.md, "Ordering")."""
 
+import json
 from typing import Any
 
 import pytest
 
+from handlers import notifier
 from handlers.aws import DynamoObjectStates, DynamoTransactions, S3Archive, from_attributes
 from handlers.core.model import Item
 from handlers.core.processing import process
@@ -79,3 +81,42 @@ def test_a_payment_delivered_backwards_ends_refunded_with_every_earlier_event_st
     for transaction_id, message in published.items():
         stale = "false" if transaction_id == latest else "true"
         assert message["attributes"]["stale"]["StringValue"] == message["body"]["stale"] == stale
+
+
+def test_the_fifo_topic_delivers_one_objects_messages_in_order_to_an_sqs_fifo_subscriber(
+    pipeline: Pipeline,
+) -> None:
+    stack, sns, sqs = pipeline.stack, pipeline.stack.clients["sns"], pipeline.stack.clients["sqs"]
+    name = stack.table.replace("transactions-", "events-")
+    topic_arn = sns.create_topic(
+        Name=f"{name}.fifo", Attributes={"FifoTopic": "true", "ContentBasedDeduplication": "false"}
+    )["TopicArn"]
+    queue_url = sqs.create_queue(QueueName=f"{name}.fifo", Attributes={"FifoQueue": "true"})["QueueUrl"]
+    queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]
+    sns.subscribe(
+        TopicArn=topic_arn,
+        Protocol="sqs",
+        Endpoint=queue_arn["QueueArn"],
+        Attributes={"RawMessageDelivery": "true"},
+    )
+    notifier.DEPENDENCIES.set(
+        notifier.Dependencies(pipeline.notifier_clients, stack.table, stack.topic_arn, topic_arn)
+    )
+    created, action, succeeded, partial, full = stripe_payment()
+    arrivals = [succeeded, created, full, action, partial]
+    for event in arrivals:
+        status, answer = pipeline.send(pipeline.sender.event("stripe", event.body))
+        assert status == 202, answer
+
+    received = []
+    while messages := sqs.receive_message(
+        QueueUrl=queue_url, MaxNumberOfMessages=10, AttributeNames=["MessageGroupId"]
+    ).get("Messages", []):
+        for message in messages:
+            received.append((message["Attributes"]["MessageGroupId"], json.loads(message["Body"])))
+            sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"])
+    assert [body["transaction_id"] for _, body in received] == [
+        e.transaction.transaction_id for e in arrivals
+    ]
+    assert {group for group, _ in received} == {"stripe#pi_1"}
+    assert [body["stale"] for _, body in received] == ["false", "true", "false", "true", "true"]

@@ -82,7 +82,7 @@ def test_inventory(template: Template) -> None:
         "AWS::SecretsManager::Secret": 1,
         "AWS::SQS::Queue": 2,
         "AWS::SQS::QueuePolicy": 2,
-        "AWS::SNS::Topic": 2,
+        "AWS::SNS::Topic": 3,  # the FIFO topic under its condition
         "AWS::SNS::Subscription": 1,
         "AWS::Logs::LogGroup": 6,
         "AWS::IAM::Role": 3,

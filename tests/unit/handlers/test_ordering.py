@@ -13,12 +13,18 @@ from hypothesis import strategies as st
 from handlers.core import ordering
 from handlers.core.lifecycles import LIFECYCLES
 from handlers.core.model import HandOff, Item, Transaction
-from handlers.core.notifying import notify
+from handlers.core.notifying import MAX_FIFO_ID_LENGTH, fifo_id, notify
 from handlers.core.ordering import STATE_KEY, Verdict, decide, object_key
 from handlers.core.processing import process
 from tapstack import paths
 from tests.support.lifecycles import LifecycleEvent, paypal_order, stripe_payment
-from tests.support.memory_ports import FakeArchive, FakeObjectStates, FakePublisher, FakeStore
+from tests.support.memory_ports import (
+    FakeArchive,
+    FakeObjectStates,
+    FakeOrderedPublisher,
+    FakePublisher,
+    FakeStore,
+)
 
 LIFECYCLE_CASES = {"stripe payment": stripe_payment(), "paypal order": paypal_order()}
 
@@ -218,3 +224,22 @@ def test_the_docs_lifecycle_table_is_the_code() -> None:
         for provider, stages in LIFECYCLES.items()
     }
     assert documented == code
+
+
+def test_the_fifo_topic_gets_each_message_in_its_objects_group_deduplicated_by_transaction() -> None:
+    run, ordered = Run(), FakeOrderedPublisher()
+    for event in stripe_payment():
+        processed = process(event.handoff(), run.store, run.archive, run.states, "t1")
+        notification = notify(processed.transaction_id, run.store, run.publisher, "t2", ordered)
+        assert notification["ordered_message_id"].startswith("fifo-")
+    assert [(group, dedup) for *_, group, dedup in ordered.sent] == [
+        ("stripe#pi_1", event.transaction.transaction_id) for event in stripe_payment()
+    ]  # the charge's refunds too: they advance the PaymentIntent
+    assert [sent[:3] for sent in ordered.sent] == run.publisher.sent  # the same message, subject, attributes
+
+
+def test_fifo_ids_longer_than_sns_allows_are_sent_as_their_hash() -> None:
+    assert fifo_id("x" * MAX_FIFO_ID_LENGTH) == "x" * MAX_FIFO_ID_LENGTH
+    hashed = fifo_id("x" * (MAX_FIFO_ID_LENGTH + 1))
+    assert hashed.startswith("sha256:")
+    assert len(hashed) <= MAX_FIFO_ID_LENGTH
