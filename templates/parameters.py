@@ -384,7 +384,7 @@ def build_parameters(config: StackConfig, names: StackNames) -> StackParameters:
             AllowedValues=["true", "false"],
             Description=(
                 "Adds an SNS FIFO topic besides the standard one: message group the object "
-                "(<provider>#<object id>), deduplication id the transaction, for subscribers that need "
+                "(provider#object id), deduplication id the transaction, for subscribers that need "
                 "each object's events in order (SQS FIFO queues). Limits and cost: docs/webhooks.md."
             ),
         ),
