@@ -54,6 +54,7 @@ ENVIRONMENT = {
     "PROCESSOR_FUNCTION_NAME": "bench-processor",
     "WEBHOOK_SECRET_ARN": "arn:aws:secretsmanager:us-east-1:123456789012:secret:bench",
     "TRANSACTIONS_TABLE_NAME": "bench",
+    "OBJECTS_TABLE_NAME": "bench-objects",
     "AUDIT_BUCKET_NAME": "bench",
     "EVENTS_TOPIC_ARN": "arn:aws:sns:us-east-1:123456789012:bench",
     "POWERTOOLS_SERVICE_NAME": "bench",

@@ -453,13 +453,28 @@ def build_functions(
         FunctionSpec(
             role_name="notifier",
             statements=[
-                allow("PublishPaymentEvents", [sns.Publish], messaging.events_topic.ref()),
+                Statement(
+                    Sid="PublishPaymentEvents",
+                    Effect=Allow,
+                    Action=[sns.Publish],
+                    # The FIFO topic by its ARN, which holds whether or not the topic exists: a grant
+                    # under the topic's condition would be an Fn::If in the policy.
+                    Resource=[
+                        messaging.events_topic.ref(),
+                        Sub(
+                            f"arn:${{AWS::Partition}}:sns:${{AWS::Region}}:${{AWS::AccountId}}:{names.events_fifo_topic.pattern}"
+                        ),
+                    ],
+                ),
                 allow("RecordPublication", [dynamodb.GetItem, dynamodb.UpdateItem], table_arn),
                 allow("UseStackKey", [kms.Decrypt, kms.GenerateDataKey], key_arn),
             ],
             variables={
                 "TRANSACTIONS_TABLE_NAME": storage.table.ref(),
                 "EVENTS_TOPIC_ARN": messaging.events_topic.ref(),
+                "EVENTS_FIFO_TOPIC_ARN": If(
+                    params.has_ordered_delivery_topic, messaging.events_fifo_topic.ref(), ""
+                ),
             },
             asynchronous=True,
         )
@@ -470,12 +485,18 @@ def build_functions(
             statements=[
                 allow("ArchiveRawPayloads", [s3.PutObject], objects_arn(storage.audit_bucket)),
                 allow("StoreTransactions", [dynamodb.PutItem, dynamodb.GetItem], table_arn),
+                allow(
+                    "OrderObjectStates",
+                    [dynamodb.PutItem, dynamodb.GetItem],
+                    GetAtt(storage.objects_table, "Arn"),
+                ),
                 # Lambda invokes the on-success destination with the function's own role.
                 allow("InvokeOnSuccessDestination", [awslambda.InvokeFunction], notifier.arn),
                 allow("UseStackKey", [kms.Decrypt, kms.GenerateDataKey], key_arn),
             ],
             variables={
                 "TRANSACTIONS_TABLE_NAME": storage.table.ref(),
+                "OBJECTS_TABLE_NAME": storage.objects_table.ref(),
                 "AUDIT_BUCKET_NAME": storage.audit_bucket.ref(),
             },
             asynchronous=True,

@@ -21,6 +21,7 @@ from templates.common import (
 from templates.config import StackConfig
 from templates.contract import ASYNCHRONOUS_ROLES
 from templates.naming import StackNames
+from templates.parameters import StackParameters
 
 # KMS data keys are reused for this long, so SQS calls KMS at most once per 5 minutes per key.
 QUEUE_DATA_KEY_REUSE_SECONDS = 300
@@ -34,6 +35,8 @@ class Messaging:
     dead_letter_queues: dict[str, Queue]
     queue_policies: list[QueuePolicy]
     events_topic: Topic
+    events_fifo_topic: Topic
+    """Exists only when the OrderedDeliveryTopic parameter is true (its Condition)."""
     alarm_topic: Topic
     alarm_email_subscription: SubscriptionResource
 
@@ -45,12 +48,15 @@ class Messaging:
             *self.dead_letter_queues.values(),
             *self.queue_policies,
             self.events_topic,
+            self.events_fifo_topic,
             self.alarm_topic,
             self.alarm_email_subscription,
         ]
 
 
-def build_messaging(config: StackConfig, names: StackNames, key_arn: AWSHelperFn) -> Messaging:
+def build_messaging(
+    config: StackConfig, names: StackNames, params: StackParameters, key_arn: AWSHelperFn
+) -> Messaging:
     queues = {
         role: destroyable(
             Queue(
@@ -85,6 +91,16 @@ def build_messaging(config: StackConfig, names: StackNames, key_arn: AWSHelperFn
         for queue in queues.values()
     ]
     events_topic = Topic("PaymentEventsTopic", TopicName=names.events_topic.sub(), KmsMasterKeyId=key_arn)
+    events_fifo_topic = Topic(
+        "PaymentEventsFifoTopic",
+        Condition=params.has_ordered_delivery_topic,
+        TopicName=names.events_fifo_topic.sub(),
+        FifoTopic=True,
+        # The notifier sets each message's deduplication id (the transaction id): two events with the
+        # same body are still two events.
+        ContentBasedDeduplication=False,
+        KmsMasterKeyId=key_arn,
+    )
     alarm_topic = Topic("AlarmTopic", TopicName=names.alarm_topic.sub(), KmsMasterKeyId=key_arn)
     alarm_email_subscription = SubscriptionResource(
         "AlarmEmailSubscription",
@@ -104,6 +120,7 @@ def build_messaging(config: StackConfig, names: StackNames, key_arn: AWSHelperFn
         dead_letter_queues=queues,
         queue_policies=policies,
         events_topic=events_topic,
+        events_fifo_topic=events_fifo_topic,
         alarm_topic=alarm_topic,
         alarm_email_subscription=alarm_email_subscription,
     )

@@ -90,6 +90,10 @@ class StackNames:
         return Name(f"{self.prefix}-transactions-{SUFFIX_PLACEHOLDER}", 255)
 
     @property
+    def objects_table(self) -> Name:
+        return Name(f"{self.prefix}-objects-{SUFFIX_PLACEHOLDER}", 255)
+
+    @property
     def audit_bucket(self) -> Name:
         # Bucket names are global: account and region make them unique.
         return Name(f"{self.prefix}-audit-{SUFFIX_PLACEHOLDER}-${{AWS::AccountId}}-${{AWS::Region}}", 63)
@@ -105,6 +109,11 @@ class StackNames:
     @property
     def events_topic(self) -> Name:
         return Name(f"{self.prefix}-payment-events-{SUFFIX_PLACEHOLDER}", 256)
+
+    @property
+    def events_fifo_topic(self) -> Name:
+        # SNS requires a FIFO topic's name to end in ".fifo".
+        return Name(f"{self.prefix}-payment-events-{SUFFIX_PLACEHOLDER}.fifo", 256)
 
     @property
     def alarm_topic(self) -> Name:
@@ -162,10 +171,12 @@ class StackNames:
         singles = [
             self.stack,
             self.table,
+            self.objects_table,
             self.audit_bucket,
             self.access_log_bucket,
             self.key_alias,
             self.events_topic,
+            self.events_fifo_topic,
             self.alarm_topic,
             self.webhook_secret,
             self.api,

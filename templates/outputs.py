@@ -14,6 +14,9 @@ from templates.contract import (
     API_KEY_ID,
     AUDIT_BUCKET_NAME,
     KMS_KEY_ARN,
+    OBJECTS_TABLE_ARN,
+    OBJECTS_TABLE_NAME,
+    PAYMENT_EVENTS_FIFO_TOPIC_ARN,
     PAYMENT_EVENTS_TOPIC_ARN,
     TRANSACTIONS_TABLE_ARN,
     TRANSACTIONS_TABLE_NAME,
@@ -57,6 +60,8 @@ def build_outputs(
         API_KEY_ID: (api.api_key.ref(), "Id of the internal clients' API key (aws apigateway get-api-key)"),
         TRANSACTIONS_TABLE_NAME: (storage.table.ref(), "DynamoDB table of transactions"),
         TRANSACTIONS_TABLE_ARN: (GetAtt(storage.table, "Arn"), "ARN of the transactions table"),
+        OBJECTS_TABLE_NAME: (storage.objects_table.ref(), "DynamoDB table of each provider object's state"),
+        OBJECTS_TABLE_ARN: (GetAtt(storage.objects_table, "Arn"), "ARN of the objects table"),
         PAYMENT_EVENTS_TOPIC_ARN: (messaging.events_topic.ref(), "SNS topic downstream systems subscribe to"),
         ALARM_TOPIC_ARN: (messaging.alarm_topic.ref(), "SNS topic the alarms publish to"),
         AUDIT_BUCKET_NAME: (storage.audit_bucket.ref(), "Bucket archiving raw payloads"),
@@ -73,7 +78,18 @@ def build_outputs(
     for stack_function in functions.all():
         role = stack_function.role_name
         values[function_name_output(role)] = (stack_function.function.ref(), f"The {role} function")
-    return [
+    outputs = [
         Output(key, Description=description, Value=value, Export=Export(names.export(key).sub()))
         for key, (value, description) in values.items()
     ]
+    fifo = PAYMENT_EVENTS_FIFO_TOPIC_ARN
+    outputs.append(
+        Output(
+            fifo,
+            Condition=messaging.events_fifo_topic.Condition,
+            Description="SNS FIFO topic: each object's events in order (OrderedDeliveryTopic)",
+            Value=messaging.events_fifo_topic.ref(),
+            Export=Export(names.export(fifo).sub()),
+        )
+    )
+    return outputs

@@ -29,6 +29,7 @@ SUBNET_ID_PATTERN = r"^$|^subnet-([0-9a-f]{8}|[0-9a-f]{17})$"
 SECURITY_GROUP_ID_PATTERN = r"^$|^sg-([0-9a-f]{8}|[0-9a-f]{17})$"
 VPC_SUBNET_IDS = "VpcSubnetIds"
 VPC_SECURITY_GROUP_IDS = "VpcSecurityGroupIds"
+ORDERED_DELIVERY_TOPIC = "OrderedDeliveryTopic"
 
 
 @dataclass(frozen=True)
@@ -56,6 +57,7 @@ class StackParameters:
     provider_source_cidrs: dict[str, Parameter]
     vpc_subnet_ids: Parameter
     vpc_security_group_ids: Parameter
+    ordered_delivery_topic: Parameter
     # Condition names; their expressions are in `conditions`.
     has_reserved_concurrency: dict[str, str]
     has_alarm_email: str
@@ -64,6 +66,7 @@ class StackParameters:
     has_waf: str
     has_provider_source_allow_list: dict[str, str]
     attach_to_vpc: str
+    has_ordered_delivery_topic: str
     conditions: dict[str, AWSHelperFn]
 
     def all_parameters(self) -> list[Parameter]:
@@ -82,6 +85,7 @@ class StackParameters:
             *self.audit_archive(),
             *self.web_application_firewall(),
             *self.network(),
+            self.ordered_delivery_topic,
         ]
 
     def web_application_firewall(self) -> list[Parameter]:
@@ -125,6 +129,7 @@ class StackParameters:
             ("Audit archive", self.audit_archive()),
             ("Web application firewall", self.web_application_firewall()),
             ("Network", self.network()),
+            ("Ordered delivery", [self.ordered_delivery_topic]),
         ]
         return {
             "AWS::CloudFormation::Interface": {
@@ -372,6 +377,17 @@ def build_parameters(config: StackConfig, names: StackNames) -> StackParameters:
                 "must allow HTTPS (443) out to the VPC endpoints."
             ),
         ),
+        ordered_delivery_topic=Parameter(
+            ORDERED_DELIVERY_TOPIC,
+            Type="String",
+            Default="false",
+            AllowedValues=["true", "false"],
+            Description=(
+                "Adds an SNS FIFO topic besides the standard one: message group the object "
+                "(provider#object id), deduplication id the transaction, for subscribers that need "
+                "each object's events in order (SQS FIFO queues). Limits and cost: docs/webhooks.md."
+            ),
+        ),
         has_reserved_concurrency={role: f"{role.capitalize()}HasReservedConcurrency" for role in reserved},
         has_alarm_email="HasAlarmEmail",
         has_api_access_logging="HasApiAccessLogging",
@@ -379,6 +395,7 @@ def build_parameters(config: StackConfig, names: StackNames) -> StackParameters:
         has_waf="HasWaf",
         has_provider_source_allow_list=allow_list_conditions,
         attach_to_vpc="AttachToVpc",
+        has_ordered_delivery_topic="HasOrderedDeliveryTopic",
         conditions={
             **{
                 f"{role.capitalize()}HasReservedConcurrency": Not(Equals(Ref(param), 0))
@@ -395,5 +412,6 @@ def build_parameters(config: StackConfig, names: StackNames) -> StackParameters:
                 for provider, parameter in provider_source_cidrs.items()
             },
             "AttachToVpc": Not(Equals(Join("", Ref(VPC_SUBNET_IDS)), "")),
+            "HasOrderedDeliveryTopic": Equals(Ref(ORDERED_DELIVERY_TOPIC), "true"),
         },
     )

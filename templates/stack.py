@@ -45,7 +45,7 @@ def build_template(config: StackConfig) -> Template:
     encryption = build_encryption(names, log_group_names)
     storage = build_storage(names, params, encryption.key_arn)
     webhook_secret = build_webhook_secret(names, encryption.key_arn)
-    messaging = build_messaging(config, names, encryption.key_arn)
+    messaging = build_messaging(config, names, params, encryption.key_arn)
     functions = build_functions(config, names, params, encryption.key_arn, storage, messaging, webhook_secret)
     api = build_api(config, names, params, encryption.key_arn, functions.receiver.arn)
     waf = build_waf(names, params, encryption.key_arn, api, messaging.alarm_topic)

@@ -1,4 +1,5 @@
-"""Durable state: the transactions table and the audit bucket (plus the bucket that logs access to it)."""
+"""Durable state: the transactions table, the objects table (each provider object's current state) and
+the audit bucket (plus the bucket that logs access to it)."""
 
 from __future__ import annotations
 
@@ -60,6 +61,8 @@ from templates.parameters import StackParameters
 
 # The table's only key: "<provider>#<provider event id>", so a redelivered event maps to the same item.
 TRANSACTION_KEY = "transaction_id"
+# The objects table's only key: "<provider>#<object id>", one record per provider object.
+OBJECT_KEY = "object_key"
 ACCESS_LOG_PREFIX = "audit-bucket/"
 # Stated rather than left to S3's default (the same value since September 2024): a transition added
 # without a size filter never moves an object under 128 KB, where no storage class is cheaper than
@@ -80,6 +83,7 @@ NO_REPLICATION = Exemption(
 @dataclass(frozen=True)
 class Storage:
     table: Table
+    objects_table: Table
     audit_bucket: Bucket
     audit_bucket_policy: BucketPolicy
     access_log_bucket: Bucket
@@ -88,6 +92,7 @@ class Storage:
     def resources(self) -> list[Table | Bucket | BucketPolicy]:
         return [
             self.table,
+            self.objects_table,
             self.audit_bucket,
             self.audit_bucket_policy,
             self.access_log_bucket,
@@ -95,14 +100,15 @@ class Storage:
         ]
 
 
-def build_table(names: StackNames, key_arn: AWSHelperFn) -> Table:
+def _encrypted_table(title: str, name: Sub, key: str, key_arn: AWSHelperFn) -> Table:
+    """An on-demand table keyed by one string, under the stack's key, recoverable, deleted with the stack."""
     return destroyable(
         Table(
-            "TransactionsTable",
-            TableName=names.table.sub(),
+            title,
+            TableName=name,
             BillingMode="PAY_PER_REQUEST",
-            AttributeDefinitions=[AttributeDefinition(AttributeName=TRANSACTION_KEY, AttributeType="S")],
-            KeySchema=[KeySchema(AttributeName=TRANSACTION_KEY, KeyType="HASH")],
+            AttributeDefinitions=[AttributeDefinition(AttributeName=key, AttributeType="S")],
+            KeySchema=[KeySchema(AttributeName=key, KeyType="HASH")],
             PointInTimeRecoverySpecification=PointInTimeRecoverySpecification(
                 PointInTimeRecoveryEnabled=True
             ),
@@ -118,6 +124,15 @@ def build_table(names: StackNames, key_arn: AWSHelperFn) -> Table:
             ),
         )
     )
+
+
+def build_table(names: StackNames, key_arn: AWSHelperFn) -> Table:
+    return _encrypted_table("TransactionsTable", names.table.sub(), TRANSACTION_KEY, key_arn)
+
+
+def build_objects_table(names: StackNames, key_arn: AWSHelperFn) -> Table:
+    """A projection of the transactions table (each object's latest event), rebuildable from it."""
+    return _encrypted_table("ObjectsTable", names.objects_table.sub(), OBJECT_KEY, key_arn)
 
 
 def hardened_bucket(
@@ -272,6 +287,7 @@ def build_storage(names: StackNames, params: StackParameters, key_arn: AWSHelper
     )
     return Storage(
         table=build_table(names, key_arn),
+        objects_table=build_objects_table(names, key_arn),
         audit_bucket=audit_bucket,
         audit_bucket_policy=audit_policy,
         access_log_bucket=access_log_bucket,

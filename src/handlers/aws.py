@@ -24,10 +24,14 @@ FUNCTION_TIMEOUT_VARIABLE = "FUNCTION_TIMEOUT_SECONDS"
 """Set by the template to the function's own Timeout; the clients are made once per container, before
 any invocation's context exists, so the budget is derived from the configured timeout, not the
 remaining time."""
-SEQUENTIAL_CALLS = 3
-"""The most calls a function makes one after another in one invocation: the receiver's secret read,
-PayPal certificate fetch and processor invoke; the processor's archive put, conditional write and
-read-back; the notifier's read, publish and conditional update."""
+SEQUENTIAL_CALLS = {"receiver": 3, "processor": 5, "notifier": 4}
+"""The most calls each function makes one after another in one invocation: the receiver's secret read,
+PayPal certificate fetch and processor invoke; the processor's archive put, object state read and
+conditional write, item write and read-back; the notifier's read, publish, FIFO publish (with the opt-in
+FIFO topic) and conditional update. A
+processor whose state write is lost to another processor on the same object reads and writes again
+(handlers.core.ordering): two calls more per lost write, beyond this budget, so a hang then can end
+in Lambda's timeout (retried all the same) rather than in the processor's own error."""
 RESERVE_FRACTION = 0.1
 """Of the timeout, kept for the function's own work and for answering (503, or raising) after the
 last call failed."""
@@ -55,9 +59,10 @@ class CallBudget:
     attempts: int
 
     @classmethod
-    def for_function(cls, timeout_seconds: float) -> "CallBudget":
-        """The most attempts (up to 3) that leave each a 1 s connect and a read of 1 to 10 s."""
-        per_call = timeout_seconds * (1 - RESERVE_FRACTION) / SEQUENTIAL_CALLS
+    def for_function(cls, timeout_seconds: float, sequential_calls: int) -> "CallBudget":
+        """The most attempts (up to 3) that leave each a 1 s connect and a read of 1 to 10 s, for a
+        function making `sequential_calls` calls one after another."""
+        per_call = timeout_seconds * (1 - RESERVE_FRACTION) / sequential_calls
         for attempts in range(MAX_ATTEMPTS, 0, -1):
             per_attempt = (per_call - backoff_seconds(attempts)) / attempts
             if per_attempt >= CONNECT_TIMEOUT_SECONDS + MIN_READ_TIMEOUT_SECONDS:
@@ -67,11 +72,13 @@ class CallBudget:
         return cls(per_call, per_call / 2, per_call / 2, 1)
 
     @classmethod
-    def from_environment(cls) -> "CallBudget | None":
+    def from_environment(cls, sequential_calls: int) -> "CallBudget | None":
         """The budget of the function this runs in; None outside Lambda (tests, tools), where no
         function timeout applies and botocore's defaults do."""
         timeout = os.environ.get(FUNCTION_TIMEOUT_VARIABLE)
-        return None if timeout is None else cls.for_function(float(timeout))  # not money: seconds
+        if timeout is None:
+            return None
+        return cls.for_function(float(timeout), sequential_calls)  # not money: seconds
 
     @property
     def worst_case_seconds(self) -> float:
@@ -95,13 +102,20 @@ class CallBudget:
 class AwsClients:
     """boto3 clients by service name, each created on first use; tests pass their own in `given`.
 
-    Each client it creates gets the `CallBudget` of the function it runs in.
+    Each client it creates gets the `CallBudget` of the function it runs in, which makes
+    `sequential_calls` calls one after another (by default the most any function makes: the
+    shortest timeouts).
     """
 
-    def __init__(self, endpoint_url: str | None = None, given: Mapping[str, Any] | None = None) -> None:
+    def __init__(
+        self,
+        endpoint_url: str | None = None,
+        given: Mapping[str, Any] | None = None,
+        sequential_calls: int = max(SEQUENTIAL_CALLS.values()),
+    ) -> None:
         self._endpoint_url = endpoint_url
         self._clients: dict[str, Any] = dict(given or {})
-        budget = CallBudget.from_environment()
+        budget = CallBudget.from_environment(sequential_calls)
         self._config = None if budget is None else budget.config()
 
     def __call__(self, service: str) -> Any:
@@ -190,6 +204,38 @@ class DynamoTransactions:
         return True
 
 
+class DynamoObjectStates:
+    """The objects table: each provider object's applied state, the processor's ordering port."""
+
+    def __init__(self, client: Any, table_name: str) -> None:
+        self._client = client
+        self._table = table_name
+
+    def get(self, object_key: str) -> Item | None:
+        response = self._client.get_item(
+            TableName=self._table, Key={"object_key": {"S": object_key}}, ConsistentRead=True
+        )
+        stored = response.get("Item")
+        return None if stored is None else from_attributes(stored)
+
+    def put_if_unchanged(self, state: Item, applied_transaction_id: str | None) -> bool:
+        unchanged: dict[str, Any] = (
+            {"ConditionExpression": "attribute_not_exists(object_key)"}
+            if applied_transaction_id is None
+            else {
+                "ConditionExpression": "transaction_id = :applied",
+                "ExpressionAttributeValues": {":applied": {"S": applied_transaction_id}},
+            }
+        )
+        try:
+            self._client.put_item(TableName=self._table, Item=to_attributes(state), **unchanged)
+        except ClientError as error:
+            if _is_condition_failure(error):
+                return False
+            raise
+        return True
+
+
 class S3Archive:
     """The audit bucket (encryption, versioning and Object Lock retention are the bucket's defaults, set
     by the template)."""
@@ -213,11 +259,13 @@ class S3Archive:
 
 
 class SnsPublisher:
+    """A topic: the standard one (`publish`) or a FIFO one (`publish_in_group`)."""
+
     def __init__(self, client: Any, topic_arn: str) -> None:
         self._client = client
         self._topic_arn = topic_arn
 
-    def publish(self, message: str, subject: str, attributes: Mapping[str, str]) -> str:
+    def publish(self, message: str, subject: str, attributes: Mapping[str, str], **fifo: str) -> str:
         response = self._client.publish(
             TopicArn=self._topic_arn,
             Message=message,
@@ -225,8 +273,16 @@ class SnsPublisher:
             MessageAttributes={
                 name: {"DataType": "String", "StringValue": value} for name, value in attributes.items()
             },
+            **fifo,
         )
         return str(response["MessageId"])
+
+    def publish_in_group(
+        self, message: str, subject: str, attributes: Mapping[str, str], group_id: str, deduplication_id: str
+    ) -> str:
+        return self.publish(
+            message, subject, attributes, MessageGroupId=group_id, MessageDeduplicationId=deduplication_id
+        )
 
 
 class LambdaDispatcher:

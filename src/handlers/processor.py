@@ -1,7 +1,7 @@
 """Lambda entry point of the processor (asynchronous; on success -> notifier, on failure -> DLQ).
 
-Environment: TRANSACTIONS_TABLE_NAME, AUDIT_BUCKET_NAME, FUNCTION_TIMEOUT_SECONDS (the time budget of
-every AWS call, handlers.aws.CallBudget), POWERTOOLS_* (logging, metrics).
+Environment: TRANSACTIONS_TABLE_NAME, OBJECTS_TABLE_NAME, AUDIT_BUCKET_NAME, FUNCTION_TIMEOUT_SECONDS
+(the time budget of every AWS call, handlers.aws.CallBudget), POWERTOOLS_* (logging, metrics).
 Every failure raises, so that Lambda retries (twice) and then dead-letters the event.
 """
 
@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from functools import cached_property
 
 from handlers.asynchronous import AsynchronousFunction, Outcome
-from handlers.aws import AwsClients, DynamoTransactions, S3Archive
+from handlers.aws import SEQUENTIAL_CALLS, AwsClients, DynamoObjectStates, DynamoTransactions, S3Archive
 from handlers.core.model import HandOff, Processed
 from handlers.core.processing import process
 
@@ -20,6 +20,7 @@ class Dependencies:
     clients: AwsClients
     table_name: str
     bucket_name: str
+    objects_table_name: str
 
     @cached_property
     def store(self) -> DynamoTransactions:
@@ -29,9 +30,18 @@ class Dependencies:
     def archive(self) -> S3Archive:
         return S3Archive(self.clients("s3"), self.bucket_name)
 
+    @cached_property
+    def states(self) -> DynamoObjectStates:
+        return DynamoObjectStates(self.clients("dynamodb"), self.objects_table_name)
+
     @classmethod
     def from_environment(cls) -> "Dependencies":
-        return cls(AwsClients(), os.environ["TRANSACTIONS_TABLE_NAME"], os.environ["AUDIT_BUCKET_NAME"])
+        return cls(
+            AwsClients(sequential_calls=SEQUENTIAL_CALLS["processor"]),
+            os.environ["TRANSACTIONS_TABLE_NAME"],
+            os.environ["AUDIT_BUCKET_NAME"],
+            os.environ["OBJECTS_TABLE_NAME"],
+        )
 
 
 QUARANTINED = "Quarantined"
@@ -45,7 +55,7 @@ def _outcome(processed: Processed) -> str:
 
 
 def _store(handoff: HandOff, deps: Dependencies, now: str) -> Outcome:
-    processed = process(handoff, deps.store, deps.archive, now)
+    processed = process(handoff, deps.store, deps.archive, deps.states, now)
     return Outcome(_outcome(processed), processed.transaction_id, processed.to_json())
 
 

@@ -18,7 +18,7 @@ from aws_lambda_powertools import Logger
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import EphemeralMetrics, MetricUnit, single_metric
 
-from handlers.aws import AwsClients, CallBudget, LambdaDispatcher, Once, secret_string
+from handlers.aws import SEQUENTIAL_CALLS, AwsClients, CallBudget, LambdaDispatcher, Once, secret_string
 from handlers.core.errors import Reason, RejectionError, UnavailableError
 from handlers.core.fields import utc_iso
 from handlers.core.http import HttpRequest, ProxyResponse, error_response, json_response
@@ -47,7 +47,7 @@ class _RefuseRedirects(urllib.request.HTTPRedirectHandler):
 
 def fetch_certificate(url: str) -> bytes:
     """GET a PayPal certificate over verified HTTPS (the URL was checked by the caller)."""
-    budget = CallBudget.from_environment()
+    budget = CallBudget.from_environment(SEQUENTIAL_CALLS["receiver"])
     timeout = CERTIFICATE_TIMEOUT_SECONDS if budget is None else budget.fetch_timeout_seconds
     opener = urllib.request.build_opener(_RefuseRedirects)
     with opener.open(url, timeout=timeout) as response:
@@ -84,7 +84,7 @@ class Dependencies:
     @classmethod
     def from_environment(cls) -> "Dependencies":
         return cls(
-            clients=AwsClients(),
+            clients=AwsClients(sequential_calls=SEQUENTIAL_CALLS["receiver"]),
             processor_function_name=os.environ["PROCESSOR_FUNCTION_NAME"],
             secret_arn=os.environ["WEBHOOK_SECRET_ARN"],
             secret_ttl_seconds=float(os.environ.get("SECRET_CACHE_TTL_SECONDS", "300")),  # not money: seconds

@@ -129,14 +129,18 @@ SUBCOMMANDS = {
         "tapstack.cli.quarantine:quarantine",
         "Deliveries kept in quarantine (verified, not normalised): list, show, reprocess (AWS).",
     ),
+    "object": Subcommand(
+        "tapstack.cli.objects:object_aws",
+        "Print one provider object as one JSON document: its state and its events.",
+    ),
     "verify": Subcommand(
         "tapstack.cli.verify:verify",
         "Answer a captured delivery as the receiver would, without AWS; print one JSON document.",
     ),
     "local": Subcommand(
         "tapstack.cli.local:local",
-        "The stack on the local emulator: up, deploy, send, serve, replay, quarantine, destroy, down, load.",
-        extensions=("tapstack.cli.quarantine:local_quarantine",),
+        "The stack on the local emulator: start it, deploy, deliver, serve, inspect, replay, destroy.",
+        extensions=("tapstack.cli.quarantine:local_quarantine", "tapstack.cli.objects:object_local"),
     ),
 }
 
@@ -151,8 +155,8 @@ def tapstack() -> None:
 
     \b
     build    generate, check, report, diagram, lint, guard, package, bench
-    operate  bootstrap, preflight, deploy, diff, destroy, replay, quarantine (AWS, with your credentials)
-    local    up, down, deploy, send, serve, replay, quarantine, destroy, load (the moto emulator on loopback)
+    operate  bootstrap, preflight, deploy, diff, destroy, replay, quarantine, object (AWS, your credentials)
+    local    up, down, deploy, send, serve, replay, quarantine, object, destroy, load (moto on loopback)
     verify   a captured delivery through the receiver's checks (no AWS)
 
     Exit status: 0 done, 1 something was found or failed, 2 the command cannot run as asked.

@@ -59,7 +59,7 @@ def emulator_deployment(environment: str, template_path: Path, port: int) -> Dep
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 def local() -> None:
-    """The stack on the local emulator: up, deploy, send, serve, replay, quarantine, destroy, down, load."""
+    """The stack on the local emulator: start it, deploy, deliver, serve, inspect, replay, destroy."""
 
 
 @local.command(epilog="Example:\n\n  tapstack local up --port 5000")

@@ -52,10 +52,12 @@ from templates.naming import names_of
 
 def _local_resolver(template: dict[str, Any], outputs: dict[str, str]) -> Resolver:
     """A resource resolves to the Ref a stack output gives of it, and `Fn::GetAtt X.Arn` to that Ref
-    too: the local Lambda and SQS stand-ins address functions and queues by name and URL, not ARN."""
-    refs = Template(template).physical_ids_from_outputs(outputs)
+    too: the local Lambda and SQS stand-ins address functions and queues by name and URL, not ARN.
+    Conditions hold as for the parameters' defaults (the notifier's FIFO topic is opt-in)."""
+    model = Template(template)
+    refs = model.physical_ids_from_outputs(outputs)
     arns = {logical_id: {"Arn": ref} for logical_id, ref in refs.items()}
-    return Resolver(physical_ids=refs, attributes=arns)
+    return model.resolver(physical_ids=refs, attributes=arns)
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,8 @@ that a scan matters, a sparse index on `quarantine_reason` would make this a que
 Reprocessing re-runs the receiver's normalisation (`receiving.normalise_body`) on the archived raw
 body. The signature is not checked again: it was verified at receipt, and the archive holds the body,
 not the headers. A delivery that now normalises goes through the processor's and the notifier's own
-steps (`processing.process`, `notifying.notify`), so storing and publishing stay exactly once: the
+steps (`processing.process`, `notifying.notify`), so storing and publishing stay exactly once, and the
+event is ordered against its object's state like any other (stale if a later event is applied): the
 processor's conditional write here replaces the item only while it is still the quarantined one that
 was read (`ReplacingStore`), and the notifier publishes only an item without `published_at`. The
 replacement records `reprocessed_at`, `former_quarantine_reason` and `former_audit_object_key`; one
@@ -30,7 +31,14 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from handlers.aws import DynamoTransactions, S3Archive, SnsPublisher, from_attributes, to_attributes
+from handlers.aws import (
+    DynamoObjectStates,
+    DynamoTransactions,
+    S3Archive,
+    SnsPublisher,
+    from_attributes,
+    to_attributes,
+)
 from handlers.core import receiving
 from handlers.core.fields import utc_iso
 from handlers.core.model import HandOff, Item, json_safe
@@ -38,7 +46,12 @@ from handlers.core.notifying import notify
 from handlers.core.processing import process
 from tapstack.operate.cloud import Clients, outputs_of
 from tapstack.operate.deployment import Deployment
-from templates.contract import AUDIT_BUCKET_NAME, PAYMENT_EVENTS_TOPIC_ARN, TRANSACTIONS_TABLE_NAME
+from templates.contract import (
+    AUDIT_BUCKET_NAME,
+    OBJECTS_TABLE_NAME,
+    PAYMENT_EVENTS_TOPIC_ARN,
+    TRANSACTIONS_TABLE_NAME,
+)
 
 QUARANTINED = "attribute_exists(quarantine_reason)"
 UNPUBLISHED_REPLACEMENT = "attribute_exists(reprocessed_at) AND attribute_not_exists(published_at)"
@@ -137,6 +150,7 @@ class StackQuarantine:
     table: str
     bucket: str
     topic_arn: str
+    objects_table: str
 
     @classmethod
     def of_deployment(cls, deployment: Deployment) -> StackQuarantine:
@@ -149,6 +163,7 @@ class StackQuarantine:
             outputs[TRANSACTIONS_TABLE_NAME],
             outputs[AUDIT_BUCKET_NAME],
             outputs[PAYMENT_EVENTS_TOPIC_ARN],
+            outputs[OBJECTS_TABLE_NAME],
         )
 
     @property
@@ -228,7 +243,9 @@ class StackQuarantine:
         handoff = HandOff(transaction, body, str(item["received_at"]), str(item["correlation_id"]))
         now = _now()
         store = ReplacingStore(self.clients("dynamodb"), self.table, item, now)
-        processed = process(handoff, store, S3Archive(self.clients("s3"), self.bucket), now)
+        archive = S3Archive(self.clients("s3"), self.bucket)
+        states = DynamoObjectStates(self.clients("dynamodb"), self.objects_table)
+        processed = process(handoff, store, archive, states, now)
         if processed.duplicate and self._store.get(transaction_id) == item:
             # Only a new key can be taken while the quarantined item stays: by another delivery.
             message = f"not stored: {transaction.transaction_id} holds another delivery; this one is kept"

@@ -24,6 +24,7 @@ from tapstack.local.send import LocalRuntime, stored_item
 from tapstack.operate.quarantine import ReplacingStore, StackQuarantine
 from templates.contract import TRANSACTIONS_TABLE_NAME
 from tests.integration.conftest import on_emulator
+from tests.support.lifecycles import stripe_payment
 from tests.support.settings import PREFIX
 
 UNKNOWN_CURRENCY = "XTS"  # ISO 4217's code for testing: no exponent, so not in the table
@@ -223,3 +224,21 @@ def test_a_stack_that_is_not_deployed_says_to_deploy_it(
 def test_reprocess_wants_ids_or_all(stack: LocalRuntime, capsys: pytest.CaptureFixture[str]) -> None:
     status, _ = _cli(stack, capsys, "reprocess")
     assert status == ExitCode.USAGE
+
+
+def test_a_reprocessed_delivery_older_than_its_objects_state_is_stored_stale(
+    stack: LocalRuntime, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Reprocessing goes through the processor's ordering like any delivery (docs/webhooks.md, "Ordering")."""
+    created, _, succeeded, *_ = stripe_payment(uuid.uuid4().hex[:12])
+    unknown = f'"currency": "{UNKNOWN_CURRENCY.lower()}"'.encode()
+    transaction_id = _deliver(stack, "stripe", created.body.replace(b'"currency": "usd"', unknown))
+    assert stack.deliver(stack.sender().event("stripe", succeeded.body)).status == 202
+
+    monkeypatch.setitem(money.ISO_4217_EXPONENTS, UNKNOWN_CURRENCY, 2)
+    status, output = _cli(stack, capsys, "reprocess", transaction_id)
+
+    assert status == ExitCode.OK, output
+    item = _item(stack, transaction_id)
+    assert item is not None
+    assert (item["stale"], item["superseded_by"]) == ("true", succeeded.transaction.transaction_id)

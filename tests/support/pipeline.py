@@ -22,6 +22,7 @@ from tapstack.operate.deployment import Deployment
 from templates import contract
 from templates.contract import (
     AUDIT_BUCKET_NAME,
+    OBJECTS_TABLE_NAME,
     PAYMENT_EVENTS_TOPIC_ARN,
     ROLES,
     TRANSACTIONS_TABLE_NAME,
@@ -79,6 +80,7 @@ class Stack:
     table: str
     bucket: str
     topic_arn: str
+    objects_table: str
     events_queue_url: str
     processor_dlq_url: str
     notifier_dlq_url: str
@@ -92,13 +94,14 @@ class Stack:
             name: boto3.client(name, endpoint_url=endpoint)
             for name in ("dynamodb", "s3", "sns", "sqs", "secretsmanager")
         }
-        table = f"transactions-{suffix}"
-        clients["dynamodb"].create_table(
-            TableName=table,
-            AttributeDefinitions=[{"AttributeName": "transaction_id", "AttributeType": "S"}],
-            KeySchema=[{"AttributeName": "transaction_id", "KeyType": "HASH"}],
-            BillingMode="PAY_PER_REQUEST",
-        )
+        table, objects_table = f"transactions-{suffix}", f"objects-{suffix}"
+        for name, key in ((table, "transaction_id"), (objects_table, "object_key")):
+            clients["dynamodb"].create_table(
+                TableName=name,
+                AttributeDefinitions=[{"AttributeName": key, "AttributeType": "S"}],
+                KeySchema=[{"AttributeName": key, "KeyType": "HASH"}],
+                BillingMode="PAY_PER_REQUEST",
+            )
         bucket = f"audit-{suffix}"
         clients["s3"].create_bucket(Bucket=bucket)
         topic_arn = clients["sns"].create_topic(Name=f"events-{suffix}")["TopicArn"]
@@ -123,6 +126,7 @@ class Stack:
             table,
             bucket,
             topic_arn,
+            objects_table,
             queues["events"],
             queues["processor-dlq"],
             queues["notifier-dlq"],
@@ -135,6 +139,7 @@ class Stack:
         functions are resolved against."""
         return {
             TRANSACTIONS_TABLE_NAME: self.table,
+            OBJECTS_TABLE_NAME: self.objects_table,
             AUDIT_BUCKET_NAME: self.bucket,
             PAYMENT_EVENTS_TOPIC_ARN: self.topic_arn,
             WEBHOOK_SECRET_ARN: self.secret_arn,

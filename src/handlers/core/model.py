@@ -15,15 +15,17 @@ from enum import StrEnum
 Item = dict[str, str | Decimal]
 """A DynamoDB item as the core sees it: strings, and Decimal for the amount and the schema version."""
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 """Version of the stored item's and the published message's schema (docs/webhooks.md, "Money model").
 
 2 added `kind`, `direction`, `object_id` and `related_object_id`, the currency's decimal places as
-every route's limit and, on provider routes, amounts as magnitudes. A hand-off of version 1 (from a
-receiver deployed before) is still stored, as the version 1 item it is, so that nothing in flight or
-dead-lettered is lost.
+every route's limit and, on provider routes, amounts as magnitudes. 3 added the processor's ordering
+verdict (`stale`, `superseded_by`, `order_uncertain`, `tied_with`; handlers.core.ordering): the
+hand-off itself is unchanged, so one of version 2 is stored as a version 3 item. A hand-off of version
+1 (from a receiver deployed before) is still stored, as the version 1 item it is, so that nothing in
+flight or dead-lettered is lost.
 """
-SCHEMA_VERSIONS = (1, SCHEMA_VERSION)
+SCHEMA_VERSIONS = (1, 2, SCHEMA_VERSION)
 
 
 class Kind(StrEnum):

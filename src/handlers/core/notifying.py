@@ -1,14 +1,19 @@
-"""The notifier's work, pure over two ports: publish a stored transaction once it is not yet published.
+"""The notifier's work, pure over its ports: publish a stored transaction once it is not yet published.
 
 Delivery is at least once: if the publication succeeds but recording `published_at` fails, the
 retry publishes again. Subscribers deduplicate on `transaction_id`, which every message carries.
+With the opt-in FIFO topic (OrderedDeliveryTopic), each message is published there too, after the
+standard topic: message group the object whose state the event advances, deduplication id the
+transaction, so SNS drops a retry's second copy within its 5-minute deduplication window.
 """
 
+import hashlib
 import json
 from collections.abc import Mapping
 from typing import NotRequired, Protocol, TypedDict
 
 from handlers.core.model import Item
+from handlers.core.ordering import stored_object_key
 
 PUBLISHED_ATTRIBUTES = (
     "transaction_id",
@@ -27,10 +32,16 @@ PUBLISHED_ATTRIBUTES = (
     "audit_object_key",
     "received_at",
     "stored_at",
+    "stale",
+    "superseded_by",
+    "order_uncertain",
+    "tied_with",
 )
 """The message's fields (docs/webhooks.md, "Money model"); those the item lacks are absent, never null."""
-FILTER_ATTRIBUTES = ("provider", "event_type", "currency")
-"""Published as SNS message attributes so subscriptions can filter on them."""
+FILTER_ATTRIBUTES = ("provider", "event_type", "currency", "stale")
+"""Published as SNS message attributes so subscriptions can filter on them (`stale` from version 3)."""
+MAX_FIFO_ID_LENGTH = 128
+"""SNS's limit on a message group id and a deduplication id; longer ones are sent as their hash."""
 MAX_SUBJECT_LENGTH = 99
 """SNS wants a Subject of *less than* 100 characters: exactly 100 is refused, a poison message."""
 
@@ -49,6 +60,14 @@ class Publisher(Protocol):
         ...
 
 
+class OrderedPublisher(Protocol):
+    def publish_in_group(
+        self, message: str, subject: str, attributes: Mapping[str, str], group_id: str, deduplication_id: str
+    ) -> str:
+        """Publish to the FIFO topic and return the message id."""
+        ...
+
+
 class Notification(TypedDict):
     """The notifier's result: whether this call published, and why not when it did not."""
 
@@ -57,6 +76,7 @@ class Notification(TypedDict):
     quarantined: NotRequired[bool]
     already_published_at: NotRequired[str]
     message_id: NotRequired[str]
+    ordered_message_id: NotRequired[str]
     recorded: NotRequired[bool]
 
 
@@ -78,8 +98,28 @@ def subject(item: Item) -> str:
     return "".join(c if " " <= c <= "~" else "?" for c in text)[:MAX_SUBJECT_LENGTH]
 
 
-def notify(transaction_id: str, store: PublicationStore, publisher: Publisher, now: str) -> Notification:
-    """Publish the stored transaction unless it was published; raise on any failure."""
+def fifo_id(text: str) -> str:
+    """`text` as a FIFO message group or deduplication id: itself, or `sha256:<hex>` when too long
+    (object and event ids are tokens of up to 255 characters SNS accepts, bar the length)."""
+    if len(text) <= MAX_FIFO_ID_LENGTH:
+        return text
+    return f"sha256:{hashlib.sha256(text.encode()).hexdigest()}"
+
+
+def message_group(item: Item) -> str:
+    """The object whose state the event advances (handlers.core.ordering), else the transaction."""
+    return fifo_id(stored_object_key(item) or str(item["transaction_id"]))
+
+
+def notify(
+    transaction_id: str,
+    store: PublicationStore,
+    publisher: Publisher,
+    now: str,
+    ordered: OrderedPublisher | None = None,
+) -> Notification:
+    """Publish the stored transaction unless it was published, to the FIFO topic too when `ordered`;
+    raise on any failure."""
     item = store.get(transaction_id)
     if item is None:
         raise LookupError("the processor reported a transaction that is not stored")
@@ -92,11 +132,17 @@ def notify(transaction_id: str, store: PublicationStore, publisher: Publisher, n
             "already_published_at": str(item["published_at"]),
         }
     attributes = {key: str(item[key]) for key in FILTER_ATTRIBUTES if key in item}
-    message_id = publisher.publish(message(item), subject(item), attributes)
-    recorded = store.mark_published(transaction_id, now, message_id)
-    return {
+    body, title = message(item), subject(item)
+    message_id = publisher.publish(body, title, attributes)
+    notification: Notification = {
         "transaction_id": transaction_id,
         "published": True,
         "message_id": message_id,
-        "recorded": recorded,
     }
+    if ordered is not None:
+        group, deduplication = message_group(item), fifo_id(transaction_id)
+        notification["ordered_message_id"] = ordered.publish_in_group(
+            body, title, attributes, group, deduplication
+        )
+    notification["recorded"] = store.mark_published(transaction_id, now, message_id)
+    return notification

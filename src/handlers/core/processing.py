@@ -1,14 +1,17 @@
-"""The processor's work, pure over two ports: archive the raw body, then store exactly once.
+"""The processor's work, pure over three ports: archive the raw body, order the event against its
+object's state, then store exactly once.
 
-Archive first, so a stored item never points at a missing object. The audit key ends with the
-body's SHA-256: a redelivery of the same body rewrites the same bytes, and a different body
-under a reused event id can never overwrite the first one's evidence.
+Archive first, so a stored item never points at a missing object. Order before storing, so the stored
+item records whether it arrived late (`stale`) from its first write: the item is never rewritten.
+The audit key ends with the body's SHA-256: a redelivery of the same body rewrites the same bytes,
+and a different body under a reused event id can never overwrite the first one's evidence.
 """
 
 from decimal import Decimal
 from typing import Protocol
 
-from handlers.core.model import HandOff, Item, Processed, Transaction, json_safe
+from handlers.core import ordering
+from handlers.core.model import SCHEMA_VERSION, HandOff, Item, Processed, Transaction, json_safe
 
 
 class TransactionStore(Protocol):
@@ -36,19 +39,31 @@ def audit_key(transaction: Transaction, received_at: str) -> str:
     return f"raw/{transaction.provider}/{date}/{transaction.provider_event_id}/{transaction.body_sha256}.json"
 
 
-def process(handoff: HandOff, store: TransactionStore, archive: AuditArchive, now: str) -> Processed:
-    """Archive and store one hand-off; the result's wire form is what the on-success destination gets.
+def process(
+    handoff: HandOff,
+    store: TransactionStore,
+    archive: AuditArchive,
+    states: ordering.ObjectStates,
+    now: str,
+) -> Processed:
+    """Archive, order and store one hand-off; the result's wire form is what the on-success
+    destination gets.
 
     A duplicate (redelivery, provider retry, or a retry after a crash between the write and the
     return) changes nothing and returns the stored item: whether to publish is the notifier's
-    decision, made on the item's `published_at`, so a crash here never loses the publication.
+    decision, made on the item's `published_at`, so a crash here never loses the publication. Its
+    ordering is decided again and discarded: applying an event already applied changes nothing.
+    A version 1 hand-off carries no object and is stored as the version 1 item it is.
     """
     transaction = handoff.transaction
     key = audit_key(transaction, handoff.received_at)
     archive.put(key, handoff.body, transaction.body_sha256)
+    version = 1 if handoff.version == 1 else SCHEMA_VERSION
+    verdict: Item = {} if version == 1 else ordering.apply(transaction, states, now).attributes()
     item: Item = {
         **transaction.attributes(),
-        "schema_version": Decimal(handoff.version),
+        **verdict,
+        "schema_version": Decimal(version),
         "audit_object_key": key,
         "received_at": handoff.received_at,
         "correlation_id": handoff.correlation_id,

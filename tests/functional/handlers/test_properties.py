@@ -11,8 +11,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from handlers import receiver
-from handlers.aws import AwsClients, DynamoTransactions, S3Archive
-from handlers.core.model import HandOff
+from handlers.aws import AwsClients, DynamoObjectStates, DynamoTransactions, S3Archive
+from handlers.core.model import SCHEMA_VERSION, HandOff
 from handlers.core.money import storable
 from handlers.core.processing import process
 from handlers.providers import paypal, stripe
@@ -297,7 +297,7 @@ def test_any_json_number_round_trips_exactly_or_is_quarantined_by_the_precision_
     (message,) = pipeline.stack.published()
     assert isinstance(message["body"]["amount"], str)
     assert Decimal(message["body"]["amount"]) == Decimal(text)
-    assert message["body"]["version"] == 2
+    assert message["body"]["version"] == SCHEMA_VERSION
 
 
 def test_signer_secret_shape_matches_the_contract(signer: Signer) -> None:
@@ -333,7 +333,8 @@ def test_a_verified_delivery_on_a_provider_route_is_always_accepted_and_stored(
         (payload,) = recorder.payloads
         store = DynamoTransactions(pipeline.stack.clients["dynamodb"], pipeline.stack.table)
         archive = S3Archive(pipeline.stack.clients["s3"], pipeline.stack.bucket)
-        stored = process(HandOff.from_json(payload), store, archive, "2026-12-01T00:00:00.000Z")
+        states = DynamoObjectStates(pipeline.stack.clients["dynamodb"], pipeline.stack.objects_table)
+        stored = process(HandOff.from_json(payload), store, archive, states, "2026-12-01T00:00:00.000Z")
         assert stored.transaction_id == answer["transaction_id"]
         if not stored.duplicate:  # examples share a table, and sample ids repeat across them
             assert stored.quarantined == (answer["status"] == "quarantined")

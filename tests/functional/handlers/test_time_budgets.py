@@ -17,7 +17,7 @@ import pytest
 from botocore.exceptions import ReadTimeoutError
 
 from handlers import processor, receiver
-from handlers.aws import FUNCTION_TIMEOUT_VARIABLE, AwsClients, CallBudget
+from handlers.aws import FUNCTION_TIMEOUT_VARIABLE, SEQUENTIAL_CALLS, AwsClients, CallBudget
 from handlers.core.model import HandOff
 from handlers.core.receiving import normalise_body
 from tapstack.local.local_lambda import FakeContext
@@ -26,7 +26,8 @@ from tests.support.pipeline import PROCESSOR, Pipeline, sample
 # Short timeouts, so that each hang ends in seconds: the shortest whose budget retries (botocore's retries
 # and backoff against a real hang), and one of a single attempt whose 1.4 s read still leaves the emulator
 # room to answer the calls that do not hang.
-RETRYING_TIMEOUT = min(t for t in range(1, 901) if CallBudget.for_function(t).attempts > 1)
+RECEIVER_CALLS, PROCESSOR_CALLS = SEQUENTIAL_CALLS["receiver"], SEQUENTIAL_CALLS["processor"]
+RETRYING_TIMEOUT = min(t for t in range(1, 901) if CallBudget.for_function(t, PROCESSOR_CALLS).attempts > 1)
 SINGLE_ATTEMPT_TIMEOUT = 8
 
 
@@ -41,7 +42,7 @@ def hung_endpoint() -> Iterator[str]:
 
 def test_clients_get_the_function_s_budget(moto_endpoint: str, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv(FUNCTION_TIMEOUT_VARIABLE, "20")
-    config = AwsClients("http://127.0.0.1:9")("dynamodb").meta.config
+    config = AwsClients("http://127.0.0.1:9", sequential_calls=RECEIVER_CALLS)("dynamodb").meta.config
     assert (config.connect_timeout, config.read_timeout) == (1.0, 1.5)
     assert config.retries == {"mode": "standard", "total_max_attempts": 2}
     monkeypatch.delenv(FUNCTION_TIMEOUT_VARIABLE)
@@ -61,7 +62,7 @@ def test_a_hung_secrets_manager_is_a_503_before_the_receiver_times_out(
     pipeline: Pipeline, hung_endpoint: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv(FUNCTION_TIMEOUT_VARIABLE, str(SINGLE_ATTEMPT_TIMEOUT))
-    clients = AwsClients(hung_endpoint, given={"lambda": pipeline.lambda_})
+    clients = AwsClients(hung_endpoint, given={"lambda": pipeline.lambda_}, sequential_calls=RECEIVER_CALLS)
     receiver.DEPENDENCIES.set(receiver.Dependencies(clients, PROCESSOR, pipeline.stack.secret_arn))
 
     status, code, taken = _receive(pipeline, SINGLE_ATTEMPT_TIMEOUT)
@@ -75,8 +76,10 @@ def test_a_hung_lambda_invoke_is_a_503_before_the_receiver_times_out(
     pipeline: Pipeline, hung_endpoint: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv(FUNCTION_TIMEOUT_VARIABLE, str(SINGLE_ATTEMPT_TIMEOUT))
-    hung_lambda = AwsClients(hung_endpoint)("lambda")
-    clients = AwsClients(pipeline.stack.endpoint, given={"lambda": hung_lambda})
+    hung_lambda = AwsClients(hung_endpoint, sequential_calls=RECEIVER_CALLS)("lambda")
+    clients = AwsClients(
+        pipeline.stack.endpoint, given={"lambda": hung_lambda}, sequential_calls=RECEIVER_CALLS
+    )
     receiver.DEPENDENCIES.set(receiver.Dependencies(clients, PROCESSOR, pipeline.stack.secret_arn))
 
     status, code, taken = _receive(pipeline, SINGLE_ATTEMPT_TIMEOUT)
@@ -103,9 +106,11 @@ def test_a_hung_audit_bucket_fails_the_processor_before_it_times_out(
 ) -> None:
     """The failure raises out of the handler: Lambda retries the event, then dead-letters it."""
     monkeypatch.setenv(FUNCTION_TIMEOUT_VARIABLE, str(RETRYING_TIMEOUT))
-    hung_s3 = AwsClients(hung_endpoint)("s3")
-    clients = AwsClients(pipeline.stack.endpoint, given={"s3": hung_s3})
-    processor.DEPENDENCIES.set(processor.Dependencies(clients, pipeline.stack.table, pipeline.stack.bucket))
+    hung_s3 = AwsClients(hung_endpoint, sequential_calls=PROCESSOR_CALLS)("s3")
+    clients = AwsClients(pipeline.stack.endpoint, given={"s3": hung_s3}, sequential_calls=PROCESSOR_CALLS)
+    stack = pipeline.stack
+    dependencies = processor.Dependencies(clients, stack.table, stack.bucket, stack.objects_table)
+    processor.DEPENDENCIES.set(dependencies)
     body = sample("stripe/payment_intent.succeeded.json")
     handoff = HandOff(normalise_body("stripe", body), body, "2026-12-01T08:00:00.000Z", "hung-bucket")
 

@@ -47,6 +47,8 @@ def test_defaults_ask_nothing_of_the_account() -> None:
     assert all(p.properties["Default"] == "" for p in params.provider_source_cidrs.values())
     # No VPC unless the organisation gives its subnets.
     assert [p.properties["Default"] for p in params.network()] == ["", ""]
+    # The standard topic only: the FIFO topic is opt-in.
+    assert params.ordered_delivery_topic.properties["Default"] == "false"
     assert set(params.conditions) == {
         *params.has_reserved_concurrency.values(),
         params.has_alarm_email,
@@ -55,6 +57,7 @@ def test_defaults_ask_nothing_of_the_account() -> None:
         params.has_waf,
         *params.has_provider_source_allow_list.values(),
         params.attach_to_vpc,
+        params.has_ordered_delivery_topic,
     }
 
 

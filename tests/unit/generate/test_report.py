@@ -101,7 +101,8 @@ def test_diagram_draws_the_request_failure_and_encryption_paths(report: str) -> 
         ("ApiTransactionsPostMethod", "invokes", "ReceiverFunction"),
         ("ReceiverFunction", "invokes", "ProcessorFunction"),
         ("ReceiverFunction", "reads", "WebhookSecret"),
-        ("ProcessorFunction", "writes", "TransactionsTable"),
+        # The processor writes both tables: the diagram draws one edge to DynamoDB.
+        ("ProcessorFunction", "writes", "r_service_DynamoDB"),
         ("ProcessorFunction", "writes", "AuditBucket"),
         ("ProcessorFunction", "on success", "NotifierFunction"),
         ("ProcessorFunction", "on failure", "ProcessorDeadLetterQueue"),
@@ -157,7 +158,7 @@ def test_the_key_points_at_what_it_encrypts(template: dict[str, Any], report: st
         ("encrypts logs of", "Api"),
         # A function's KmsKeyArn encrypts its environment variables; its log group is folded into it.
         ("encrypts env vars + logs of", "r_service_Lambda"),
-        ("encrypts", "TransactionsTable"),
+        ("encrypts", "r_service_DynamoDB"),  # both tables
         ("encrypts", "AuditBucket"),
         ("encrypts", "WebhookSecret"),
         # The web ACL's log group, drawn as part of it through its logging configuration.

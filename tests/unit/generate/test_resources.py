@@ -78,7 +78,7 @@ def test_buckets_are_private_versioned_tls_only_and_logged() -> None:
 
 
 def test_queues_and_topics() -> None:
-    messaging = build_messaging(CONFIG, NAMES, KEY_ARN)
+    messaging = build_messaging(CONFIG, NAMES, PARAMS, KEY_ARN)
     assert sorted(messaging.dead_letter_queues) == ["notifier", "processor"]
     for policy in messaging.queue_policies:
         statement = as_dict(policy)["Properties"]["PolicyDocument"]["Statement"][0]
@@ -87,6 +87,10 @@ def test_queues_and_topics() -> None:
     subscription = as_dict(messaging.alarm_email_subscription)
     assert subscription["Condition"] == "HasAlarmEmail"
     assert subscription["Properties"]["Protocol"] == "email"
+    fifo = as_dict(messaging.events_fifo_topic)
+    assert fifo["Condition"] == PARAMS.has_ordered_delivery_topic
+    assert (fifo["Properties"]["FifoTopic"], fifo["Properties"]["ContentBasedDeduplication"]) == (True, False)
+    assert fifo["Properties"]["TopicName"] == NAMES.events_fifo_topic.sub().to_dict()
 
 
 def test_secret_is_generated_with_placeholders_for_provider_material() -> None:
@@ -100,7 +104,7 @@ def test_secret_is_generated_with_placeholders_for_provider_material() -> None:
 def _stack() -> dict[str, Any]:
     encryption = build_encryption(NAMES, [])
     storage = build_storage(NAMES, PARAMS, encryption.key_arn)
-    messaging = build_messaging(CONFIG, NAMES, encryption.key_arn)
+    messaging = build_messaging(CONFIG, NAMES, PARAMS, encryption.key_arn)
     secret = build_webhook_secret(NAMES, encryption.key_arn)
     functions = build_functions(CONFIG, NAMES, PARAMS, encryption.key_arn, storage, messaging, secret)
     api = build_api(CONFIG, NAMES, PARAMS, encryption.key_arn, functions.receiver.arn)
@@ -133,8 +137,16 @@ def test_functions_environment_matches_what_handlers_read() -> None:
         "WEBHOOK_SECRET_ARN",
         "SECRET_CACHE_TTL_SECONDS",
     }
-    assert variables["processor"] == common | {"TRANSACTIONS_TABLE_NAME", "AUDIT_BUCKET_NAME"}
-    assert variables["notifier"] == common | {"TRANSACTIONS_TABLE_NAME", "EVENTS_TOPIC_ARN"}
+    assert variables["processor"] == common | {
+        "TRANSACTIONS_TABLE_NAME",
+        "OBJECTS_TABLE_NAME",
+        "AUDIT_BUCKET_NAME",
+    }
+    assert variables["notifier"] == common | {
+        "TRANSACTIONS_TABLE_NAME",
+        "EVENTS_TOPIC_ARN",
+        "EVENTS_FIFO_TOPIC_ARN",
+    }
     assert functions.receiver.invoke_config is None
 
 

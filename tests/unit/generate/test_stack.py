@@ -83,13 +83,13 @@ def test_inventory(template: Template) -> None:
     assert counts == {
         "AWS::KMS::Key": 1,
         "AWS::KMS::Alias": 1,
-        "AWS::DynamoDB::Table": 1,
+        "AWS::DynamoDB::Table": 2,
         "AWS::S3::Bucket": 2,
         "AWS::S3::BucketPolicy": 2,
         "AWS::SecretsManager::Secret": 1,
         "AWS::SQS::Queue": 2,
         "AWS::SQS::QueuePolicy": 2,
-        "AWS::SNS::Topic": 2,
+        "AWS::SNS::Topic": 3,  # the FIFO topic under its condition
         "AWS::SNS::Subscription": 1,
         "AWS::Logs::LogGroup": 6,
         "AWS::IAM::Role": 3,
@@ -147,8 +147,8 @@ def test_everything_that_holds_data_is_encrypted_with_the_stack_key(template: Te
     key_arn = {"Fn::GetAtt": ["StackKey", "Arn"]}
     key = model.Template(template).properties_of_type("AWS::KMS::Key")["StackKey"]
     assert key["EnableKeyRotation"] is True
-    table = model.Template(template).properties_of_type("AWS::DynamoDB::Table")["TransactionsTable"]
-    assert table["SSESpecification"] == {"KMSMasterKeyId": key_arn, "SSEEnabled": True, "SSEType": "KMS"}
+    for table in model.Template(template).properties_of_type("AWS::DynamoDB::Table").values():
+        assert table["SSESpecification"] == {"KMSMasterKeyId": key_arn, "SSEEnabled": True, "SSEType": "KMS"}
     for queue in model.Template(template).properties_of_type("AWS::SQS::Queue").values():
         assert queue["KmsMasterKeyId"] == key_arn
     for topic in model.Template(template).properties_of_type("AWS::SNS::Topic").values():
@@ -165,11 +165,13 @@ def test_everything_that_holds_data_is_encrypted_with_the_stack_key(template: Te
     }
 
 
-def test_table_is_recoverable_and_deletable(template: Template) -> None:
-    table = model.Template(template).properties_of_type("AWS::DynamoDB::Table")["TransactionsTable"]
-    assert table["PointInTimeRecoverySpecification"] == {"PointInTimeRecoveryEnabled": True}
-    assert table["DeletionProtectionEnabled"] is False
-    assert table["BillingMode"] == "PAY_PER_REQUEST"
+def test_tables_are_recoverable_and_deletable(template: Template) -> None:
+    tables = model.Template(template).properties_of_type("AWS::DynamoDB::Table")
+    assert set(tables) == {"TransactionsTable", "ObjectsTable"}
+    for table in tables.values():
+        assert table["PointInTimeRecoverySpecification"] == {"PointInTimeRecoveryEnabled": True}
+        assert table["DeletionProtectionEnabled"] is False
+        assert table["BillingMode"] == "PAY_PER_REQUEST"
 
 
 def test_log_retention_comes_from_a_parameter_cloudwatch_accepts(template: Template) -> None:
@@ -380,6 +382,10 @@ def test_each_role_is_scoped_to_this_stacks_resources(template: Template) -> Non
     }
     assert ("s3:PutObject", frozenset({"AuditBucket"})) in grants["ProcessorRole"]
     assert ("dynamodb:PutItem", frozenset({"TransactionsTable"})) in grants["ProcessorRole"]
+    assert ("dynamodb:PutItem", frozenset({"ObjectsTable"})) in grants["ProcessorRole"]
+    assert not any(
+        "ObjectsTable" in resources for _, resources in grants["NotifierRole"] | grants["ReceiverRole"]
+    )
     assert ("lambda:InvokeFunction", frozenset({"NotifierFunction"})) in grants["ProcessorRole"]
     assert ("sqs:SendMessage", frozenset({"ProcessorDeadLetterQueue"})) in grants["ProcessorRole"]
     assert ("sns:Publish", frozenset({"PaymentEventsTopic"})) in grants["NotifierRole"]

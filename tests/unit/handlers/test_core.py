@@ -29,6 +29,7 @@ from handlers.core.notifying import message, notify, subject
 from handlers.core.processing import audit_key, process
 from handlers.core.receiving import MAX_BODY_BYTES
 from handlers.core.secrets import TtlCache, VerificationMaterial
+from tests.support.memory_ports import FakeArchive, FakeObjectStates, FakePublisher, FakeStore
 from tests.support.strategies import edge_decimals
 
 
@@ -369,7 +370,7 @@ def transaction(**overrides: Any) -> Transaction:
 def test_handoff_round_trips_through_plain_json_exactly() -> None:
     handoff = HandOff(transaction(), BODY, "2026-11-23T10:00:01.000Z", "corr-1")
     wire = json.loads(json.dumps(handoff.to_json()))  # what Lambda does to an async payload
-    assert wire["version"] == SCHEMA_VERSION == 2
+    assert wire["version"] == SCHEMA_VERSION == 3
     assert wire["transaction"]["amount"] == "12345678901234567890.123456789"
     assert (wire["transaction"]["kind"], wire["transaction"]["direction"]) == ("payment", "in")
     assert "status" not in wire["transaction"]
@@ -385,7 +386,7 @@ def test_a_version_1_handoff_from_a_receiver_deployed_before_is_still_stored_as_
     for key in ("kind", "direction", "object_id", "related_object_id"):
         del attributes[key]
     wire["version"] = 1
-    process(HandOff.from_json(wire), store, archive, "t1")
+    process(HandOff.from_json(wire), store, archive, FakeObjectStates(), "t1")
     stored = store.items["generic#evt-1"]
     assert stored["schema_version"] == Decimal(1)
     assert "kind" not in stored
@@ -412,7 +413,7 @@ def test_the_largest_accepted_body_keeps_the_async_payload_under_256_kb() -> Non
 @pytest.mark.parametrize(
     "change",
     [
-        {"version": 3},
+        {"version": 4},
         {"version": "2"},
         {"body_base64": "!!"},
         {"body_base64": "eA=="},  # another body: the hash no longer matches
@@ -424,46 +425,6 @@ def test_handoff_refuses_payloads_the_receiver_did_not_produce(change: dict[str,
     wire = HandOff(transaction(), BODY, "t", "c").to_json() | change
     with pytest.raises(ValueError):  # noqa: PT011 (one type for every malformed payload)
         HandOff.from_json(wire)
-
-
-class FakeStore:
-    def __init__(self) -> None:
-        self.items: dict[str, Item] = {}
-
-    def put_if_absent(self, item: Item) -> bool:
-        if item["transaction_id"] in self.items:
-            return False
-        self.items[str(item["transaction_id"])] = dict(item)
-        return True
-
-    def get(self, transaction_id: str) -> Item | None:
-        return self.items.get(transaction_id)
-
-    def mark_published(self, transaction_id: str, published_at: str, message_id: str) -> bool:
-        item = self.items[transaction_id]
-        if "published_at" in item:
-            return False
-        item["published_at"] = published_at
-        item["sns_message_id"] = message_id
-        return True
-
-
-class FakeArchive:
-    def __init__(self) -> None:
-        self.objects: dict[str, bytes] = {}
-
-    def put(self, key: str, body: bytes, sha256_hex: str) -> None:
-        assert hashlib.sha256(body).hexdigest() == sha256_hex
-        self.objects[key] = body
-
-
-class FakePublisher:
-    def __init__(self) -> None:
-        self.sent: list[tuple[str, str, dict[str, str]]] = []
-
-    def publish(self, message: str, subject: str, attributes: Any) -> str:
-        self.sent.append((message, subject, dict(attributes)))
-        return f"m-{len(self.sent)}"
 
 
 def success_record(processed: Processed) -> dict[str, object]:
@@ -479,7 +440,7 @@ def success_record(processed: Processed) -> dict[str, object]:
 def test_process_then_notify_is_exact_and_json_safe() -> None:
     store, archive, publisher = FakeStore(), FakeArchive(), FakePublisher()
     handoff = HandOff.from_json(json.loads(json.dumps(HandOff(transaction(), BODY, "t0", "c").to_json())))
-    processed = process(handoff, store, archive, "t1")
+    processed = process(handoff, store, archive, FakeObjectStates(), "t1")
     assert processed.duplicate is False
     assert Processed.from_destination_record(success_record(processed)) == processed
     stored = store.items["generic#evt-1"]
@@ -491,7 +452,7 @@ def test_process_then_notify_is_exact_and_json_safe() -> None:
     assert outcome["published"] is True
     published = json.loads(publisher.sent[0][0])
     assert published == {
-        "version": 2,
+        "version": 3,
         "transaction_id": "generic#evt-1",
         "provider": "generic",
         "provider_event_id": "evt-1",
@@ -507,19 +468,22 @@ def test_process_then_notify_is_exact_and_json_safe() -> None:
         "audit_object_key": stored["audit_object_key"],
         "received_at": "t0",
         "stored_at": "t1",
+        "stale": "false",
     }
     assert publisher.sent[0][2] == {
         "provider": "generic",
         "event_type": "payment.succeeded",
         "currency": "EUR",
+        "stale": "false",
     }
 
 
 def test_a_duplicate_reports_the_stored_item_and_still_gets_published_once() -> None:
     store, archive, publisher = FakeStore(), FakeArchive(), FakePublisher()
     handoff = HandOff(transaction(), BODY, "t0", "c")
-    first = process(handoff, store, archive, "t1")
-    second = process(handoff, store, archive, "t9")  # e.g. a retry after a crash before returning
+    states = FakeObjectStates()
+    first = process(handoff, store, archive, states, "t1")
+    second = process(handoff, store, archive, states, "t9")  # e.g. a retry after a crash before returning
     assert second == Processed(first.transaction, duplicate=True)
     notify(second.transaction_id, store, publisher, "t2")
     assert notify(first.transaction_id, store, publisher, "t3")["published"] is False
