@@ -98,7 +98,7 @@ test: ## ruff, mypy, the committed-JSON check and the whole pytest suite
 
 .PHONY: test-fast
 test-fast: $(INSTALLED) ## The unit tier alone (tests/unit/: no emulator, subprocess or socket): the inner loop
-	$(PY) -m pytest tests/unit -q
+	$(PY) -m pytest tests/unit -q -n 2
 
 .PHONY: test-settings
 test-settings: $(INSTALLED) ## The tests that read tapstack.toml, again with customised settings in a copy of the checkout
