@@ -105,10 +105,10 @@ test-settings: $(INSTALLED) ## The tests that read tapstack.toml, again with cus
 	$(PY) -m pytest -q -p no:xdist tests/functional/generate/test_customised_settings.py
 
 # The checks before the tests need only .venv: they run while the other environments install, and
-# mypy (the longest) beside the others.
+# mypy (the longest, cold on a fresh clone) beside the others, on two workers of its own.
 .PHONY: typecheck static-checks
 typecheck: $(INSTALLED)
-	$(VENV)/bin/mypy
+	$(VENV)/bin/mypy --num-workers 2
 
 static-checks: $(INSTALLED)
 	$(VENV)/bin/ruff check .
