@@ -17,6 +17,7 @@ CHECKOV_INSTALLED := $(CHECKOV_VENV)/.installed
 # policy/package-lock.json; `npm ci` installs exactly those.
 POLICY := policy
 POLICY_INSTALLED := $(POLICY)/node_modules/.installed
+# The template lint and every stack target read: TEMPLATE=<file> names another generated one (its own prefix).
 TEMPLATE ?= output/TapStack.json
 # The generation settings: tapstack.toml unless CONFIG=<file> names another.
 CONFIG ?=
@@ -169,47 +170,47 @@ local-down: $(INSTALLED) ## Stop the emulator local-up started (the pid file's p
 	$(TAPSTACK) local down $(ON_EMULATOR)
 
 deploy-local: template local-up ## Package and deploy tapstack-local to the emulator; writes cfn-outputs/flat-outputs.json
-	$(TAPSTACK) local deploy $(ON_EMULATOR) --env $(LOCAL_ENV) --params params/local.json
+	$(TAPSTACK) local deploy --template $(TEMPLATE) $(ON_EMULATOR) --env $(LOCAL_ENV) --params params/local.json
 
 send: $(INSTALLED) ## EVENT=events/<provider>/<file>.json [PROVIDER=] [FAULT=processor|notifier|table|bucket|topic]: deliver it signed to the local stack, print JSON
 	@test -n "$(EVENT)" || { echo "usage: make send EVENT=events/stripe/refund.created.json [PROVIDER=stripe] [FAULT=table]" >&2; exit 2; }
-	@$(TAPSTACK) local send $(ON_EMULATOR) --env $(LOCAL_ENV) $(EVENT) $(if $(PROVIDER),--provider $(PROVIDER)) $(if $(FAULT),--fault $(FAULT))
+	@$(TAPSTACK) local send --template $(TEMPLATE) $(ON_EMULATOR) --env $(LOCAL_ENV) $(EVENT) $(if $(PROVIDER),--provider $(PROVIDER)) $(if $(FAULT),--fault $(FAULT))
 
 serve-local: $(INSTALLED) ## [LOCAL_HTTP_PORT=8787]: the local stack's API on http://127.0.0.1:LOCAL_HTTP_PORT/<stage>, for curl and provider CLIs
-	$(TAPSTACK) local serve $(ON_EMULATOR) --env $(LOCAL_ENV) $(if $(LOCAL_HTTP_PORT),--http-port $(LOCAL_HTTP_PORT))
+	$(TAPSTACK) local serve --template $(TEMPLATE) $(ON_EMULATOR) --env $(LOCAL_ENV) $(if $(LOCAL_HTTP_PORT),--http-port $(LOCAL_HTTP_PORT))
 
 replay-local: $(INSTALLED) ## [FUNCTION=processor|notifier] [APPLY=1]: re-drive the local stack's dead letters
-	$(TAPSTACK) local replay $(ON_EMULATOR) --env $(LOCAL_ENV) $(if $(FUNCTION),--function $(FUNCTION)) $(if $(APPLY),--apply)
+	$(TAPSTACK) local replay --template $(TEMPLATE) $(ON_EMULATOR) --env $(LOCAL_ENV) $(if $(FUNCTION),--function $(FUNCTION)) $(if $(APPLY),--apply)
 
 destroy-local: $(INSTALLED) ## Empty the local buckets, delete the local stacks (and the artifact bucket), report leftovers
-	$(TAPSTACK) local destroy $(ON_EMULATOR) --env $(LOCAL_ENV) --with-bootstrap
+	$(TAPSTACK) local destroy --template $(TEMPLATE) $(ON_EMULATOR) --env $(LOCAL_ENV) --with-bootstrap
 
 load: local-up ## Bounded load on a throwaway emulator stack (2,000 deliveries, 20% repeats, 8 senders) -> build/load.json
 	@echo "load run: deploy, 2,000 deliveries, destroy (progress and handler logs: .local/load.log)"
-	@$(TAPSTACK) local load $(ON_EMULATOR) --params params/local.json --deliveries 2000 --duplicates 0.2 --senders 8 \
+	@$(TAPSTACK) local load --template $(TEMPLATE) $(ON_EMULATOR) --params params/local.json --deliveries 2000 --duplicates 0.2 --senders 8 \
 		2> .local/load.log || { tail -n 20 .local/load.log >&2; exit 1; }
 
 .PHONY: bootstrap preflight deploy diff destroy replay
 bootstrap: $(INSTALLED) ## Create the artifact-bucket stack <prefix>-bootstrap, once per account/region [AWS_REGION=]
-	$(TAPSTACK) bootstrap $(ON_AWS)
+	$(TAPSTACK) bootstrap --template $(TEMPLATE) $(ON_AWS)
 
 preflight: $(INSTALLED) ## ENV=<suffix> [AWS_REGION=] [PARAMS=]: check the account can take the stack, change nothing
 	$(NEED_ENV)
-	$(TAPSTACK) preflight $(ON_AWS) --env $(ENV) --params $(PARAMS)
+	$(TAPSTACK) preflight --template $(TEMPLATE) $(ON_AWS) --env $(ENV) --params $(PARAMS)
 
 deploy: $(INSTALLED) ## ENV=<suffix> [AWS_REGION=] [PARAMS=params/<ENV>.json]: template, preflight, upload, change-set deploy
 	$(NEED_ENV)
 	$(MAKE) --no-print-directory template
-	$(TAPSTACK) deploy $(ON_AWS) --env $(ENV) --params $(PARAMS)
+	$(TAPSTACK) deploy --template $(TEMPLATE) $(ON_AWS) --env $(ENV) --params $(PARAMS)
 
 diff: $(INSTALLED) ## ENV=<suffix> [PARAMS=]: print what a deploy would change (change set, then deleted)
 	$(NEED_ENV)
-	$(TAPSTACK) diff $(ON_AWS) --env $(ENV) --params $(PARAMS)
+	$(TAPSTACK) diff --template $(TEMPLATE) $(ON_AWS) --env $(ENV) --params $(PARAMS)
 
 destroy: $(INSTALLED) ## ENV=<suffix>: empty the versioned buckets, delete tapstack-<ENV>, report leftovers
 	$(NEED_ENV)
-	$(TAPSTACK) destroy $(ON_AWS) --env $(ENV)
+	$(TAPSTACK) destroy --template $(TEMPLATE) $(ON_AWS) --env $(ENV)
 
 replay: $(INSTALLED) ## ENV=<suffix> [FUNCTION=processor|notifier] [APPLY=1]: re-drive dead letters (dry run by default)
 	$(NEED_ENV)
-	$(TAPSTACK) replay $(ON_AWS) --env $(ENV) $(if $(FUNCTION),--function $(FUNCTION)) $(if $(APPLY),--apply)
+	$(TAPSTACK) replay --template $(TEMPLATE) $(ON_AWS) --env $(ENV) $(if $(FUNCTION),--function $(FUNCTION)) $(if $(APPLY),--apply)
