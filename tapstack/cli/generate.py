@@ -11,19 +11,14 @@ import click
 
 from tapstack import paths
 from tapstack.cfn.model import read_template
+from tapstack.cli.options import template_option
 from tapstack.exits import CommandError, ExitCode
 from tapstack.generate import generate, load_settings
 from tapstack.generate.files import check_current, write_atomically
 from tapstack.generate.report import render_report, write_svg
 from templates.config import SETTINGS
 
-TEMPLATE_OPTION = click.option(
-    "--template",
-    type=click.Path(path_type=Path, dir_okay=False),
-    default=paths.TEMPLATE,
-    show_default=True,
-    help="the template JSON to read",
-)
+TEMPLATE_OPTION = template_option("the template JSON to read")
 
 
 def settings_options(command: Callable[..., Any]) -> Callable[..., Any]:
@@ -124,10 +119,10 @@ Examples:
     "--output", type=click.Path(path_type=Path), help="where to write it (default: the template's .md)"
 )
 @click.option("--check", is_flag=True, help="compare with --output instead of writing it")
-def report(template: Path, output: Path | None, check: bool) -> ExitCode:
+def report(template_path: Path, output: Path | None, check: bool) -> ExitCode:
     """Render the Markdown review report of a template: diagram, tables of every resource and grant."""
-    text = render_report(_read_template(template))
-    target = output or template.with_suffix(".md")
+    text = render_report(_read_template(template_path))
+    target = output or template_path.with_suffix(".md")
     if check:
         return check_current(target, text)
     write_atomically(target, text)
@@ -144,7 +139,7 @@ def report(template: Path, output: Path | None, check: bool) -> ExitCode:
     show_default=True,
     help="the SVG to write",
 )
-def diagram(template: Path, output: Path) -> ExitCode:
+def diagram(template_path: Path, output: Path) -> ExitCode:
     """Draw the template's diagram as SVG with Graphviz (needs `dot`: apt-get install graphviz)."""
-    write_svg(_read_template(template), output)
+    write_svg(_read_template(template_path), output)
     return ExitCode.OK

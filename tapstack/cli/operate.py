@@ -11,6 +11,7 @@ import click
 
 from tapstack import paths
 from tapstack.cfn.model import read_template
+from tapstack.cli.options import template_option
 from tapstack.exits import CommandError, ExitCode
 from tapstack.operate import actions
 from tapstack.operate.artifacts import bootstrap as bootstrap_stack
@@ -23,14 +24,7 @@ from templates.contract import SUFFIX_PARAMETER
 from templates.naming import names_of
 
 REGION_OPTION = click.option("--region", help="AWS region (default: the credential chain's)")
-TEMPLATE_OPTION = click.option(
-    "--template",
-    "template_path",
-    type=click.Path(path_type=Path, dir_okay=False),
-    default=paths.TEMPLATE,
-    show_default=str(paths.TEMPLATE.relative_to(paths.REPOSITORY)),
-    help="the generated template; its name prefix says which stacks",
-)
+TEMPLATE_OPTION = template_option("the generated template; its name prefix says which stacks")
 
 WITH_BOOTSTRAP_OPTION = click.option(
     "--with-bootstrap", is_flag=True, help="also delete the artifact-bucket stack"

@@ -1,0 +1,23 @@
+"""Options more than one room's commands take, defined once (this module imports no command's library)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import click
+
+from tapstack import paths
+
+
+def template_option(help_text: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """`--template PATH` (passed as `template_path`), by default the committed generated template."""
+    return click.option(
+        "--template",
+        "template_path",
+        type=click.Path(path_type=Path, dir_okay=False),
+        default=paths.TEMPLATE,
+        show_default=str(paths.TEMPLATE.relative_to(paths.REPOSITORY)),
+        help=help_text,
+    )
