@@ -144,7 +144,11 @@ package: $(INSTALLED) ## Build the deterministic Lambda artifact (build/lambda-<
 bench: ## Benchmarks: cold import vs bare boto3, per-event CPU, lint time, artifact size, load on the emulator
 	$(PARALLEL) environments
 	$(MAKE) --no-print-directory load
-	$(TAPSTACK) bench
+	$(TAPSTACK) bench $(ON_EMULATOR)
+
+.PHONY: measure
+measure: local-up ## What one delivery does on a throwaway emulator stack (durations, log bytes, requests) -> tapstack/cost/measurements.json, read by `tapstack cost`
+	$(TAPSTACK) bench --deliveries-only $(ON_EMULATOR)
 
 .PHONY: lint
 lint: ## [TEMPLATE=path] [RAW_ONLY=1 | LANDING_ZONE=1]: cfn-lint (tapstack/lint/rules/), checkov, Control Tower controls, cdk-nag; as written and with params/{dev,prod,landing-zone}.json

@@ -15,6 +15,9 @@
 * The artifact's size.
 * Deliveries per second of the last bounded load run on the emulator (`make load`, build/load.json),
   which `make bench` runs first.
+* What one delivery makes each function do, on a throwaway stack on the emulator
+  (tapstack/local/measure.py): its duration, the log bytes it writes, its AWS requests and DynamoDB
+  units, written to the committed tapstack/cost/measurements.json that `tapstack cost` reads.
 
 Prints a table and writes build/bench.json. Figures depend on the machine: compare ratios.
 """
@@ -39,7 +42,9 @@ from handlers.providers.paypal import CertificateCache
 from tapstack import paths
 from tapstack.artifact import BUILD, build_artifact
 from tapstack.local.delivery import ApiIdentity, Route, Signer, api_gateway_event
+from tapstack.local.measure import measurement_run
 from tapstack.local.paypal_pki import LocalPaypal
+from tapstack.operate.deployment import Deployment
 
 COLD_SAMPLES = 9
 HANDLER_CLIENTS = {
@@ -226,7 +231,19 @@ def lint_time() -> dict[str, Any]:
     }
 
 
-def main() -> None:
+MEASURE_ENVIRONMENT = "measure"
+MEASURED_DELIVERIES = 40
+MEASURE_PARAMS = paths.PARAMS / "local.json"
+
+
+def measure_delivery_costs(deployment: Deployment) -> str:
+    """Measure MEASURED_DELIVERIES deliveries on a throwaway stack; where the measurements were written."""
+    path = measurement_run(deployment, MEASURE_PARAMS, MEASURED_DELIVERIES, paths.COST_MEASUREMENTS)
+    return f"delivery measurements ({MEASURED_DELIVERIES} deliveries): {path.relative_to(paths.REPOSITORY)}"
+
+
+def main(deployment: Deployment) -> None:
+    """Every benchmark; `deployment` is the emulator's, where the delivery measurements run."""
     setup = setup_from_a_fresh_clone()
     lint = lint_time()
     cold = cold_start()
@@ -268,6 +285,7 @@ def main() -> None:
             f"{load['stored']} of {load['unique_events']} unique events stored, "
             f"{load['published']} published, {load['dead_letters']} dead letters"
         )
+    print(measure_delivery_costs(deployment))
     report = {
         "setup": setup,
         "lint": lint,

@@ -104,13 +104,39 @@ def package_command() -> ExitCode:
     return ExitCode.OK
 
 
-@click.command(epilog="Example:\n\n  tapstack bench      (make bench runs `make load` first)")
-def bench() -> ExitCode:
+@click.command(
+    epilog="""\b
+Examples:
+  tapstack bench                     (make bench runs `make load` first)
+  tapstack bench --deliveries-only   (make measure: only what a delivery does, for `tapstack cost`)"""
+)
+@click.option(
+    "--deliveries-only",
+    is_flag=True,
+    help="only measure what a delivery makes each function do on the emulator (needs `make local-up`)",
+)
+@click.option(
+    "--port",
+    type=int,
+    default=None,
+    help="the emulator's port on 127.0.0.1 (default: the one `local up` used)",
+)
+def bench(deliveries_only: bool, port: int | None) -> ExitCode:
     """Benchmarks: cold import against bare boto3, CPU per event, parse at the size limit, artifact size.
 
-    Prints a table and writes build/bench.json, with the last load run's figures (build/load.json).
+    Prints a table and writes build/bench.json, with the last load run's figures (build/load.json), and
+    measures what a delivery does on a throwaway emulator stack (durations, log bytes, requests) into
+    tapstack/cost/measurements.json, which `tapstack cost` reads.
     """
     from tapstack import bench as benchmarks  # noqa: PLC0415 (imports the handlers: only this command)
+    from tapstack.cli.local import emulator_deployment  # noqa: PLC0415 (the emulator's commands)
+    from tapstack.local import ports  # noqa: PLC0415
 
-    benchmarks.main()
+    deployment = emulator_deployment(
+        benchmarks.MEASURE_ENVIRONMENT, paths.TEMPLATE, port or ports.remembered(ports.EMULATOR)
+    )
+    if deliveries_only:
+        print(benchmarks.measure_delivery_costs(deployment))
+        return ExitCode.OK
+    benchmarks.main(deployment)
     return ExitCode.OK
