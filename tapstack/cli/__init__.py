@@ -83,6 +83,11 @@ SUBCOMMANDS = {
         "tapstack.cli.generate:diagram",
         "Draw the template's diagram as SVG with Graphviz (needs `dot`: apt-get install graphviz).",
     ),
+    "cost": Subcommand(
+        "tapstack.cli.cost:cost",
+        "Price the stack: fixed monthly cost and cost per million deliveries, line by line, from the "
+        "template.",
+    ),
     "lint": Subcommand(
         "tapstack.cli.build:lint_command",
         "Lint a template with cfn-lint (with tapstack/lint/rules/), checkov, Control Tower's proactive "
@@ -154,7 +159,7 @@ def tapstack() -> None:
     """TapStack: the payment-webhook CloudFormation stack, from code to a running stack.
 
     \b
-    build    generate, check, report, diagram, lint, guard, package, bench
+    build    generate, check, report, diagram, cost, lint, guard, package, bench
     operate  bootstrap, preflight, deploy, diff, destroy, replay, quarantine, object (AWS, your credentials)
     local    up, down, deploy, send, serve, replay, quarantine, object, destroy, load (moto on loopback)
     verify   a captured delivery through the receiver's checks (no AWS)

@@ -122,7 +122,9 @@ class _Meter:
 
     shares: dict[str, FunctionShare] = field(default_factory=dict)
     running: str | None = None
+    metrics: set[str] = field(default_factory=set)
     dynamodb_calls: list[tuple[str, str, dict[str, Any]]] = field(default_factory=list)
+    stored_bytes: int = 0
 
     def before_request(self, params: dict[str, Any], event_name: str, **_: Any) -> None:
         if self.running is None:
@@ -174,9 +176,30 @@ def _metered(meter: _Meter, logical_id: str, handler: Callable[[Any, Any], Any])
             share.seconds.append(time.perf_counter() - started)
             share.invocations += 1
             share.log_bytes += len(output.getvalue().encode())
+            meter.metrics |= emitted_metrics(output.getvalue())
             meter.running = None
 
     return run
+
+
+def emitted_metrics(log: str) -> set[str]:
+    """The custom metrics a log's embedded-metric-format lines define, each `Namespace/Name [dim=value,
+    ...]`: CloudWatch bills each such combination as one metric."""
+    found: set[str] = set()
+    for line in log.splitlines():
+        try:
+            document = json.loads(line)
+        except ValueError:
+            continue
+        if not isinstance(document, dict) or "_aws" not in document:
+            continue
+        for directive in document["_aws"].get("CloudWatchMetrics", []):
+            for dimensions in directive.get("Dimensions", []) or [[]]:
+                where = ",".join(f"{name}={document.get(name)}" for name in dimensions)
+                found |= {
+                    f"{directive['Namespace']}/{metric['Name']} [{where}]" for metric in directive["Metrics"]
+                }
+    return found
 
 
 def _unique_body(body: bytes, index: int) -> bytes:
@@ -219,6 +242,8 @@ class DeliveryMeasurements:
     deliveries: int
     functions: dict[str, dict[str, Any]]
     api_access_log_bytes: int
+    custom_metrics: list[str]
+    dynamodb_stored_bytes: int
 
     def document(self) -> dict[str, Any]:
         return {
@@ -239,12 +264,19 @@ class DeliveryMeasurements:
                 "log_bytes is what the function writes per delivery (its JSON log lines and metrics); "
                 "Lambda's own platform lines (START, END, REPORT) are not written locally and not counted.",
                 "DynamoDB units are computed from the size of each item written or read (write: 1 KB per "
-                "unit; strongly consistent read: 4 KB per unit), the item's size after the delivery.",
+                "unit; strongly consistent read: 4 KB per unit), the item's size after the delivery; "
+                "dynamodb_stored_bytes is the size of the items a delivery leaves in the tables.",
                 "Requests to Secrets Manager are made once per container and cache period, not per "
                 "delivery: after the first delivery none were made.",
+                "custom_metrics are the metrics the functions emitted (embedded metric format), the "
+                "warm-up delivery's included (cold start: the three functions share one process here, so "
+                "one ColdStart appears where AWS has one per function); a refusal adds one per reason "
+                "when it happens.",
             ],
             "functions": self.functions,
             "api_access_log_bytes_per_delivery": self.api_access_log_bytes,
+            "dynamodb_stored_bytes_per_delivery": self.dynamodb_stored_bytes,
+            "custom_metrics": self.custom_metrics,
         }
 
 
@@ -256,6 +288,7 @@ def _dynamodb_units(runtime: LocalRuntime, meter: _Meter) -> None:
     """Each recorded DynamoDB request's units, from the size of the item it wrote or read, as stored now."""
     dynamodb = runtime.clients("dynamodb")
     key_names: dict[str, list[str]] = {}
+    written: dict[str, int] = {}
     for logical_id, operation, params in meter.dynamodb_calls:
         table = params["TableName"]
         if table not in key_names:
@@ -266,10 +299,12 @@ def _dynamodb_units(runtime: LocalRuntime, meter: _Meter) -> None:
         size = max(item_size(stored), item_size(params.get("Item", {})))
         share = meter.shares[logical_id]
         if operation in DYNAMODB_WRITES:
+            written[json.dumps([table, key], sort_keys=True)] = item_size(stored)
             share.dynamodb_write_units += max(1, math.ceil(size / WRITE_UNIT_BYTES))
         else:
             units = Decimal(max(1, math.ceil(size / READ_UNIT_BYTES)))
             share.dynamodb_read_units += units if params.get("ConsistentRead") else units / 2
+    meter.stored_bytes += sum(written.values())
     meter.dynamodb_calls.clear()
 
 
@@ -308,6 +343,7 @@ def measure_deliveries(runtime: LocalRuntime, deliveries: int) -> DeliveryMeasur
         _dynamodb_units(runtime, meter)
         if index == 0:  # the warm-up delivery: forget it
             meter.shares.clear()
+            meter.stored_bytes = 0
             continue
         access_log_bytes += len(_access_log_line(log_format, event, response, receiver_ms).encode()) + 1
     runtime.drain_published()
@@ -326,7 +362,13 @@ def measure_deliveries(runtime: LocalRuntime, deliveries: int) -> DeliveryMeasur
         }
         for logical_id, share in sorted(meter.shares.items())
     }
-    return DeliveryMeasurements(deliveries, functions, round(access_log_bytes / deliveries))
+    return DeliveryMeasurements(
+        deliveries,
+        functions,
+        round(access_log_bytes / deliveries),
+        sorted(meter.metrics),
+        round(meter.stored_bytes / deliveries),
+    )
 
 
 def _logical_id(runtime: LocalRuntime, function_name: str) -> str:
