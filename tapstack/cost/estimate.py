@@ -610,6 +610,10 @@ def estimate(
                 "template: active tracing; default sampling rule, 5% beyond the first request each second",
             )
         )
+    if any(stack.value(function, "VpcConfig") for function in stack.present("AWS::Lambda::Function")):
+        notes.append(
+            "the functions run in the organisation's VPC: its endpoints or NAT gateway are not costed."
+        )
     notes += [
         "Lambda's platform log lines (START, END, REPORT) are not measured locally and not costed.",
         "S3 server access logs of the audit bucket (into the access-log bucket) are not costed.",

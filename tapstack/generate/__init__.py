@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from tapstack import paths
+from tapstack.cost.render import COST_PAGE, render_cost_page
 from tapstack.exits import CommandError, ExitCode
 from tapstack.generate.deployer_policy import render_deployer_policy
 from tapstack.generate.files import check_current, write_atomically
@@ -72,7 +73,7 @@ def settings_documentation() -> dict[Path, str]:
 
 def generated_files(config: StackConfig, output: Path) -> dict[Path, str]:
     """The template JSON at output, its report beside it (.md), the deployer's IAM policy and the settings'
-    documentation; for the committed template, also its parameters page under docs/."""
+    documentation; for the committed template, also its parameters and cost pages under docs/."""
     text = render(build_template(config))
     template = json.loads(text)
     # The reviewers' report and the policy are rendered from the JSON itself, so they cannot drift apart.
@@ -85,6 +86,7 @@ def generated_files(config: StackConfig, output: Path) -> dict[Path, str]:
     }
     if output.resolve() == paths.TEMPLATE:  # the committed template also documents itself under docs/
         files[PARAMETERS_PAGE] = render_parameters_page(template)
+        files[COST_PAGE] = render_cost_page(template)
     return files
 
 

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from tapstack.cfn.model import Template
+from tapstack.cost.render import cost_section
 from tapstack.exits import CommandError
 from tapstack.generate.report.diagram import MERMAID_KEYWORDS, legend, mermaid_id, render_dot, render_mermaid
 from tapstack.generate.report.graph import Edge, Graph, Node, build_graph
@@ -67,7 +68,8 @@ FOLDED = (
 
 
 def render_report(document: Mapping[str, Any]) -> str:
-    """The Markdown report of a template: diagram, entry points, functions, state, IAM, skips, interface."""
+    """The Markdown report of a template: diagram, entry points, functions, state, IAM, skips, cost,
+    interface."""
     template = Template(document)
     graph = build_graph(document)
     sections = [
@@ -115,6 +117,7 @@ def render_report(document: Mapping[str, Any]) -> str:
         cdk_nag_table(template),
         "### Control Tower controls",
         control_tower_table(template),
+        cost_section(document).rstrip("\n"),
         "## Settings",
         "The generation settings in force (`tapstack.toml`, or `--config` and flags), recorded in the "
         "template's Metadata.",
