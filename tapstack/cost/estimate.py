@@ -155,18 +155,21 @@ class StackReading:
         )
 
     def present(self, *resource_types: str) -> list[Resource]:
-        """The resources of these types the stack creates with these parameter values."""
-        return [
-            resource
-            for resource in self.template.resources_of_type(*resource_types)
-            if "Condition" not in resource.definition
-            or self.resolver.condition(resource.definition["Condition"])
-        ]
+        """The resources of these types the stack creates with these parameter values, by logical id (so
+        that the lines do not depend on the document's key order)."""
+        return sorted(
+            (
+                resource
+                for resource in self.template.resources_of_type(*resource_types)
+                if "Condition" not in resource.definition
+                or self.resolver.condition(resource.definition["Condition"])
+            ),
+            key=lambda resource: resource.logical_id,
+        )
 
     def value(self, resource: Resource, name: str, default: Any = None) -> Any:
         """A property's value, resolved; `default` when absent or removed (`AWS::NoValue`)."""
-        properties = self.resolver.resolve(dict(resource.properties))
-        found = properties.get(name, default)
+        found = self.resolver.resolve(resource.properties.get(name, default))
         return default if found is NO_VALUE else found
 
     def named(self, value: object) -> str:

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from tapstack.cfn.model import Template
 from tapstack.cost.estimate import MILLION, Estimate, StackReading, estimate
 from tapstack.cost.measurements import Measurements
 from tapstack.cost.prices import Price
@@ -42,11 +43,10 @@ class Movement:
 
 
 def _functions(document: Mapping[str, Any]) -> list[dict[str, Any]]:
-    resources = document.get("Resources", {})
+    """The functions' Properties, as the document holds them (a copy's, to change)."""
+    functions = Template(document).resources_of_type("AWS::Lambda::Function")
     return [
-        resource["Properties"]
-        for resource in resources.values()
-        if resource.get("Type") == "AWS::Lambda::Function"
+        function.definition["Properties"] for function in functions if "Properties" in function.definition
     ]
 
 
@@ -58,9 +58,8 @@ def _double_memory(document: dict[str, Any], _: dict[str, str]) -> None:
 def _tracing_off(document: dict[str, Any], _: dict[str, str]) -> None:
     for function in _functions(document):
         function["TracingConfig"] = {"Mode": "PassThrough"}
-    for resource in document["Resources"].values():
-        if resource.get("Type") == "AWS::ApiGateway::Stage":
-            resource["Properties"]["TracingEnabled"] = False
+    for stage in Template(document).resources_of_type("AWS::ApiGateway::Stage"):
+        document["Resources"][stage.logical_id].setdefault("Properties", {})["TracingEnabled"] = False
 
 
 def _set(name: str, value: str) -> Change:
