@@ -55,7 +55,8 @@ class Measurements:
         return self.functions[logical_id]
 
 
-def _function(entry: Mapping[str, Any]) -> FunctionMeasurement:
+def function_measurement(entry: Mapping[str, Any]) -> FunctionMeasurement:
+    """One function's entry of the measurements file."""
     return FunctionMeasurement(
         invocations=Decimal(entry["invocations_per_delivery"]),
         duration_ms=Decimal(entry["duration_ms"]),
@@ -75,7 +76,7 @@ def load_measurements(path: Path = paths.COST_MEASUREMENTS) -> Measurements:
             label=str(document["label"]),
             measured_on=str(document["measured_on"]),
             deliveries=int(document["deliveries"]),
-            functions={name: _function(entry) for name, entry in document["functions"].items()},
+            functions={name: function_measurement(entry) for name, entry in document["functions"].items()},
             api_access_log_bytes=Decimal(document["api_access_log_bytes_per_delivery"]),
             dynamodb_stored_bytes=Decimal(document["dynamodb_stored_bytes_per_delivery"]),
             custom_metrics=tuple(document["custom_metrics"]),

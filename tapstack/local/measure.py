@@ -37,6 +37,7 @@ from typing import Any
 
 from tapstack import paths
 from tapstack.cfn.model import Template, walk
+from tapstack.local.delivery import Sender
 from tapstack.local.local_lambda import FakeContext
 from tapstack.local.send import LocalRuntime
 from tapstack.operate.actions import deploy_environment, destroy_environment
@@ -308,11 +309,8 @@ def _dynamodb_units(runtime: LocalRuntime, meter: _Meter) -> None:
     meter.dynamodb_calls.clear()
 
 
-def measure_deliveries(runtime: LocalRuntime, deliveries: int) -> DeliveryMeasurements:
-    """Deliver `deliveries` new events (after one unmeasured delivery that warms the caches: the secret,
-    the clients, the imports), one at a time; what each function did per delivery."""
-    meter = _Meter()
-    runtime.clients.session.events.register("before-parameter-build.*.*", meter.before_request)
+def _deliver(runtime: LocalRuntime, sender: Sender, meter: _Meter, deliveries: int) -> int:
+    """Run the warm-up and the measured deliveries through metered functions; the access-log bytes."""
     api = runtime.api_function
     runtime.async_functions = [
         replace(function, handler=_metered(meter, _logical_id(runtime, function.name), function.handler))
@@ -325,7 +323,6 @@ def measure_deliveries(runtime: LocalRuntime, deliveries: int) -> DeliveryMeasur
         if isinstance(node, Mapping) and "Format" in node
     )
     log_format = str(next(formats, ""))
-    sender = runtime.sender()
     receive = _metered(meter, api.logical_id, api.module.handler)
     access_log_bytes = 0
     for index in range(deliveries + 1):
@@ -346,7 +343,20 @@ def measure_deliveries(runtime: LocalRuntime, deliveries: int) -> DeliveryMeasur
             meter.stored_bytes = 0
             continue
         access_log_bytes += len(_access_log_line(log_format, event, response, receiver_ms).encode()) + 1
-    runtime.drain_published()
+    return access_log_bytes
+
+
+def measure_deliveries(runtime: LocalRuntime, sender: Sender, deliveries: int) -> DeliveryMeasurements:
+    """Deliver `deliveries` new events, each signed and wrapped by `sender`, one at a time, after one
+    unmeasured delivery that warms the caches (the secret, the clients, the imports); what each function
+    did per delivery."""
+    meter = _Meter()
+    events = runtime.clients.session.events
+    events.register("before-parameter-build.*.*", meter.before_request)
+    try:
+        access_log_bytes = _deliver(runtime, sender, meter, deliveries)
+    finally:
+        events.unregister("before-parameter-build.*.*", meter.before_request)
     functions = {
         logical_id: {
             "invocations_per_delivery": _per_delivery(share.invocations, deliveries),
@@ -394,7 +404,7 @@ def measurement_run(deployment: Deployment, parameter_file: Path, deliveries: in
             deployment.clients, deployment.stack, deployment.environment
         )
         with runtime.activated():
-            measurements = measure_deliveries(runtime, deliveries)
+            measurements = measure_deliveries(runtime, runtime.sender(), deliveries)
     finally:
         destroy_environment(deployment, with_bootstrap=False, report=report)
     return write_measurements(measurements, path)

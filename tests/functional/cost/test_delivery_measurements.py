@@ -1,0 +1,39 @@
+"""What `make measure` records, on the real handlers over the emulator: each function's invocations,
+duration, log bytes and AWS requests per delivery, and the DynamoDB units and bytes they leave."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from tapstack.cost.measurements import function_measurement
+from tapstack.local.measure import measure_deliveries
+from tests.support.pipeline import Pipeline
+
+
+def test_eachfunction_measurement_s_share_of_a_delivery_is_measured(
+    pipeline: Pipeline, template: dict[str, Any]
+) -> None:
+    measured = measure_deliveries(pipeline.runtime, pipeline.sender, 4)
+
+    functions = {k for k, r in template["Resources"].items() if r["Type"] == "AWS::Lambda::Function"}
+    assert set(measured.functions) == functions
+    shares = {logical_id: function_measurement(entry) for logical_id, entry in measured.functions.items()}
+    for logical_id, share in shares.items():
+        assert share.invocations == 1, logical_id
+        assert share.duration_ms > 0, logical_id
+        assert share.log_bytes > 0, logical_id  # its JSON log lines and the metrics it emits
+    receiver, processor, notifier = (
+        shares[f"{role}Function"] for role in ("Receiver", "Processor", "Notifier")
+    )
+    # The receiver's only request is the asynchronous Invoke, answered in this process; the secret is cached.
+    assert receiver.requests == {}
+    assert processor.requests_of("s3.PutObject") == 1
+    assert processor.s3_put_bytes > 0
+    assert processor.dynamodb_write_units >= 1
+    assert notifier.requests_of("sns.Publish") == notifier.sns_publish_requests == 1
+    assert notifier.dynamodb_write_units == 1  # marks the stored item published
+    assert measured.dynamodb_stored_bytes > 0
+    assert measured.api_access_log_bytes > 0
+    assert any(metric.startswith("TapStack/Accepted") for metric in measured.custom_metrics)
+    assert Decimal(measured.document()["functions"]["ProcessorFunction"]["duration_ms"]) > 0
