@@ -546,6 +546,33 @@ def _api_lines(
     return lines, notes
 
 
+def _index_lines(stack: StackReading, prices: Mapping[str, Price], measured: Measurements) -> list[Line]:
+    """A write to a table is also a write to each of its global secondary indexes whose keys the item
+    carries (upper bound: every item carries them, and each index projects the whole item)."""
+    lines = []
+    for table in stack.present("AWS::DynamoDB::Table"):
+        indexes = [str(index.get("IndexName")) for index in stack.value(table, "GlobalSecondaryIndexes", [])]
+        units = sum(
+            (
+                share.dynamodb_write_units_by_table.get(table.logical_id, Decimal(0))
+                for share in measured.functions.values()
+            ),
+            Decimal(0),
+        )
+        if indexes and units:
+            lines.append(
+                Line(
+                    "DynamoDB",
+                    f"writes to {table.logical_id}'s indexes",
+                    units * len(indexes) * MILLION,
+                    prices["dynamodb_on_demand_writes"],
+                    f"template: {', '.join(indexes)}; measured {units} units a delivery to the table "
+                    "(upper bound: every item indexed, projected whole); their storage is not costed",
+                )
+            )
+    return lines
+
+
 def _tracing_on(stack: StackReading) -> bool:
     functions = stack.present("AWS::Lambda::Function")
     stages = stack.present("AWS::ApiGateway::Stage")
@@ -602,6 +629,7 @@ def estimate(
                     + ", ".join(t.logical_id for t in with_recovery),
                 )
             )
+    per_million += _index_lines(stack, prices, measured)
     tracing = _tracing_on(stack)
     if tracing:
         per_million.append(

@@ -27,6 +27,8 @@ class FunctionMeasurement:
     log_bytes: Decimal
     requests: Mapping[str, Decimal]
     dynamodb_write_units: Decimal
+    dynamodb_write_units_by_table: Mapping[str, Decimal]
+    """By the table's logical id."""
     dynamodb_read_units: Decimal
     s3_put_bytes: Decimal
     sns_publish_requests: Decimal
@@ -63,6 +65,10 @@ def function_measurement(entry: Mapping[str, Any]) -> FunctionMeasurement:
         log_bytes=Decimal(entry["log_bytes_per_delivery"]),
         requests={name: Decimal(count) for name, count in entry["requests_per_delivery"].items()},
         dynamodb_write_units=Decimal(entry["dynamodb_write_units_per_delivery"]),
+        dynamodb_write_units_by_table={
+            table: Decimal(units)
+            for table, units in entry["dynamodb_write_units_per_delivery_by_table"].items()
+        },
         dynamodb_read_units=Decimal(entry["dynamodb_read_units_per_delivery"]),
         s3_put_bytes=Decimal(entry["s3_put_bytes_per_delivery"]),
         sns_publish_requests=Decimal(entry["sns_publish_requests_per_delivery"]),

@@ -112,6 +112,7 @@ class FunctionShare:
     log_bytes: int = 0
     requests: Counter[str] = field(default_factory=Counter)
     dynamodb_write_units: int = 0
+    dynamodb_write_units_by_table: Counter[str] = field(default_factory=Counter)
     dynamodb_read_units: Decimal = Decimal(0)
     s3_put_bytes: int = 0
     sns_publish_chunks: int = 0
@@ -290,6 +291,10 @@ def _dynamodb_units(runtime: LocalRuntime, meter: _Meter) -> None:
     dynamodb = runtime.clients("dynamodb")
     key_names: dict[str, list[str]] = {}
     written: dict[str, int] = {}
+    logical_ids = {
+        physical: logical
+        for logical, physical in Template(runtime.template).physical_ids_from_outputs(runtime.outputs).items()
+    }
     for logical_id, operation, params in meter.dynamodb_calls:
         table = params["TableName"]
         if table not in key_names:
@@ -301,10 +306,12 @@ def _dynamodb_units(runtime: LocalRuntime, meter: _Meter) -> None:
         share = meter.shares[logical_id]
         if operation in DYNAMODB_WRITES:
             written[json.dumps([table, key], sort_keys=True)] = item_size(stored)
-            share.dynamodb_write_units += max(1, math.ceil(size / WRITE_UNIT_BYTES))
+            units = max(1, math.ceil(size / WRITE_UNIT_BYTES))
+            share.dynamodb_write_units += units
+            share.dynamodb_write_units_by_table[logical_ids.get(table, table)] += units
         else:
-            units = Decimal(max(1, math.ceil(size / READ_UNIT_BYTES)))
-            share.dynamodb_read_units += units if params.get("ConsistentRead") else units / 2
+            read_units = Decimal(max(1, math.ceil(size / READ_UNIT_BYTES)))
+            share.dynamodb_read_units += read_units if params.get("ConsistentRead") else read_units / 2
     meter.stored_bytes += sum(written.values())
     meter.dynamodb_calls.clear()
 
@@ -366,6 +373,10 @@ def measure_deliveries(runtime: LocalRuntime, sender: Sender, deliveries: int) -
                 request: _per_delivery(count, deliveries) for request, count in sorted(share.requests.items())
             },
             "dynamodb_write_units_per_delivery": _per_delivery(share.dynamodb_write_units, deliveries),
+            "dynamodb_write_units_per_delivery_by_table": {
+                table: _per_delivery(units, deliveries)
+                for table, units in sorted(share.dynamodb_write_units_by_table.items())
+            },
             "dynamodb_read_units_per_delivery": _per_delivery(share.dynamodb_read_units, deliveries),
             "s3_put_bytes_per_delivery": _per_delivery(share.s3_put_bytes, deliveries),
             "sns_publish_requests_per_delivery": _per_delivery(share.sns_publish_chunks, deliveries),

@@ -3,6 +3,7 @@ two parameter files; a change of memory, log retention or the WAF moves exactly 
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import json
 import math
@@ -213,3 +214,26 @@ def test_every_price_names_its_aws_page_and_the_day_it_was_checked() -> None:
         assert price.verified, price.key
         assert price.usd > 0, price.key
         assert price.for_quantity > 0, price.key
+
+
+def test_an_index_on_a_table_adds_its_writes_and_nothing_else() -> None:
+    template = committed_template()
+    indexed = copy.deepcopy(template)
+    table = indexed["Resources"]["TransactionsTable"]["Properties"]
+    table["AttributeDefinitions"].append({"AttributeName": "received_at", "AttributeType": "S"})
+    table["GlobalSecondaryIndexes"] = [
+        {
+            "IndexName": "ByTime",
+            "KeySchema": [{"AttributeName": "received_at", "KeyType": "HASH"}],
+            "Projection": {"ProjectionType": "ALL"},
+        }
+    ]
+    before, after = (estimate(t, {}, PRICES, MEASURED) for t in (template, indexed))
+
+    assert moved_lines(before, after, TRAFFIC) == ("DynamoDB: writes to TransactionsTable's indexes",)
+    (line,) = (line for line in after.per_million if line.item == "writes to TransactionsTable's indexes")
+    written = sum(
+        share.dynamodb_write_units_by_table.get("TransactionsTable", 0)
+        for share in MEASURED.functions.values()
+    )
+    assert line.quantity == written * MILLION
