@@ -308,7 +308,7 @@ def _table_key_lines(stack: StackReading, prices: Mapping[str, Price]) -> list[L
                 f"requests for {table.logical_id}'s table key",
                 len(callers) * SECONDS_PER_MONTH / DYNAMODB_TABLE_KEY_CACHE_SECONDS,
                 prices["kms_requests"],
-                f"template: {len(callers)} roles use it ({', '.join(callers)}); one request per caller "
+                f"template: used by {', '.join(callers)}; one request per caller "
                 "every 5 minutes of traffic (upper bound: continuous traffic)",
             )
         )
