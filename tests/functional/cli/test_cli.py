@@ -17,7 +17,7 @@ from tests.support.settings import PREFIX
 
 TAPSTACK = Path(sys.executable).parent / "tapstack"
 EXPECTED_COMMANDS = {
-    "generate", "check", "lint", "guard", "package", "report", "diagram", "bench",
+    "generate", "check", "lint", "guard", "package", "report", "diagram", "cost", "bench",
     "bootstrap", "preflight", "deploy", "diff", "destroy", "replay", "quarantine", "object", "verify",
     "local",
 }  # fmt: skip
