@@ -641,6 +641,11 @@ def estimate(
                 "template: active tracing; default sampling rule, 5% beyond the first request each second",
             )
         )
+    notes += [
+        f"{table.logical_id} is not on demand: its writes and reads are priced on demand, not provisioned"
+        for table in stack.present("AWS::DynamoDB::Table")
+        if stack.value(table, "BillingMode") != "PAY_PER_REQUEST"
+    ]
     if any(stack.value(function, "VpcConfig") for function in stack.present("AWS::Lambda::Function")):
         notes.append(
             "the functions run in the organisation's VPC: its endpoints or NAT gateway are not costed."
