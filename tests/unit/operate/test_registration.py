@@ -1,6 +1,9 @@
 """The registration decision (tapstack/operate/registration.py), without a provider or AWS."""
 
+import typing
+
 import pytest
+from stripe.params._webhook_endpoint_create_params import WebhookEndpointCreateParams
 
 from handlers.providers import paypal, stripe
 from tapstack.operate.registration import (
@@ -30,9 +33,22 @@ def stripe_endpoint(
     return Endpoint(endpoint_id, url, tuple(sorted(events)), enabled, version, created)
 
 
+def test_the_pinned_api_version_is_one_stripe_accepts_for_an_endpoint() -> None:
+    # The official package types `api_version` of WebhookEndpoint.create as the versions Stripe accepts.
+    annotation = WebhookEndpointCreateParams.__annotations__["api_version"]
+    (versions,) = typing.get_args(annotation)
+    assert stripe.API_VERSION in typing.get_args(versions)
+
+
 def test_the_event_types_are_those_the_normalisers_map() -> None:
     assert set(STRIPE_EVENTS) == set(stripe.MEANINGS)
     assert set(PAYPAL_EVENTS) == set(paypal.MEANINGS)
+
+
+def test_every_stripe_event_type_registered_is_one_stripe_accepts() -> None:
+    # The official package types `enabled_events` as a list of the event types Stripe accepts.
+    (accepted,) = typing.get_args(WebhookEndpointCreateParams.__annotations__["enabled_events"])
+    assert set(STRIPE_EVENTS) <= set(typing.get_args(accepted))
 
 
 # -- Stripe ------------------------------------------------------------------------------------------
@@ -50,7 +66,7 @@ def test_a_stripe_rerun_changes_nothing() -> None:
     plan = decide_stripe(URL, STRIPE_EVENTS, [stripe_endpoint()], secret_in_use=True, rotate=False)
     assert plan.action is Action.UNCHANGED
     assert not plan.changes
-    assert plan.document("tapstack-dev")["summary"].startswith("nothing to change")
+    assert plan.document("payments-dev")["summary"].startswith("nothing to change")
 
 
 def test_stripe_updates_the_event_types_and_re_enables_a_disabled_endpoint() -> None:
@@ -85,7 +101,7 @@ def test_a_stripe_rotation_creates_a_new_endpoint_and_keeps_the_old_secret_accep
     plan = decide_stripe(URL, STRIPE_EVENTS, endpoints, secret_in_use=True, rotate=True)
     assert (plan.action, plan.writes_secret, plan.keeps_previous) == (Action.CREATE, True, True)
     assert plan.retire_after_overlap == ("we_newer", "we_old")
-    document = plan.document("tapstack-dev")
+    document = plan.document("payments-dev")
     assert document["secret"].startswith("stripe_signing_secrets: the new value in use, the previous one")
     assert document["api_version"] == stripe.API_VERSION
 
@@ -143,7 +159,7 @@ def test_paypal_refuses_to_replace_an_id_in_use_without_rotate() -> None:
 def test_a_paypal_rotation_keeps_the_old_id_accepted() -> None:
     plan = decide_paypal(URL, PAYPAL_EVENTS, [paypal_webhook()], webhook_id="WH-IN-USE", rotate=True)
     assert (plan.action, plan.keeps_previous) == (Action.ADOPT, True)
-    assert PREVIOUS_PAYPAL_IDS in plan.document("tapstack-dev")["secret"]
+    assert PREVIOUS_PAYPAL_IDS in plan.document("payments-dev")["secret"]
     merged = merged_secret(
         {"paypal_webhook_id": "WH-IN-USE", PREVIOUS_PAYPAL_IDS: ["WH-OLDER"]}, "paypal", "5GP"
     )
