@@ -120,7 +120,12 @@ class RegistrationStandIn:
     """Stripe's webhook endpoints and PayPal's webhooks and OAuth tokens, kept in memory (and in
     `state_path` when given)."""
 
-    def __init__(self, state_path: Path | None = None) -> None:
+    def __init__(
+        self, state_path: Path | None = None, paypal_app_of_token: Callable[[str], str | None] | None = None
+    ) -> None:
+        """`paypal_app_of_token`, when given, says which app (client id) issued an access token, or None:
+        then a shared server's own `POST /v1/oauth2/token` issues the tokens and this one has no token
+        route; without it, this stand-in issues and remembers its own."""
         self._state_path = state_path
         self._lock = threading.Lock()
         state = json.loads(state_path.read_text()) if state_path and state_path.exists() else {}
@@ -129,13 +134,15 @@ class RegistrationStandIn:
         """Each PayPal app's webhooks, by client id."""
         self.paypal_tokens: dict[str, str] = state.get("paypal_tokens", {})
         """Access token -> the client id it was issued to."""
+        self._app_of_token = paypal_app_of_token or self.paypal_tokens.get
+        token_route = Route("POST", re.compile(r"/v1/oauth2/token"), self._paypal_token)
         self.routes = [
+            *([token_route] if paypal_app_of_token is None else []),
             Route("GET", re.compile(r"/v1/webhook_endpoints"), self._stripe_list),
             Route("POST", re.compile(r"/v1/webhook_endpoints"), self._stripe_create),
             Route("GET", re.compile(r"/v1/webhook_endpoints/(?P<id>we_\w+)"), self._stripe_get),
             Route("POST", re.compile(r"/v1/webhook_endpoints/(?P<id>we_\w+)"), self._stripe_update),
             Route("DELETE", re.compile(r"/v1/webhook_endpoints/(?P<id>we_\w+)"), self._stripe_delete),
-            Route("POST", re.compile(r"/v1/oauth2/token"), self._paypal_token),
             Route("GET", re.compile(r"/v1/notifications/webhooks"), self._paypal_list),
             Route("POST", re.compile(r"/v1/notifications/webhooks"), self._paypal_create),
             Route("GET", re.compile(r"/v1/notifications/webhooks/(?P<id>\w+)"), self._paypal_get),
@@ -203,7 +210,8 @@ class RegistrationStandIn:
         if refused := self._stripe_authorised(request):
             return refused
         query = dict(urllib.parse.parse_qsl(request.query))
-        limit = int(query.get("limit", STRIPE_DEFAULT_LIMIT))
+        limit_text = query.get("limit", str(STRIPE_DEFAULT_LIMIT))
+        limit = int(limit_text) if limit_text.isdigit() else 0
         if not 1 <= limit <= 100:
             return _stripe_error(400, "Invalid limit: must be between 1 and 100", "limit")
         newest_first = sorted(self.stripe_endpoints, key=lambda e: (e["created"], e["id"]), reverse=True)
@@ -338,7 +346,7 @@ class RegistrationStandIn:
     def _paypal_app(self, request: Request) -> str | None:
         """The client id of the request's bearer token; None when it has none this stand-in issued."""
         scheme, _, token = request.headers.get("authorization", "").partition(" ")
-        return self.paypal_tokens.get(token) if scheme == "Bearer" else None
+        return self._app_of_token(token) if scheme == "Bearer" else None
 
     def _unauthorised(self) -> Response:
         return _paypal_error(

@@ -146,6 +146,20 @@ def test_paypal_holds_one_webhook_per_url_in_an_app(stand_in: tuple[Registration
     assert other_app.webhooks() == []  # webhooks belong to the app whose token lists them
 
 
+def test_mounted_on_a_shared_server_the_paypal_routes_take_its_tokens() -> None:
+    # The shared provider server issues PayPal's tokens; this stand-in is told which app each belongs to.
+    registrations = RegistrationStandIn(paypal_app_of_token={"A21AA-shared": "AppShared"}.get)
+    with serve(registrations) as base:
+        shared = PaypalApi(PaypalApiCredential("AppShared", "EL-shared"), base, _token="A21AA-shared")
+        shared.create_webhook(URL.format(provider="paypal"), ["PAYMENT.CAPTURE.COMPLETED"])
+        assert list(registrations.paypal_webhooks) == ["AppShared"]
+        with pytest.raises(ProviderApiError, match="404"):
+            PaypalApi(PaypalApiCredential("AppShared", "EL-shared"), base).webhooks()  # no token route here
+        unknown = PaypalApi(PaypalApiCredential("AppShared", "EL-shared"), base, _token="A21AA-forged")
+        with pytest.raises(ProviderApiError, match="AUTHENTICATION_FAILURE"):
+            unknown.webhooks()
+
+
 def test_a_refused_call_names_no_credential(stand_in: tuple[RegistrationStandIn, str]) -> None:
     _, base = stand_in
     not_a_key = "whsec_pasted_by_mistake_0000"
