@@ -65,18 +65,24 @@ def _said(provider: str, status: int, body: bytes) -> str:
     return f"HTTP {status}"
 
 
-def _call(provider: str, call: str, request: urllib.request.Request) -> Any:
+def _call(provider: str, call: str, request: urllib.request.Request, hidden: Sequence[str]) -> Any:
+    """The JSON answer; ProviderApiError with what the provider said, any of `hidden` (the credentials the
+    request carried) blanked should the provider echo one."""
     try:
         with urllib.request.urlopen(request, timeout=TIMEOUT_SECONDS) as response:  # noqa: S310 (https or loopback)
             body = response.read()
     except urllib.error.HTTPError as error:
-        raise ProviderApiError(
-            provider, call, _said(provider, error.code, error.read()), error.code
-        ) from None
+        said = _said(provider, error.code, error.read())
+        for value in hidden:
+            said = said.replace(value, "<hidden>") if value else said
+        raise ProviderApiError(provider, call, said, error.code) from None
     except (urllib.error.URLError, TimeoutError) as error:
         reason = getattr(error, "reason", error)
         raise ProviderApiError(provider, call, f"cannot reach {request.full_url}: {reason}") from None
-    return json.loads(body) if body else None
+    try:
+        return json.loads(body) if body else None
+    except ValueError:
+        raise ProviderApiError(provider, call, "the answer is not JSON") from None
 
 
 @dataclass(frozen=True)
@@ -99,7 +105,7 @@ class StripeApi:
                 "Content-Type": "application/x-www-form-urlencoded",
             },
         )
-        return _call("stripe", f"{method} {path}", request)
+        return _call("stripe", f"{method} {path}", request, (self.api_key,))
 
     def webhook_endpoints(self) -> list[dict[str, Any]]:
         """Every webhook endpoint of the account (`GET /v1/webhook_endpoints`, following `has_more`)."""
@@ -150,7 +156,8 @@ class PaypalApi:
                     "Content-Type": "application/x-www-form-urlencoded",
                 },
             )
-            self._token = str(_call("paypal", "POST /v1/oauth2/token", request)["access_token"])
+            answer = _call("paypal", "POST /v1/oauth2/token", request, (self.credential.client_secret,))
+            self._token = str(answer["access_token"])
         return self._token
 
     def _request(self, method: str, path: str, document: object = None) -> Any:
@@ -160,7 +167,9 @@ class PaypalApi:
             method=method,
             headers={"Authorization": f"Bearer {self._access_token()}", "Content-Type": "application/json"},
         )
-        return _call("paypal", f"{method} {path}", request)
+        return _call(
+            "paypal", f"{method} {path}", request, (self.credential.client_secret, self._access_token())
+        )
 
     def webhooks(self) -> list[dict[str, Any]]:
         """The app's webhooks (`GET /v1/notifications/webhooks`)."""

@@ -3,9 +3,11 @@ stack's secret in the moto server: create, re-run unchanged, update, rotate; the
 the official `stripe` package as its client; the command's one JSON document and its exit-2 lines."""
 
 import json
+import threading
 import time
 import uuid
 from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -172,6 +174,33 @@ def test_a_refused_call_names_no_credential(stand_in: tuple[RegistrationStandIn,
     for shown in (repr(stripe_refusal.value), str(stripe_refusal.value), repr(StripeApi(not_a_key, base))):
         assert not_a_key not in shown
     assert stripe_refusal.value.__cause__ is None  # the urllib error, which holds the request, is dropped
+
+
+class EchoingProvider(BaseHTTPRequestHandler):
+    """A provider whose error message repeats the request's Authorization header."""
+
+    def do_GET(self) -> None:
+        body = json.dumps({"error": {"message": f"refused {self.headers['Authorization']}"}}).encode()
+        self.send_response(403)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, format: str, *args: Any) -> None:
+        """Quiet."""
+
+
+def test_a_credential_the_provider_echoes_is_hidden_from_the_error() -> None:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), EchoingProvider)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        with pytest.raises(ProviderApiError) as refusal:
+            StripeApi(STRIPE_KEY, f"http://127.0.0.1:{server.server_address[1]}").webhook_endpoints()
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert str(refusal.value) == "stripe GET /v1/webhook_endpoints failed: HTTP 403: refused Bearer <hidden>"
 
 
 # -- registration, against the stand-ins and the moto-hosted secret -------------------------------------
