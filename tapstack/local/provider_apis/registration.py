@@ -214,7 +214,8 @@ class RegistrationStandIn:
         limit = int(limit_text) if limit_text.isdigit() else 0
         if not 1 <= limit <= 100:
             return _stripe_error(400, "Invalid limit: must be between 1 and 100", "limit")
-        newest_first = sorted(self.stripe_endpoints, key=lambda e: (e["created"], e["id"]), reverse=True)
+        # Newest first, those created in the same second in the reverse of their creation (a stable sort).
+        newest_first = sorted(reversed(self.stripe_endpoints), key=lambda e: e["created"], reverse=True)
         if "starting_after" in query:
             ids = [e["id"] for e in newest_first]
             if query["starting_after"] not in ids:

@@ -249,6 +249,11 @@ def test_stripe_create_rerun_update_and_rotate(
     assert stripe_delivery_verifies(old_secret, material)  # the overlap: the old endpoint's still verify
     assert not stripe_delivery_verifies("whsec_someone_else", material)
 
+    after = register(registration, secretsmanager, base, apply=True, rotate=False)
+    assert after.action is Action.UNCHANGED
+    assert after.endpoint is not None
+    assert (after.endpoint.id, after.retire_after_overlap) == (new["id"], (endpoint["id"],))
+
 
 def test_stripe_refuses_to_replace_a_secret_in_use(
     moto_endpoint: str, stand_in: tuple[RegistrationStandIn, str]
