@@ -5,6 +5,7 @@ verify, and a second run changes nothing."""
 from __future__ import annotations
 
 import json
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -27,8 +28,17 @@ def secret_of(deployment: DeployedStack) -> dict[str, Any]:
     )
 
 
-def send(port: str, environment: str, event: str, capsys: pytest.CaptureFixture[str]) -> dict[str, Any]:
-    status = main(["local", "send", str(paths.EVENTS / event), "--port", port, "--env", environment])
+def send(
+    port: str, environment: str, event: str, directory: Path, capsys: pytest.CaptureFixture[str]
+) -> dict[str, Any]:
+    """`tapstack local send` of a copy of the sample `event` with an id of its own, so that no other test's
+    delivery of the same sample to the session's stack makes either a duplicate."""
+    document = json.loads((paths.EVENTS / event).read_text())
+    document["id"] = f"{document['id']}-{uuid.uuid4().hex[:12]}"
+    copy = directory / event
+    copy.parent.mkdir(parents=True, exist_ok=True)
+    copy.write_text(json.dumps(document))
+    status = main(["local", "send", str(copy), "--port", port, "--env", environment])
     document = dict(json.loads(capsys.readouterr().out))
     assert status == ExitCode.OK, document
     return document
@@ -59,7 +69,7 @@ def test_local_registration_rotates_in_the_stand_ins_material(
         assert main([*stripe, "--apply"]) == ExitCode.OK
         assert json.loads(capsys.readouterr().out)["action"] == "unchanged"
 
-    assert send(port, deployment.environment, "stripe/payment_intent.succeeded.json", capsys)["ok"]
+    assert send(port, deployment.environment, "stripe/payment_intent.succeeded.json", tmp_path, capsys)["ok"]
 
     # Without --api-base the stand-in runs in the command, its registrations kept in a file between runs.
     monkeypatch.setattr("tapstack.cli.register.LOCAL_REGISTRATIONS", tmp_path / "registrations.json")
@@ -71,4 +81,4 @@ def test_local_registration_rotates_in_the_stand_ins_material(
     assert main(paypal) == ExitCode.OK
     assert json.loads(capsys.readouterr().out)["action"] == "unchanged"
 
-    assert send(port, deployment.environment, "paypal/PAYMENT.CAPTURE.COMPLETED.json", capsys)["ok"]
+    assert send(port, deployment.environment, "paypal/PAYMENT.CAPTURE.COMPLETED.json", tmp_path, capsys)["ok"]
