@@ -18,13 +18,17 @@ from templates.common import (
 )
 from templates.naming import StackNames
 
-# The receiver reads exactly these keys. Operators put the real Stripe signing secrets and PayPal
-# webhook id in after the first deploy; the internal HMAC key is generated so it is never a known value.
+# The receiver reads the verification keys (src/handlers/core/secrets.py VerificationMaterial);
+# registration and reconciliation read the provider API credentials (ApiCredentials). Operators put the
+# provider API credentials in after the first deploy, and `tapstack register` writes the Stripe signing
+# secret and PayPal webhook id; the internal HMAC key is generated so it is never a known value.
 GENERATED_KEY = "internal_hmac_key"
 PLACEHOLDER_MATERIAL: dict[str, object] = {
     "stripe_signing_secrets": [],
     "paypal_webhook_id": "",
     "internal_hmac_previous_keys": [],
+    "stripe_api_keys": [],
+    "paypal_api_credentials": [],
 }
 GENERATED_KEY_LENGTH = 64
 
@@ -44,8 +48,9 @@ def build_webhook_secret(names: StackNames, key_arn: AWSHelperFn) -> Secret:
             ),
             Metadata=exemptions(
                 Exemption(
-                    "The providers issue this material: a Stripe signing secret is rolled in Stripe's "
-                    "dashboard and the PayPal webhook id in PayPal's, so a rotation function here could "
+                    "The providers issue this material: a Stripe signing secret or a PayPal webhook id "
+                    "is replaced with an overlap by `tapstack register --rotate` and the provider API "
+                    "keys are rolled in the providers' dashboards, so a rotation function here could "
                     "not change them. The internal HMAC key is rotated by hand with an overlap "
                     "(internal_hmac_previous_keys), since each client must switch to the new key.",
                     cdk_nag=(

@@ -130,6 +130,11 @@ SUBCOMMANDS = {
         "tapstack.cli.operate:replay",
         "Re-drive the dead-letter queues into their functions (a dry run unless --apply).",
     ),
+    "register": Subcommand(
+        "tapstack.cli.register:register_command",
+        "Register the stack's webhook URL with Stripe or PayPal and store its secret (a dry run unless "
+        "--apply).",
+    ),
     "quarantine": Subcommand(
         "tapstack.cli.quarantine:quarantine",
         "Deliveries kept in quarantine (verified, not normalised): list, show, reprocess (AWS).",
@@ -145,7 +150,11 @@ SUBCOMMANDS = {
     "local": Subcommand(
         "tapstack.cli.local:local",
         "The stack on the local emulator: start it, deploy, deliver, serve, inspect, replay, destroy.",
-        extensions=("tapstack.cli.quarantine:local_quarantine", "tapstack.cli.objects:object_local"),
+        extensions=(
+            "tapstack.cli.quarantine:local_quarantine",
+            "tapstack.cli.objects:object_local",
+            "tapstack.cli.register:register_local",
+        ),
     ),
 }
 
@@ -160,8 +169,10 @@ def tapstack() -> None:
 
     \b
     build    generate, check, report, diagram, cost, lint, guard, package, bench
-    operate  bootstrap, preflight, deploy, diff, destroy, replay, quarantine, object (AWS, your credentials)
-    local    up, down, deploy, send, serve, replay, quarantine, object, destroy, load (moto on loopback)
+    operate  bootstrap, preflight, deploy, diff, destroy, replay, register, quarantine, object
+             (AWS, your credentials)
+    local    up, down, deploy, send, serve, replay, register, quarantine, object, destroy, load
+             (moto on loopback)
     verify   a captured delivery through the receiver's checks (no AWS)
 
     Exit status: 0 done, 1 something was found or failed, 2 the command cannot run as asked.

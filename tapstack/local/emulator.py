@@ -177,14 +177,27 @@ def _secret_arn(clients: Clients, name: str, properties: dict[str, Any], key_arn
         return str(created["ARN"])
 
 
+def local_material() -> dict[str, object]:
+    """Working local values for each provider key of the webhook secret: a Stripe signing secret and a
+    PayPal webhook id (what `make send` signs with), and provider API credentials in the providers'
+    shapes (what the local provider stand-ins accept). Fresh random values each time."""
+    return {
+        "stripe_signing_secrets": [f"whsec_local_{secrets.token_hex(16)}"],
+        "paypal_webhook_id": LOCAL_PAYPAL_WEBHOOK_ID,
+        "stripe_api_keys": [f"rk_test_local_{secrets.token_hex(16)}"],
+        "paypal_api_credentials": [
+            {"client_id": f"local-client-{secrets.token_hex(4)}", "client_secret": secrets.token_hex(16)}
+        ],
+    }
+
+
 def configure_local_verification(secretsmanager: Any, secret_arn: str) -> None:
-    """Put a local Stripe signing secret and PayPal webhook id in; keep the generated internal key."""
+    """Put local material in for each provider key still empty; keep what is there (the generated
+    internal key, and whatever an earlier deploy or `local register` wrote)."""
     document = json.loads(secretsmanager.get_secret_value(SecretId=secret_arn)["SecretString"])
-    if document.get("stripe_signing_secrets") and document.get("paypal_webhook_id"):
-        return
-    document["stripe_signing_secrets"] = [f"whsec_local_{secrets.token_hex(16)}"]
-    document["paypal_webhook_id"] = LOCAL_PAYPAL_WEBHOOK_ID
-    secretsmanager.put_secret_value(SecretId=secret_arn, SecretString=json.dumps(document))
+    missing = {key: value for key, value in local_material().items() if not document.get(key)}
+    if missing:
+        secretsmanager.put_secret_value(SecretId=secret_arn, SecretString=json.dumps(document | missing))
 
 
 def accept_stripe_signing_secret(secretsmanager: Any, secret_arn: str, signing_secret: str) -> bool:

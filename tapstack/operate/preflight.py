@@ -21,7 +21,7 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from handlers.core.secrets import VerificationMaterial
+from handlers.core.secrets import ApiCredentials, VerificationMaterial
 from handlers.providers import paypal
 from tapstack.operate.adoption import unowned_execution_log_group
 from tapstack.operate.artifacts import object_exists
@@ -268,7 +268,7 @@ def check_network(clients: Clients, parameters: dict[str, str]) -> CheckResult:
 
 
 def placeholders_in(material: VerificationMaterial) -> list[str]:
-    """What in the webhook secret is still a placeholder, so that provider's deliveries are refused."""
+    """What verification material is still a placeholder, so that provider's deliveries are refused."""
     found = []
     if not material.stripe_signing_secrets:
         found.append("stripe_signing_secrets is empty")
@@ -278,43 +278,62 @@ def placeholders_in(material: VerificationMaterial) -> list[str]:
     return found
 
 
+def missing_api_credentials(credentials: ApiCredentials) -> list[str]:
+    """Which provider API credentials are still placeholders, so registration and reconciliation of
+    that provider cannot run (deliveries are not affected)."""
+    found = []
+    if not credentials.stripe_api_keys:
+        found.append("stripe_api_keys is empty (a Stripe restricted key, rk_..., is needed)")
+    if not credentials.paypal_api_credentials:
+        found.append("paypal_api_credentials is empty (a PayPal app's client id and secret are needed)")
+    return found
+
+
 LOCAL_VERIFICATION_MATERIAL = CheckResult(
     "webhook secret",
     Status.PASS,
-    "the emulator's stack gets local signing material at deploy (what `make send` and `local serve` sign)",
+    "the emulator's stack gets local signing material and local provider API credentials at deploy "
+    "(what `make send` and `local serve` sign with, and what the local provider stand-ins accept)",
 )
 
 
 def check_webhook_secret(clients: Clients, existing: dict[str, Any] | None) -> CheckResult:
-    """Warn while the deployed secret still holds placeholders: those providers' deliveries get 401."""
+    """Warn while the deployed secret still holds placeholders: those providers' deliveries get 401, and
+    without API credentials `tapstack register` and reconciliation cannot reach the provider."""
     secret_arn = outputs_of(existing).get(WEBHOOK_SECRET_ARN) if existing else None
     if secret_arn is None:
         return CheckResult(
             "webhook secret",
             Status.WARN,
-            "the stack creates the secret with placeholders: Stripe and PayPal deliveries are refused "
-            "until the real material is put in",
-            "after the deploy: aws secretsmanager put-secret-value --secret-id <WebhookSecretArn output> ...",
+            "the stack creates the secret with placeholders: Stripe and PayPal deliveries are refused, and "
+            "the providers' APIs cannot be called, until the real material is put in",
+            "after the deploy: put the provider API credentials in the secret (<WebhookSecretArn output>), "
+            "then run tapstack register (docs/go-live.md)",
         )
     try:
         text = clients("secretsmanager").get_secret_value(SecretId=secret_arn)["SecretString"]
         material = VerificationMaterial.from_secret_string(text)
+        credentials = ApiCredentials.from_secret_string(text)
     except ClientError as error:
         return CheckResult("webhook secret", Status.SKIP, f"cannot read {secret_arn}: {error}")
     except ValueError as error:
         return CheckResult(
             "webhook secret", Status.FAIL, f"{secret_arn} is malformed: {error}", "fix its JSON"
         )
-    found = placeholders_in(material)
-    if not found:
+    refused, uncallable = placeholders_in(material), missing_api_credentials(credentials)
+    if not (refused or uncallable):
         return CheckResult(
             "webhook secret", Status.PASS, f"configured (PayPal environment {material.paypal_environment})"
         )
+    found = ([f"deliveries are refused with 401: {'; '.join(refused)}"] if refused else []) + (
+        [f"the providers' APIs cannot be called: {'; '.join(uncallable)}"] if uncallable else []
+    )
     return CheckResult(
         "webhook secret",
         Status.WARN,
-        f"still placeholders, so those deliveries are refused with 401: {'; '.join(found)}",
-        f"aws secretsmanager put-secret-value --secret-id {secret_arn} with the providers' material",
+        f"still placeholders, so {'; and '.join(found)}",
+        f"put the provider API credentials in {secret_arn}, then run tapstack register for each provider "
+        "(docs/go-live.md)",
     )
 
 

@@ -24,6 +24,13 @@ class VerificationMaterial:
     """The current key first, then the previous ones still accepted during rotation."""
     paypal_environment: str = "live"
     """`live` or `sandbox`: which PayPal certificate URLs and signing host are accepted."""
+    paypal_previous_webhook_ids: tuple[str, ...] = field(default=(), repr=False)
+    """Webhook ids still accepted after `paypal_webhook_id` was replaced (`tapstack register --rotate`)."""
+
+    @property
+    def paypal_webhook_ids(self) -> tuple[str, ...]:
+        """The current webhook id first, then the previous ones still accepted during rotation."""
+        return (self.paypal_webhook_id, *self.paypal_previous_webhook_ids)
 
     @classmethod
     def from_secret_string(cls, secret_string: str) -> "VerificationMaterial":
@@ -38,7 +45,56 @@ class VerificationMaterial:
             internal_hmac_keys=((current,) if current else ())
             + _texts(document, "internal_hmac_previous_keys"),
             paypal_environment=_paypal_environment(document),
+            paypal_previous_webhook_ids=_texts(document, "paypal_previous_webhook_ids"),
         )
+
+
+@dataclass(frozen=True, slots=True)
+class PaypalApiCredential:
+    """One PayPal REST app's client id and secret, exchanged for an OAuth token."""
+
+    client_id: str
+    client_secret: str = field(repr=False)
+
+
+@dataclass(frozen=True, slots=True)
+class ApiCredentials:
+    """Provider API credentials from the webhook secret, the current one of each first (rotation keeps
+    the previous ones after it). Not verification material: the receiver never reads them; registration
+    and reconciliation call the providers' APIs with them. Excluded from repr so logging cannot leak them.
+    """
+
+    stripe_api_keys: tuple[str, ...] = field(repr=False)
+    """Stripe restricted keys (`rk_...`): read events, write webhook endpoints."""
+    paypal_api_credentials: tuple[PaypalApiCredential, ...] = field(repr=False)
+
+    @classmethod
+    def from_secret_string(cls, secret_string: str) -> "ApiCredentials":
+        """Parse the SecretString JSON; raise ValueError (without the values) when it is malformed."""
+        document = json.loads(secret_string, parse_float=Decimal)
+        if not isinstance(document, dict):
+            raise ValueError("the webhook secret must be a JSON object")
+        return cls(
+            stripe_api_keys=_texts(document, "stripe_api_keys"),
+            paypal_api_credentials=_paypal_credentials(document),
+        )
+
+
+def _paypal_credentials(document: dict[str, object]) -> tuple[PaypalApiCredential, ...]:
+    entries = document.get("paypal_api_credentials", [])
+    problem = 'paypal_api_credentials must be a list of {"client_id": ..., "client_secret": ...}'
+    if not isinstance(entries, list):
+        raise ValueError(problem)
+    credentials = []
+    for entry in entries:
+        if not isinstance(entry, dict) or set(entry) != {"client_id", "client_secret"}:
+            raise ValueError(problem)
+        client_id, client_secret = entry["client_id"], entry["client_secret"]
+        if not (_is_utf8_text(client_id) and _is_utf8_text(client_secret)):
+            raise ValueError(problem)
+        if client_id and client_secret:
+            credentials.append(PaypalApiCredential(client_id, client_secret))
+    return tuple(credentials)
 
 
 def _is_utf8_text(value: object) -> TypeGuard[str]:

@@ -21,6 +21,10 @@ from handlers.core.model import Direction, Kind, Money, Transaction
 from handlers.core.secrets import VerificationMaterial
 from handlers.providers import TOLERANCE_SECONDS
 
+API_VERSION = "2025-03-31.basil"
+"""The Stripe API version `tapstack register` creates the endpoint with, so its events are rendered in it:
+the newest whose changes to the fields `MEANINGS` reads are handled here (invoices' subscription moved
+under `parent` in it). Stripe cannot change an existing endpoint's version: a new one takes `--rotate`."""
 MAX_HEADER_LENGTH = 2048
 """Bounds the HMAC work an unauthenticated request can cause (a few secrets x a few entries)."""
 

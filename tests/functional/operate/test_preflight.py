@@ -89,9 +89,30 @@ def test_the_cli_prints_every_check_and_fails_when_one_fails(
         ),
         (
             {"stripe_signing_secrets": ["whsec_1"], "paypal_webhook_id": "WH-1"},
+            Status.WARN,
+            "the providers' APIs cannot be called: stripe_api_keys is empty",
+        ),
+        (
+            {
+                "stripe_signing_secrets": ["whsec_1"],
+                "paypal_webhook_id": "WH-1",
+                "stripe_api_keys": ["rk_live_1"],
+                "paypal_api_credentials": [],
+            },
+            Status.WARN,
+            "paypal_api_credentials is empty",
+        ),
+        (
+            {
+                "stripe_signing_secrets": ["whsec_1"],
+                "paypal_webhook_id": "WH-1",
+                "stripe_api_keys": ["rk_live_1"],
+                "paypal_api_credentials": [{"client_id": "A", "client_secret": "B"}],
+            },
             Status.PASS,
             "environment live",
         ),
+        ({"paypal_api_credentials": [{"client_id": "A"}]}, Status.FAIL, "paypal_api_credentials must be"),
         ({"paypal_environment": "staging"}, Status.FAIL, "live or sandbox"),
     ],
 )

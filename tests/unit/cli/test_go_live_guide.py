@@ -6,6 +6,7 @@ import shlex
 
 import pytest
 
+from handlers.providers import stripe
 from tapstack import paths
 from tapstack.cli import main
 from tapstack.exits import ExitCode
@@ -38,3 +39,7 @@ def test_each_command_of_the_guide_exists_with_the_options_it_is_given(
     shown = capsys.readouterr().out
     for option in options:
         assert re.search(rf"(^|\s){re.escape(option)}\b", shown), f"{' '.join(command)} has no {option}"
+
+
+def test_the_guide_states_the_stripe_api_version_registration_pins() -> None:
+    assert f"**{stripe.API_VERSION}**" in GUIDE.read_text(encoding="utf-8")

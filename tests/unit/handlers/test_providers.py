@@ -509,3 +509,21 @@ def test_paypal_amounts_are_validated_against_the_currency(amount: object) -> No
 def test_signatures_are_base64_of_rsa_pkcs1v15(keys: LocalPaypal) -> None:
     signed = signer_for(keys).headers("paypal", b"{}")
     assert len(base64.b64decode(signed["PAYPAL-TRANSMISSION-SIG"])) == 256  # 2048-bit RSA
+
+
+def test_paypal_accepts_a_previous_webhook_id_during_a_rotation_and_no_other(keys: LocalPaypal) -> None:
+    # `tapstack register --rotate` makes a new webhook id current and keeps the old one accepted: PayPal's
+    # retries of deliveries signed for the old webhook still verify during the overlap.
+    rotated = VerificationMaterial(
+        (), "WH-NEW", (), paypal_previous_webhook_ids=(MATERIAL.paypal_webhook_id, "WH-OLDER")
+    )
+    cache = paypal.CertificateCache(CertificateServer({LOCAL_PAYPAL_CERT_URL: keys.pem}), keys.trust)
+    body = sample("paypal/PAYMENT.CAPTURE.COMPLETED.json")
+    now = time.time()
+    for webhook_id in ("WH-NEW", MATERIAL.paypal_webhook_id, "WH-OLDER"):
+        signed = signer_for(keys, paypal_webhook_id=webhook_id).headers("paypal", body)
+        paypal.verify(Headers.from_event({"headers": signed}), body, rotated, now, cache)
+    retired = signer_for(keys, paypal_webhook_id="WH-RETIRED").headers("paypal", body)
+    assert rejected(paypal.verify, Headers.from_event({"headers": retired}), body, rotated, now, cache) is (
+        Reason.SIGNATURE_INVALID
+    )
