@@ -28,7 +28,10 @@ body field, both `true`): to the stack's events topic (and its FIFO topic, if it
 read from the table's index by receipt time, never by a scan; only those stored since the index
 exists are found (docs/operations.md, "Replaying a window to a subscriber"). Quarantined and not yet
 published events are listed as skipped. Prints one JSON document; exit status 1 when a send failed
-(sending stops there, so what was sent is the window's beginning, in order)."""
+(sending stops there, so what was sent is the window's beginning, in order).
+
+--backfill instead gives the window's items stored before the index existed their index keys (found
+by a scan of the table; written with --apply): run it once after the upgrade, then republish."""
 
 TIME_FORMS = "ISO 8601 with an offset, a UTC date, or a time ago: 90m, 24h, 7d"
 
@@ -49,6 +52,11 @@ def window_options(command: Callable[..., Any]) -> Callable[..., Any]:
             "--to", "queue_arn", metavar="QUEUE_ARN", help="one subscriber's SQS queue, not the topic"
         ),
         click.option("--apply", is_flag=True, help="send; without it, only list what would be sent"),
+        click.option(
+            "--backfill",
+            is_flag=True,
+            help="instead, key the window's items stored before the index existed (a scan)",
+        ),
     ]
     for option in reversed(options):
         command = option(command)
@@ -77,10 +85,23 @@ def parse_queue(queue_arn: str | None) -> QueueArn | None:
         raise CommandError(f"--to: {error}") from error
 
 
+def check_backfill(backfill: bool, kinds: tuple[str, ...], queue_arn: str | None) -> None:
+    if backfill and (kinds or queue_arn):
+        raise CommandError("--backfill keys every item of the window: give it without --kind and --to")
+
+
 def run_republish(
-    deployment: Deployment, window: Window, kinds: tuple[str, ...], queue: QueueArn | None, apply: bool
+    deployment: Deployment,
+    window: Window,
+    kinds: tuple[str, ...],
+    queue: QueueArn | None,
+    apply: bool,
+    backfill: bool,
 ) -> ExitCode:
     events = StackEvents.of_deployment(deployment)
+    if backfill:
+        print(json.dumps(events.backfill(window, apply), indent=2))
+        return ExitCode.OK
     destination: Destination = (
         events.topics if queue is None else SubscriberQueue.of_arn(deployment.clients, queue)
     )
@@ -94,6 +115,7 @@ def run_republish(
     epilog="""\b
 Examples:
   tapstack republish --env dev --since 7d
+  tapstack republish --env dev --since 2026-11-01 --backfill --apply   once, after the upgrade
   tapstack republish --env dev --since 2026-12-01T00:00:00Z --until 2026-12-02T00:00:00Z --kind refund \\
       --to arn:aws:sqs:eu-west-1:111122223333:ledger-events --apply""",
 )
@@ -108,11 +130,13 @@ def republish(
     kinds: tuple[str, ...],
     queue_arn: str | None,
     apply: bool,
+    backfill: bool,
     region: str | None,
 ) -> ExitCode:
+    check_backfill(backfill, kinds, queue_arn)
     window, queue = parse_window(since, until, datetime.now(UTC)), parse_queue(queue_arn)
     deployment = aws_deployment(environment, template_path, region)
-    return run_republish(deployment, window, kinds, queue, apply)
+    return run_republish(deployment, window, kinds, queue, apply, backfill)
 
 
 @click.command(
@@ -134,8 +158,10 @@ def local_republish(
     kinds: tuple[str, ...],
     queue_arn: str | None,
     apply: bool,
+    backfill: bool,
     port: int,
 ) -> ExitCode:
+    check_backfill(backfill, kinds, queue_arn)
     window, queue = parse_window(since, until, datetime.now(UTC)), parse_queue(queue_arn)
     deployment = emulator_deployment(environment, template_path, port)
-    return run_republish(deployment, window, kinds, queue, apply)
+    return run_republish(deployment, window, kinds, queue, apply, backfill)

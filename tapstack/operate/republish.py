@@ -12,7 +12,9 @@ from the original.
 Only published items are republished: a quarantined item is never a payment event (and the index
 holds none), and one not yet published is the notifier's to publish (its dead letters are replayed with
 `tapstack replay`); both are listed as skipped. Items stored before the index existed lack its keys
-and are not found (docs/operations.md, "Replaying a window to a subscriber", says how to backfill).
+and are not found until `backfill` writes them: a Scan of the table filtered on the window (the one
+read here that is not a Query, run once per window after the upgrade), then one conditional update per
+item, which sets the keys the processor would have written and nothing else.
 
 To the topic, each event is published as the notifier publishes it: to the standard topic and, when
 the stack has one, to the FIFO topic (message group and deduplication id as the notifier's). To a
@@ -34,7 +36,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from handlers.aws import SnsPublisher, from_attributes
 from handlers.core.model import Item, Kind
 from handlers.core.notifying import Publication, publication
-from handlers.core.windows import RECEIVED_DAY, RECEIVED_ORDER, Window, in_received_order
+from handlers.core.windows import RECEIVED_DAY, RECEIVED_ORDER, Window, in_received_order, index_attributes
 from tapstack.operate.cloud import Clients, outputs_of
 from tapstack.operate.deployment import Deployment
 from templates.contract import (
@@ -47,6 +49,11 @@ from templates.contract import (
 BATCH_GET_LIMIT = 100
 """The most keys one BatchGetItem takes."""
 NOT_PUBLISHED = "not yet published: the notifier publishes it (`tapstack replay` if it dead-lettered)"
+UNKEYED = (
+    "attribute_not_exists(#order) AND attribute_not_exists(quarantine_reason) "
+    "AND received_at >= :lower AND received_at < :upper"
+)
+"""A stored item the index lacks: not keyed by the processor (stored before the index), not quarantined."""
 QUARANTINED = "quarantined: never published as a payment event"
 
 
@@ -288,6 +295,56 @@ class StackEvents:
                 sent = {"message": json.loads(published.body)}
             result.events.append(listed | sent)
         return result
+
+    def unkeyed(self, window: Window) -> list[Item]:
+        """The window's items stored before the index existed, in received order (a Scan)."""
+        pages = (
+            self.clients("dynamodb")
+            .get_paginator("scan")
+            .paginate(
+                TableName=self.table,
+                FilterExpression=UNKEYED,
+                ProjectionExpression="transaction_id, received_at, kind",
+                ExpressionAttributeNames={"#order": RECEIVED_ORDER},
+                ExpressionAttributeValues={":lower": {"S": window.lower}, ":upper": {"S": window.upper}},
+            )
+        )
+        found = [from_attributes(stored) for page in pages for stored in page["Items"]]
+        return sorted(found, key=lambda item: (str(item["received_at"]), str(item["transaction_id"])))
+
+    def backfill(self, window: Window, apply: bool) -> dict[str, Any]:
+        """Give the window's items stored before the index its keys (with `apply`), or list them."""
+        keyed: list[dict[str, str]] = []
+        for item in self.unkeyed(window):
+            transaction_id, received_at = str(item["transaction_id"]), str(item["received_at"])
+            if apply:
+                keys = index_attributes(transaction_id, received_at)
+                try:
+                    self.clients("dynamodb").update_item(
+                        TableName=self.table,
+                        Key={"transaction_id": {"S": transaction_id}},
+                        UpdateExpression="SET #day = :day, #order = :order",
+                        # Only the item that was read: unkeyed still, received when it was.
+                        ConditionExpression="attribute_not_exists(#order) AND received_at = :received_at",
+                        ExpressionAttributeNames={"#day": RECEIVED_DAY, "#order": RECEIVED_ORDER},
+                        ExpressionAttributeValues={
+                            ":day": {"S": str(keys[RECEIVED_DAY])},
+                            ":order": {"S": str(keys[RECEIVED_ORDER])},
+                            ":received_at": {"S": received_at},
+                        },
+                    )
+                except ClientError as error:
+                    if error.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
+                        raise
+                    continue  # keyed since it was read
+            keyed.append(_listed(item))
+        return {
+            "stack": self.stack,
+            "since": window.lower,
+            "until": window.upper,
+            "applied": apply,
+            "keyed" if apply else "would_key": keyed,
+        }
 
 
 def _with_end(entries: Iterable[Item]) -> Iterator[Item | None]:

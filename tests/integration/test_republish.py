@@ -165,3 +165,35 @@ def test_the_window_is_read_from_the_index_never_by_a_scan(stack: LocalRuntime, 
         dynamodb.meta.events.unregister("before-parameter-build.dynamodb.Query", record)
     assert found == traffic.in_order
     assert set(queried) == {RECEIVED_INDEX}
+
+
+def test_items_stored_before_the_index_are_found_once_backfilled(
+    stack: LocalRuntime, traffic: Traffic, capsys: pytest.CaptureFixture[str]
+) -> None:
+    dynamodb, table = stack.clients("dynamodb"), stack.outputs[TRANSACTIONS_TABLE_NAME]
+    older = traffic.in_order[1]
+    before = stored_item(dynamodb, table, older)
+    dynamodb.update_item(  # as the processor stored it before the index existed
+        TableName=table,
+        Key={"transaction_id": {"S": older}},
+        UpdateExpression="REMOVE received_day, received_order",
+    )
+    window = ["--since", traffic.since, "--until", traffic.until]
+
+    _, document = _republish(stack, capsys, *window)
+    assert [event["transaction_id"] for event in document["would_send"]] == [
+        tid for tid in traffic.in_order if tid != older
+    ]
+    status, listed = _republish(stack, capsys, *window, "--backfill")
+    assert status == ExitCode.OK, listed
+    assert [event["transaction_id"] for event in listed["would_key"]] == [older]  # not the quarantined one
+    assert "received_order" not in (stored_item(dynamodb, table, older) or {})
+
+    status, keyed = _republish(stack, capsys, *window, "--backfill", "--apply")
+    assert status == ExitCode.OK, keyed
+    assert [event["transaction_id"] for event in keyed["keyed"]] == [older]
+    assert stored_item(dynamodb, table, older) == before  # the keys the processor writes, nothing else
+    _, document = _republish(stack, capsys, *window)
+    assert [event["transaction_id"] for event in document["would_send"]] == traffic.in_order
+    _, again = _republish(stack, capsys, *window, "--backfill", "--apply")
+    assert again["keyed"] == []
