@@ -9,9 +9,10 @@ from typing import Any
 
 import pytest
 
+from handlers.aws import DynamoTransactions
 from handlers.core.fields import utc_iso
 from handlers.core.model import Kind
-from handlers.core.notifying import REPUBLISHED
+from handlers.core.notifying import REPUBLISHED, publication
 from handlers.core.windows import Window
 from tapstack.cli import main
 from tapstack.exits import ExitCode
@@ -28,10 +29,12 @@ class Queue:
     url: str
 
 
-def _queue(stack: LocalRuntime) -> Queue:
+def _queue(stack: LocalRuntime, fifo: bool = False) -> Queue:
     """A subscriber's queue of its own (not subscribed: only `--to` can reach it)."""
     sqs = stack.clients("sqs")
-    url = sqs.create_queue(QueueName=f"subscriber-{uuid.uuid4().hex[:12]}")["QueueUrl"]
+    name = f"subscriber-{uuid.uuid4().hex[:12]}"
+    attributes = {"FifoQueue": "true"} if fifo else {}
+    url = sqs.create_queue(QueueName=f"{name}.fifo" if fifo else name, Attributes=attributes)["QueueUrl"]
     arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
     return Queue(arn, url)
 
@@ -197,3 +200,52 @@ def test_items_stored_before_the_index_are_found_once_backfilled(
     assert [event["transaction_id"] for event in document["would_send"]] == traffic.in_order
     _, again = _republish(stack, capsys, *window, "--backfill", "--apply")
     assert again["keyed"] == []
+
+
+def test_to_the_topic_every_subscription_receives_the_window_marked_republished(
+    stack: LocalRuntime, traffic: Traffic, capsys: pytest.CaptureFixture[str]
+) -> None:
+    bystander = _queue(stack)
+    window = ["--since", traffic.since, "--until", traffic.until]
+
+    status, document = _republish(stack, capsys, *window, "--kind", "refund_total", "--apply")
+
+    assert status == ExitCode.OK, document
+    assert set(document["destination"]) >= {"topic"}
+    received = stack.drain_published()  # the stack's subscribed queue (raw delivery)
+    assert [message["message"]["transaction_id"] for message in received] == traffic.others
+    for message in received:
+        original = traffic.originals[message["message"]["transaction_id"]]
+        assert message["message"] == original["message"] | {REPUBLISHED: "true"}
+        assert message["attributes"] == original["attributes"] | {REPUBLISHED: "true"}
+    assert drain_published(stack.clients("sqs"), bystander.url) == []
+
+
+def test_a_fifo_queue_gets_the_notifier_s_message_group_and_deduplication_id(
+    stack: LocalRuntime, traffic: Traffic, capsys: pytest.CaptureFixture[str]
+) -> None:
+    subscriber = _queue(stack, fifo=True)
+    window = ["--since", traffic.since, "--until", traffic.until]
+
+    status, document = _republish(stack, capsys, *window, "--to", subscriber.arn, "--apply")
+
+    assert status == ExitCode.OK, document
+    sqs = stack.clients("sqs")
+    received = sqs.receive_message(
+        QueueUrl=subscriber.url, MaxNumberOfMessages=10, AttributeNames=["All"], MessageAttributeNames=["All"]
+    )["Messages"]
+    store = DynamoTransactions(stack.clients("dynamodb"), stack.outputs[TRANSACTIONS_TABLE_NAME])
+    groups: dict[str, list[str]] = {}
+    for message in received:
+        transaction_id = json.loads(message["Body"])["transaction_id"]
+        item = store.get(transaction_id)
+        assert item is not None
+        expected = publication(item, republished=True)
+        assert message["Body"] == expected.body
+        assert message["Attributes"]["MessageGroupId"] == expected.group_id
+        assert message["Attributes"]["MessageDeduplicationId"] == expected.deduplication_id
+        groups.setdefault(expected.group_id, []).append(transaction_id)
+    # FIFO orders each group: each group's events in received order, the window's all there
+    assert sorted(tid for group in groups.values() for tid in group) == sorted(traffic.in_order)
+    for group in groups.values():
+        assert group == [tid for tid in traffic.in_order if tid in group]
