@@ -27,8 +27,10 @@ what was sent is a prefix of the window in order; the document lists what was se
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from itertools import islice
 from typing import Any, Protocol
 
 from botocore.exceptions import BotoCoreError, ClientError
@@ -48,6 +50,8 @@ from templates.contract import (
 
 BATCH_GET_LIMIT = 100
 """The most keys one BatchGetItem takes."""
+MAX_BATCH_GET_CALLS = 10
+"""Calls for one batch whose keys DynamoDB keeps leaving unprocessed (throttling), backing off between."""
 NOT_PUBLISHED = "not yet published: the notifier publishes it (`tapstack replay` if it dead-lettered)"
 UNKEYED = (
     "attribute_not_exists(#order) AND attribute_not_exists(quarantine_reason) "
@@ -216,7 +220,7 @@ class StackEvents:
     def _shard(self, day_key: str, window: Window, kinds: tuple[Kind, ...]) -> Iterator[Item]:
         """One shard of one day, within the window, in `received_order` (a Query's order), page by page."""
         kind_values = {f":kind{number}": {"S": str(kind)} for number, kind in enumerate(kinds)}
-        kind_filter = {"FilterExpression": f"kind IN ({', '.join(kind_values)})"} if kinds else {}
+        kind_filter = {"FilterExpression": f"#kind IN ({', '.join(kind_values)})"} if kinds else {}
         pages = (
             self.clients("dynamodb")
             .get_paginator("query")
@@ -224,7 +228,11 @@ class StackEvents:
                 TableName=self.table,
                 IndexName=RECEIVED_INDEX,
                 KeyConditionExpression="#day = :day AND #order BETWEEN :lower AND :upper",
-                ExpressionAttributeNames={"#day": RECEIVED_DAY, "#order": RECEIVED_ORDER},
+                ExpressionAttributeNames={
+                    "#day": RECEIVED_DAY,
+                    "#order": RECEIVED_ORDER,
+                    **({"#kind": "kind"} if kinds else {}),
+                },
                 ExpressionAttributeValues={
                     ":day": {"S": day_key},
                     ":lower": {"S": window.lower},
@@ -252,24 +260,25 @@ class StackEvents:
             }
         }
         found: dict[str, Item] = {}
-        while requested:
+        for attempt in range(MAX_BATCH_GET_CALLS):
             response = self.clients("dynamodb").batch_get_item(RequestItems=requested)
             for stored in response["Responses"].get(self.table, []):
                 item = from_attributes(stored)
                 found[str(item["transaction_id"])] = item
             requested = response.get("UnprocessedKeys") or {}
-        return found
+            if not requested:
+                return found
+            time.sleep(min(0.05 * 2**attempt, 5.0))  # throttled: back off, as AWS asks
+        raise RuntimeError(
+            f"DynamoDB left keys unread after {MAX_BATCH_GET_CALLS} calls (throttled): run again later"
+        )
 
     def items(self, entries: Iterable[Item]) -> Iterator[Item]:
         """The stored items of index entries, in the entries' order (one gone since is left out)."""
-        batch: list[str] = []
-        for entry in _with_end(entries):
-            if entry is not None:
-                batch.append(str(entry["transaction_id"]))
-            if batch and (entry is None or len(batch) == BATCH_GET_LIMIT):
-                found = self._read(batch)
-                yield from (found[tid] for tid in batch if tid in found)
-                batch = []
+        remaining = iter(entries)
+        while batch := [str(entry["transaction_id"]) for entry in islice(remaining, BATCH_GET_LIMIT)]:
+            found = self._read(batch)
+            yield from (found[tid] for tid in batch if tid in found)
 
     def republish(
         self, window: Window, kinds: tuple[Kind, ...], destination: Destination, apply: bool
@@ -304,8 +313,8 @@ class StackEvents:
             .paginate(
                 TableName=self.table,
                 FilterExpression=UNKEYED,
-                ProjectionExpression="transaction_id, received_at, kind",
-                ExpressionAttributeNames={"#order": RECEIVED_ORDER},
+                ProjectionExpression="transaction_id, received_at, #kind",
+                ExpressionAttributeNames={"#order": RECEIVED_ORDER, "#kind": "kind"},
                 ExpressionAttributeValues={":lower": {"S": window.lower}, ":upper": {"S": window.upper}},
             )
         )
@@ -345,9 +354,3 @@ class StackEvents:
             "applied": apply,
             "keyed" if apply else "would_key": keyed,
         }
-
-
-def _with_end(entries: Iterable[Item]) -> Iterator[Item | None]:
-    """The entries, then None: the end, which flushes the last batch."""
-    yield from entries
-    yield None
