@@ -19,6 +19,9 @@ from typing import NotRequired, Protocol, TypedDict
 from handlers.core.model import Item
 from handlers.core.ordering import stored_object_key
 
+REPUBLISHED = "republished"
+"""Body field and message attribute (`true`) of a copy `tapstack republish` sent: never stored, so
+absent on the original."""
 PUBLISHED_ATTRIBUTES = (
     "transaction_id",
     "provider",
@@ -40,12 +43,11 @@ PUBLISHED_ATTRIBUTES = (
     "superseded_by",
     "order_uncertain",
     "tied_with",
+    REPUBLISHED,
 )
 """The message's fields (docs/webhooks.md, "Money model"); those the item lacks are absent, never null."""
-FILTER_ATTRIBUTES = ("provider", "event_type", "currency", "stale")
+FILTER_ATTRIBUTES = ("provider", "event_type", "currency", "stale", REPUBLISHED)
 """Published as SNS message attributes so subscriptions can filter on them (`stale` from version 3)."""
-REPUBLISHED = "republished"
-"""Body field and message attribute (`true`) of a copy `tapstack republish` sent; absent on the original."""
 MAX_FIFO_ID_LENGTH = 128
 """SNS's limit on a message group id and a deduplication id; longer ones are sent as their hash."""
 MAX_SUBJECT_LENGTH = 99
@@ -86,7 +88,7 @@ class Notification(TypedDict):
     recorded: NotRequired[bool]
 
 
-def message(item: Item, republished: bool = False) -> str:
+def message(item: Item) -> str:
     """The event for subscribers: amounts as exact decimal strings, never JSON numbers.
 
     Its `version` is the item's schema version: items stored before version 2 (no `schema_version`)
@@ -94,8 +96,6 @@ def message(item: Item, republished: bool = False) -> str:
     """
     version = int(item.get("schema_version", 1))
     body = {"version": version} | {key: str(item[key]) for key in PUBLISHED_ATTRIBUTES if key in item}
-    if republished:
-        body[REPUBLISHED] = "true"
     return json.dumps(body, sort_keys=True, separators=(",", ":"))
 
 
@@ -133,13 +133,11 @@ class Publication:
 
 def publication(item: Item, republished: bool = False) -> Publication:
     """What is published for a stored item; a republished copy says so in its body and attributes."""
-    attributes = {key: str(item[key]) for key in FILTER_ATTRIBUTES if key in item}
-    if republished:
-        attributes[REPUBLISHED] = "true"
+    source: Item = item | {REPUBLISHED: "true"} if republished else item
     return Publication(
-        body=message(item, republished),
+        body=message(source),
         subject=subject(item),
-        attributes=attributes,
+        attributes={key: str(source[key]) for key in FILTER_ATTRIBUTES if key in source},
         group_id=message_group(item),
         deduplication_id=fifo_id(str(item["transaction_id"])),
     )
