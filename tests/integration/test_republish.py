@@ -13,7 +13,7 @@ from handlers.aws import DynamoTransactions
 from handlers.core.fields import utc_iso
 from handlers.core.model import Kind
 from handlers.core.notifying import REPUBLISHED, publication
-from handlers.core.windows import Window
+from handlers.core.windows import RECEIVED_DAY_SHARDS, Window
 from tapstack.cli import main
 from tapstack.exits import ExitCode
 from tapstack.local.send import LocalRuntime, drain_published, stored_item
@@ -147,27 +147,24 @@ def test_a_dry_run_lists_the_window_and_sends_nothing(
 
 
 def test_the_window_is_read_from_the_index_never_by_a_scan(stack: LocalRuntime, traffic: Traffic) -> None:
-    def refuse(**_: Any) -> None:
-        raise AssertionError("republish scanned the table")
+    calls: list[str] = []
 
-    deployment = on_emulator(stack.clients, stack.environment)
+    def record(event_name: str, params: dict[str, Any], **_: Any) -> None:
+        calls.append(f"{event_name.rsplit('.', 1)[1]} {params.get('IndexName', '')}".strip())
+
     dynamodb = stack.clients("dynamodb")
-    dynamodb.meta.events.register("before-call.dynamodb.Scan", refuse)
-    queried: list[str] = []
-
-    def record(params: dict[str, Any], **_: Any) -> None:
-        queried.append(params.get("IndexName", "the table"))
-
-    dynamodb.meta.events.register("before-parameter-build.dynamodb.Query", record)
+    dynamodb.meta.events.register("before-parameter-build.dynamodb", record)
     try:
-        events = StackEvents.of_deployment(deployment)
+        events = StackEvents.of_deployment(on_emulator(stack.clients, stack.environment))
         window = Window(datetime.fromisoformat(traffic.since), datetime.fromisoformat(traffic.until))
-        found = [str(entry["transaction_id"]) for entry in events.indexed(window)]
+        result = events.republish(window, (), events.topics, apply=False)
     finally:
-        dynamodb.meta.events.unregister("before-call.dynamodb.Scan", refuse)
-        dynamodb.meta.events.unregister("before-parameter-build.dynamodb.Query", record)
-    assert found == traffic.in_order
-    assert set(queried) == {RECEIVED_INDEX}
+        dynamodb.meta.events.unregister("before-parameter-build.dynamodb", record)
+
+    assert [event["transaction_id"] for event in result.events] == traffic.in_order
+    # One Query per shard of the window's one or two days, then the items by key: nothing else.
+    assert set(calls) == {f"Query {RECEIVED_INDEX}", "BatchGetItem"}
+    assert calls.count(f"Query {RECEIVED_INDEX}") == RECEIVED_DAY_SHARDS * len(window.day_keys())
 
 
 def test_items_stored_before_the_index_are_found_once_backfilled(
