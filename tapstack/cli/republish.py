@@ -37,7 +37,7 @@ TIME_FORMS = "ISO 8601 with an offset, a UTC date, or a time ago: 90m, 24h, 7d"
 
 
 def window_options(command: Callable[..., Any]) -> Callable[..., Any]:
-    """--since, --until, --kind, --to and --apply."""
+    """--since, --until, --kind, --to, --apply and --backfill."""
     options = [
         click.option("--since", required=True, help=f"the window's start, inclusive ({TIME_FORMS})"),
         click.option("--until", help=f"the window's end, exclusive (default: now; {TIME_FORMS})"),
