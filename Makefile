@@ -164,9 +164,10 @@ LOCAL_ENV ?= local
 ON_EMULATOR = $(if $(LOCAL_PORT),--port $(LOCAL_PORT))
 ON_AWS = $(if $(AWS_REGION),--region $(AWS_REGION))
 PARAMS ?= params/$(ENV).json
+REPUBLISH_OPTIONS = --since '$(SINCE)' $(if $(UNTIL),--until '$(UNTIL)') $(if $(KIND),--kind $(KIND)) $(if $(TO),--to $(TO)) $(if $(APPLY),--apply)
 NEED_ENV = @test -n "$(ENV)" || { echo "set ENV=<suffix>: the stack is tapstack-<ENV>, e.g. make $@ ENV=dev" >&2; exit 2; }
 
-.PHONY: local-up local-down deploy-local send serve-local replay-local destroy-local load
+.PHONY: local-up local-down deploy-local send serve-local replay-local republish-local destroy-local load
 local-up: $(INSTALLED) ## [LOCAL_PORT=5000]: start the moto emulator on 127.0.0.1 (the port is kept for the later local targets); pid and log in .local/
 	$(TAPSTACK) local up $(ON_EMULATOR)
 
@@ -186,6 +187,10 @@ serve-local: $(INSTALLED) ## [LOCAL_HTTP_PORT=8787]: the local stack's API on ht
 replay-local: $(INSTALLED) ## [FUNCTION=processor|notifier] [APPLY=1]: re-drive the local stack's dead letters
 	$(TAPSTACK) local replay --template $(TEMPLATE) $(ON_EMULATOR) --env $(LOCAL_ENV) $(if $(FUNCTION),--function $(FUNCTION)) $(if $(APPLY),--apply)
 
+republish-local: $(INSTALLED) ## SINCE=<time> [UNTIL=] [KIND=] [TO=<queue ARN>] [APPLY=1]: re-publish the local stack's events of a window
+	@test -n "$(SINCE)" || { echo "usage: make republish-local SINCE=1h [UNTIL=] [KIND=refund] [TO=arn:aws:sqs:…] [APPLY=1]" >&2; exit 2; }
+	$(TAPSTACK) local republish --template $(TEMPLATE) $(ON_EMULATOR) --env $(LOCAL_ENV) $(REPUBLISH_OPTIONS)
+
 destroy-local: $(INSTALLED) ## Empty the local buckets, delete the local stacks (and the artifact bucket), report leftovers
 	$(TAPSTACK) local destroy --template $(TEMPLATE) $(ON_EMULATOR) --env $(LOCAL_ENV) --with-bootstrap
 
@@ -194,7 +199,7 @@ load: local-up ## Bounded load on a throwaway emulator stack (2,000 deliveries, 
 	@$(TAPSTACK) local load --template $(TEMPLATE) $(ON_EMULATOR) --params params/local.json --deliveries 2000 --duplicates 0.2 --senders 8 \
 		2> .local/load.log || { tail -n 20 .local/load.log >&2; exit 1; }
 
-.PHONY: bootstrap preflight deploy diff destroy replay
+.PHONY: bootstrap preflight deploy diff destroy replay republish
 bootstrap: $(INSTALLED) ## Create the artifact-bucket stack <prefix>-bootstrap, once per account/region [AWS_REGION=]
 	$(TAPSTACK) bootstrap --template $(TEMPLATE) $(ON_AWS)
 
@@ -218,3 +223,8 @@ destroy: $(INSTALLED) ## ENV=<suffix>: empty the versioned buckets, delete tapst
 replay: $(INSTALLED) ## ENV=<suffix> [FUNCTION=processor|notifier] [APPLY=1]: re-drive dead letters (dry run by default)
 	$(NEED_ENV)
 	$(TAPSTACK) replay --template $(TEMPLATE) $(ON_AWS) --env $(ENV) $(if $(FUNCTION),--function $(FUNCTION)) $(if $(APPLY),--apply)
+
+republish: $(INSTALLED) ## ENV=<suffix> SINCE=<time> [UNTIL=] [KIND=] [TO=<queue ARN>] [APPLY=1]: re-publish a window's events (dry run by default)
+	$(NEED_ENV)
+	@test -n "$(SINCE)" || { echo "usage: make republish ENV=dev SINCE=7d [UNTIL=] [KIND=refund] [TO=arn:aws:sqs:…] [APPLY=1]" >&2; exit 2; }
+	$(TAPSTACK) republish --template $(TEMPLATE) $(ON_AWS) --env $(ENV) $(REPUBLISH_OPTIONS)

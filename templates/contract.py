@@ -27,6 +27,15 @@ NOTIFIER = "notifier"
 ROLES = (RECEIVER, PROCESSOR, NOTIFIER)
 ASYNCHRONOUS_ROLES = (PROCESSOR, NOTIFIER)
 
+# The transactions table's index by receipt time (templates/storage.py), read by `tapstack republish`;
+# the processor writes its keys (src/handlers/core/windows.py, the same names: the handlers cannot
+# import this package, and a test holds the two equal).
+RECEIVED_INDEX = "ByReceivedTime"
+RECEIVED_DAY_ATTRIBUTE = "received_day"
+RECEIVED_ORDER_ATTRIBUTE = "received_order"
+RECEIVED_INDEX_PROJECTED = ("kind",)
+"""Beside the keys (the index's and the table's): what the command filters on before reading items."""
+
 # Output keys.
 API_BASE_URL = "ApiBaseUrl"
 TRANSACTIONS_URL = "TransactionsUrl"

@@ -139,6 +139,10 @@ SUBCOMMANDS = {
         "tapstack.cli.quarantine:quarantine",
         "Deliveries kept in quarantine (verified, not normalised): list, show, reprocess (AWS).",
     ),
+    "republish": Subcommand(
+        "tapstack.cli.republish:republish",
+        "Re-publish the stored events of a time window, in received order (a dry run unless --apply).",
+    ),
     "object": Subcommand(
         "tapstack.cli.objects:object_aws",
         "Print one provider object as one JSON document: its state and its events.",
@@ -154,6 +158,7 @@ SUBCOMMANDS = {
             "tapstack.cli.quarantine:local_quarantine",
             "tapstack.cli.objects:object_local",
             "tapstack.cli.register:register_local",
+            "tapstack.cli.republish:local_republish",
         ),
     ),
 }
@@ -169,10 +174,10 @@ def tapstack() -> None:
 
     \b
     build    generate, check, report, diagram, cost, lint, guard, package, bench
-    operate  bootstrap, preflight, deploy, diff, destroy, replay, register, quarantine, object
-             (AWS, your credentials)
-    local    up, down, deploy, send, serve, replay, register, quarantine, object, destroy, load
-             (moto on loopback)
+    operate  bootstrap, preflight, deploy, diff, destroy, replay, republish, register, quarantine,
+             object (AWS, your credentials)
+    local    up, down, deploy, send, serve, replay, republish, register, quarantine, object, destroy,
+             load (moto on loopback)
     verify   a captured delivery through the receiver's checks (no AWS)
 
     Exit status: 0 done, 1 something was found or failed, 2 the command cannot run as asked.

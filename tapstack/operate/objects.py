@@ -1,11 +1,11 @@
 """One provider object as the stack knows it: its applied state (the objects table) and its events
 (the transactions table), for `tapstack object` and `tapstack local object`.
 
-The events are found with a Scan of the transactions table filtered on the object's id: the table's only
-key is `transaction_id` and it has no index (templates/storage.py). A scan reads the whole table (half a
-read unit per 4 KB, eventually consistent), which is fine for an operator's question about one payment;
-an index on the object would cost every stored event a second write for an occasional read, as for
-`tapstack quarantine list`.
+The events are found with a Scan of the transactions table filtered on the object's id: the table's key is
+`transaction_id` and its one index is by receipt time (templates/storage.py). A scan reads the whole table
+(half a read unit per 4 KB, eventually consistent), which is fine for an operator's question about one
+payment; an index on the object would cost every stored event a second write for an occasional read, as
+for `tapstack quarantine list`.
 """
 
 from __future__ import annotations

@@ -3,11 +3,12 @@
 A quarantined item is a verified delivery the receiver could not normalise (src/handlers/core/
 receiving.py): stored with `quarantine_reason` and `quarantine_detail`, archived, never published.
 
-Listing is a Scan filtered on `quarantine_reason`: the table's only key is `transaction_id` and it has
-no index (templates/storage.py). A scan reads the whole table (half a read unit per 4 KB, eventually
-consistent), which is fine for a command run after the quarantine alarm; no index is added for it, as
-one would cost every quarantined write for an occasional operator read. Should the table grow so large
-that a scan matters, a sparse index on `quarantine_reason` would make this a query.
+Listing is a Scan filtered on `quarantine_reason`: the table's key is `transaction_id` and its one index,
+by receipt time, holds no quarantined item (templates/storage.py). A scan reads the whole table (half a
+read unit per 4 KB, eventually consistent), which is fine for a command run after the quarantine alarm; no
+index is added for it, as one would cost every quarantined write for an occasional operator read. Should
+the table grow so large that a scan matters, a sparse index on `quarantine_reason` would make this a
+query.
 
 Reprocessing re-runs the receiver's normalisation (`receiving.normalise_body`) on the archived raw
 body. The signature is not checked again: it was verified at receipt, and the archive holds the body,

@@ -5,16 +5,23 @@ retry publishes again. Subscribers deduplicate on `transaction_id`, which every 
 With the opt-in FIFO topic (OrderedDeliveryTopic), each message is published there too, after the
 standard topic: message group the object whose state the event advances, deduplication id the
 transaction, so SNS drops a retry's second copy within its 5-minute deduplication window.
+
+`publication` is the one model of what is published for an item: the notifier's messages and
+`tapstack republish`'s (tapstack/operate/republish.py), which marks its copies `republished`.
 """
 
 import hashlib
 import json
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import NotRequired, Protocol, TypedDict
 
 from handlers.core.model import Item
 from handlers.core.ordering import stored_object_key
 
+REPUBLISHED = "republished"
+"""Body field and message attribute (`true`) of a copy `tapstack republish` sent: never stored, so
+absent on the original."""
 PUBLISHED_ATTRIBUTES = (
     "transaction_id",
     "provider",
@@ -36,9 +43,10 @@ PUBLISHED_ATTRIBUTES = (
     "superseded_by",
     "order_uncertain",
     "tied_with",
+    REPUBLISHED,
 )
 """The message's fields (docs/webhooks.md, "Money model"); those the item lacks are absent, never null."""
-FILTER_ATTRIBUTES = ("provider", "event_type", "currency", "stale")
+FILTER_ATTRIBUTES = ("provider", "event_type", "currency", "stale", REPUBLISHED)
 """Published as SNS message attributes so subscriptions can filter on them (`stale` from version 3)."""
 MAX_FIFO_ID_LENGTH = 128
 """SNS's limit on a message group id and a deduplication id; longer ones are sent as their hash."""
@@ -111,6 +119,30 @@ def message_group(item: Item) -> str:
     return fifo_id(stored_object_key(item) or str(item["transaction_id"]))
 
 
+@dataclass(frozen=True, slots=True)
+class Publication:
+    """Everything published for one item: body, Subject and message attributes, and, for a FIFO
+    topic or queue, its message group and deduplication id."""
+
+    body: str
+    subject: str
+    attributes: dict[str, str]
+    group_id: str
+    deduplication_id: str
+
+
+def publication(item: Item, republished: bool = False) -> Publication:
+    """What is published for a stored item; a republished copy says so in its body and attributes."""
+    source: Item = item | {REPUBLISHED: "true"} if republished else item
+    return Publication(
+        body=message(source),
+        subject=subject(item),
+        attributes={key: str(source[key]) for key in FILTER_ATTRIBUTES if key in source},
+        group_id=message_group(item),
+        deduplication_id=fifo_id(str(item["transaction_id"])),
+    )
+
+
 def notify(
     transaction_id: str,
     store: PublicationStore,
@@ -131,18 +163,20 @@ def notify(
             "published": False,
             "already_published_at": str(item["published_at"]),
         }
-    attributes = {key: str(item[key]) for key in FILTER_ATTRIBUTES if key in item}
-    body, title = message(item), subject(item)
-    message_id = publisher.publish(body, title, attributes)
+    published = publication(item)
+    message_id = publisher.publish(published.body, published.subject, published.attributes)
     notification: Notification = {
         "transaction_id": transaction_id,
         "published": True,
         "message_id": message_id,
     }
     if ordered is not None:
-        group, deduplication = message_group(item), fifo_id(transaction_id)
         notification["ordered_message_id"] = ordered.publish_in_group(
-            body, title, attributes, group, deduplication
+            published.body,
+            published.subject,
+            published.attributes,
+            published.group_id,
+            published.deduplication_id,
         )
     notification["recorded"] = store.mark_published(transaction_id, now, message_id)
     return notification

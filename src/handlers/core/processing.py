@@ -10,7 +10,7 @@ and a different body under a reused event id can never overwrite the first one's
 from decimal import Decimal
 from typing import Protocol
 
-from handlers.core import ordering
+from handlers.core import ordering, windows
 from handlers.core.model import SCHEMA_VERSION, HandOff, Item, Processed, Transaction, json_safe
 
 
@@ -54,6 +54,8 @@ def process(
     decision, made on the item's `published_at`, so a crash here never loses the publication. Its
     ordering is decided again and discarded: applying an event already applied changes nothing.
     A version 1 hand-off carries no object and is stored as the version 1 item it is.
+    Every item but a quarantined one carries the keys of the index by receipt time
+    (handlers.core.windows), which `tapstack republish` reads.
     """
     transaction = handoff.transaction
     key = audit_key(transaction, handoff.received_at)
@@ -69,6 +71,8 @@ def process(
         "correlation_id": handoff.correlation_id,
         "stored_at": now,
     }
+    if transaction.quarantine_reason is None:
+        item |= windows.index_attributes(transaction.transaction_id, handoff.received_at)
     duplicate = not store.put_if_absent(item)
     if duplicate:
         stored = store.get(transaction.transaction_id)

@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from handlers.core import windows
 from tapstack.cfn import model
 from tapstack.cfn.model import references, walk
 from tapstack.generate import load_settings
@@ -24,6 +25,9 @@ from templates.contract import (
     NOTIFIER,
     PAYMENT_EVENTS_TOPIC_ARN,
     PROCESSOR,
+    RECEIVED_DAY_ATTRIBUTE,
+    RECEIVED_INDEX,
+    RECEIVED_ORDER_ATTRIBUTE,
     RECEIVER,
     SUFFIX_PARAMETER,
     TRANSACTIONS_TABLE_ARN,
@@ -172,6 +176,28 @@ def test_tables_are_recoverable_and_deletable(template: Template) -> None:
         assert table["PointInTimeRecoverySpecification"] == {"PointInTimeRecoveryEnabled": True}
         assert table["DeletionProtectionEnabled"] is False
         assert table["BillingMode"] == "PAY_PER_REQUEST"
+
+
+def test_the_transactions_table_is_indexed_by_receipt_time_as_the_processor_keys_it(
+    template: Template,
+) -> None:
+    tables = model.Template(template).properties_of_type("AWS::DynamoDB::Table")
+    table = tables["TransactionsTable"]
+    (index,) = table["GlobalSecondaryIndexes"]
+    assert index["IndexName"] == RECEIVED_INDEX
+    keys = {key["KeyType"]: key["AttributeName"] for key in index["KeySchema"]}
+    # The names the processor writes (the handlers cannot import the template's contract).
+    assert keys == {"HASH": windows.RECEIVED_DAY, "RANGE": windows.RECEIVED_ORDER}
+    assert keys == {"HASH": RECEIVED_DAY_ATTRIBUTE, "RANGE": RECEIVED_ORDER_ATTRIBUTE}
+    # Every key attribute defined once, as a string; nothing else (CloudFormation refuses unused ones).
+    definitions = [(d["AttributeName"], d["AttributeType"]) for d in table["AttributeDefinitions"]]
+    assert sorted(definitions) == sorted(
+        [("transaction_id", "S"), (windows.RECEIVED_DAY, "S"), (windows.RECEIVED_ORDER, "S")]
+    )
+    # Keys and `kind` only (what republish filters on); the message is built from the item itself.
+    assert index["Projection"] == {"ProjectionType": "INCLUDE", "NonKeyAttributes": ["kind"]}
+    assert "ProvisionedThroughput" not in index  # on demand, as the table
+    assert "GlobalSecondaryIndexes" not in tables["ObjectsTable"]
 
 
 def test_log_retention_comes_from_a_parameter_cloudwatch_accepts(template: Template) -> None:
