@@ -165,8 +165,14 @@ SERVICE_TITLES = {
     "SecretsManager": "Secrets Manager",
     "Logs": "CloudWatch Logs",
     "CloudWatch": "CloudWatch alarms",
+    "Dashboard": "CloudWatch dashboard",
     "KMS": "KMS",
 }
+# Types drawn in a group of their own, not their service's: the dashboard is no alarm.
+OWN_GROUP = {"AWS::CloudWatch::Dashboard": "Dashboard"}
+# Types whose references are not drawn: a dashboard graphs metrics of nearly every resource, and an edge
+# to each would only say so (templates/dashboard.py lists its graphs).
+UNDRAWN_REFERENCES = frozenset({"AWS::CloudWatch::Dashboard"})
 GROUP_PREFIX = "service:"  # ':' never occurs in a logical id, so a group name cannot collide with one
 
 
@@ -182,6 +188,8 @@ def as_list(value: object) -> list[Any]:
 
 
 def _service(resource_type: str) -> str:
+    if resource_type in OWN_GROUP:
+        return OWN_GROUP[resource_type]
     parts = resource_type.split("::")
     return parts[1] if parts[0] == "AWS" and len(parts) == 3 else parts[0]
 
@@ -394,6 +402,8 @@ def _relations(template: Template) -> Iterator[Relation]:
             *IAM_POLICY_TYPES,
         ):
             continue  # grants, listed in the IAM tables rather than drawn
+        if resource_type in UNDRAWN_REFERENCES:
+            continue
         for path, name in _leaf_references(resource.properties):
             if name not in template.resources:
                 continue
