@@ -36,9 +36,9 @@ class _Intrinsics:
     def placeholder(self, value: object) -> str:
         if not isinstance(value, AWSHelperFn):
             raise TypeError(f"a dashboard holds text, numbers and intrinsics, not {type(value).__name__}")
-        rendered = value.to_dict()
+        rendered: dict[str, Any] = value.to_dict()
         if isinstance(rendered.get("Ref"), str):
-            return "${" + rendered["Ref"] + "}"
+            return "${" + str(rendered["Ref"]) + "}"
         if isinstance(rendered.get("Fn::GetAtt"), list):
             return "${" + ".".join(rendered["Fn::GetAtt"]) + "}"
         if isinstance(rendered.get("Fn::Sub"), str):
@@ -126,7 +126,7 @@ def dashboard_body(sections: list[Section], *, conditions_hold: bool) -> dict[st
 
 
 def build_dashboard(names: StackNames, sections: list[Section]) -> Dashboard:
-    conditions = {graph.condition for section in sections for graph in section.graphs} - {None}
+    conditions = {graph.condition for section in sections for graph in section.graphs if graph.condition}
     if len(conditions) > 1:
         raise ValueError(f"the dashboard draws graphs under one condition at most, not {sorted(conditions)}")
     with_all = _Intrinsics().sub(dashboard_body(sections, conditions_hold=True))
