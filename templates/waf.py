@@ -33,7 +33,7 @@ from awacs import logs
 from awacs.aws import Allow, ArnLike, PolicyDocument, Principal, StringEquals
 from awacs.aws import Condition as AwacsCondition
 from awacs.aws import Statement as AwacsStatement
-from troposphere import AWSHelperFn, AWSObject, GetAtt, If, NoValue, Ref, Select, Split, Sub
+from troposphere import AWSHelperFn, AWSObject, GetAtt, If, NoValue, Ref, Sub
 from troposphere.cloudwatch import Alarm
 from troposphere.logs import LogGroup
 from troposphere.sns import Topic
@@ -347,14 +347,11 @@ def _logging(web_acl: WebACL, log_group: LogGroup, params: StackParameters) -> L
     )
 
 
-def _requests(web_acl: WebACL, metric_name: str, label: str) -> MetricSpec:
-    """A count of requests by the whole web ACL (every rule: `Rule` ALL)."""
-    dimensions = (
-        # The web ACL's name (its Ref is name|id|scope), which is also its metric name.
-        ("WebACL", Select(0, Split("|", web_acl.ref()))),
-        ("Region", Ref("AWS::Region")),
-        ("Rule", "ALL"),
-    )
+def _requests(names: StackNames, metric_name: str, label: str) -> MetricSpec:
+    """A count of requests by the whole web ACL (every rule: `Rule` ALL). Its `WebACL` dimension is the
+    web ACL's metric name, which is its name (`_visibility`): written as the name, not read from the
+    web ACL's Ref, so that the dashboard needs nothing of a resource the emulator does not model."""
+    dimensions = (("WebACL", names.web_acl.sub()), ("Region", Ref("AWS::Region")), ("Rule", "ALL"))
     return MetricSpec("AWS/WAFV2", metric_name, dimensions, label=label)
 
 
@@ -430,7 +427,7 @@ def build_waf(
     log_group = build_log_group("WafLogGroup", names.waf_log_group.sub(), params, key_arn)
     log_group.Condition = params.has_waf
     log_group.ResourcePolicyDocument = _log_delivery_policy(names).JSONrepr()
-    blocked = _requests(web_acl, "BlockedRequests", "blocked")
+    blocked = _requests(names, "BlockedRequests", "blocked")
     return Waf(
         web_acl=web_acl,
         association=association,
@@ -438,5 +435,5 @@ def build_waf(
         log_group=log_group,
         logging=_logging(web_acl, log_group, params),
         blocked_requests_alarm=_blocked_requests_alarm(names, params, blocked, alarm_topic),
-        metrics=(_requests(web_acl, "AllowedRequests", "allowed"), blocked),
+        metrics=(_requests(names, "AllowedRequests", "allowed"), blocked),
     )

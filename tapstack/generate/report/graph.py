@@ -384,6 +384,26 @@ def _metric_filter_relations(template: Template) -> Iterator[Relation]:
                     )
 
 
+def _web_acl_metric_relations(template: Template) -> Iterator[Relation]:
+    """A web ACL's metrics carry its metric name (VisibilityConfig.MetricName) as their `WebACL`
+    dimension: an alarm with that dimension watches the web ACL, though it names it as text."""
+    alarms = of_type(template, "AWS::CloudWatch::Alarm")
+    for web_acl in of_type(template, "AWS::WAFv2::WebACL"):
+        visibility = web_acl.properties.get("VisibilityConfig")
+        if not isinstance(visibility, dict) or "MetricName" not in visibility:
+            continue
+        metric_name = _canonical(visibility["MetricName"])
+        for alarm in alarms:
+            dimensions = as_list(alarm.properties.get("Dimensions", []))
+            if any(
+                isinstance(d, dict)
+                and d.get("Name") == "WebACL"
+                and _canonical(d.get("Value")) == metric_name
+                for d in dimensions
+            ):
+                yield Relation(web_acl.logical_id, alarm.logical_id, "metric", _metric_name(alarm.properties))
+
+
 def _relations(template: Template) -> Iterator[Relation]:
     """Every relation between resources, before plumbing is folded into the nodes it serves."""
     keys = {key.logical_id for key in template.resources_of_type("AWS::KMS::Key")}
@@ -416,6 +436,7 @@ def _relations(template: Template) -> Iterator[Relation]:
         for name in resource.depends_on() & template.resources.keys():
             yield Relation(logical_id, name, "depends on")
     yield from _metric_filter_relations(template)
+    yield from _web_acl_metric_relations(template)
 
 
 def api_path(template: Template, resource_id: object, visiting: frozenset[str] = frozenset()) -> str:

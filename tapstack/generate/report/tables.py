@@ -534,6 +534,8 @@ def resource_grants(template: Template) -> list[Grant]:
         document = resource.properties.get(RESOURCE_POLICY_DOCUMENT[resource.type]) or {}
         owner = drawn_as[logical_id]
         granted_by = code(logical_id) + (f" on {code(owner)}" if owner != logical_id else "")
+        if "Condition" in resource.definition:  # as the outputs table says it
+            granted_by += f" (only if {code(resource.definition['Condition'])})"
         in_key_policy = resource.type == "AWS::KMS::Key"
         grants += [
             Grant(logical_id, granted_by, statement, in_key_policy)
