@@ -25,35 +25,27 @@ MIN_GRAPH_WIDTH = 8
 PERIOD_SECONDS = 300
 
 
-class _Intrinsics:
-    """Writes each CloudFormation intrinsic of the body as an Fn::Sub placeholder while the body is
-    serialised as JSON: `${Name}` for a Ref, `${Name.Attribute}` for a GetAtt, a Sub's own text, and a
-    variable of the Fn::Sub for anything else."""
-
-    def __init__(self) -> None:
-        self.variables: dict[str, AWSHelperFn] = {}
-
-    def placeholder(self, value: object) -> str:
-        if not isinstance(value, AWSHelperFn):
-            raise TypeError(f"a dashboard holds text, numbers and intrinsics, not {type(value).__name__}")
-        rendered: dict[str, Any] = value.to_dict()
+def _placeholder(value: object) -> str:
+    """An intrinsic of the body as the Fn::Sub placeholder that gives its value: `${Name}` for a Ref,
+    `${Name.Attribute}` for a GetAtt, a Sub's own text."""
+    rendered = value.to_dict() if isinstance(value, AWSHelperFn) else None
+    if isinstance(rendered, dict):
         if isinstance(rendered.get("Ref"), str):
             return "${" + str(rendered["Ref"]) + "}"
         if isinstance(rendered.get("Fn::GetAtt"), list):
-            return "${" + ".".join(rendered["Fn::GetAtt"]) + "}"
+            return "${" + ".".join(map(str, rendered["Fn::GetAtt"])) + "}"
         if isinstance(rendered.get("Fn::Sub"), str):
             return str(rendered["Fn::Sub"])
-        named = {json.dumps(known.to_dict(), sort_keys=True): name for name, known in self.variables.items()}
-        name = named.get(json.dumps(rendered, sort_keys=True), f"Value{len(self.variables)}")
-        self.variables[name] = value
-        return "${" + name + "}"
+    raise TypeError(
+        f"a dashboard value must be text, a number, a Ref, a GetAtt or an Fn::Sub text: {value!r}"
+    )
 
-    def sub(self, body: dict[str, Any]) -> Sub:
-        literal = json.dumps(body, default=lambda _: "", separators=(",", ":"))
-        if "${" in literal:
-            raise ValueError("a literal `${` in the dashboard would read as an Fn::Sub placeholder")
-        text = json.dumps(body, default=self.placeholder, separators=(",", ":"))
-        return Sub(text, **self.variables) if self.variables else Sub(text)
+
+def _as_sub(body: dict[str, Any]) -> Sub:
+    """The body as JSON text in an Fn::Sub (its placeholders sit inside JSON strings)."""
+    if "${" in json.dumps(body, default=lambda _: "", separators=(",", ":")):
+        raise ValueError("a literal `${` in the dashboard would read as an Fn::Sub placeholder")
+    return Sub(json.dumps(body, default=_placeholder, separators=(",", ":")))
 
 
 def _metric_lines(metric: MetricSpec, statistics: tuple[str, ...]) -> list[list[Any]]:
@@ -129,9 +121,9 @@ def build_dashboard(names: StackNames, sections: list[Section]) -> Dashboard:
     conditions = {graph.condition for section in sections for graph in section.graphs if graph.condition}
     if len(conditions) > 1:
         raise ValueError(f"the dashboard draws graphs under one condition at most, not {sorted(conditions)}")
-    with_all = _Intrinsics().sub(dashboard_body(sections, conditions_hold=True))
+    with_all = _as_sub(dashboard_body(sections, conditions_hold=True))
     body: AWSHelperFn = with_all
     if conditions:
-        without = _Intrinsics().sub(dashboard_body(sections, conditions_hold=False))
+        without = _as_sub(dashboard_body(sections, conditions_hold=False))
         body = If(conditions.pop(), with_all, without)
     return Dashboard("Dashboard", DashboardName=names.dashboard.sub(), DashboardBody=body)

@@ -10,13 +10,15 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 import pytest
+from troposphere import Ref, Select, Split
 
 from handlers import receiver
 from handlers.core.errors import Reason
 from tapstack.cfn.model import Resolver, Template
 from templates.contract import RECEIVER, SUFFIX_PARAMETER
+from templates.dashboard import build_dashboard, dashboard_body
 from templates.functions import METRICS_NAMESPACE
-from templates.metrics import PERCENTILES
+from templates.metrics import PERCENTILES, Graph, MetricSpec, Section
 from templates.naming import StackNames
 from tests.support.cfn import sub_text
 from tests.support.settings import CONFIG_IN_FORCE
@@ -263,3 +265,33 @@ def test_the_dashboard_is_named_after_the_stack_s_suffix(template: Document) -> 
     names = StackNames(CONFIG_IN_FORCE.name_prefix)
     assert sub_text(name) == names.dashboard.pattern
     assert re.fullmatch(r"[A-Za-z0-9_-]{1,255}", names.dashboard.for_suffix(SUFFIX))
+
+
+def _one_graph(**graph: Any) -> list[Section]:
+    metric = MetricSpec("AWS/Lambda", "Errors", (("FunctionName", "f"),))
+    return [Section("Section", (Graph(**{"title": "Graph", "metrics": (metric,), **graph}),))]
+
+
+def test_what_the_dashboard_cannot_write_is_refused_when_generating() -> None:
+    names = StackNames(CONFIG_IN_FORCE.name_prefix)
+    with pytest.raises(ValueError, match="Fn::Sub placeholder"):
+        build_dashboard(names, _one_graph(title="costs ${a lot}"))
+    selected = MetricSpec("AWS/WAFV2", "BlockedRequests", (("WebACL", Select(0, Split("|", Ref("WebAcl")))),))
+    with pytest.raises(TypeError, match="a Ref, a GetAtt or an Fn::Sub text"):
+        build_dashboard(names, _one_graph(metrics=(selected,)))
+    two_conditions = [*_one_graph(condition="HasWaf"), *_one_graph(condition="HasOrderedDeliveryTopic")]
+    with pytest.raises(ValueError, match="one condition at most"):
+        build_dashboard(names, two_conditions)
+
+
+def test_graphs_wrap_into_rows_of_three_under_their_section_s_header() -> None:
+    metric = MetricSpec("AWS/Lambda", "Errors")
+    sections = [Section("Four", tuple(Graph(f"g{i}", metrics=(metric,)) for i in range(4)))]
+    widgets = dashboard_body(sections, conditions_hold=True)["widgets"]
+    assert [(w["type"], w["x"], w["y"], w["width"]) for w in widgets] == [
+        ("text", 0, 0, 24),
+        ("metric", 0, 1, 8),
+        ("metric", 8, 1, 8),
+        ("metric", 16, 1, 8),
+        ("metric", 0, 7, 8),
+    ]
