@@ -16,6 +16,7 @@ from cfnlint.decode.cfn_yaml import loads
 
 from handlers.core.notifying import FILTER_ATTRIBUTES
 from tapstack.cfn.model import Resolver, Template, references
+from tapstack.parameter_files import parameter_problems
 from templates.contract import SUFFIX_PARAMETER
 from templates.messaging import SUBSCRIBER_PROTOCOL
 from templates.parameters import ORDERED_DELIVERY_TOPIC, SUBSCRIBER_ACCOUNT_IDS
@@ -119,6 +120,13 @@ def test_each_listed_account_is_a_twelve_digit_id(template: Document, value: str
     parameter = template["Parameters"][SUBSCRIBER_ACCOUNT_IDS]
     assert parameter["Type"] == "CommaDelimitedList"
     assert bool(re.search(parameter["AllowedPattern"], value)) == accepted
+
+
+def test_the_page_s_parameter_file_entry_is_one_the_stack_accepts(template: Document) -> None:
+    (entry,) = re.findall(r'"(' + SUBSCRIBER_ACCOUNT_IDS + r'=[^"]*)"', code_block(PAGE, "console"))
+    key, value = entry.split("=", 1)
+    assert parameter_problems({key: value}, template["Parameters"]) == []
+    assert len(value.split(",")) > 1  # the page shows how to list several
 
 
 def test_the_stack_key_grants_subscribers_nothing(template: Document) -> None:
