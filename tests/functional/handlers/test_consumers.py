@@ -1,11 +1,12 @@
-"""A subscriber's queue on the emulator (docs/consumers.md): subscribed to the events topic with the
-page's filter policy and raw delivery, it receives exactly the messages the notifier publishes that
-match, each once, and the page's consumer reads their amounts exactly."""
+"""A subscriber's queue on the emulator (docs/consumers.md): subscribed to the events topic with each
+filter policy the page shows and raw delivery, it receives exactly the messages the notifier publishes
+that match, each once, and the page's consumer reads their amounts exactly."""
 
 import json
 from decimal import Decimal
 from typing import Any
 
+import pytest
 from cfnlint.decode.cfn_yaml import loads
 
 from tests.support.docs import CONSUMERS_PAGE, code_block
@@ -20,18 +21,39 @@ def _example_subscription() -> dict[str, Any]:
     return dict(subscription)
 
 
-def _matches(policy: dict[str, list[str]], attributes: dict[str, Any]) -> bool:
-    """SNS's verdict for a policy of exact string values: every key present with one of its values."""
+def _page_filter_policies() -> list[dict[str, Any]]:
+    """The filter policies the page shows: its example stack's, and each line of its JSON examples."""
+    examples = [json.loads(line) for line in code_block(CONSUMERS_PAGE, "json").splitlines() if line]
+    return [_example_subscription()["FilterPolicy"], *examples]
+
+
+def _accepts(rule: object, value: str) -> bool:
+    """One entry of a filter policy's list, as SNS documents it: an exact string, a `prefix`, or
+    `anything-but` a list of strings."""
+    if isinstance(rule, str):
+        return value == rule
+    assert isinstance(rule, dict), rule
+    ((operator, operand),) = rule.items()
+    if operator == "prefix":
+        return value.startswith(operand)
+    assert operator == "anything-but", f"the test does not evaluate {operator}"
+    return value not in operand
+
+
+def _matches(policy: dict[str, list[Any]], attributes: dict[str, Any]) -> bool:
+    """SNS's verdict: every key of the policy present, its value accepted by one of the key's entries."""
     return all(
-        name in attributes and attributes[name]["StringValue"] in values for name, values in policy.items()
+        name in attributes and any(_accepts(rule, attributes[name]["StringValue"]) for rule in rules)
+        for name, rules in policy.items()
     )
 
 
-def test_a_filtered_raw_subscription_receives_exactly_the_matching_messages_once(pipeline: Pipeline) -> None:
+@pytest.mark.parametrize("policy", _page_filter_policies(), ids=json.dumps)
+def test_a_filtered_raw_subscription_receives_exactly_the_matching_messages_once(
+    pipeline: Pipeline, policy: dict[str, list[Any]]
+) -> None:
     stack, sns, sqs = pipeline.stack, pipeline.stack.clients["sns"], pipeline.stack.clients["sqs"]
     example = _example_subscription()
-    policy = example["FilterPolicy"]
-    assert all(isinstance(v, list) and all(isinstance(i, str) for i in v) for v in policy.values())
     queue_url = sqs.create_queue(QueueName=stack.table.replace("transactions-", "subscriber-"))["QueueUrl"]
     queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]
     sns.subscribe(
@@ -59,7 +81,7 @@ def test_a_filtered_raw_subscription_receives_exactly_the_matching_messages_once
     published = stack.published()
     assert len(published) == len(deliveries)
     expected = sorted(m["body"]["transaction_id"] for m in published if _matches(policy, m["attributes"]))
-    assert 0 < len(expected) < len(published), "the example's filter must keep some messages and drop others"
+    assert 0 < len(expected) < len(published), "each example filter keeps some messages and drops others"
 
     consumer: dict[str, Any] = {}
     exec(compile(code_block(CONSUMERS_PAGE, "python"), str(CONSUMERS_PAGE), "exec"), consumer)  # noqa: S102
