@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from awacs.aws import PolicyDocument
-from troposphere import AWSHelperFn, GetAtt, Ref
-from troposphere.sns import SubscriptionResource, Topic
+from awacs import sns
+from awacs.aws import Allow, ArnLike, Condition, PolicyDocument, Principal, Statement, StringEquals
+from troposphere import AWSHelperFn, GetAtt, Join, Ref, Split
+from troposphere.sns import SubscriptionResource, Topic, TopicPolicy
 from troposphere.sqs import Queue, QueuePolicy
 
 from templates.common import (
@@ -21,13 +22,15 @@ from templates.common import (
 from templates.config import StackConfig
 from templates.contract import ASYNCHRONOUS_ROLES
 from templates.naming import StackNames
-from templates.parameters import StackParameters
+from templates.parameters import SUBSCRIBER_ACCOUNT_IDS, StackParameters
 
 # KMS data keys are reused for this long, so SQS calls KMS at most once per 5 minutes per key.
 QUEUE_DATA_KEY_REUSE_SECONDS = 300
 # SQS's default, stated: it marks the queue as a dead-letter queue for Control Tower's CT.SQS.PR.1,
 # which otherwise wants the queue to have a dead-letter queue of its own.
 DEAD_LETTER_QUEUE_REDRIVE_ALLOW_POLICY = {"redrivePermission": "allowAll"}
+SUBSCRIBER_PROTOCOL = "sqs"
+"""The one protocol another account may subscribe with (docs/consumers.md)."""
 
 
 @dataclass(frozen=True)
@@ -39,6 +42,8 @@ class Messaging:
     """Exists only when the OrderedDeliveryTopic parameter is true (its Condition)."""
     alarm_topic: Topic
     alarm_email_subscription: SubscriptionResource
+    subscriber_policies: list[TopicPolicy]
+    """Only when SubscriberAccountIds is not empty (each under its Condition)."""
 
     def dead_letter_queue_arn(self, role: str) -> GetAtt:
         return GetAtt(self.dead_letter_queues[role], "Arn")
@@ -51,7 +56,47 @@ class Messaging:
             self.events_fifo_topic,
             self.alarm_topic,
             self.alarm_email_subscription,
+            *self.subscriber_policies,
         ]
+
+
+def _subscriber_queue_arns() -> Split:
+    """`arn:*:sqs:*:<account>:*` for each account of SubscriberAccountIds: any queue of theirs, in any
+    Region (Fn::Join's delimiter must be literal, hence the wildcard partition)."""
+    prefix = "arn:*:sqs:*:"
+    return Split(",", Join("", [prefix, Join(f":*,{prefix}", Ref(SUBSCRIBER_ACCOUNT_IDS)), ":*"]))
+
+
+def _subscriber_policy(title: str, topic: Topic, condition: str) -> TopicPolicy:
+    """The allow-listed accounts may subscribe their own SQS queues to `topic`, and do nothing else.
+
+    The policy replaces SNS's default one, which only allows this account: this account's principals
+    keep what their IAM policies grant them (the notifier publishes so).
+    """
+    return TopicPolicy(
+        title,
+        Condition=condition,
+        Topics=[topic.ref()],
+        PolicyDocument=PolicyDocument(
+            Version=POLICY_VERSION,
+            Statement=[
+                Statement(
+                    Sid="AllowListedAccountsSubscribeTheirQueues",
+                    Effect=Allow,
+                    Principal=Principal("AWS", Ref(SUBSCRIBER_ACCOUNT_IDS)),
+                    Action=[sns.Subscribe],
+                    Resource=[topic.ref()],
+                    Condition=Condition(
+                        [
+                            StringEquals("sns:Protocol", SUBSCRIBER_PROTOCOL),
+                            ArnLike("sns:Endpoint", _subscriber_queue_arns()),
+                        ]
+                    ),
+                ),
+                deny_insecure_transport("sns", [topic.ref()]),
+            ],
+        ),
+    )
 
 
 def build_messaging(
@@ -116,6 +161,12 @@ def build_messaging(
             )
         ),
     )
+    subscriber_policies = [
+        _subscriber_policy("PaymentEventsTopicPolicy", events_topic, params.has_subscriber_accounts),
+        _subscriber_policy(
+            "PaymentEventsFifoTopicPolicy", events_fifo_topic, params.has_ordered_subscriber_accounts
+        ),
+    ]
     return Messaging(
         dead_letter_queues=queues,
         queue_policies=policies,
@@ -123,4 +174,5 @@ def build_messaging(
         events_fifo_topic=events_fifo_topic,
         alarm_topic=alarm_topic,
         alarm_email_subscription=alarm_email_subscription,
+        subscriber_policies=subscriber_policies,
     )

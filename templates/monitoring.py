@@ -1,34 +1,33 @@
-"""Alarms: anything waiting in a dead-letter queue, function errors and throttles, API 5xx, quarantine."""
+"""What the stack watches: the dashboard's sections of graphs and, on some of their metrics, alarms for
+anything waiting in a dead-letter queue, function errors and throttles, API 5xx, quarantine.
+
+Each alarm is declared on the graph that draws its metric (templates/metrics.py), so the alarms built
+here and the dashboard (templates/dashboard.py) come from one list.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from troposphere import GetAtt, Ref, Sub
-from troposphere.cloudwatch import Alarm, MetricDimension
+from troposphere.cloudwatch import Alarm
 from troposphere.logs import MetricFilter, MetricTransformation
 from troposphere.sns import Topic
 
+from handlers.core.errors import Reason
 from templates.api import Api
-from templates.functions import METRICS_NAMESPACE, Functions
+from templates.contract import RECEIVER
+from templates.functions import METRICS_NAMESPACE, Functions, StackFunction
 from templates.messaging import Messaging
+from templates.metrics import PERCENTILES, AlarmSpec, Graph, MetricSpec, Search, Section
 from templates.naming import StackNames
-
-
-@dataclass(frozen=True)
-class AlarmSpec:
-    title: str
-    name: str
-    description: str
-    namespace: str | Sub
-    metric: str
-    dimensions: list[MetricDimension]
-    statistic: str = "Sum"
-
+from templates.parameters import StackParameters
 
 QUARANTINE_METRIC = "Quarantined"
 QUARANTINE_LOG_MESSAGE = "quarantined"
 """What the processor logs (JSON `message`) when it first stores a quarantined delivery."""
+SERVICE_DIMENSION = "service"
+"""The dimension Powertools gives each function's own metrics: its POWERTOOLS_SERVICE_NAME, the role."""
+REASON_DIMENSION = "reason"
+"""The receiver's second dimension of `Rejected` (a Reason code) and `QuarantinedOnReceipt`."""
 
 
 def _quarantine_metric_filter(functions: Functions) -> MetricFilter:
@@ -53,15 +52,16 @@ def _stack_namespace() -> Sub:
     return Sub(f"{METRICS_NAMESPACE}/${{AWS::StackName}}")
 
 
-def _alarm(names: StackNames, spec: AlarmSpec, topic: Topic) -> Alarm:
+def _alarm(names: StackNames, spec: AlarmSpec, topic: Topic, condition: str | None) -> Alarm:
     """Fire on the first occurrence within a minute: every one of these means an event needs a look."""
     return Alarm(
         spec.title,
+        **({} if condition is None else {"Condition": condition}),
         AlarmName=names.alarm(spec.name).sub(),
         AlarmDescription=spec.description,
-        Namespace=spec.namespace,
-        MetricName=spec.metric,
-        Dimensions=spec.dimensions,
+        Namespace=spec.metric.namespace,
+        MetricName=spec.metric.name,
+        Dimensions=spec.metric.alarm_dimensions(),
         Statistic=spec.statistic,
         Period=60,
         EvaluationPeriods=1,
@@ -73,13 +73,91 @@ def _alarm(names: StackNames, spec: AlarmSpec, topic: Topic) -> Alarm:
     )
 
 
-def build_alarms(
-    names: StackNames, functions: Functions, messaging: Messaging, api: Api
-) -> list[Alarm | MetricFilter]:
+def _function_metric(role: str, name: str, label: str | None = None) -> MetricSpec:
+    """A metric the function `role` emits through Powertools."""
+    return MetricSpec(METRICS_NAMESPACE, name, ((SERVICE_DIMENSION, role),), label=label)
+
+
+def _deliveries() -> Section:
+    quarantined = AlarmSpec(
+        title="QuarantinedAlarm",
+        name="quarantined",
+        description=(
+            "A verified delivery could not be normalised and was stored in quarantine (not published). "
+            "Find it by its quarantine_reason in the table, fix the cause, then reprocess it."
+        ),
+        metric=MetricSpec(_stack_namespace(), QUARANTINE_METRIC, label="quarantined (stored)"),
+    )
+    refused = tuple(
+        MetricSpec(
+            METRICS_NAMESPACE,
+            "Rejected",
+            ((REASON_DIMENSION, reason.code), (SERVICE_DIMENSION, RECEIVER)),
+            label=reason.code,
+        )
+        for reason in Reason
+    )
+    return Section(
+        "Deliveries",
+        (
+            Graph(
+                "Received, accepted, quarantined",
+                metrics=(
+                    _function_metric(RECEIVER, "Received", "received"),
+                    _function_metric(RECEIVER, "Accepted", "accepted"),
+                ),
+                alarms=(quarantined,),
+                searches=(
+                    Search(
+                        "quarantined on receipt",
+                        f"{{{METRICS_NAMESPACE},{REASON_DIMENSION},{SERVICE_DIMENSION}}}",
+                        f'MetricName="QuarantinedOnReceipt" {SERVICE_DIMENSION}="{RECEIVER}"',
+                    ),
+                ),
+            ),
+            Graph("Refused by reason", metrics=refused),
+        ),
+    )
+
+
+def _function_graphs(stack_function: StackFunction) -> tuple[Graph, ...]:
+    role = stack_function.role_name
+    meanings = {
+        "Errors": "raised errors; see its log group for the correlation ids.",
+        "Throttles": "was throttled: check reserved and account concurrency.",
+    }
+
+    def lambda_metric(name: str) -> MetricSpec:
+        return MetricSpec("AWS/Lambda", name, (("FunctionName", stack_function.function.ref()),), label=name)
+
+    return (
+        Graph(
+            f"{role}: errors and throttles",
+            alarms=tuple(
+                AlarmSpec(
+                    title=f"{role.capitalize()}{metric}Alarm",
+                    name=f"{role}-{metric.lower()}",
+                    description=f"The {role} function {meaning}",
+                    metric=lambda_metric(metric),
+                )
+                for metric, meaning in meanings.items()
+            ),
+        ),
+        Graph(f"{role}: duration (ms)", metrics=(lambda_metric("Duration"),), statistics=PERCENTILES),
+        Graph(
+            f"{role}: outcomes",
+            searches=(
+                Search(role, f"{{{METRICS_NAMESPACE},{SERVICE_DIMENSION}}}", f'{SERVICE_DIMENSION}="{role}"'),
+            ),
+        ),
+    )
+
+
+def _dead_letters(messaging: Messaging) -> Section:
     # One failed event is one message on its queue (the on-failure record; no DeadLetterConfig beside it,
     # E9031), so each datapoint counts the failed events waiting. SQS reports the queue depth once a
     # minute: Maximum over 60 s is that count, where Sum would add up any extra sample in the minute.
-    specs: list[AlarmSpec] = [
+    alarms = tuple(
         AlarmSpec(
             title=f"{role.capitalize()}DeadLettersAlarm",
             name=f"{role}-dead-letters",
@@ -87,56 +165,74 @@ def build_alarms(
                 f"Events the {role} could not handle after its retries wait in its dead-letter queue. "
                 f"Fix the cause, then replay them (make replay FUNCTION={role})."
             ),
-            namespace="AWS/SQS",
-            metric="ApproximateNumberOfMessagesVisible",
-            dimensions=[MetricDimension(Name="QueueName", Value=GetAtt(queue, "QueueName"))],
+            metric=MetricSpec(
+                "AWS/SQS",
+                "ApproximateNumberOfMessagesVisible",
+                (("QueueName", GetAtt(queue, "QueueName")),),
+                label=role,
+            ),
             statistic="Maximum",
         )
         for role, queue in messaging.dead_letter_queues.items()
-    ]
-    function_metrics = {
-        "Errors": "raised errors; see its log group for the correlation ids.",
-        "Throttles": "was throttled: check reserved and account concurrency.",
-    }
-    specs += [
-        AlarmSpec(
-            title=f"{stack_function.role_name.capitalize()}{metric}Alarm",
-            name=f"{stack_function.role_name}-{metric.lower()}",
-            description=f"The {stack_function.role_name} function {meaning}",
-            namespace="AWS/Lambda",
-            metric=metric,
-            dimensions=[MetricDimension(Name="FunctionName", Value=stack_function.function.ref())],
-        )
-        for stack_function in functions.all()
-        for metric, meaning in function_metrics.items()
-    ]
-    specs.append(
-        AlarmSpec(
-            title="Api5xxAlarm",
-            name="api-5xx",
-            description="The API answered 5xx: providers retry, but the receiver or its hand-off is failing.",
-            namespace="AWS/ApiGateway",
-            metric="5XXError",
-            dimensions=[
-                MetricDimension(Name="ApiName", Value=names.api.sub()),
-                MetricDimension(Name="Stage", Value=Ref(api.stage)),
-            ],
-        )
     )
-    specs.append(
-        AlarmSpec(
-            title="QuarantinedAlarm",
-            name="quarantined",
-            description=(
-                "A verified delivery could not be normalised and was stored in quarantine (not published). "
-                "Find it by its quarantine_reason in the table, fix the cause, then reprocess it."
+    return Section("Dead letters", (Graph("Failed events waiting", alarms=alarms, statistics=("Maximum",)),))
+
+
+def _api(names: StackNames, api: Api) -> Section:
+    def api_metric(name: str) -> MetricSpec:
+        dimensions = (("ApiName", names.api.sub()), ("Stage", Ref(api.stage)))
+        return MetricSpec("AWS/ApiGateway", name, dimensions, label=name)
+
+    server_errors = AlarmSpec(
+        title="Api5xxAlarm",
+        name="api-5xx",
+        description="The API answered 5xx: providers retry, but the receiver or its hand-off is failing.",
+        metric=api_metric("5XXError"),
+    )
+    return Section(
+        "API",
+        (
+            Graph(
+                "Requests, 4xx, 5xx",
+                metrics=(api_metric("Count"), api_metric("4XXError")),
+                alarms=(server_errors,),
             ),
-            namespace=_stack_namespace(),
-            metric=QUARANTINE_METRIC,
-            dimensions=[],
-        )
+            Graph("Latency (ms)", metrics=(api_metric("Latency"),), statistics=PERCENTILES),
+        ),
     )
+
+
+def build_sections(
+    names: StackNames,
+    params: StackParameters,
+    functions: Functions,
+    messaging: Messaging,
+    api: Api,
+    waf_metrics: tuple[MetricSpec, ...],
+) -> list[Section]:
+    """Everything watched, in dashboard order; per-function graphs for each of the template's functions."""
     return [
-        *(_alarm(names, spec, messaging.alarm_topic) for spec in specs),
+        _deliveries(),
+        *(Section(f"Function {f.role_name}", _function_graphs(f)) for f in functions.all()),
+        _dead_letters(messaging),
+        _api(names, api),
+        Section(
+            "Web application firewall",
+            (Graph("Allowed and blocked requests", metrics=waf_metrics, condition=params.has_waf),),
+        ),
+    ]
+
+
+def build_alarms(
+    names: StackNames, sections: list[Section], functions: Functions, messaging: Messaging
+) -> list[Alarm | MetricFilter]:
+    """The alarms declared in `sections`, notifying the alarm topic, and the quarantine metric filter."""
+    return [
+        *(
+            _alarm(names, spec, messaging.alarm_topic, graph.condition)
+            for section in sections
+            for graph in section.graphs
+            for spec in graph.alarms
+        ),
         _quarantine_metric_filter(functions),
     ]

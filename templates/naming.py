@@ -154,6 +154,11 @@ class StackNames:
         destroy checks for leftovers (tapstack/operate/destroy.py)."""
         return Name(f"aws-waf-logs-{self.stack.pattern}", 512)
 
+    @property
+    def dashboard(self) -> Name:
+        """CloudWatch dashboard names take letters, digits, `-` and `_`."""
+        return Name(f"{self.prefix}-{SUFFIX_PLACEHOLDER}", 255)
+
     def alarm(self, what: str) -> Name:
         return Name(f"{self.prefix}-{SUFFIX_PLACEHOLDER}-{what}", 255)
 
@@ -186,6 +191,7 @@ class StackNames:
             self.web_acl,
             *(self.waf_source_ip_set(provider) for provider in SOURCE_ALLOW_LISTED_PROVIDERS),
             self.waf_log_group,
+            self.dashboard,
             # The longest alarm and export names the stack builds.
             self.alarm("processor-dead-letters"),
             self.export(TRANSACTIONS_TABLE_ARN),

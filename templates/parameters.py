@@ -30,6 +30,9 @@ SECURITY_GROUP_ID_PATTERN = r"^$|^sg-([0-9a-f]{8}|[0-9a-f]{17})$"
 VPC_SUBNET_IDS = "VpcSubnetIds"
 VPC_SECURITY_GROUP_IDS = "VpcSecurityGroupIds"
 ORDERED_DELIVERY_TOPIC = "OrderedDeliveryTopic"
+SUBSCRIBER_ACCOUNT_IDS = "SubscriberAccountIds"
+# Each element of the subscriber allow-list: empty (this account only), or a 12-digit AWS account id.
+ACCOUNT_ID_PATTERN = r"^$|^[0-9]{12}$"
 
 
 @dataclass(frozen=True)
@@ -58,6 +61,7 @@ class StackParameters:
     vpc_subnet_ids: Parameter
     vpc_security_group_ids: Parameter
     ordered_delivery_topic: Parameter
+    subscriber_account_ids: Parameter
     # Condition names; their expressions are in `conditions`.
     has_reserved_concurrency: dict[str, str]
     has_alarm_email: str
@@ -67,6 +71,8 @@ class StackParameters:
     has_provider_source_allow_list: dict[str, str]
     attach_to_vpc: str
     has_ordered_delivery_topic: str
+    has_subscriber_accounts: str
+    has_ordered_subscriber_accounts: str
     conditions: dict[str, AWSHelperFn]
 
     def all_parameters(self) -> list[Parameter]:
@@ -85,8 +91,12 @@ class StackParameters:
             *self.audit_archive(),
             *self.web_application_firewall(),
             *self.network(),
-            self.ordered_delivery_topic,
+            *self.event_subscribers(),
         ]
+
+    def event_subscribers(self) -> list[Parameter]:
+        """The ordered topic, and the other accounts allowed to subscribe to the event topics."""
+        return [self.ordered_delivery_topic, self.subscriber_account_ids]
 
     def web_application_firewall(self) -> list[Parameter]:
         """Whether the API has a web ACL, its rate limit and alarm, and the providers' allow-lists."""
@@ -129,7 +139,7 @@ class StackParameters:
             ("Audit archive", self.audit_archive()),
             ("Web application firewall", self.web_application_firewall()),
             ("Network", self.network()),
-            ("Ordered delivery", [self.ordered_delivery_topic]),
+            ("Event subscribers", self.event_subscribers()),
         ]
         return {
             "AWS::CloudFormation::Interface": {
@@ -388,6 +398,16 @@ def build_parameters(config: StackConfig, names: StackNames) -> StackParameters:
                 "each object's events in order (SQS FIFO queues). Limits and cost: docs/webhooks.md."
             ),
         ),
+        subscriber_account_ids=_optional_list(
+            SUBSCRIBER_ACCOUNT_IDS,
+            ACCOUNT_ID_PATTERN,
+            "empty, or 12-digit AWS account ids separated by commas",
+            (
+                "Other AWS accounts whose SQS queues may subscribe to the event topics (the topic policy "
+                "allows them sns:Subscribe for the sqs protocol and their own queues only). Empty: only "
+                "this account subscribes. Recipe: docs/consumers.md."
+            ),
+        ),
         has_reserved_concurrency={role: f"{role.capitalize()}HasReservedConcurrency" for role in reserved},
         has_alarm_email="HasAlarmEmail",
         has_api_access_logging="HasApiAccessLogging",
@@ -396,6 +416,8 @@ def build_parameters(config: StackConfig, names: StackNames) -> StackParameters:
         has_provider_source_allow_list=allow_list_conditions,
         attach_to_vpc="AttachToVpc",
         has_ordered_delivery_topic="HasOrderedDeliveryTopic",
+        has_subscriber_accounts="HasSubscriberAccounts",
+        has_ordered_subscriber_accounts="HasOrderedDeliverySubscriberAccounts",
         conditions={
             **{
                 f"{role.capitalize()}HasReservedConcurrency": Not(Equals(Ref(param), 0))
@@ -413,5 +435,9 @@ def build_parameters(config: StackConfig, names: StackNames) -> StackParameters:
             },
             "AttachToVpc": Not(Equals(Join("", Ref(VPC_SUBNET_IDS)), "")),
             "HasOrderedDeliveryTopic": Equals(Ref(ORDERED_DELIVERY_TOPIC), "true"),
+            "HasSubscriberAccounts": Not(Equals(Join("", Ref(SUBSCRIBER_ACCOUNT_IDS)), "")),
+            "HasOrderedDeliverySubscriberAccounts": And(
+                Condition("HasOrderedDeliveryTopic"), Condition("HasSubscriberAccounts")
+            ),
         },
     )

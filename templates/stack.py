@@ -2,7 +2,7 @@
 
 Read top to bottom: the key everything is encrypted with, the data it protects, the queues and topics,
 the functions that move events between them, the API in front and the web ACL in front of it, the alarms
-watching it, the outputs.
+and the dashboard watching it, the outputs.
 """
 
 from __future__ import annotations
@@ -16,10 +16,11 @@ from templates.api import build_api, execution_log_group_name
 from templates.config import StackConfig, settings_of
 from templates.contract import CONTROL_TOWER_METADATA, ROLES, SETTINGS_METADATA
 from templates.controls import control_tower_gaps, gaps_metadata
+from templates.dashboard import build_dashboard
 from templates.encryption import build_encryption
 from templates.functions import build_functions
 from templates.messaging import build_messaging
-from templates.monitoring import build_alarms
+from templates.monitoring import build_alarms, build_sections
 from templates.outputs import build_outputs
 from templates.parameters import build_parameters
 from templates.storage import build_storage
@@ -49,7 +50,9 @@ def build_template(config: StackConfig) -> Template:
     functions = build_functions(config, names, params, encryption.key_arn, storage, messaging, webhook_secret)
     api = build_api(config, names, params, encryption.key_arn, functions.receiver.arn)
     waf = build_waf(names, params, encryption.key_arn, api, messaging.alarm_topic)
-    alarms = build_alarms(names, functions, messaging, api)
+    watched = build_sections(names, params, functions, messaging, api, waf.metrics)
+    alarms = build_alarms(names, watched, functions, messaging)
+    dashboard = build_dashboard(names, watched)
     outputs = build_outputs(names, encryption, storage, messaging, functions, api, webhook_secret)
     control_gaps = control_tower_gaps(
         params,
@@ -88,6 +91,7 @@ def build_template(config: StackConfig) -> Template:
     template.add_resource(api.resources())
     template.add_resource(waf.resources())
     template.add_resource(alarms)
+    template.add_resource(dashboard)
     template.add_output(outputs)
     return template
 

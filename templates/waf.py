@@ -33,8 +33,8 @@ from awacs import logs
 from awacs.aws import Allow, ArnLike, PolicyDocument, Principal, StringEquals
 from awacs.aws import Condition as AwacsCondition
 from awacs.aws import Statement as AwacsStatement
-from troposphere import AWSHelperFn, AWSObject, GetAtt, If, NoValue, Ref, Select, Split, Sub
-from troposphere.cloudwatch import Alarm, MetricDimension
+from troposphere import AWSHelperFn, AWSObject, GetAtt, If, NoValue, Ref, Sub
+from troposphere.cloudwatch import Alarm
 from troposphere.logs import LogGroup
 from troposphere.sns import Topic
 from troposphere.wafv2 import (
@@ -74,6 +74,7 @@ from troposphere.wafv2 import Condition as LoggingCondition
 from templates.api import Api
 from templates.common import POLICY_VERSION
 from templates.functions import build_log_group
+from templates.metrics import MetricSpec
 from templates.naming import SOURCE_ALLOW_LISTED_PROVIDERS, StackNames
 from templates.parameters import StackParameters
 
@@ -120,6 +121,8 @@ class Waf:
     log_group: LogGroup
     logging: LoggingConfiguration
     blocked_requests_alarm: Alarm
+    metrics: tuple[MetricSpec, ...]
+    """The requests the web ACL allowed and blocked, as every rule counts them: the dashboard draws them."""
 
     def resources(self) -> list[AWSObject]:
         return [
@@ -344,8 +347,16 @@ def _logging(web_acl: WebACL, log_group: LogGroup, params: StackParameters) -> L
     )
 
 
+def _requests(names: StackNames, metric_name: str, label: str) -> MetricSpec:
+    """A count of requests by the whole web ACL (every rule: `Rule` ALL). Its `WebACL` dimension is the
+    web ACL's metric name, which is its name (`_visibility`): written as the name, not read from the
+    web ACL's Ref, so that the dashboard needs nothing of a resource the emulator does not model."""
+    dimensions = (("WebACL", names.web_acl.sub()), ("Region", Ref("AWS::Region")), ("Rule", "ALL"))
+    return MetricSpec("AWS/WAFV2", metric_name, dimensions, label=label)
+
+
 def _blocked_requests_alarm(
-    names: StackNames, params: StackParameters, web_acl: WebACL, alarm_topic: Topic
+    names: StackNames, params: StackParameters, blocked: MetricSpec, alarm_topic: Topic
 ) -> Alarm:
     return Alarm(
         "WafBlockedRequestsAlarm",
@@ -356,14 +367,9 @@ def _blocked_requests_alarm(
             "or a scan, or real deliveries refused. Its log group (aws-waf-logs-...) names the rule and "
             "the source address of each."
         ),
-        Namespace="AWS/WAFV2",
-        MetricName="BlockedRequests",
-        Dimensions=[
-            # The web ACL's name (its Ref is name|id|scope), which is also its metric name.
-            MetricDimension(Name="WebACL", Value=Select(0, Split("|", web_acl.ref()))),
-            MetricDimension(Name="Region", Value=Ref("AWS::Region")),
-            MetricDimension(Name="Rule", Value="ALL"),
-        ],
+        Namespace=blocked.namespace,
+        MetricName=blocked.name,
+        Dimensions=blocked.alarm_dimensions(),
         Statistic="Sum",
         Period=ALARM_PERIOD_SECONDS,
         EvaluationPeriods=1,
@@ -421,11 +427,13 @@ def build_waf(
     log_group = build_log_group("WafLogGroup", names.waf_log_group.sub(), params, key_arn)
     log_group.Condition = params.has_waf
     log_group.ResourcePolicyDocument = _log_delivery_policy(names).JSONrepr()
+    blocked = _requests(names, "BlockedRequests", "blocked")
     return Waf(
         web_acl=web_acl,
         association=association,
         source_ip_sets=source_ip_sets,
         log_group=log_group,
         logging=_logging(web_acl, log_group, params),
-        blocked_requests_alarm=_blocked_requests_alarm(names, params, web_acl, alarm_topic),
+        blocked_requests_alarm=_blocked_requests_alarm(names, params, blocked, alarm_topic),
+        metrics=(_requests(names, "AllowedRequests", "allowed"), blocked),
     )

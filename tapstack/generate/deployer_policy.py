@@ -91,6 +91,12 @@ LIFECYCLES: dict[str, Lifecycle] = {
         _actions("cloudwatch", "DeleteAlarms DescribeAlarms"),
         _actions("cloudwatch", "DescribeAlarms ListTagsForResource"),
     ),
+    "AWS::CloudWatch::Dashboard": Lifecycle(
+        _actions("cloudwatch", "PutDashboard GetDashboard TagResource"),
+        _actions("cloudwatch", "PutDashboard TagResource UntagResource ListTagsForResource"),
+        _actions("cloudwatch", "DeleteDashboards GetDashboard"),
+        _actions("cloudwatch", "GetDashboard ListTagsForResource"),
+    ),
     "AWS::DynamoDB::Table": Lifecycle(
         _actions(
             "dynamodb",
@@ -255,6 +261,12 @@ LIFECYCLES: dict[str, Lifecycle] = {
         _actions(
             "sns", "GetTopicAttributes ListTagsForResource ListSubscriptionsByTopic GetDataProtectionPolicy"
         ),
+    ),
+    "AWS::SNS::TopicPolicy": Lifecycle(
+        _actions("sns", "SetTopicAttributes"),
+        _actions("sns", "SetTopicAttributes"),
+        _actions("sns", "SetTopicAttributes"),
+        (),
     ),
     "AWS::SQS::Queue": Lifecycle(
         _actions("sqs", "CreateQueue GetQueueUrl GetQueueAttributes ListQueueTags TagQueue"),
@@ -426,7 +438,11 @@ def scopes(names: StackNames, artifact_bucket: str) -> dict[str, Scope]:
             tuple(f"arn:aws:apigateway:*::/{path}" for path in api_paths),
         ),
         "cloudformation": Scope("StackAndItsChangeSets", (f"arn:aws:cloudformation:*:*:stack/{prefix}*/*",)),
-        "cloudwatch": Scope("StackAlarms", (f"arn:aws:cloudwatch:*:*:alarm:{prefix}*",)),
+        "cloudwatch": Scope(
+            "StackAlarmsAndDashboard",
+            # Dashboards are global: their ARNs have no Region.
+            (f"arn:aws:cloudwatch:*:*:alarm:{prefix}*", f"arn:aws:cloudwatch::*:dashboard/{prefix}*"),
+        ),
         "dynamodb": Scope("StackTable", (f"arn:aws:dynamodb:*:*:table/{prefix}*",)),
         "iam": Scope("StackRoles", (f"arn:aws:iam::*:role/{prefix}*",)),
         "iam:PassRole": Scope(

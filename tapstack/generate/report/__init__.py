@@ -27,6 +27,7 @@ from tapstack.generate.report.tables import (
     cdk_nag_table,
     checkov_table,
     control_tower_table,
+    dashboard_table,
     folded_table,
     functions_table,
     iam_table,
@@ -95,6 +96,10 @@ def render_report(document: Mapping[str, Any]) -> str:
         functions_table(template),
         "## Stateful resources",
         stateful_table(template),
+        "## Dashboard",
+        "The graphs of the CloudWatch dashboard, read from its body: each metric with the statistics drawn, "
+        "and the metric math searches that draw whatever matches them.",
+        dashboard_table(template),
         "## IAM",
         "### Roles",
         iam_table(template),

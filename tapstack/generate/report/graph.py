@@ -165,8 +165,14 @@ SERVICE_TITLES = {
     "SecretsManager": "Secrets Manager",
     "Logs": "CloudWatch Logs",
     "CloudWatch": "CloudWatch alarms",
+    "Dashboard": "CloudWatch dashboard",
     "KMS": "KMS",
 }
+# Types drawn in a group of their own, not their service's: the dashboard is no alarm.
+OWN_GROUP = {"AWS::CloudWatch::Dashboard": "Dashboard"}
+# Types whose references are not drawn: a dashboard graphs metrics of nearly every resource, and an edge
+# to each would only say so (templates/dashboard.py lists its graphs).
+UNDRAWN_REFERENCES = frozenset({"AWS::CloudWatch::Dashboard"})
 GROUP_PREFIX = "service:"  # ':' never occurs in a logical id, so a group name cannot collide with one
 
 
@@ -182,6 +188,8 @@ def as_list(value: object) -> list[Any]:
 
 
 def _service(resource_type: str) -> str:
+    if resource_type in OWN_GROUP:
+        return OWN_GROUP[resource_type]
     parts = resource_type.split("::")
     return parts[1] if parts[0] == "AWS" and len(parts) == 3 else parts[0]
 
@@ -376,6 +384,26 @@ def _metric_filter_relations(template: Template) -> Iterator[Relation]:
                     )
 
 
+def _web_acl_metric_relations(template: Template) -> Iterator[Relation]:
+    """A web ACL's metrics carry its metric name (VisibilityConfig.MetricName) as their `WebACL`
+    dimension: an alarm with that dimension watches the web ACL, though it names it as text."""
+    alarms = of_type(template, "AWS::CloudWatch::Alarm")
+    for web_acl in of_type(template, "AWS::WAFv2::WebACL"):
+        visibility = web_acl.properties.get("VisibilityConfig")
+        if not isinstance(visibility, dict) or "MetricName" not in visibility:
+            continue
+        metric_name = _canonical(visibility["MetricName"])
+        for alarm in alarms:
+            dimensions = as_list(alarm.properties.get("Dimensions", []))
+            if any(
+                isinstance(d, dict)
+                and d.get("Name") == "WebACL"
+                and _canonical(d.get("Value")) == metric_name
+                for d in dimensions
+            ):
+                yield Relation(web_acl.logical_id, alarm.logical_id, "metric", _metric_name(alarm.properties))
+
+
 def _relations(template: Template) -> Iterator[Relation]:
     """Every relation between resources, before plumbing is folded into the nodes it serves."""
     keys = {key.logical_id for key in template.resources_of_type("AWS::KMS::Key")}
@@ -394,6 +422,8 @@ def _relations(template: Template) -> Iterator[Relation]:
             *IAM_POLICY_TYPES,
         ):
             continue  # grants, listed in the IAM tables rather than drawn
+        if resource_type in UNDRAWN_REFERENCES:
+            continue
         for path, name in _leaf_references(resource.properties):
             if name not in template.resources:
                 continue
@@ -406,6 +436,7 @@ def _relations(template: Template) -> Iterator[Relation]:
         for name in resource.depends_on() & template.resources.keys():
             yield Relation(logical_id, name, "depends on")
     yield from _metric_filter_relations(template)
+    yield from _web_acl_metric_relations(template)
 
 
 def api_path(template: Template, resource_id: object, visiting: frozenset[str] = frozenset()) -> str:

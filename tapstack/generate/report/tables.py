@@ -8,7 +8,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from tapstack.cfn.model import Resource, Template, intrinsic_name, references
+from tapstack.cfn.model import Resource, Template, intrinsic_name, references, sub_parts
 from tapstack.generate.report.graph import (
     RESOURCE_POLICY_DOCUMENT,
     Graph,
@@ -310,6 +310,82 @@ def outputs_table(template: Template) -> str:
     return markdown_table(("Output", "Value", "Export name", "Description"), rows)
 
 
+def _body_text(body: object) -> str | None:
+    """A DashboardBody's JSON text: given as text, or as an Fn::Sub of it (its placeholders sit inside
+    JSON strings, so the text parses as it is)."""
+    if isinstance(body, str):
+        return body
+    parts = (
+        sub_parts(body["Fn::Sub"]) if isinstance(body, dict) and intrinsic_name(body) == "Fn::Sub" else None
+    )
+    return parts[0] if parts is not None else None
+
+
+def _dashboard_graphs(body: object) -> list[tuple[str, str]] | None:
+    """(title, what it draws) of each metric widget of a DashboardBody; None when the template does not
+    say. A metric drawn with several sets of dimensions (per reason, per queue) reads `in N series`."""
+    text = _body_text(body)
+    try:
+        widgets = json.loads(text)["widgets"] if text is not None else None
+    except (ValueError, KeyError, TypeError):
+        return None
+    if not isinstance(widgets, list):
+        return None
+    graphs = []
+    for widget in widgets:
+        properties = widget.get("properties", {}) if isinstance(widget, dict) else {}
+        if widget.get("type") != "metric" or not isinstance(properties.get("metrics"), list):
+            continue
+        statistics: dict[str, set[str]] = {}
+        dimensions: dict[str, set[str]] = {}
+        searches = []
+        for line in properties["metrics"]:
+            options = line[-1] if line and isinstance(line[-1], dict) else {}
+            if "expression" in options:
+                searches.append(code(str(options["expression"])))
+            elif len(line) >= 2:
+                name = str(line[1])
+                statistics.setdefault(name, set()).add(str(options.get("stat", properties.get("stat", ""))))
+                dimensions.setdefault(name, set()).add(
+                    json.dumps([i for i in line[2:] if isinstance(i, str)])
+                )
+        metrics = [
+            code(name)
+            + (f" in {len(dimensions[name])} series" if len(dimensions[name]) > 1 else "")
+            + f" ({', '.join(sorted(stats))})"
+            for name, stats in statistics.items()
+        ]
+        graphs.append((str(properties.get("title", "")), ", ".join([*metrics, *searches])))
+    return graphs
+
+
+def _conditional_graphs(body: object) -> list[tuple[str, str]] | None:
+    """The graphs of a body that is an Fn::If between two bodies: those of one branch only say so."""
+    condition, when_true, when_false = body["Fn::If"] if isinstance(body, dict) else ("", None, None)
+    holding, failing = _dashboard_graphs(when_true), _dashboard_graphs(when_false)
+    if holding is None or failing is None:
+        return None
+    only, unless = f" (only if {code(condition)})", f" (unless {code(condition)})"
+    return [(title, drawn + ("" if (title, drawn) in failing else only)) for title, drawn in holding] + [
+        (title, drawn + unless) for title, drawn in failing if (title, drawn) not in holding
+    ]
+
+
+def dashboard_table(template: Template) -> str:
+    """Each dashboard's graphs and the metrics they draw; a graph drawn under a condition says which."""
+    rows = []
+    for dashboard in of_type(template, "AWS::CloudWatch::Dashboard"):
+        body = dashboard.properties.get("DashboardBody")
+        is_choice = (
+            isinstance(body, dict) and intrinsic_name(body) == "Fn::If" and len(as_list(body["Fn::If"])) == 3
+        )
+        graphs = _conditional_graphs(body) if is_choice else _dashboard_graphs(body)
+        if graphs is None:
+            rows.append([code(dashboard.logical_id), "—", "its body is not readable from the template"])
+        rows += [[code(dashboard.logical_id), title, drawn] for title, drawn in graphs or []]
+    return markdown_table(("Dashboard", "Graph", "Metrics (statistics)"), rows)
+
+
 def functions_table(template: Template) -> str:
     invoke_configs = {
         function_id: config.properties
@@ -534,6 +610,8 @@ def resource_grants(template: Template) -> list[Grant]:
         document = resource.properties.get(RESOURCE_POLICY_DOCUMENT[resource.type]) or {}
         owner = drawn_as[logical_id]
         granted_by = code(logical_id) + (f" on {code(owner)}" if owner != logical_id else "")
+        if "Condition" in resource.definition:  # as the outputs table says it
+            granted_by += f" (only if {code(resource.definition['Condition'])})"
         in_key_policy = resource.type == "AWS::KMS::Key"
         grants += [
             Grant(logical_id, granted_by, statement, in_key_policy)

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import copy
+import json
 import re
 from typing import Any
 
 import pytest
 
-from tapstack.cfn.model import references
+from tapstack.cfn.model import references, sub_parts
 from tapstack.generate.report import (
     MERMAID_KEYWORDS,
     Edge,
@@ -40,6 +41,7 @@ SECTIONS = (
     "## Public entry points",
     "## Functions",
     "## Stateful resources",
+    "## Dashboard",
     "## IAM",
     "### Roles",
     "### Wildcards",
@@ -394,6 +396,38 @@ def test_intrinsic_functions_read_as_short_forms(report: str) -> None:
     assert expression({"Fn::GetAtt": "Bucket.Arn"}) == "!GetAtt Bucket.Arn"
     assert expression({"Fn::If": ["C", 1, {"Ref": "AWS::NoValue"}]}) == "!If [C, 1, !Ref AWS::NoValue]"
     assert references({"Fn::Sub": "${A.Arn}-${!Literal}-${AWS::Region}"}) == {"A", "AWS::Region"}
+
+
+def test_the_dashboard_s_graphs_are_listed_with_the_metrics_they_draw(
+    template: dict[str, Any], report: str
+) -> None:
+    (dashboard,) = [r for r in template["Resources"].values() if r["Type"] == "AWS::CloudWatch::Dashboard"]
+    condition, with_all, without = dashboard["Properties"]["DashboardBody"]["Fn::If"]
+
+    def titles(body: dict[str, Any]) -> list[str]:
+        parts = sub_parts(body["Fn::Sub"])
+        assert parts is not None
+        return [w["properties"]["title"] for w in json.loads(parts[0])["widgets"] if w["type"] == "metric"]
+
+    rows = table_rows(report, "## Dashboard")
+    assert [row[1] for row in rows] == titles(with_all)
+    for row in rows:
+        assert row[2].endswith(f"(only if `{condition}`)") == (row[1] not in titles(without)), row
+    # Each alarm's metric is among those a graph draws.
+    drawn = " ".join(row[2] for row in rows)
+    for resource in template["Resources"].values():
+        if resource["Type"] == "AWS::CloudWatch::Alarm":
+            assert f"`{resource['Properties']['MetricName']}`" in drawn
+
+
+def test_a_dashboard_body_the_template_does_not_spell_out_says_so() -> None:
+    body = {"Fn::Join": ["", ['{"widgets":[]', "}"]]}
+    document = {
+        "Resources": {"Board": {"Type": "AWS::CloudWatch::Dashboard", "Properties": {"DashboardBody": body}}}
+    }
+    assert table_rows(render_report(document), "## Dashboard") == [
+        ["`Board`", "—", "its body is not readable from the template"]
+    ]
 
 
 def test_parameters_show_type_default_constraints_and_description(report: str) -> None:

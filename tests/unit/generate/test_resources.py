@@ -16,7 +16,7 @@ from templates.contract import API_KEY_ID
 from templates.encryption import build_encryption
 from templates.functions import build_functions
 from templates.messaging import build_messaging
-from templates.monitoring import build_alarms
+from templates.monitoring import build_alarms, build_sections
 from templates.naming import StackNames
 from templates.outputs import build_outputs
 from templates.parameters import build_parameters
@@ -108,6 +108,7 @@ def _stack() -> dict[str, Any]:
     secret = build_webhook_secret(NAMES, encryption.key_arn)
     functions = build_functions(CONFIG, NAMES, PARAMS, encryption.key_arn, storage, messaging, secret)
     api = build_api(CONFIG, NAMES, PARAMS, encryption.key_arn, functions.receiver.arn)
+    sections = build_sections(NAMES, PARAMS, functions, messaging, api, waf_metrics=())
     return {
         "encryption": encryption,
         "storage": storage,
@@ -115,7 +116,7 @@ def _stack() -> dict[str, Any]:
         "secret": secret,
         "functions": functions,
         "api": api,
-        "alarms": build_alarms(NAMES, functions, messaging, api),
+        "alarms": build_alarms(NAMES, sections, functions, messaging),
         "outputs": build_outputs(NAMES, encryption, storage, messaging, functions, api, secret),
     }
 

@@ -75,6 +75,7 @@ NAME_PROPERTIES = {
     "AWS::ApiGateway::ApiKey": "Name",
     "AWS::ApiGateway::UsagePlan": "UsagePlanName",
     "AWS::CloudWatch::Alarm": "AlarmName",
+    "AWS::CloudWatch::Dashboard": "DashboardName",
     "AWS::WAFv2::WebACL": "Name",
     "AWS::WAFv2::IPSet": "Name",
 }
@@ -95,6 +96,7 @@ def test_inventory(template: Template) -> None:
         "AWS::SQS::QueuePolicy": 2,
         "AWS::SNS::Topic": 3,  # the FIFO topic under its condition
         "AWS::SNS::Subscription": 1,
+        "AWS::SNS::TopicPolicy": 2,  # under SubscriberAccountIds' conditions
         "AWS::Logs::LogGroup": 6,
         "AWS::IAM::Role": 3,
         "AWS::Lambda::Function": 3,
@@ -110,6 +112,7 @@ def test_inventory(template: Template) -> None:
         "AWS::ApiGateway::UsagePlan": 1,
         "AWS::ApiGateway::UsagePlanKey": 1,
         "AWS::CloudWatch::Alarm": 11,
+        "AWS::CloudWatch::Dashboard": 1,
         "AWS::Logs::MetricFilter": 1,
         "AWS::WAFv2::WebACL": 1,
         "AWS::WAFv2::WebACLAssociation": 1,

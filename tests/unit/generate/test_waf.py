@@ -223,17 +223,15 @@ def test_a_surge_of_blocked_requests_alarms_on_the_alarm_topic(template: Templat
     assert properties["Threshold"] == {"Ref": "WafBlockedRequestsAlarmThreshold"}
     assert properties["ComparisonOperator"] == "GreaterThanThreshold"
     assert properties["AlarmActions"] == properties["OKActions"] == [{"Ref": "AlarmTopic"}]
-    # The dimensions name this web ACL (its Ref is name|id|scope), in this Region, all rules together.
-    document = Template(template)
-    web_acl_name = document.resolver(ENVIRONMENT).resolve(
-        template["Resources"]["WebAcl"]["Properties"]["Name"]
-    )
-    deployed_stack = document.resolver(ENVIRONMENT, physical_ids={"WebAcl": f"{web_acl_name}|0a1b|REGIONAL"})
+    # The dimensions name this web ACL by its metric name (also its name), in this Region, all rules
+    # together.
+    resolver = Template(template).resolver(ENVIRONMENT)
+    web_acl = template["Resources"]["WebAcl"]["Properties"]
     dimensions = {
-        dimension["Name"]: deployed_stack.resolve(dimension["Value"])
-        for dimension in properties["Dimensions"]
+        dimension["Name"]: resolver.resolve(dimension["Value"]) for dimension in properties["Dimensions"]
     }
     assert dimensions == {"WebACL": f"{PREFIX}-webhooks-dev", "Region": "eu-west-1", "Rule": "ALL"}
+    assert dimensions["WebACL"] == resolver.resolve(web_acl["VisibilityConfig"]["MetricName"])
 
 
 def test_logs_go_to_the_encrypted_log_group_destroy_expects_without_secrets(
