@@ -46,7 +46,7 @@ def recomputed_per_million(template: dict[str, Any], overrides: dict[str, str]) 
     """The cost of a million deliveries, written out from what the template and the parameters say: one
     API request, one WAF inspection when the WAF is on, each function's requests and GB-seconds at its
     MemorySize, its DynamoDB units, S3 puts and SNS publishes (a KMS data key each: the topic is
-    encrypted, the bucket uses a bucket key), its log bytes ingested and kept LogRetentionDays, the
+    encrypted, the bucket uses a bucket key), each table index's writes, its log bytes ingested and kept LogRetentionDays, the
     archive kept its lifecycle (or Object Lock) days, the items and their backups a month, 5% traced."""
     values = {name: str(p.get("Default", "")) for name, p in template["Parameters"].items()} | overrides
     log_days = Decimal(values["LogRetentionDays"])
@@ -84,6 +84,13 @@ def recomputed_per_million(template: dict[str, Any], overrides: dict[str, str]) 
         total += _price("sns_publishes", measured.sns_publish_requests * MILLION)
         total += _price("kms_requests", measured.sns_publish_requests * MILLION)
         total += logs(measured.log_bytes)
+    for logical_id, table in template["Resources"].items():
+        if table["Type"] == "AWS::DynamoDB::Table":  # each index written again, at most once per table write
+            indexes = len(table["Properties"].get("GlobalSecondaryIndexes", []))
+            units = sum(
+                m.dynamodb_write_units_by_table.get(logical_id, 0) for m in MEASURED.functions.values()
+            )
+            total += _price("dynamodb_on_demand_writes", units * indexes * MILLION)
     stored = MEASURED.dynamodb_stored_bytes * MILLION / GB
     total += _price("dynamodb_storage", stored) + _price("dynamodb_pitr", stored)
     return total + _price("xray_traces_recorded", Decimal("0.05") * MILLION)
@@ -221,12 +228,14 @@ def test_an_index_on_a_table_adds_its_writes_and_nothing_else() -> None:
     indexed = copy.deepcopy(template)
     table = indexed["Resources"]["TransactionsTable"]["Properties"]
     table["AttributeDefinitions"].append({"AttributeName": "received_at", "AttributeType": "S"})
+    existing = list(table.get("GlobalSecondaryIndexes", []))
     table["GlobalSecondaryIndexes"] = [
+        *existing,
         {
             "IndexName": "ByTime",
             "KeySchema": [{"AttributeName": "received_at", "KeyType": "HASH"}],
             "Projection": {"ProjectionType": "ALL"},
-        }
+        },
     ]
     before, after = (estimate(t, {}, PRICES, MEASURED) for t in (template, indexed))
 
@@ -236,4 +245,4 @@ def test_an_index_on_a_table_adds_its_writes_and_nothing_else() -> None:
         share.dynamodb_write_units_by_table.get("TransactionsTable", 0)
         for share in MEASURED.functions.values()
     )
-    assert line.quantity == written * MILLION
+    assert line.quantity == written * (len(existing) + 1) * MILLION
