@@ -30,7 +30,7 @@ from tapstack.cli.operate import (
 from tapstack.exits import CommandError, ExitCode
 from tapstack.local import emulator, ports
 from tapstack.local.faults import FAULTS
-from tapstack.local.target import EmulatorTarget
+from tapstack.local.target import EmulatorTarget, local_deployments
 from tapstack.operate import actions
 from tapstack.operate.deployment import Deployment
 
@@ -234,9 +234,20 @@ def replay_local(
 def destroy_local(
     environment: str, template_path: Path, with_bootstrap: bool, flat_outputs_path: Path, port: int
 ) -> ExitCode:
-    """Empty the local buckets, delete the local stack, and report anything left behind (1 if any)."""
+    """Empty the local buckets, delete the local stacks, and report anything left behind (1 if any).
+
+    Every TapStack stack on the emulator goes, not only the template's: one an earlier prefix or another
+    environment deployed is named and destroyed too (with --with-bootstrap, each prefix's bootstrap stack).
+    """
     deployment = emulator_deployment(environment, template_path, port)
-    left = actions.destroy_environment(deployment, with_bootstrap, print, flat_outputs_path)
+    others = [
+        other
+        for other in local_deployments(deployment.target, template_path)
+        if other.stack != deployment.stack
+    ]
+    for other in others:
+        print(f"also destroying {other.stack}: a local stack of this checkout deployed under another name")
+    left = actions.destroy_environments([deployment, *others], with_bootstrap, print, flat_outputs_path)
     return ExitCode.FAILED if left else ExitCode.OK
 
 

@@ -30,6 +30,7 @@ from collections import Counter
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import boto3
@@ -39,6 +40,7 @@ from tapstack.cfn.model import Resolver, Template, intrinsic_name
 from tapstack.local.emulator import ensure_fill_ins, remove_fill_ins
 from tapstack.operate.artifacts import bootstrap
 from tapstack.operate.cloud import Clients, Report, Timing, deployed_template, describe_stack
+from tapstack.operate.deployment import Deployment
 from tapstack.operate.destroy import LEFTOVER_PROBES, StackResource, listed_resources
 from tapstack.operate.replay import Invoker
 from tapstack.operate.stacks import (
@@ -51,7 +53,9 @@ from tapstack.operate.stacks import (
     template_parameters,
     wait_for_stack,
 )
-from templates.naming import StackNames
+from tapstack.operate.target import DeployTarget
+from templates.contract import SETTINGS_METADATA, SUFFIX_PARAMETER
+from templates.naming import StackNames, names_of
 
 # The emulator's account: fake credentials, one region, never a profile from ~/.aws.
 EMULATOR_REGION = "us-east-1"
@@ -320,3 +324,35 @@ class EmulatorTarget:
     def supplies_verification_material(self) -> bool:
         """True: the deploy puts a local Stripe secret and PayPal webhook id in (`ensure_fill_ins`)."""
         return True
+
+
+# Every status of a stack that still exists (ListStacks also lists deleted ones).
+LIVE_STATUSES = [
+    "CREATE_IN_PROGRESS", "CREATE_FAILED", "CREATE_COMPLETE", "ROLLBACK_IN_PROGRESS", "ROLLBACK_FAILED",
+    "ROLLBACK_COMPLETE", "DELETE_IN_PROGRESS", "DELETE_FAILED", "UPDATE_IN_PROGRESS",
+    "UPDATE_COMPLETE_CLEANUP_IN_PROGRESS", "UPDATE_COMPLETE", "UPDATE_FAILED", "UPDATE_ROLLBACK_IN_PROGRESS",
+    "UPDATE_ROLLBACK_FAILED", "UPDATE_ROLLBACK_COMPLETE_CLEANUP_IN_PROGRESS", "UPDATE_ROLLBACK_COMPLETE",
+    "REVIEW_IN_PROGRESS",
+]  # fmt: skip
+
+
+def local_deployments(target: DeployTarget, template_path: Path) -> list[Deployment]:
+    """Every TapStack stack on the emulator, whatever prefix or environment it was deployed with: those
+    whose template records the generation settings (SETTINGS_METADATA, which only `tapstack generate`
+    writes), each with the names and environment it was deployed under. The emulator is this
+    checkout's (`local up` starts it from here), so these are the checkout's local stacks: an earlier
+    prefix's stays running there until it is destroyed by name."""
+    cloudformation = target.clients("cloudformation")
+    deployments = []
+    for page in cloudformation.get_paginator("list_stacks").paginate(StackStatusFilter=LIVE_STATUSES):
+        for summary in page["StackSummaries"]:
+            template = deployed_template(cloudformation, summary["StackName"])
+            if SETTINGS_METADATA not in template.get("Metadata", {}):
+                continue  # a bootstrap stack, or not TapStack's
+            stack = describe_stack(cloudformation, summary["StackName"]) or {}
+            parameters = {p["ParameterKey"]: p["ParameterValue"] for p in stack.get("Parameters", [])}
+            environment = parameters.get(SUFFIX_PARAMETER)
+            names = names_of(template)
+            if environment is not None and names.stack.for_suffix(environment) == summary["StackName"]:
+                deployments.append(Deployment(template_path, template, names, environment, target))
+    return sorted(deployments, key=lambda deployment: deployment.stack)

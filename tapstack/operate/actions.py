@@ -169,6 +169,26 @@ def destroy_environment(
     return left
 
 
+def destroy_environments(
+    deployments: list[Deployment],
+    with_bootstrap: bool,
+    report: Report,
+    flat_outputs_path: Path = FLAT_OUTPUTS_PATH,
+) -> list[str]:
+    """destroy_environment for each of several stacks, then (asked to) each prefix's bootstrap stack once;
+    return what is left behind by all of them."""
+    left = [
+        item
+        for deployment in deployments
+        for item in destroy_environment(deployment, False, report, flat_outputs_path)
+    ]
+    if with_bootstrap:
+        bootstraps = {deployment.names.bootstrap_stack: deployment.target for deployment in deployments}
+        for stack, target in sorted(bootstraps.items()):
+            left += destroy_stack(target, stack, report)
+    return left
+
+
 def _holds(flat_outputs_path: Path, outputs: dict[str, str]) -> bool:
     try:
         # The file may hold more than the stack's outputs (the emulator's stand-ins'), never fewer.

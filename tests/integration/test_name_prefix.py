@@ -1,6 +1,6 @@
 """A stack generated with `--name-prefix acme` goes through the CLI alone, each command given the
 template with `--template`: it deploys to the emulator, takes a `send` and a `replay`, and is destroyed
-with nothing left."""
+with nothing left, the stack an earlier prefix (the committed template's) left running with it."""
 
 import json
 from pathlib import Path
@@ -13,7 +13,7 @@ from tapstack.cli import main
 from tapstack.exits import ExitCode
 from tapstack.operate.cloud import Clients
 from templates.contract import TRANSACTIONS_TABLE_NAME
-from tests.integration.conftest import LOCAL_PARAMETERS, named_resources, tiny_artifact
+from tests.integration.conftest import LOCAL_PARAMETERS, NAMES, deploy, named_resources, tiny_artifact
 
 PREFIX = "acme"
 ENVIRONMENT = "it"
@@ -27,6 +27,9 @@ def test_a_prefixed_template_deploys_takes_a_send_and_a_replay_and_is_destroyed_
     port = str(urlsplit(own_emulator.endpoint_url).port)
     stack_options = ["--template", str(template), "--env", ENVIRONMENT, "--port", port]
 
+    (tmp_path / "earlier").mkdir()
+    earlier = deploy(own_emulator, ENVIRONMENT, tmp_path / "earlier")  # the committed prefix's, then renamed
+    before = named_resources(own_emulator)
     generated = main(["generate", "--name-prefix", PREFIX, "--output", str(template)])
     deployed = main(
         [
@@ -34,7 +37,7 @@ def test_a_prefixed_template_deploys_takes_a_send_and_a_replay_and_is_destroyed_
             "--artifact", str(tiny_artifact(tmp_path)), "--outputs", str(outputs),
         ]
     )  # fmt: skip
-    made = named_resources(own_emulator)
+    made = named_resources(own_emulator) - before
     deployed_outputs = json.loads(outputs.read_text(encoding="utf-8"))
     capsys.readouterr()
     sent = main(["local", "send", str(EVENT), *stack_options])
@@ -42,6 +45,7 @@ def test_a_prefixed_template_deploys_takes_a_send_and_a_replay_and_is_destroyed_
     replayed = main(["local", "replay", *stack_options, "--apply"])
     replay_log = capsys.readouterr().err  # the handlers log to stdout there: the report goes to stderr
     destroyed = main(["local", "destroy", *stack_options, "--with-bootstrap", "--outputs", str(outputs)])
+    destroy_log = capsys.readouterr().out
 
     assert (generated, deployed, sent, replayed, destroyed) == (ExitCode.OK,) * 5
     assert {"acme-it", "acme-bootstrap", "acme-it-ApiId", "acme/it/webhook-secrets"} <= made
@@ -51,4 +55,9 @@ def test_a_prefixed_template_deploys_takes_a_send_and_a_replay_and_is_destroyed_
     assert document["item"]["transaction_id"] == document["response"]["body"]["transaction_id"]
     assert "processor: 0 replayed, 0 to replay, 0 kept" in replay_log
     assert not outputs.exists()  # it named what no longer exists
+    earlier_stack = earlier.deployment.stack
+    assert earlier_stack in before
+    assert f"also destroying {earlier_stack}: a local stack of this checkout" in destroy_log
+    assert f"stack {earlier_stack} deleted; nothing left behind" in destroy_log
+    assert f"stack {NAMES.bootstrap_stack} deleted; nothing left behind" in destroy_log
     assert named_resources(own_emulator) == set(), "destroy left these behind"
