@@ -179,8 +179,8 @@ send: $(INSTALLED) ## EVENT=events/<provider>/<file>.json [PROVIDER=] [FAULT=pro
 serve-local: $(INSTALLED) ## [LOCAL_HTTP_PORT=8787]: the local stack's API on http://127.0.0.1:LOCAL_HTTP_PORT/<stage>, for curl and provider CLIs
 	$(TAPSTACK) local serve --template $(TEMPLATE) $(ON_EMULATOR) --env $(LOCAL_ENV) $(if $(LOCAL_HTTP_PORT),--http-port $(LOCAL_HTTP_PORT))
 
-replay-local: $(INSTALLED) ## [FUNCTION=processor|notifier] [APPLY=1]: re-drive the local stack's dead letters
-	$(TAPSTACK) local replay --template $(TEMPLATE) $(ON_EMULATOR) --env $(LOCAL_ENV) $(if $(FUNCTION),--function $(FUNCTION)) $(if $(APPLY),--apply)
+replay-local: $(INSTALLED) ## [FUNCTION=processor|notifier] [APPLY=1] [VERBOSE=1]: re-drive the local stack's dead letters (handler logs: .local/replay.log)
+	$(TAPSTACK) local replay --template $(TEMPLATE) $(ON_EMULATOR) --env $(LOCAL_ENV) $(if $(FUNCTION),--function $(FUNCTION)) $(if $(APPLY),--apply) $(if $(VERBOSE),--verbose)
 
 destroy-local: $(INSTALLED) ## Empty the local buckets, delete the local stacks (and the artifact bucket), report leftovers
 	$(TAPSTACK) local destroy --template $(TEMPLATE) $(ON_EMULATOR) --env $(LOCAL_ENV) --with-bootstrap
@@ -213,4 +213,4 @@ destroy: $(INSTALLED) ## ENV=<suffix>: empty the versioned buckets, delete tapst
 
 replay: $(INSTALLED) ## ENV=<suffix> [FUNCTION=processor|notifier] [APPLY=1]: re-drive dead letters (dry run by default)
 	$(NEED_ENV)
-	$(TAPSTACK) replay --template $(TEMPLATE) $(ON_AWS) --env $(ENV) $(if $(FUNCTION),--function $(FUNCTION)) $(if $(APPLY),--apply)
+	$(TAPSTACK) replay --template $(TEMPLATE) $(ON_AWS) --env $(ENV) $(if $(FUNCTION),--function $(FUNCTION)) $(if $(APPLY),--apply) $(if $(VERBOSE),--verbose)

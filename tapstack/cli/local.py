@@ -25,7 +25,6 @@ from tapstack.cli.operate import (
     function_options,
     load_deployment,
     parameters_options,
-    run_replay,
 )
 from tapstack.exits import CommandError, ExitCode
 from tapstack.local import emulator, ports
@@ -33,6 +32,7 @@ from tapstack.local.faults import FAULTS
 from tapstack.local.target import EmulatorTarget, local_deployments
 from tapstack.operate import actions
 from tapstack.operate.deployment import Deployment
+from tapstack.operate.replay import TARGETS
 
 LOCAL_ENVIRONMENT = "local"
 LOCAL_PARAMS = paths.PARAMS / "local.json"
@@ -215,15 +215,34 @@ def serve(
     return ExitCode.OK
 
 
-@local.command(name="replay", epilog="Example:\n\n  tapstack local replay --apply")
+@local.command(
+    name="replay",
+    epilog="""\b
+Examples:
+  tapstack local replay
+  tapstack local replay --apply --function processor --verbose""",
+)
 @environment_option(LOCAL_ENVIRONMENT)
 @function_options
+@click.option("--verbose", is_flag=True, help="the handlers' logs on stderr instead of in .local/replay.log")
 @PORT_OPTION
 def replay_local(
-    environment: str, template_path: Path, functions: tuple[str, ...], apply: bool, port: int
+    environment: str, template_path: Path, functions: tuple[str, ...], apply: bool, verbose: bool, port: int
 ) -> ExitCode:
-    """Re-drive the local stack's dead-letter queues (a dry run unless --apply)."""
-    return run_replay(emulator_deployment(environment, template_path, port), functions, apply)
+    """Re-drive the local stack's dead-letter queues (a dry run unless --apply).
+
+    Prints one line per function; the handlers it runs log to .local/replay.log (--verbose: to stderr).
+    """
+    deployment = emulator_deployment(environment, template_path, port)
+    terminal = sys.stdout
+
+    def report(line: str) -> None:
+        print(line, file=terminal, flush=True)
+
+    handler_logs = sys.stderr if verbose else _handler_log(paths.LOCAL_STATE / "replay.log")
+    with contextlib.redirect_stdout(handler_logs):
+        kept = actions.replay_environment(deployment, list(functions) or list(TARGETS), apply, report)
+    return ExitCode.FAILED if kept else ExitCode.OK
 
 
 @local.command(name="destroy", epilog="Example:\n\n  tapstack local destroy --with-bootstrap")

@@ -8,9 +8,7 @@ act on.
 
 from __future__ import annotations
 
-import contextlib
 import json
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -221,11 +219,8 @@ def replay_environment(deployment: Deployment, functions: list[str], apply: bool
     clients = deployment.clients
     outputs = stack_outputs(clients("cloudformation"), deployment.stack)
     kept = 0
-    # Handler logs (when the functions run in this process) go to stderr.
-    with (
-        contextlib.redirect_stdout(sys.stderr),
-        deployment.target.invoker(deployment.stack, deployment.environment) as invoker,
-    ):
+    # Functions run in this process (the emulator's) log to stdout: the caller says where that goes.
+    with deployment.target.invoker(deployment.stack, deployment.environment) as invoker:
         for function in functions:
             queue_key, function_key = TARGETS[function]
             summary = replay_queue(

@@ -3,6 +3,7 @@ template with `--template`: it deploys to the emulator, takes a `send` and a `re
 with nothing left, the stack an earlier prefix (the committed template's) left running with it."""
 
 import json
+import re
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -18,6 +19,20 @@ from tests.integration.conftest import LOCAL_PARAMETERS, NAMES, deploy, named_re
 PREFIX = "acme"
 ENVIRONMENT = "it"
 EVENT = paths.EVENTS / "stripe" / "payment_intent.succeeded.json"
+REFUND = paths.EVENTS / "stripe" / "refund.created.json"
+
+
+def _sample_after(command: str, page: Path) -> str:
+    """The output a page shows under `$ command`: the lines up to the next blank one."""
+    text = page.read_text(encoding="utf-8")
+    return text[text.index(f"{command}\n") + len(command) + 1 :].split("\n\n", 1)[0]
+
+
+def _shape(output: str) -> list[str]:
+    """Output lines with what differs run to run (message ids, sizes, counts, names) masked."""
+    masked = re.sub(r"[0-9a-f]{8}(-[0-9a-f]{4}){3}-[0-9a-f]{12}", "ID", output)
+    masked = re.sub(r"-> \S+", "-> FUNCTION", masked)
+    return re.sub(r"\d+", "N", masked).strip().splitlines()
 
 
 def test_a_prefixed_template_deploys_takes_a_send_and_a_replay_and_is_destroyed_through_the_cli(
@@ -42,18 +57,22 @@ def test_a_prefixed_template_deploys_takes_a_send_and_a_replay_and_is_destroyed_
     capsys.readouterr()
     sent = main(["local", "send", str(EVENT), *stack_options])
     document = json.loads(capsys.readouterr().out)
+    faulty = main(["local", "send", str(REFUND), *stack_options, "--fault", "table"])  # one dead letter
+    capsys.readouterr()
     replayed = main(["local", "replay", *stack_options, "--apply"])
-    replay_log = capsys.readouterr().err  # the handlers log to stdout there: the report goes to stderr
+    replay_out = capsys.readouterr().out  # the handlers log to .local/replay.log
     destroyed = main(["local", "destroy", *stack_options, "--with-bootstrap", "--outputs", str(outputs)])
     destroy_log = capsys.readouterr().out
 
-    assert (generated, deployed, sent, replayed, destroyed) == (ExitCode.OK,) * 5
+    assert (generated, deployed, sent, faulty, replayed, destroyed) == (ExitCode.OK,) * 6
     assert {"acme-it", "acme-bootstrap", "acme-it-ApiId", "acme/it/webhook-secrets"} <= made
     assert not [name for name in made if "tapstack" in name]
     assert deployed_outputs[TRANSACTIONS_TABLE_NAME] == "acme-transactions-it"
     assert document["ok"], document["failures"]
     assert document["item"]["transaction_id"] == document["response"]["body"]["transaction_id"]
-    assert "processor: 0 replayed, 0 to replay, 0 kept" in replay_log
+    # What the README and docs/local.md show `make replay-local APPLY=1` printing, and nothing else.
+    for page in (paths.REPOSITORY / "README.md", paths.REPOSITORY / "docs" / "local.md"):
+        assert _shape(replay_out) == _shape(_sample_after("$ make replay-local APPLY=1", page)), page
     assert not outputs.exists()  # it named what no longer exists
     earlier_stack = earlier.deployment.stack
     assert earlier_stack in before
