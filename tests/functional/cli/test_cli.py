@@ -18,7 +18,7 @@ from tests.support.settings import PREFIX
 TAPSTACK = Path(sys.executable).parent / "tapstack"
 EXPECTED_COMMANDS = {
     "generate", "check", "lint", "guard", "package", "report", "diagram", "bench",
-    "bootstrap", "preflight", "deploy", "diff", "destroy", "replay", "quarantine", "object", "verify",
+    "bootstrap", "preflight", "deploy", "diff", "destroy", "replay", "quarantine", "object", "verify", "params",
     "local",
 }  # fmt: skip
 EXPECTED_LOCAL_COMMANDS = {
