@@ -13,6 +13,8 @@ TAPSTACK := $(VENV)/bin/tapstack
 INSTALLED := $(VENV)/.installed
 CHECKOV_VENV := .venv-checkov
 CHECKOV_INSTALLED := $(CHECKOV_VENV)/.installed
+AWSCLI_VENV := .venv-awscli
+AWSCLI_INSTALLED := $(AWSCLI_VENV)/.installed
 # The policy tools (Control Tower's proactive controls, cdk-nag) are Node packages pinned by
 # policy/package-lock.json; `npm ci` installs exactly those.
 POLICY := policy
@@ -53,6 +55,17 @@ $(CHECKOV_INSTALLED): requirements/checkov.txt $(INSTALLED)
 	$(CHECKOV_VENV)/bin/checkov --version
 	touch $@
 	$(STEP) "$(CHECKOV_VENV) is ready"
+
+$(AWSCLI_INSTALLED): requirements/awscli.txt $(INSTALLED)
+	$(STEP) "$(AWSCLI_VENV): the AWS CLI's own environment (its pins differ from .venv's), for the CLI-only deploy test"
+	test -x $(AWSCLI_VENV)/bin/python || $(if $(filter uv,$(INSTALLER)),$(UV) venv --quiet --python $(PYTHON_FOR_VENV) $(AWSCLI_VENV),$(PYTHON_FOR_VENV) -m venv $(AWSCLI_VENV))
+	$(call PIP_INSTALL,$(AWSCLI_VENV)/bin/python) --requirement requirements/awscli.txt
+	touch $@
+	$(STEP) "$(AWSCLI_VENV) is ready"
+
+.PHONY: awscli-environment
+awscli-environment: $(AWSCLI_INSTALLED)
+	@:
 
 $(POLICY_INSTALLED): $(POLICY)/package.json $(POLICY)/package-lock.json
 	@command -v node >/dev/null && command -v npm >/dev/null || { echo "setup: the policy tools need Node.js 20 or later and npm, which this machine lacks: install them (Debian/Ubuntu: apt-get install nodejs npm; elsewhere the Node.js 20 installer for the platform), then run make again" >&2; exit 2; }
@@ -95,7 +108,7 @@ check: $(INSTALLED) ## Fail when the committed JSON differs from what the code g
 
 .PHONY: test
 test: ## ruff, mypy, the committed-JSON check and the whole pytest suite
-	$(PARALLEL) environments typecheck static-checks
+	$(PARALLEL) environments awscli-environment typecheck static-checks
 	$(PY) -m pytest -n 2
 
 .PHONY: test-fast
