@@ -18,8 +18,8 @@ from tests.support.settings import PREFIX
 TAPSTACK = Path(sys.executable).parent / "tapstack"
 EXPECTED_COMMANDS = {
     "generate", "check", "lint", "guard", "package", "report", "diagram", "bench",
-    "bootstrap", "preflight", "deploy", "diff", "destroy", "replay", "quarantine", "object", "verify", "params",
-    "local",
+    "bootstrap", "preflight", "deploy", "diff", "destroy", "replay", "quarantine", "object", "verify",
+    "params", "local",
 }  # fmt: skip
 EXPECTED_LOCAL_COMMANDS = {
     "up", "down", "deploy", "send", "serve", "replay", "quarantine", "object", "destroy", "load",
