@@ -195,7 +195,7 @@ serve-local: $(INSTALLED) ## [LOCAL_HTTP_PORT=8787]: the local stack's API on ht
 replay-local: $(INSTALLED) ## [FUNCTION=processor|notifier] [APPLY=1] [VERBOSE=1]: re-drive the local stack's dead letters (handler logs: .local/replay.log)
 	$(TAPSTACK) local replay --template $(TEMPLATE) $(ON_EMULATOR) --env $(LOCAL_ENV) $(if $(FUNCTION),--function $(FUNCTION)) $(if $(APPLY),--apply) $(if $(VERBOSE),--verbose)
 
-destroy-local: $(INSTALLED) ## Empty the local buckets, delete the local stacks (and the artifact bucket), report leftovers
+destroy-local: $(INSTALLED) ## Empty the local buckets, delete every local stack (an earlier prefix's too) and the artifact bucket, report leftovers
 	$(TAPSTACK) local destroy --template $(TEMPLATE) $(ON_EMULATOR) --env $(LOCAL_ENV) --with-bootstrap
 
 load: local-up ## Bounded load on a throwaway emulator stack (2,000 deliveries, 20% repeats, 8 senders) -> build/load.json
