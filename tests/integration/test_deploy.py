@@ -4,6 +4,7 @@ import json
 from pathlib import Path
 
 from tapstack.cfn.model import read_template
+from tapstack.generate.local_page import LOCAL_PAGE
 from tapstack.local.gaps import EMULATOR_GAPS, SKIPPED_TYPES
 from tapstack.local.target import EMULATOR_TIMING, as_moto_reads_it
 from tapstack.operate.actions import deploy_environment, destroy_environment
@@ -106,6 +107,10 @@ def test_the_progress_counts_what_the_emulator_created_and_names_what_it_skipped
     assert notes[0].strip() == f"the emulator created {len(created)} of these {len(expected)}; it skipped:"
     for gap, note in zip(EMULATOR_GAPS, notes[1:], strict=True):
         assert note.strip().endswith(f": {gap.instead}")
+    # docs/local.md quotes the count of a stack deployed with params/local.json
+    assert f"`[{len(created):3d}/{len(expected)}]` with `params/local.json`" in LOCAL_PAGE.read_text(
+        encoding="utf-8"
+    )
 
 
 def test_destroy_leaves_no_stack_and_no_bucket_behind(
