@@ -348,7 +348,8 @@ def local_deployments(target: DeployTarget, template_path: Path) -> list[Deploym
     whose template records the generation settings (SETTINGS_METADATA, which only `tapstack generate`
     writes), each with the names and environment it was deployed under. The emulator is this
     checkout's (`local up` starts it from here), so these are the checkout's local stacks: an earlier
-    prefix's stays running there until it is destroyed by name."""
+    prefix's stays running there until it is destroyed by name. Each carries its deployed template;
+    `template_path` (only a deploy reads a deployment's file) is the command's own."""
     cloudformation = target.clients("cloudformation")
     deployments = []
     for page in cloudformation.get_paginator("list_stacks").paginate(StackStatusFilter=LIVE_STATUSES):
