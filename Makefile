@@ -13,6 +13,8 @@ TAPSTACK := $(VENV)/bin/tapstack
 INSTALLED := $(VENV)/.installed
 CHECKOV_VENV := .venv-checkov
 CHECKOV_INSTALLED := $(CHECKOV_VENV)/.installed
+AWSCLI_VENV := .venv-awscli
+AWSCLI_INSTALLED := $(AWSCLI_VENV)/.installed
 # The policy tools (Control Tower's proactive controls, cdk-nag) are Node packages pinned by
 # policy/package-lock.json; `npm ci` installs exactly those.
 POLICY := policy
@@ -53,6 +55,17 @@ $(CHECKOV_INSTALLED): requirements/checkov.txt $(INSTALLED)
 	$(CHECKOV_VENV)/bin/checkov --version
 	touch $@
 	$(STEP) "$(CHECKOV_VENV) is ready"
+
+$(AWSCLI_INSTALLED): requirements/awscli.txt $(INSTALLED)
+	$(STEP) "$(AWSCLI_VENV): the AWS CLI's own environment (its pins differ from .venv's), for the CLI-only deploy test"
+	test -x $(AWSCLI_VENV)/bin/python || $(if $(filter uv,$(INSTALLER)),$(UV) venv --quiet --python $(PYTHON_FOR_VENV) $(AWSCLI_VENV),$(PYTHON_FOR_VENV) -m venv $(AWSCLI_VENV))
+	$(call PIP_INSTALL,$(AWSCLI_VENV)/bin/python) --requirement requirements/awscli.txt
+	touch $@
+	$(STEP) "$(AWSCLI_VENV) is ready"
+
+.PHONY: awscli-environment
+awscli-environment: $(AWSCLI_INSTALLED)
+	@:
 
 $(POLICY_INSTALLED): $(POLICY)/package.json $(POLICY)/package-lock.json
 	@command -v node >/dev/null && command -v npm >/dev/null || { echo "setup: the policy tools need Node.js 20 or later and npm, which this machine lacks: install them (Debian/Ubuntu: apt-get install nodejs npm; elsewhere the Node.js 20 installer for the platform), then run make again" >&2; exit 2; }
@@ -95,7 +108,7 @@ check: $(INSTALLED) ## Fail when the committed JSON differs from what the code g
 
 .PHONY: test
 test: ## ruff, mypy, the committed-JSON check and the whole pytest suite
-	$(PARALLEL) environments typecheck static-checks
+	$(PARALLEL) environments awscli-environment typecheck static-checks
 	$(PY) -m pytest -n 2
 
 .PHONY: test-fast
@@ -184,14 +197,14 @@ send: $(INSTALLED) ## EVENT=events/<provider>/<file>.json [PROVIDER=] [FAULT=pro
 serve-local: $(INSTALLED) ## [LOCAL_HTTP_PORT=8787]: the local stack's API on http://127.0.0.1:LOCAL_HTTP_PORT/<stage>, for curl and provider CLIs
 	$(TAPSTACK) local serve --template $(TEMPLATE) $(ON_EMULATOR) --env $(LOCAL_ENV) $(if $(LOCAL_HTTP_PORT),--http-port $(LOCAL_HTTP_PORT))
 
-replay-local: $(INSTALLED) ## [FUNCTION=processor|notifier] [APPLY=1]: re-drive the local stack's dead letters
-	$(TAPSTACK) local replay --template $(TEMPLATE) $(ON_EMULATOR) --env $(LOCAL_ENV) $(if $(FUNCTION),--function $(FUNCTION)) $(if $(APPLY),--apply)
+replay-local: $(INSTALLED) ## [FUNCTION=processor|notifier] [APPLY=1] [VERBOSE=1]: re-drive the local stack's dead letters (handler logs: .local/replay.log)
+	$(TAPSTACK) local replay --template $(TEMPLATE) $(ON_EMULATOR) --env $(LOCAL_ENV) $(if $(FUNCTION),--function $(FUNCTION)) $(if $(APPLY),--apply) $(if $(VERBOSE),--verbose)
 
 republish-local: $(INSTALLED) ## SINCE=<time> [UNTIL=] [KIND=] [TO=<queue ARN>] [APPLY=1]: re-publish the local stack's events of a window
 	@test -n "$(SINCE)" || { echo "usage: make republish-local SINCE=1h [UNTIL=] [KIND=refund] [TO=arn:aws:sqs:…] [APPLY=1]" >&2; exit 2; }
 	$(TAPSTACK) local republish --template $(TEMPLATE) $(ON_EMULATOR) --env $(LOCAL_ENV) $(REPUBLISH_OPTIONS)
 
-destroy-local: $(INSTALLED) ## Empty the local buckets, delete the local stacks (and the artifact bucket), report leftovers
+destroy-local: $(INSTALLED) ## Empty the local buckets, delete every local stack (an earlier prefix's too) and the artifact bucket, report leftovers
 	$(TAPSTACK) local destroy --template $(TEMPLATE) $(ON_EMULATOR) --env $(LOCAL_ENV) --with-bootstrap
 
 load: local-up ## Bounded load on a throwaway emulator stack (2,000 deliveries, 20% repeats, 8 senders) -> build/load.json
@@ -222,7 +235,7 @@ destroy: $(INSTALLED) ## ENV=<suffix>: empty the versioned buckets, delete tapst
 
 replay: $(INSTALLED) ## ENV=<suffix> [FUNCTION=processor|notifier] [APPLY=1]: re-drive dead letters (dry run by default)
 	$(NEED_ENV)
-	$(TAPSTACK) replay --template $(TEMPLATE) $(ON_AWS) --env $(ENV) $(if $(FUNCTION),--function $(FUNCTION)) $(if $(APPLY),--apply)
+	$(TAPSTACK) replay --template $(TEMPLATE) $(ON_AWS) --env $(ENV) $(if $(FUNCTION),--function $(FUNCTION)) $(if $(APPLY),--apply) $(if $(VERBOSE),--verbose)
 
 republish: $(INSTALLED) ## ENV=<suffix> SINCE=<time> [UNTIL=] [KIND=] [TO=<queue ARN>] [APPLY=1]: re-publish a window's events (dry run by default)
 	$(NEED_ENV)

@@ -69,6 +69,36 @@ def load_parameter_file(path: Path, template: Mapping[str, Any] | None = None) -
     return overrides
 
 
+def with_added_values(path: Path, added: list[str], template: Mapping[str, Any]) -> dict[str, str]:
+    """The parameter file's values and the `Key=Value` pairs `added` (the three the deploy adds, say),
+    checked together as the deploy checks the file: each key once, only declared keys, allowed values."""
+    combined = load_parameter_file(path)
+    problems: list[str] = []
+    for entry in added:
+        key, equals, value = entry.partition("=")
+        if not key or not equals:
+            problems.append(f'--add {entry} is not "Key=Value": write it as e.g. --add EnvironmentSuffix=dev')
+        elif key in combined:
+            problems.append(f"{key} is given twice ({key}={combined[key]} and --add {entry}): keep one")
+        else:
+            combined[key] = value
+    problems += parameter_problems(combined, template.get("Parameters", {}))
+    if problems:
+        raise ParameterValueError(path, problems)
+    return combined
+
+
+def as_overrides(values: Mapping[str, str]) -> str:
+    """A parameter file (`aws cloudformation deploy --parameter-overrides file://...`): ["Key=Value", ...]."""
+    return json.dumps([f"{key}={value}" for key, value in values.items()], indent=2) + "\n"
+
+
+def as_parameters(values: Mapping[str, str]) -> str:
+    """`aws cloudformation create-stack|update-stack --parameters file://...`: [{"ParameterKey": ...}]."""
+    entries = [{"ParameterKey": key, "ParameterValue": value} for key, value in values.items()]
+    return json.dumps(entries, indent=2) + "\n"
+
+
 def _unusable(message: str) -> ParameterFileError:
     return ParameterFileError(f"{message}; fix the file ({FORMAT_HINT})")
 

@@ -147,6 +147,10 @@ SUBCOMMANDS = {
         "tapstack.cli.objects:object_aws",
         "Print one provider object as one JSON document: its state and its events.",
     ),
+    "params": Subcommand(
+        "tapstack.cli.params:params",
+        "Parameter files for the AWS CLI: a file and the values the deploy adds, as one checked file.",
+    ),
     "verify": Subcommand(
         "tapstack.cli.verify:verify",
         "Answer a captured delivery as the receiver would, without AWS; print one JSON document.",
@@ -178,6 +182,7 @@ def tapstack() -> None:
              object (AWS, your credentials)
     local    up, down, deploy, send, serve, replay, republish, register, quarantine, object, destroy,
              load (moto on loopback)
+    params   overrides: a parameter file and the values the deploy adds, for the AWS CLI (no AWS)
     verify   a captured delivery through the receiver's checks (no AWS)
 
     Exit status: 0 done, 1 something was found or failed, 2 the command cannot run as asked.

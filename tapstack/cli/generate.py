@@ -66,7 +66,7 @@ OUTPUT_OPTION = click.option(
 Examples:
   tapstack generate
   tapstack generate --name-prefix acme --output build/acme/TapStack.json
-  tapstack generate --config tap.toml --processor-memory-mb 2048""",
+  tapstack generate --config tapstack.toml --processor-memory-mb 2048 --output build/big/TapStack.json""",
 )
 @OUTPUT_OPTION
 @click.option("--check", is_flag=True, help="compare with --output instead of writing it")

@@ -25,14 +25,14 @@ from tapstack.cli.operate import (
     function_options,
     load_deployment,
     parameters_options,
-    run_replay,
 )
 from tapstack.exits import CommandError, ExitCode
 from tapstack.local import emulator, ports
 from tapstack.local.faults import FAULTS
-from tapstack.local.target import EmulatorTarget
+from tapstack.local.target import EmulatorTarget, local_deployments
 from tapstack.operate import actions
 from tapstack.operate.deployment import Deployment
+from tapstack.operate.replay import TARGETS
 
 LOCAL_ENVIRONMENT = "local"
 LOCAL_PARAMS = paths.PARAMS / "local.json"
@@ -215,15 +215,34 @@ def serve(
     return ExitCode.OK
 
 
-@local.command(name="replay", epilog="Example:\n\n  tapstack local replay --apply")
+@local.command(
+    name="replay",
+    epilog="""\b
+Examples:
+  tapstack local replay
+  tapstack local replay --apply --function processor --verbose""",
+)
 @environment_option(LOCAL_ENVIRONMENT)
 @function_options
+@click.option("--verbose", is_flag=True, help="the handlers' logs on stderr instead of in .local/replay.log")
 @PORT_OPTION
 def replay_local(
-    environment: str, template_path: Path, functions: tuple[str, ...], apply: bool, port: int
+    environment: str, template_path: Path, functions: tuple[str, ...], apply: bool, verbose: bool, port: int
 ) -> ExitCode:
-    """Re-drive the local stack's dead-letter queues (a dry run unless --apply)."""
-    return run_replay(emulator_deployment(environment, template_path, port), functions, apply)
+    """Re-drive the local stack's dead-letter queues (a dry run unless --apply).
+
+    Prints one line per function; the handlers it runs log to .local/replay.log (--verbose: to stderr).
+    """
+    deployment = emulator_deployment(environment, template_path, port)
+    terminal = sys.stdout
+
+    def report(line: str) -> None:
+        print(line, file=terminal, flush=True)
+
+    handler_logs = sys.stderr if verbose else _handler_log(paths.LOCAL_STATE / "replay.log")
+    with contextlib.redirect_stdout(handler_logs):
+        kept = actions.replay_environment(deployment, list(functions) or list(TARGETS), apply, report)
+    return ExitCode.FAILED if kept else ExitCode.OK
 
 
 @local.command(name="destroy", epilog="Example:\n\n  tapstack local destroy --with-bootstrap")
@@ -234,9 +253,20 @@ def replay_local(
 def destroy_local(
     environment: str, template_path: Path, with_bootstrap: bool, flat_outputs_path: Path, port: int
 ) -> ExitCode:
-    """Empty the local buckets, delete the local stack, and report anything left behind (1 if any)."""
+    """Empty the local buckets, delete the local stacks, and report anything left behind (1 if any).
+
+    Every TapStack stack on the emulator goes, not only the template's: one an earlier prefix or another
+    environment deployed is named and destroyed too (with --with-bootstrap, each prefix's bootstrap stack).
+    """
     deployment = emulator_deployment(environment, template_path, port)
-    left = actions.destroy_environment(deployment, with_bootstrap, print, flat_outputs_path)
+    others = [
+        other
+        for other in local_deployments(deployment.target, template_path)
+        if other.stack != deployment.stack
+    ]
+    for other in others:
+        print(f"also destroying {other.stack}: a local stack of this checkout deployed under another name")
+    left = actions.destroy_environments([deployment, *others], with_bootstrap, print, flat_outputs_path)
     return ExitCode.FAILED if left else ExitCode.OK
 
 

@@ -11,8 +11,8 @@ import click
 
 from tapstack import paths
 from tapstack.cfn.model import read_template
-from tapstack.cli.options import template_option
-from tapstack.exits import CommandError, ExitCode
+from tapstack.cli.options import TEMPLATE_ERRORS, template_option, unusable_template
+from tapstack.exits import ExitCode
 from tapstack.operate import actions
 from tapstack.operate.artifacts import bootstrap as bootstrap_stack
 from tapstack.operate.cloud import Clients
@@ -50,17 +50,6 @@ def check_environment_suffix(value: str, template: dict[str, Any]) -> str:
             "tightest)"
         )
     return value
-
-
-TEMPLATE_ERRORS = (OSError, ValueError, LookupError)
-"""What reading a file that is not a generated template raises."""
-
-
-def unusable_template(template_path: Path, error: Exception) -> CommandError:
-    return CommandError(
-        f"cannot use {template_path} as the stack's template ({error}): generate it with "
-        f"`tapstack generate --output {template_path}`"
-    )
 
 
 def load_deployment(target: DeployTarget, environment: str, template_path: Path) -> Deployment:

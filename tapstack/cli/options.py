@@ -9,6 +9,7 @@ from typing import Any
 import click
 
 from tapstack import paths
+from tapstack.exits import CommandError
 
 
 def template_option(help_text: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
@@ -20,4 +21,15 @@ def template_option(help_text: str) -> Callable[[Callable[..., Any]], Callable[.
         default=paths.TEMPLATE,
         show_default=str(paths.TEMPLATE.relative_to(paths.REPOSITORY)),
         help=help_text,
+    )
+
+
+TEMPLATE_ERRORS = (OSError, ValueError, LookupError)
+"""What reading a file that is not a generated template raises."""
+
+
+def unusable_template(template_path: Path, error: Exception) -> CommandError:
+    return CommandError(
+        f"cannot use {template_path} as the stack's template ({error}): generate it with "
+        f"`tapstack generate --output {template_path}`"
     )

@@ -19,6 +19,7 @@ from tapstack.cost.render import COST_PAGE, render_cost_page
 from tapstack.exits import CommandError, ExitCode
 from tapstack.generate.deployer_policy import render_deployer_policy
 from tapstack.generate.files import check_current, write_atomically
+from tapstack.generate.local_page import LOCAL_PAGE, with_emulator_gaps
 from tapstack.generate.parameters_page import PARAMETERS_PAGE, render_parameters_page
 from tapstack.generate.report import render_report
 from tapstack.generate.settings_docs import configuration_page, with_derived_comments
@@ -63,9 +64,11 @@ DEPLOYER_POLICY_NAME = "deployer-policy.json"
 
 
 def settings_documentation() -> dict[Path, str]:
-    """The files derived from the settings registry alone: the reference page and the committed settings
-    file's comments (its values are kept)."""
+    """The files derived from the code alone: the settings' reference page, the committed settings file's
+    comments (its values are kept) and docs/local.md's list of the emulator's gaps (its prose is kept)."""
     files = {paths.CONFIGURATION_DOC: configuration_page()}
+    if LOCAL_PAGE.is_file():
+        files[LOCAL_PAGE] = with_emulator_gaps(LOCAL_PAGE.read_text(encoding="utf-8"))
     if paths.SETTINGS.is_file():
         files[paths.SETTINGS] = with_derived_comments(paths.SETTINGS.read_text(encoding="utf-8"))
     return files

@@ -10,8 +10,9 @@ takes the smallest detour, each for a reason:
   values are passed as values;
 - CloudFormation drops a list item whose `Fn::If` takes a `Ref: AWS::NoValue` branch; moto keeps a
   None there, so the template is deployed with those decided (`as_moto_reads_it`);
-- moto's CloudFormation skips the webhook secret and the API key: they are made beside the stack
-  (tapstack/local/emulator.py's fill-ins) and removed after it;
+- moto's CloudFormation skips the types it does not model (tapstack/local/gaps.py, which says what makes
+  up for each): the webhook secret and the API key are made beside the stack (tapstack/local/emulator.py's
+  fill-ins) and removed after it, and the deploy's progress counts what the emulator made;
 - moto's DeleteStack keeps a bucket that is not empty without failing and leaves most resources behind
   (buckets, table, queues, topics, functions, log groups, the REST API), and an update drops the log
   groups from the stack's resource list: they are found and deleted here, as CloudFormation does for
@@ -30,6 +31,7 @@ from collections import Counter
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import boto3
@@ -37,8 +39,10 @@ from botocore.exceptions import ClientError
 
 from tapstack.cfn.model import Resolver, Template, intrinsic_name
 from tapstack.local.emulator import ensure_fill_ins, remove_fill_ins
+from tapstack.local.gaps import EMULATOR_GAPS
 from tapstack.operate.artifacts import bootstrap
 from tapstack.operate.cloud import Clients, Report, Timing, deployed_template, describe_stack
+from tapstack.operate.deployment import Deployment
 from tapstack.operate.destroy import LEFTOVER_PROBES, StackResource, listed_resources
 from tapstack.operate.replay import Invoker
 from tapstack.operate.stacks import (
@@ -51,7 +55,9 @@ from tapstack.operate.stacks import (
     template_parameters,
     wait_for_stack,
 )
-from templates.naming import StackNames
+from tapstack.operate.target import DeployTarget
+from templates.contract import SETTINGS_METADATA, SUFFIX_PARAMETER
+from templates.naming import StackNames, names_of
 
 # The emulator's account: fake credentials, one region, never a profile from ~/.aws.
 EMULATOR_REGION = "us-east-1"
@@ -59,8 +65,6 @@ EMULATOR_CREDENTIALS = {"aws_access_key_id": "testing", "aws_secret_access_key":
 EMULATOR_TIMING = Timing(poll_seconds=0.05, timeout_seconds=120.0, wait_for_running_invocations=False)
 # The account's, not any stack's: every stack in the emulated account logs through it.
 APIGATEWAY_LOGS_ROLE = "local-apigateway-cloudwatch"
-# The types moto's CloudFormation skips that the local deploy makes beside the stack (ensure_fill_ins).
-FILLED_IN_BY_THE_LOCAL_DEPLOY = frozenset({"AWS::SecretsManager::Secret", "AWS::ApiGateway::ApiKey"})
 
 # How to delete what moto's DeleteStack leaves behind, by resource type.
 Delete = Callable[[Clients, str], object]
@@ -246,23 +250,30 @@ class EmulatorTarget:
         return stream
 
     def _created(self, stack_id: str, expected: dict[str, str]) -> Callable[[], tuple[int, list[str]]]:
-        """How many of the `expected` resources the emulator made, and a line naming the types it skipped
-        (moto's CloudFormation creates no resource of a type it does not model)."""
+        """How many of the `expected` resources the emulator made, and lines naming those it skipped with
+        what makes up for them (tapstack/local/gaps.py). moto lists a resource of a type it does not
+        model without its logical id; one it made has its logical id, with or without a physical id."""
 
         def count() -> tuple[int, list[str]]:
-            listed = {
-                resource.logical_id for resource in listed_resources(self.clients("cloudformation"), stack_id)
-            }
+            pages = (
+                self.clients("cloudformation")
+                .get_paginator("list_stack_resources")
+                .paginate(StackName=stack_id)
+            )
+            listed = {item["LogicalResourceId"] for page in pages for item in page["StackResourceSummaries"]}
             skipped = Counter(kind for logical_id, kind in expected.items() if logical_id not in listed)
-            if not skipped:
-                return len(expected), []
             created = len(expected) - sum(skipped.values())
-            kinds = ", ".join(f"{kind} x{n}" for kind, n in sorted(skipped.items()))
-            note = f"      the emulator created {created} of these {len(expected)}; it skipped {kinds}"
-            filled = sorted(FILLED_IN_BY_THE_LOCAL_DEPLOY & set(skipped))
-            if filled:
-                note += f" (the local deploy makes the {' and '.join(filled)} itself)"
-            return created, [note]
+            if not skipped:
+                return created, []
+            notes = [f"      the emulator created {created} of these {len(expected)}; it skipped:"]
+            for gap in EMULATOR_GAPS:
+                counted = [f"{kind} x{skipped.pop(kind)}" for kind in gap.types if kind in skipped]
+                if counted:
+                    notes.append(f"        {', '.join(counted)}: {gap.instead}")
+            if skipped:
+                unknown = ", ".join(f"{kind} x{n}" for kind, n in sorted(skipped.items()))
+                notes.append(f"        {unknown}: not in tapstack/local/gaps.py, nothing makes up for it")
+            return created, notes
 
         return count
 
@@ -320,3 +331,36 @@ class EmulatorTarget:
     def supplies_verification_material(self) -> bool:
         """True: the deploy puts a local Stripe secret and PayPal webhook id in (`ensure_fill_ins`)."""
         return True
+
+
+# Every status of a stack that still exists (ListStacks also lists deleted ones).
+LIVE_STATUSES = [
+    "CREATE_IN_PROGRESS", "CREATE_FAILED", "CREATE_COMPLETE", "ROLLBACK_IN_PROGRESS", "ROLLBACK_FAILED",
+    "ROLLBACK_COMPLETE", "DELETE_IN_PROGRESS", "DELETE_FAILED", "UPDATE_IN_PROGRESS",
+    "UPDATE_COMPLETE_CLEANUP_IN_PROGRESS", "UPDATE_COMPLETE", "UPDATE_FAILED", "UPDATE_ROLLBACK_IN_PROGRESS",
+    "UPDATE_ROLLBACK_FAILED", "UPDATE_ROLLBACK_COMPLETE_CLEANUP_IN_PROGRESS", "UPDATE_ROLLBACK_COMPLETE",
+    "REVIEW_IN_PROGRESS",
+]  # fmt: skip
+
+
+def local_deployments(target: DeployTarget, template_path: Path) -> list[Deployment]:
+    """Every TapStack stack on the emulator, whatever prefix or environment it was deployed with: those
+    whose template records the generation settings (SETTINGS_METADATA, which only `tapstack generate`
+    writes), each with the names and environment it was deployed under. The emulator is this
+    checkout's (`local up` starts it from here), so these are the checkout's local stacks: an earlier
+    prefix's stays running there until it is destroyed by name. Each carries its deployed template;
+    `template_path` (only a deploy reads a deployment's file) is the command's own."""
+    cloudformation = target.clients("cloudformation")
+    deployments = []
+    for page in cloudformation.get_paginator("list_stacks").paginate(StackStatusFilter=LIVE_STATUSES):
+        for summary in page["StackSummaries"]:
+            template = deployed_template(cloudformation, summary["StackName"])
+            if SETTINGS_METADATA not in template.get("Metadata", {}):
+                continue  # a bootstrap stack, or not TapStack's
+            stack = describe_stack(cloudformation, summary["StackName"]) or {}
+            parameters = {p["ParameterKey"]: p["ParameterValue"] for p in stack.get("Parameters", [])}
+            environment = parameters.get(SUFFIX_PARAMETER)
+            names = names_of(template)
+            if environment is not None and names.stack.for_suffix(environment) == summary["StackName"]:
+                deployments.append(Deployment(template_path, template, names, environment, target))
+    return sorted(deployments, key=lambda deployment: deployment.stack)

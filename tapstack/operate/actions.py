@@ -8,9 +8,7 @@ act on.
 
 from __future__ import annotations
 
-import contextlib
 import json
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -169,6 +167,26 @@ def destroy_environment(
     return left
 
 
+def destroy_environments(
+    deployments: list[Deployment],
+    with_bootstrap: bool,
+    report: Report,
+    flat_outputs_path: Path = FLAT_OUTPUTS_PATH,
+) -> list[str]:
+    """destroy_environment for each of several stacks, then (asked to) each prefix's bootstrap stack once;
+    return what is left behind by all of them."""
+    left = [
+        item
+        for deployment in deployments
+        for item in destroy_environment(deployment, False, report, flat_outputs_path)
+    ]
+    if with_bootstrap:
+        bootstraps = {deployment.names.bootstrap_stack: deployment.target for deployment in deployments}
+        for stack, target in sorted(bootstraps.items()):
+            left += destroy_stack(target, stack, report)
+    return left
+
+
 def _holds(flat_outputs_path: Path, outputs: dict[str, str]) -> bool:
     try:
         # The file may hold more than the stack's outputs (the emulator's stand-ins'), never fewer.
@@ -201,11 +219,8 @@ def replay_environment(deployment: Deployment, functions: list[str], apply: bool
     clients = deployment.clients
     outputs = stack_outputs(clients("cloudformation"), deployment.stack)
     kept = 0
-    # Handler logs (when the functions run in this process) go to stderr.
-    with (
-        contextlib.redirect_stdout(sys.stderr),
-        deployment.target.invoker(deployment.stack, deployment.environment) as invoker,
-    ):
+    # Functions run in this process (the emulator's) log to stdout: the caller says where that goes.
+    with deployment.target.invoker(deployment.stack, deployment.environment) as invoker:
         for function in functions:
             queue_key, function_key = TARGETS[function]
             summary = replay_queue(

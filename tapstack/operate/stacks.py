@@ -352,8 +352,11 @@ def diff_stack(cloudformation: Any, request: StackRequest, timing: Timing) -> li
     """What deploying would change, as printable lines; the change set is deleted afterwards."""
     existing = describe_stack(cloudformation, request.name)
     if existing is None:
-        count = len(request.template["Resources"])
-        return [f"stack {request.name} does not exist: deploying creates all {count} resources"]
+        count = len(deployed_resources(request.template, request.overrides))
+        return [
+            f"stack {request.name} does not exist: deploying creates {count} resources (those whose "
+            "Condition holds with these parameters)"
+        ]
     parameters = template_parameters(request.template, request.overrides, existing)
     change_set = create_change_set(
         cloudformation, request.name, request.template_source, parameters, "UPDATE", timing

@@ -4,11 +4,12 @@ import json
 from pathlib import Path
 
 from tapstack.cfn.model import read_template
+from tapstack.generate.local_page import LOCAL_PAGE
+from tapstack.local.gaps import EMULATOR_GAPS, SKIPPED_TYPES
 from tapstack.local.target import EMULATOR_TIMING, as_moto_reads_it
 from tapstack.operate.actions import deploy_environment, destroy_environment
 from tapstack.operate.artifacts import upload_template
 from tapstack.operate.cloud import TEMPLATE_PATH, Clients
-from tapstack.operate.destroy import listed_resources
 from tapstack.operate.stacks import StackRequest, deployed_resources, diff_stack
 from tapstack.parameter_files import load_parameter_file
 from templates.contract import (
@@ -88,21 +89,28 @@ def test_the_progress_counts_what_the_emulator_created_and_names_what_it_skipped
 ) -> None:
     overrides = load_parameter_file(LOCAL_PARAMETERS) | {SUFFIX_PARAMETER: deployment.environment}
     expected = deployed_resources(TEMPLATE, overrides)  # the resources whose Condition holds
-    listed = {
-        resource.logical_id
-        for resource in listed_resources(deployment.clients("cloudformation"), deployment.deployment.stack)
-    }
+    cloudformation = deployment.clients("cloudformation")
+    summaries = cloudformation.list_stack_resources(StackName=deployment.deployment.stack)
+    listed = {summary["LogicalResourceId"] for summary in summaries["StackResourceSummaries"]}
+    created = listed & set(expected)
+    skipped = {expected[logical_id] for logical_id in set(expected) - listed}
     stack = NAMES.stack.for_suffix(deployment.environment)
     (done,) = [line for line in deployment.log if "CREATE_COMPLETE" in line and line.endswith(f" {stack}")]
-    note = deployment.log[deployment.log.index(done) + 1]
+    first = deployment.log.index(done) + 1
+    notes = deployment.log[first : first + 1 + len(EMULATOR_GAPS)]  # every gap is in the local stack
 
     assert len(expected) < len(TEMPLATE["Resources"])  # the local parameters leave some out
-    assert done.startswith(f"[{len(listed & set(expected)):3d}/{len(expected)}] ")
-    assert note.strip().startswith(
-        f"the emulator created {len(listed & set(expected))} of these {len(expected)}"
+    # What the emulator skipped is exactly what tapstack/local/gaps.py (and so docs/local.md) names.
+    assert skipped == {kind for kind in SKIPPED_TYPES if kind in expected.values()}
+    assert "AWS::WAFv2::WebACL" in skipped
+    assert done.startswith(f"[{len(created):3d}/{len(expected)}] ")
+    assert notes[0].strip() == f"the emulator created {len(created)} of these {len(expected)}; it skipped:"
+    for gap, note in zip(EMULATOR_GAPS, notes[1:], strict=True):
+        assert note.strip().endswith(f": {gap.instead}")
+    # docs/local.md quotes the count of a stack deployed with params/local.json
+    assert f"`[{len(created):3d}/{len(expected)}]` with `params/local.json`" in LOCAL_PAGE.read_text(
+        encoding="utf-8"
     )
-    assert "AWS::WAFv2::WebACL x1" in note
-    assert "the local deploy makes the AWS::ApiGateway::ApiKey and AWS::SecretsManager::Secret itself" in note
 
 
 def test_destroy_leaves_no_stack_and_no_bucket_behind(

@@ -19,7 +19,7 @@ TAPSTACK = Path(sys.executable).parent / "tapstack"
 EXPECTED_COMMANDS = {
     "generate", "check", "lint", "guard", "package", "report", "diagram", "cost", "bench",
     "bootstrap", "preflight", "deploy", "diff", "destroy", "replay", "republish", "register", "quarantine",
-    "object", "verify", "local",
+    "object", "verify", "params", "local",
 }  # fmt: skip
 EXPECTED_LOCAL_COMMANDS = {
     "up", "down", "deploy", "send", "serve", "replay", "republish", "register", "quarantine", "object",

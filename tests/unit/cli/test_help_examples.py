@@ -2,44 +2,19 @@
 command has, and each repository file it names is there."""
 
 import re
-import shlex
-from collections.abc import Iterator
 
 import click
 import pytest
 
 from tapstack import paths
 from tapstack.cli import tapstack
+from tests.support.examples import help_examples
 
 # Inputs an example names that a checkout holds (build/ and output/ are what commands write).
 INPUT_FILE = re.compile(r"^(events|params|tests)/\S+\.json$")
 
 
-def commands(
-    group: click.Group, prefix: tuple[str, ...] = ()
-) -> Iterator[tuple[tuple[str, ...], click.Command]]:
-    context = click.Context(group)
-    for name in group.list_commands(context):
-        command = group.get_command(context, name)
-        assert command is not None, name
-        yield (*prefix, name), command
-        if isinstance(command, click.Group):
-            yield from commands(command, (*prefix, name))
-
-
-def examples() -> Iterator[tuple[tuple[str, ...], list[str]]]:
-    for path, command in commands(tapstack):
-        # A line ending in a backslash goes on on the next, as in a shell.
-        for line in re.sub(r"\\\n\s*", "", command.epilog or "").splitlines():
-            text = line.strip()
-            if text.startswith("then: "):
-                text = text.removeprefix("then: ")
-            if text.startswith("tapstack "):
-                # Two or more spaces start the example's own comment.
-                yield path, shlex.split(re.split(r"\s{2,}", text, maxsplit=1)[0])
-
-
-EXAMPLES = list(examples())
+EXAMPLES = [(path, example.words) for path, example in help_examples()]
 
 
 def test_every_command_with_options_shows_an_example() -> None:

@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from tapstack import paths
 from tapstack.cli import main
 from tapstack.exits import ExitCode
 from tapstack.operate.cloud import Clients
@@ -140,3 +141,56 @@ def test_a_bad_parameter_file_exits_2_before_any_aws_client_is_made(
     for rule in ("below MinValue 10", "is not a number", "does not match AllowedPattern", "does not declare"):
         assert rule in error
     assert "Traceback" not in error
+
+
+def test_a_file_and_the_values_the_deploy_adds_make_one_checked_file_for_the_aws_cli(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`tapstack params overrides`: --parameter-overrides file://… takes no further Key=Value, so the
+    file and the deploy's three values are combined into one file, in either of the AWS CLI's formats."""
+    added = [
+        "--add",
+        "EnvironmentSuffix=dev",
+        "--add",
+        "CodeS3Bucket=my-artifacts",
+        "--add",
+        "CodeS3Key=a.zip",
+    ]
+    file_values = load_parameter_file(paths.PARAMS / "dev.json")
+    expected = {
+        **file_values,
+        "EnvironmentSuffix": "dev",
+        "CodeS3Bucket": "my-artifacts",
+        "CodeS3Key": "a.zip",
+    }
+
+    overrides = main(["params", "overrides", str(paths.PARAMS / "dev.json"), *added])
+    as_overrides = json.loads(capsys.readouterr().out)
+    parameters = main(
+        ["params", "overrides", str(paths.PARAMS / "dev.json"), *added, "--format", "parameters"]
+    )
+    as_parameters = json.loads(capsys.readouterr().out)
+
+    assert (overrides, parameters) == (ExitCode.OK, ExitCode.OK)
+    assert as_overrides == [f"{key}={value}" for key, value in expected.items()]
+    assert as_parameters == [
+        {"ParameterKey": key, "ParameterValue": value} for key, value in expected.items()
+    ]
+
+
+def test_an_added_value_is_checked_with_the_file_one_line_per_problem(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = _file(tmp_path, "Count=50")
+    template = tmp_path / "template.json"
+    template.write_text(json.dumps({**TEMPLATE, "Metadata": {}, "Resources": {}}))
+
+    added = ["--add", "Count=60", "--add", "Mode=MAYBE", "--add", "orphan"]
+    status = main(["params", "overrides", str(path), "--template", str(template), *added])
+    lines = capsys.readouterr().err.splitlines()
+
+    assert status == ExitCode.USAGE
+    assert lines[0] == f"error: {path}: 3 problems, found before any AWS call"
+    assert "Count is given twice (Count=50 and --add Count=60): keep one" in lines[1]
+    assert '--add orphan is not "Key=Value"' in lines[2]
+    assert "Mode=MAYBE" in lines[3]

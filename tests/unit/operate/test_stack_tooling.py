@@ -16,7 +16,7 @@ from tapstack.exits import ExitCode
 from tapstack.local.target import as_moto_reads_it, with_previous_values
 from tapstack.operate.cloud import TEMPLATE_PATH, DeployError
 from tapstack.operate.replay import parse_dead_letter
-from tapstack.operate.stacks import cli_equivalent, template_parameters
+from tapstack.operate.stacks import cli_equivalent, deployed_resources, template_parameters
 from tapstack.parameter_files import ParameterFileError, load_parameter_file
 from templates.bootstrap import bootstrap_template_json
 from templates.contract import ARTIFACT_BUCKET_NAME, SUFFIX_PARAMETER
@@ -194,3 +194,16 @@ def test_moto_gets_list_items_behind_fn_if_decided_and_nothing_else_changed() ->
         outside["Resources"]["Role"]["Properties"]["Description"]
         == document["Resources"]["Role"]["Properties"]["Description"]
     )
+
+
+def test_the_deploy_counts_only_the_resources_whose_condition_holds() -> None:
+    """The progress total of a deploy (the change set's on AWS, the emulator's) and diff's count of a new
+    stack: an opt-in resource is counted once its parameter turns it on, never before."""
+    defaults = deployed_resources(TEMPLATE, {})
+    opted_in = deployed_resources(TEMPLATE, {"OrderedDeliveryTopic": "true", "AlarmEmail": "ops@example.com"})
+    without_waf = deployed_resources(TEMPLATE, {"WafEnabled": "false"})
+
+    assert {"PaymentEventsFifoTopic", "AlarmEmailSubscription"}.isdisjoint(defaults)
+    assert set(opted_in) - set(defaults) == {"PaymentEventsFifoTopic", "AlarmEmailSubscription"}
+    assert "WebAcl" not in without_waf
+    assert len(defaults) < len(TEMPLATE["Resources"])
