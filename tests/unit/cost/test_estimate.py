@@ -46,8 +46,9 @@ def recomputed_per_million(template: dict[str, Any], overrides: dict[str, str]) 
     """The cost of a million deliveries, written out from what the template and the parameters say: one
     API request, one WAF inspection when the WAF is on, each function's requests and GB-seconds at its
     MemorySize, its DynamoDB units, S3 puts and SNS publishes (a KMS data key each: the topic is
-    encrypted, the bucket uses a bucket key), each table index's writes, its log bytes ingested and kept LogRetentionDays, the
-    archive kept its lifecycle (or Object Lock) days, the items and their backups a month, 5% traced."""
+    encrypted, the bucket uses a bucket key), each table index's writes, its log bytes ingested and kept
+    LogRetentionDays, the archive kept its lifecycle (or Object Lock) days, the items and their backups a
+    month, 5% traced."""
     values = {name: str(p.get("Default", "")) for name, p in template["Parameters"].items()} | overrides
     log_days = Decimal(values["LogRetentionDays"])
 
