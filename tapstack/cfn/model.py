@@ -275,6 +275,16 @@ class Template:
             if intrinsic_name(output.get("Value")) == "Ref" and key in output_values
         }
 
+    def created_with(self, parameter_values: Mapping[str, Any]) -> dict[str, str]:
+        """`{logical id: type}` of the resources a stack with these parameters has: those without a
+        Condition, and those whose Condition holds."""
+        resolver = self.resolver(parameter_values)
+        return {
+            resource.logical_id: resource.type
+            for resource in self.resources.values()
+            if "Condition" not in resource.definition or resolver.condition(resource.definition["Condition"])
+        }
+
     def resolver(
         self,
         parameter_values: Mapping[str, Any] | None = None,

@@ -64,11 +64,9 @@ DEPLOYER_POLICY_NAME = "deployer-policy.json"
 
 
 def settings_documentation() -> dict[Path, str]:
-    """The files derived from the code alone: the settings' reference page, the committed settings file's
-    comments (its values are kept) and docs/local.md's list of the emulator's gaps (its prose is kept)."""
+    """The files derived from the code alone: the settings' reference page and the committed settings
+    file's comments (its values are kept)."""
     files = {paths.CONFIGURATION_DOC: configuration_page()}
-    if LOCAL_PAGE.is_file():
-        files[LOCAL_PAGE] = with_emulator_gaps(LOCAL_PAGE.read_text(encoding="utf-8"))
     if paths.SETTINGS.is_file():
         files[paths.SETTINGS] = with_derived_comments(paths.SETTINGS.read_text(encoding="utf-8"))
     return files
@@ -76,7 +74,7 @@ def settings_documentation() -> dict[Path, str]:
 
 def generated_files(config: StackConfig, output: Path) -> dict[Path, str]:
     """The template JSON at output, its report beside it (.md), the deployer's IAM policy and the settings'
-    documentation; for the committed template, also its parameters and cost pages under docs/."""
+    documentation; for the committed template, also its parameters, cost and local pages under docs/."""
     text = render(build_template(config))
     template = json.loads(text)
     # The reviewers' report and the policy are rendered from the JSON itself, so they cannot drift apart.
@@ -90,6 +88,8 @@ def generated_files(config: StackConfig, output: Path) -> dict[Path, str]:
     if output.resolve() == paths.TEMPLATE:  # the committed template also documents itself under docs/
         files[PARAMETERS_PAGE] = render_parameters_page(template)
         files[COST_PAGE] = render_cost_page(template)
+        # docs/local.md's list of the emulator's gaps and its count (the page's prose is kept)
+        files[LOCAL_PAGE] = with_emulator_gaps(LOCAL_PAGE.read_text(encoding="utf-8"), template)
     return files
 
 

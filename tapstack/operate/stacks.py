@@ -82,15 +82,8 @@ STACK_DONE = frozenset({"CREATE_COMPLETE", "UPDATE_COMPLETE", "IMPORT_COMPLETE",
 
 
 def deployed_resources(template: dict[str, Any], overrides: dict[str, str]) -> dict[str, str]:
-    """`{logical id: type}` of the resources a deploy with these parameters creates: those without a
-    Condition, and those whose Condition holds."""
-    document = Template(template)
-    resolver = document.resolver(overrides)
-    return {
-        logical_id: resource["Type"]
-        for logical_id, resource in template["Resources"].items()
-        if "Condition" not in resource or resolver.condition(resource["Condition"])
-    }
+    """`{logical id: type}` of the resources a deploy with these parameters creates."""
+    return Template(template).created_with(overrides)
 
 
 @dataclass

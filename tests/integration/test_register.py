@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -44,13 +45,25 @@ def send(
     return document
 
 
+@pytest.fixture
+def restored_secret(deployment: DeployedStack) -> Iterator[DeployedStack]:
+    """The session's stack, its secret put back afterwards: the other tests on it sign with the local
+    material, which a registration replaces."""
+    arn = deployment.outputs[WEBHOOK_SECRET_ARN]
+    secretsmanager = deployment.clients("secretsmanager")
+    before = secretsmanager.get_secret_value(SecretId=arn)["SecretString"]
+    yield deployment
+    secretsmanager.put_secret_value(SecretId=arn, SecretString=before)
+
+
 def test_local_registration_rotates_in_the_stand_ins_material(
     moto_endpoint: str,
-    deployment: DeployedStack,
+    restored_secret: DeployedStack,
     capsys: pytest.CaptureFixture[str],
     monkeypatch: pytest.MonkeyPatch,
     tmp_path: Path,
 ) -> None:
+    deployment = restored_secret
     port = moto_endpoint.rsplit(":", 1)[1]
     local = ["local", "register", "--port", port, "--env", deployment.environment]
     local_secret = secret_of(deployment)["stripe_signing_secrets"][0]
