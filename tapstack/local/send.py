@@ -31,9 +31,18 @@ from handlers.aws import AwsClients, DynamoTransactions
 from tapstack.cfn.model import Resolver, Template, logical_id_of
 from tapstack.local.delivery import ApiIdentity, Sender, Signer
 from tapstack.local.emulator import ensure_fill_ins, events_queue_name
-from tapstack.local.faults import CRASH_FAULTS, FAULTS, OPERATION_FAULTS, crashing, fail_operation
+from tapstack.local.faults import (
+    CRASH_FAULTS,
+    FAULTS,
+    OPERATION_FAULTS,
+    UNREACHABLE,
+    crashing,
+    fail_operation,
+)
 from tapstack.local.local_lambda import AsyncFunction, FakeContext, LocalLambda, Outcome
 from tapstack.local.paypal_pki import LocalPaypal
+from tapstack.local.provider_apis import LOG_DIRECTORY
+from tapstack.local.provider_apis.stand_ins import record_creation
 from tapstack.operate.artifacts import object_exists
 from tapstack.operate.cloud import Clients, deployed_template
 from tapstack.operate.deployment import Deployment
@@ -130,6 +139,8 @@ class LocalRuntime:
     outputs: dict[str, str]
     local_paypal: LocalPaypal = field(default_factory=LocalPaypal)
     router: ThreadLocalLambda = field(default_factory=ThreadLocalLambda)
+    provider_log_directory: Path = LOG_DIRECTORY
+    """Where the local providers log the events they create (tapstack.local.provider_apis)."""
 
     @classmethod
     def for_deployed_stack(cls, clients: Clients, stack: str, environment: str) -> LocalRuntime:
@@ -338,12 +349,15 @@ def send_event(
     """
     provider = provider or provider_of(event_path)
     body = event_path.read_bytes()
+    if fault == UNREACHABLE:
+        return _unreachable(runtime, event_path, provider, body)
     waiting_before: dict[str, int] = {}
     if fault is not None:
         runtime.inject_fault(fault)
         waiting_before = _dead_letters(runtime)
     event = runtime.sender().event(provider, body)
     delivery = runtime.deliver(event)
+    record_creation(provider, body, delivery.status == 202, runtime.provider_log_directory)
     failures: list[str] = []
     document: dict[str, Any] = {
         "event": str(event_path),
@@ -398,6 +412,23 @@ def send_event(
     document["published"] = [m for m in published if m["message"].get("transaction_id") == transaction_id]
     document["failures"] = failures
     document["ok"] = not failures
+    return document
+
+
+def _unreachable(runtime: LocalRuntime, event_path: Path, provider: str, body: bytes) -> dict[str, Any]:
+    """The provider creates and logs the event; its delivery never reaches the stack."""
+    logged = record_creation(provider, body, False, runtime.provider_log_directory)
+    document: dict[str, Any] = {
+        "event": str(event_path),
+        "provider": provider,
+        "fault": UNREACHABLE,
+        "delivered": False,
+        "logged": logged,
+        "failures": [] if logged else [f"{provider} keeps no event log: nothing could recover this event"],
+    }
+    if logged:
+        document["next"] = f"make reconcile-local PROVIDER={provider} APPLY=1 (recovers it from its log)"
+    document["ok"] = logged
     return document
 
 

@@ -94,3 +94,51 @@ class TtlCache(Generic[T]):
             self._value = self._load()
             self._loaded_at = now
         return self._value
+
+
+@dataclass(frozen=True, slots=True)
+class PaypalClient:
+    """A PayPal REST app's credentials: its OAuth token is what lists the event log."""
+
+    client_id: str
+    client_secret: str = field(repr=False)
+
+
+@dataclass(frozen=True, slots=True)
+class ApiCredentials:
+    """Read-only provider API credentials from the webhook secret, current first; empty: not configured.
+
+    `stripe_api_keys`: restricted keys with read access to events; `paypal_api_credentials`: a list of
+    `{"client_id", "client_secret"}`. Excluded from repr so that logging this object cannot leak them.
+    """
+
+    stripe_api_keys: tuple[str, ...] = field(repr=False)
+    paypal_clients: tuple[PaypalClient, ...] = field(repr=False)
+    paypal_environment: str = "live"
+
+    @classmethod
+    def from_secret_string(cls, secret_string: str) -> "ApiCredentials":
+        """Parse the SecretString JSON; raise ValueError (without the values) when it is malformed."""
+        document = json.loads(secret_string, parse_float=Decimal)
+        if not isinstance(document, dict):
+            raise ValueError("the webhook secret must be a JSON object")
+        clients = document.get("paypal_api_credentials", [])
+        if not isinstance(clients, list) or not all(
+            isinstance(item, dict)
+            and _is_utf8_text(item.get("client_id"))
+            and _is_utf8_text(item.get("client_secret"))
+            for item in clients
+        ):
+            raise ValueError("paypal_api_credentials must be a list of {client_id, client_secret} strings")
+        return cls(
+            stripe_api_keys=_texts(document, "stripe_api_keys"),
+            paypal_clients=tuple(
+                PaypalClient(item["client_id"], item["client_secret"])
+                for item in clients
+                if item["client_id"] and item["client_secret"]
+            ),
+            paypal_environment=_paypal_environment(document),
+        )
+
+    def configured(self, provider: str) -> bool:
+        return bool(self.stripe_api_keys if provider == "stripe" else self.paypal_clients)

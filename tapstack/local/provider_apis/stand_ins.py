@@ -1,0 +1,40 @@
+"""The local providers put together: which ones keep a log, recording what they create, and one server
+for all their APIs with the credentials of the stack's webhook secret."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from handlers.core.secrets import ApiCredentials
+from tapstack.local.provider_apis import LOG_DIRECTORY, EventLog, LoggedEvent, ProviderApiServer, RouteTable
+from tapstack.local.provider_apis import paypal as paypal_api
+from tapstack.local.provider_apis import stripe as stripe_api
+
+LOGGING_PROVIDERS: dict[str, Callable[[bytes, bool], LoggedEvent]] = {
+    "stripe": stripe_api.logged,
+    "paypal": paypal_api.logged,
+}
+"""The providers that keep an event log an API key can read, and how each reads its event's body."""
+
+
+def record_creation(provider: str, body: bytes, delivered: bool, directory: Path = LOG_DIRECTORY) -> bool:
+    """Record in `provider`'s log the event it created with `body`; False for a sender without a log."""
+    read = LOGGING_PROVIDERS.get(provider)
+    if read is None:
+        return False
+    EventLog(provider, directory).record(read(body, delivered))
+    return True
+
+
+def provider_api_server(
+    credentials: ApiCredentials, directory: Path = LOG_DIRECTORY, *extra: RouteTable
+) -> ProviderApiServer:
+    """Stripe's and PayPal's event-log APIs over the logs in `directory`, accepting the credentials of
+    the stack's secret; `extra`: more route tables (endpoint registration)."""
+    stripe = stripe_api.StripeApi(EventLog("stripe", directory), credentials.stripe_api_keys)
+    paypal = paypal_api.PaypalApi(
+        EventLog("paypal", directory),
+        [paypal_api.ClientCredentials(c.client_id, c.client_secret) for c in credentials.paypal_clients],
+    )
+    return ProviderApiServer(stripe.routes(), paypal.routes(), *extra)
