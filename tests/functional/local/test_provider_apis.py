@@ -84,7 +84,7 @@ def test_the_official_stripe_client_pages_through_every_event_newest_first(
     stripe_client: stripe.StripeClient,
 ) -> None:
     page = stripe_client.v1.events.list(params={"limit": 10})
-    assert (page["object"], page.url, page.has_more, len(page.data)) == ("list", "/v1/events", True, 10)
+    assert (str(page["object"]), page.url, page.has_more, len(page.data)) == ("list", "/v1/events", True, 10)
     every = [event.id for event in page.auto_paging_iter()]
     assert every == [f"evt_local{number:04d}" for number in reversed(range(25))]
 
