@@ -205,9 +205,10 @@ class Reconciler:
                 ),
             )
             if window.start < horizon:
+                # Gone from the provider's log: count it (the alarm) and start again at the horizon.
                 report.beyond_retention_seconds = max(report.beyond_retention_seconds, horizon - window.start)
-                window = Window(horizon, max(window.end, horizon))
-                cursor = Cursor(cursor.reconciled_until, None, None)
+                cursor = Cursor(horizon + self.settings.overlap_seconds)
+                continue
             if window.end <= window.start:
                 report.complete = True
                 break

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+from handlers.providers.api_calls import ApiAnswer, ApiCall
 from tapstack import paths
 
 LOG_DIRECTORY = paths.LOCAL_STATE / "provider-log"
@@ -169,6 +170,22 @@ class ProviderApiServer:
         if handler is None:
             return ApiResponse.of(404, _error(404))
         return handler(request)
+
+    def in_process(self, call: ApiCall) -> ApiAnswer:
+        """Answer a provider client's call without a socket (the unit tier and the benchmark's
+        baseline): the same routes, faults and payloads as over HTTP."""
+        parts = urlsplit(call.url)
+        headers = {name.lower(): value for name, value in call.headers.items()}
+        headers.setdefault("host", parts.netloc)
+        headers.setdefault("x-forwarded-proto", parts.scheme)  # links answered on the origin called
+        request = ApiRequest(
+            call.method, parts.path, parse_qs(parts.query, keep_blank_values=True), headers, call.body or b""
+        )
+        response = self.answer(request)
+        answered = {name.lower(): value for name, value in response.headers.items()}
+        return ApiAnswer(
+            response.status, {"request-id": f"req_{uuid.uuid4().hex[:14]}"} | answered, response.payload
+        )
 
     @contextmanager
     def running(self) -> Iterator[ProviderApiServer]:

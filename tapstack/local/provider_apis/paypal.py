@@ -100,7 +100,9 @@ class PaypalApi:
         links = []
         if next_query is not None:
             # Absolute, as PayPal's are: on the host the request named.
-            href = f"http://{request.headers.get('host', '127.0.0.1')}{EVENTS_PATH}?{urlencode(next_query)}"
+            scheme = request.headers.get("x-forwarded-proto", "http")
+            origin = f"{scheme}://{request.headers.get('host', '127.0.0.1')}"
+            href = f"{origin}{EVENTS_PATH}?{urlencode(next_query)}"
             links.append({"href": href, "rel": "next", "method": "GET"})
         head = {"count": len(events), "links": links}
         return ApiResponse(200, json_list(head, "events", [event.body for event in events]))
