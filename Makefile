@@ -162,7 +162,7 @@ ON_AWS = $(if $(AWS_REGION),--region $(AWS_REGION))
 PARAMS ?= params/$(ENV).json
 NEED_ENV = @test -n "$(ENV)" || { echo "set ENV=<suffix>: the stack is tapstack-<ENV>, e.g. make $@ ENV=dev" >&2; exit 2; }
 
-.PHONY: local-up local-down deploy-local send serve-local replay-local destroy-local load
+.PHONY: local-up local-down deploy-local send serve-local replay-local reconcile-local destroy-local load
 local-up: $(INSTALLED) ## [LOCAL_PORT=5000]: start the moto emulator on 127.0.0.1 (the port is kept for the later local targets); pid and log in .local/
 	$(TAPSTACK) local up $(ON_EMULATOR)
 
@@ -182,6 +182,9 @@ serve-local: $(INSTALLED) ## [LOCAL_HTTP_PORT=8787]: the local stack's API on ht
 replay-local: $(INSTALLED) ## [FUNCTION=processor|notifier] [APPLY=1]: re-drive the local stack's dead letters
 	$(TAPSTACK) local replay --template $(TEMPLATE) $(ON_EMULATOR) --env $(LOCAL_ENV) $(if $(FUNCTION),--function $(FUNCTION)) $(if $(APPLY),--apply)
 
+reconcile-local: $(INSTALLED) ## [PROVIDER=stripe|paypal] [APPLY=1]: list what the local providers' logs hold that the table lacks (FAULT=unreachable sends); APPLY=1 hands it to the processor
+	@$(TAPSTACK) local reconcile --template $(TEMPLATE) $(ON_EMULATOR) --env $(LOCAL_ENV) $(if $(PROVIDER),--provider $(PROVIDER)) $(if $(APPLY),--apply)
+
 destroy-local: $(INSTALLED) ## Empty the local buckets, delete the local stacks (and the artifact bucket), report leftovers
 	$(TAPSTACK) local destroy --template $(TEMPLATE) $(ON_EMULATOR) --env $(LOCAL_ENV) --with-bootstrap
 
@@ -190,7 +193,7 @@ load: local-up ## Bounded load on a throwaway emulator stack (2,000 deliveries, 
 	@$(TAPSTACK) local load --template $(TEMPLATE) $(ON_EMULATOR) --params params/local.json --deliveries 2000 --duplicates 0.2 --senders 8 \
 		2> .local/load.log || { tail -n 20 .local/load.log >&2; exit 1; }
 
-.PHONY: bootstrap preflight deploy diff destroy replay
+.PHONY: bootstrap preflight deploy diff destroy replay reconcile
 bootstrap: $(INSTALLED) ## Create the artifact-bucket stack <prefix>-bootstrap, once per account/region [AWS_REGION=]
 	$(TAPSTACK) bootstrap --template $(TEMPLATE) $(ON_AWS)
 
@@ -214,3 +217,8 @@ destroy: $(INSTALLED) ## ENV=<suffix>: empty the versioned buckets, delete tapst
 replay: $(INSTALLED) ## ENV=<suffix> [FUNCTION=processor|notifier] [APPLY=1]: re-drive dead letters (dry run by default)
 	$(NEED_ENV)
 	$(TAPSTACK) replay --template $(TEMPLATE) $(ON_AWS) --env $(ENV) $(if $(FUNCTION),--function $(FUNCTION)) $(if $(APPLY),--apply)
+
+reconcile: $(INSTALLED) ## ENV=<suffix> PROVIDER=stripe|paypal SINCE=<time> [UNTIL=] [APPLY=1]: events the provider created that the table lacks (dry run by default)
+	$(NEED_ENV)
+	@test -n "$(PROVIDER)" -a -n "$(SINCE)" || { echo "usage: make reconcile ENV=dev PROVIDER=stripe SINCE=3d [UNTIL=1d] [APPLY=1]" >&2; exit 2; }
+	@$(TAPSTACK) reconcile --template $(TEMPLATE) $(ON_AWS) --env $(ENV) --provider $(PROVIDER) --since $(SINCE) $(if $(UNTIL),--until $(UNTIL)) $(if $(APPLY),--apply)

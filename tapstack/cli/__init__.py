@@ -125,6 +125,10 @@ SUBCOMMANDS = {
         "tapstack.cli.operate:replay",
         "Re-drive the dead-letter queues into their functions (a dry run unless --apply).",
     ),
+    "reconcile": Subcommand(
+        "tapstack.cli.operate:reconcile",
+        "List a provider's events the table lacks over a window; hand them to the processor with --apply.",
+    ),
     "quarantine": Subcommand(
         "tapstack.cli.quarantine:quarantine",
         "Deliveries kept in quarantine (verified, not normalised): list, show, reprocess (AWS).",
@@ -155,8 +159,8 @@ def tapstack() -> None:
 
     \b
     build    generate, check, report, diagram, lint, guard, package, bench
-    operate  bootstrap, preflight, deploy, diff, destroy, replay, quarantine, object (AWS, your credentials)
-    local    up, down, deploy, send, serve, replay, quarantine, object, destroy, load (moto on loopback)
+    operate  bootstrap, preflight, deploy, diff, destroy, replay, reconcile, quarantine, object (AWS)
+    local    up, down, deploy, send, serve, replay, reconcile, quarantine, object, destroy, load (moto)
     verify   a captured delivery through the receiver's checks (no AWS)
 
     Exit status: 0 done, 1 something was found or failed, 2 the command cannot run as asked.

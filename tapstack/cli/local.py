@@ -18,6 +18,7 @@ import click
 
 from tapstack import paths
 from tapstack.cli.operate import (
+    APPLY_RECONCILE_OPTION,
     OUTPUTS_OPTION,
     TEMPLATE_OPTION,
     WITH_BOOTSTRAP_OPTION,
@@ -25,8 +26,10 @@ from tapstack.cli.operate import (
     function_options,
     load_deployment,
     parameters_options,
+    print_json,
     run_replay,
 )
+from tapstack.cli.options import MOMENT
 from tapstack.exits import CommandError, ExitCode
 from tapstack.local import emulator, ports
 from tapstack.local.faults import FAULTS
@@ -224,6 +227,51 @@ def replay_local(
 ) -> ExitCode:
     """Re-drive the local stack's dead-letter queues (a dry run unless --apply)."""
     return run_replay(emulator_deployment(environment, template_path, port), functions, apply)
+
+
+@local.command(
+    name="reconcile",
+    epilog="""\b
+Examples:
+  tapstack local reconcile --provider stripe            what the local Stripe log holds that the table lacks
+  tapstack local reconcile --provider paypal --apply    hand those to the processor""",
+)
+@click.option(
+    "--provider",
+    type=click.Choice(("stripe", "paypal")),
+    help="whose local event log (default: both, in one document)",
+)
+@click.option("--since", type=MOMENT, help="from (default: the start of the local provider's log)")
+@click.option("--until", type=MOMENT, help="to (default: now)")
+@APPLY_RECONCILE_OPTION
+@environment_option(LOCAL_ENVIRONMENT)
+@PORT_OPTION
+def reconcile_local(
+    provider: str | None,
+    since: int | None,
+    until: int | None,
+    apply: bool,
+    environment: str,
+    template_path: Path,
+    port: int,
+) -> ExitCode:
+    """List what the local provider's event log holds that the local table lacks; hand it over with --apply.
+
+    The local providers log every event `local send` created (delivered or, with --fault unreachable,
+    not) and serve the log on loopback for this command. Prints one JSON document (`missing`, `ingested`).
+    """
+    from tapstack.local.provider_apis.stand_ins import reconcile_local_stack  # noqa: PLC0415 (imports the handlers)
+    from tapstack.operate.reconcile import window_of  # noqa: PLC0415 (imports the handlers)
+
+    deployment = emulator_deployment(environment, template_path, port)
+    window = window_of(since or 0, until)
+    log_path = paths.LOCAL_STATE / "send.log"
+    with contextlib.redirect_stdout(_handler_log(log_path)):
+        providers = [provider] if provider else ["stripe", "paypal"]
+        document = reconcile_local_stack(deployment, providers, window, apply)
+    print(f"handler logs: {log_path}", file=sys.stderr)
+    print_json(document)
+    return ExitCode.OK if document["complete"] else ExitCode.FAILED
 
 
 @local.command(name="destroy", epilog="Example:\n\n  tapstack local destroy --with-bootstrap")

@@ -178,13 +178,21 @@ def _secret_arn(clients: Clients, name: str, properties: dict[str, Any], key_arn
 
 
 def configure_local_verification(secretsmanager: Any, secret_arn: str) -> None:
-    """Put a local Stripe signing secret and PayPal webhook id in; keep the generated internal key."""
+    """Put a local Stripe signing secret and PayPal webhook id in, and the read-only API credentials the
+    local providers' event logs accept (tapstack.local.provider_apis); keep the generated internal key."""
     document = json.loads(secretsmanager.get_secret_value(SecretId=secret_arn)["SecretString"])
-    if document.get("stripe_signing_secrets") and document.get("paypal_webhook_id"):
+    local = {
+        "stripe_signing_secrets": [f"whsec_local_{secrets.token_hex(16)}"],
+        "paypal_webhook_id": LOCAL_PAYPAL_WEBHOOK_ID,
+        "stripe_api_keys": [f"rk_test_local_{secrets.token_hex(12)}"],
+        "paypal_api_credentials": [
+            {"client_id": f"local-{secrets.token_hex(8)}", "client_secret": secrets.token_hex(16)}
+        ],
+    }
+    missing = {key: value for key, value in local.items() if not document.get(key)}
+    if not missing:
         return
-    document["stripe_signing_secrets"] = [f"whsec_local_{secrets.token_hex(16)}"]
-    document["paypal_webhook_id"] = LOCAL_PAYPAL_WEBHOOK_ID
-    secretsmanager.put_secret_value(SecretId=secret_arn, SecretString=json.dumps(document))
+    secretsmanager.put_secret_value(SecretId=secret_arn, SecretString=json.dumps(document | missing))
 
 
 def accept_stripe_signing_secret(secretsmanager: Any, secret_arn: str, signing_secret: str) -> bool:

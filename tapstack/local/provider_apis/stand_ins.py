@@ -5,11 +5,16 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
+from handlers.core.reconciling import Window
 from handlers.core.secrets import ApiCredentials
 from tapstack.local.provider_apis import LOG_DIRECTORY, EventLog, LoggedEvent, ProviderApiServer, RouteTable
 from tapstack.local.provider_apis import paypal as paypal_api
 from tapstack.local.provider_apis import stripe as stripe_api
+from tapstack.operate.deployment import Deployment
+from tapstack.operate.reconcile import reconcile_deployment
+from templates.contract import WEBHOOK_SECRET_ARN
 
 LOGGING_PROVIDERS: dict[str, Callable[[bytes, bool], LoggedEvent]] = {
     "stripe": stripe_api.logged,
@@ -38,3 +43,28 @@ def provider_api_server(
         [paypal_api.ClientCredentials(c.client_id, c.client_secret) for c in credentials.paypal_clients],
     )
     return ProviderApiServer(stripe.routes(), paypal.routes(), *extra)
+
+
+def reconcile_local_stack(
+    deployment: Deployment,
+    providers: list[str],
+    window: Window,
+    apply: bool,
+    directory: Path = LOG_DIRECTORY,
+) -> dict[str, Any]:
+    """`tapstack local reconcile`: the local providers' APIs served for the length of one reconciliation
+    of the local stack, with the credentials of its webhook secret. One provider: its document; more:
+    their `missing` (and `ingested`) together, and each provider's document."""
+    outputs = deployment.target.stack_outputs(deployment.stack, deployment.environment, deployment.template)
+    secret = deployment.clients("secretsmanager").get_secret_value(SecretId=outputs[WEBHOOK_SECRET_ARN])
+    credentials = ApiCredentials.from_secret_string(secret["SecretString"])
+    with provider_api_server(credentials, directory).running() as server:
+        bases = dict.fromkeys(providers, server.url)
+        documents = [reconcile_deployment(deployment, name, window, apply, bases) for name in providers]
+    if len(documents) == 1:
+        return documents[0]
+    combined: dict[str, Any] = {"missing": [i for d in documents for i in d["missing"]]}
+    if apply:
+        combined["ingested"] = [i for d in documents for i in d["ingested"]]
+    combined["complete"] = all(d["complete"] for d in documents)
+    return combined | {"providers": {d["provider"]: d for d in documents}}
