@@ -135,8 +135,9 @@ Examples:
 @click.option(
     "--fault",
     type=click.Choice(FAULTS),
-    help="make one part fail (a function crashes, or the table, bucket or topic refuses), to watch the "
-    "event dead-letter and recover it with `local replay --apply`",
+    help="make one part fail (a function crashes, or the table, bucket or topic refuses) to watch the "
+    "event dead-letter and recover it with `local replay --apply`; or `unreachable`: the provider logs "
+    "the event but it never arrives, recovered with `local reconcile --apply`",
 )
 @environment_option(LOCAL_ENVIRONMENT)
 @PORT_OPTION

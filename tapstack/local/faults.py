@@ -24,7 +24,10 @@ OPERATION_FAULTS = {
 # fault name -> the function (its name's role part) that crashes
 CRASH_FAULTS = ("processor", "notifier")
 UNREACHABLE = "unreachable"
-FAULTS = (*CRASH_FAULTS, *OPERATION_FAULTS, UNREACHABLE)
+DEAD_LETTERING_FAULTS = (*CRASH_FAULTS, *OPERATION_FAULTS)
+"""The faults an event survives in a dead-letter queue (replay recovers it); `unreachable`'s event never
+reached the stack (reconciliation recovers it)."""
+FAULTS = (*DEAD_LETTERING_FAULTS, UNREACHABLE)
 
 
 class InjectedCrashError(RuntimeError):
