@@ -18,11 +18,11 @@ from tests.support.settings import PREFIX
 TAPSTACK = Path(sys.executable).parent / "tapstack"
 EXPECTED_COMMANDS = {
     "generate", "check", "lint", "guard", "package", "report", "diagram", "bench",
-    "bootstrap", "preflight", "deploy", "diff", "destroy", "replay", "quarantine", "object", "verify",
-    "local",
+    "bootstrap", "preflight", "deploy", "diff", "destroy", "replay", "reconcile", "quarantine", "object",
+    "verify", "local",
 }  # fmt: skip
 EXPECTED_LOCAL_COMMANDS = {
-    "up", "down", "deploy", "send", "serve", "replay", "quarantine", "object", "destroy", "load",
+    "up", "down", "deploy", "send", "serve", "replay", "reconcile", "quarantine", "object", "destroy", "load",
 }  # fmt: skip
 
 
