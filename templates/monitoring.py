@@ -10,7 +10,8 @@ from troposphere.logs import MetricFilter, MetricTransformation
 from troposphere.sns import Topic
 
 from templates.api import Api
-from templates.functions import METRICS_NAMESPACE, Functions
+from templates.contract import PROVIDER_EVENT_RETENTION_DAYS, RECONCILED_PROVIDERS
+from templates.functions import Functions, stack_namespace
 from templates.messaging import Messaging
 from templates.naming import StackNames
 
@@ -24,6 +25,7 @@ class AlarmSpec:
     metric: str
     dimensions: list[MetricDimension]
     statistic: str = "Sum"
+    threshold: float = 0
 
 
 QUARANTINE_METRIC = "Quarantined"
@@ -40,7 +42,7 @@ def _quarantine_metric_filter(functions: Functions) -> MetricFilter:
         FilterPattern=f'{{ $.message = "{QUARANTINE_LOG_MESSAGE}" }}',
         MetricTransformations=[
             MetricTransformation(
-                MetricNamespace=_stack_namespace(),
+                MetricNamespace=stack_namespace(),
                 MetricName=QUARANTINE_METRIC,
                 MetricValue="1",
                 Unit="Count",
@@ -49,8 +51,74 @@ def _quarantine_metric_filter(functions: Functions) -> MetricFilter:
     )
 
 
-def _stack_namespace() -> Sub:
-    return Sub(f"{METRICS_NAMESPACE}/${{AWS::StackName}}")
+LAG_ALARM_FRACTION = 0.5
+"""The cursor-lag alarm fires when the cursor is half the provider's retention behind: time enough to
+fix the cause and catch up before events fall off the log."""
+
+
+def reconciler_alarm_specs(functions: Functions) -> list[AlarmSpec]:
+    """Per provider: an event had to be recovered, the event log failed, the cursor falls behind towards
+    the retention horizon, and events were already past it."""
+    specs = []
+    for provider in RECONCILED_PROVIDERS:
+        name = provider.capitalize()
+        dimensions = [
+            MetricDimension(Name="provider", Value=provider),
+            MetricDimension(Name="service", Value=functions.reconciler.role_name),
+        ]
+        retention_seconds = PROVIDER_EVENT_RETENTION_DAYS[provider] * 86400
+        specs += [
+            AlarmSpec(
+                title=f"{name}ReconcileRecoveredAlarm",
+                name=f"reconcile-{provider}-recovered",
+                description=(
+                    f"The reconciler found {name} events that no delivery brought and handed them to the "
+                    "processor: a delivery path is broken (endpoint, signing secret, WAF). Look at the "
+                    "items with ingested_via = reconcile (docs/reconciliation.md)."
+                ),
+                namespace=stack_namespace(),
+                metric="Missing",
+                dimensions=dimensions,
+            ),
+            AlarmSpec(
+                title=f"{name}ReconcileFailuresAlarm",
+                name=f"reconcile-{provider}-failures",
+                description=(
+                    f"{name}'s event log failed the reconciler (5xx, refused credentials, throttling): the "
+                    "cursor holds and the next run resumes; see the reconciler's log group."
+                ),
+                namespace=stack_namespace(),
+                metric="Failures",
+                dimensions=dimensions,
+            ),
+            AlarmSpec(
+                title=f"{name}ReconcileLagAlarm",
+                name=f"reconcile-{provider}-lag",
+                description=(
+                    f"The reconciler's {name} cursor is more than half of {name}'s "
+                    f"{PROVIDER_EVENT_RETENTION_DAYS[provider]}-day event retention behind: past it, events "
+                    "cannot be recovered. Run `tapstack reconcile` or fix what stops the runs."
+                ),
+                namespace=stack_namespace(),
+                metric="CursorLagSeconds",
+                dimensions=dimensions,
+                statistic="Maximum",
+                threshold=retention_seconds * LAG_ALARM_FRACTION,
+            ),
+            AlarmSpec(
+                title=f"{name}ReconcileBeyondRetentionAlarm",
+                name=f"reconcile-{provider}-beyond-retention",
+                description=(
+                    f"Part of the span the reconciler had to cover was older than {name} keeps events: "
+                    "events created then and never delivered cannot be recovered from the log."
+                ),
+                namespace=stack_namespace(),
+                metric="BeyondRetentionSeconds",
+                dimensions=dimensions,
+                statistic="Maximum",
+            ),
+        ]
+    return specs
 
 
 def _alarm(names: StackNames, spec: AlarmSpec, topic: Topic) -> Alarm:
@@ -65,7 +133,7 @@ def _alarm(names: StackNames, spec: AlarmSpec, topic: Topic) -> Alarm:
         Statistic=spec.statistic,
         Period=60,
         EvaluationPeriods=1,
-        Threshold=0,
+        Threshold=spec.threshold,
         ComparisonOperator="GreaterThanThreshold",
         TreatMissingData="notBreaching",
         AlarmActions=[topic.ref()],
@@ -131,11 +199,12 @@ def build_alarms(
                 "A verified delivery could not be normalised and was stored in quarantine (not published). "
                 "Find it by its quarantine_reason in the table, fix the cause, then reprocess it."
             ),
-            namespace=_stack_namespace(),
+            namespace=stack_namespace(),
             metric=QUARANTINE_METRIC,
             dimensions=[],
         )
     )
+    specs += reconciler_alarm_specs(functions)
     return [
         *(_alarm(names, spec, messaging.alarm_topic) for spec in specs),
         _quarantine_metric_filter(functions),

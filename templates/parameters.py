@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from troposphere import And, AWSHelperFn, Condition, Equals, Join, Not, Parameter, Ref
 
 from templates.config import AUDIT_RETENTION_DAYS_RANGE, LOG_RETENTION_DAYS, StackConfig
-from templates.contract import AUDIT_OBJECT_LOCK_MODE, ROLES, SUFFIX_PARAMETER
+from templates.contract import AUDIT_OBJECT_LOCK_MODE, RECONCILE_OFF, RECONCILE_RATE, ROLES, SUFFIX_PARAMETER
 from templates.naming import SOURCE_ALLOW_LISTED_PROVIDERS, SUFFIX_PATTERN, StackNames, max_suffix_length
 
 EXECUTION_LOGGING_LEVELS = ["OFF", "ERROR", "INFO"]
@@ -58,6 +58,7 @@ class StackParameters:
     vpc_subnet_ids: Parameter
     vpc_security_group_ids: Parameter
     ordered_delivery_topic: Parameter
+    reconcile_rate: Parameter
     # Condition names; their expressions are in `conditions`.
     has_reserved_concurrency: dict[str, str]
     has_alarm_email: str
@@ -67,6 +68,7 @@ class StackParameters:
     has_provider_source_allow_list: dict[str, str]
     attach_to_vpc: str
     has_ordered_delivery_topic: str
+    reconciles: str
     conditions: dict[str, AWSHelperFn]
 
     def all_parameters(self) -> list[Parameter]:
@@ -86,6 +88,7 @@ class StackParameters:
             *self.web_application_firewall(),
             *self.network(),
             self.ordered_delivery_topic,
+            self.reconcile_rate,
         ]
 
     def web_application_firewall(self) -> list[Parameter]:
@@ -127,6 +130,7 @@ class StackParameters:
             ),
             ("API throttling", [self.api_rate_limit, self.api_burst_limit, self.api_quota_per_day]),
             ("Audit archive", self.audit_archive()),
+            ("Reconciliation", [self.reconcile_rate]),
             ("Web application firewall", self.web_application_firewall()),
             ("Network", self.network()),
             ("Ordered delivery", [self.ordered_delivery_topic]),
@@ -388,6 +392,18 @@ def build_parameters(config: StackConfig, names: StackNames) -> StackParameters:
                 "each object's events in order (SQS FIFO queues). Limits and cost: docs/webhooks.md."
             ),
         ),
+        reconcile_rate=Parameter(
+            RECONCILE_RATE,
+            Type="String",
+            Default="rate(15 minutes)",
+            AllowedPattern=rf"^(rate\([1-9][0-9]{{0,3}} (minutes?|hours?|days?)\)|{RECONCILE_OFF})$",
+            ConstraintDescription=f"rate(<n> minutes|hours|days), or {RECONCILE_OFF}",
+            Description=(
+                "How often the reconciler lists the providers' event logs for events no delivery brought "
+                f"(an EventBridge Scheduler rate expression), or {RECONCILE_OFF}: the schedule is "
+                "disabled. docs/reconciliation.md."
+            ),
+        ),
         has_reserved_concurrency={role: f"{role.capitalize()}HasReservedConcurrency" for role in reserved},
         has_alarm_email="HasAlarmEmail",
         has_api_access_logging="HasApiAccessLogging",
@@ -396,6 +412,7 @@ def build_parameters(config: StackConfig, names: StackNames) -> StackParameters:
         has_provider_source_allow_list=allow_list_conditions,
         attach_to_vpc="AttachToVpc",
         has_ordered_delivery_topic="HasOrderedDeliveryTopic",
+        reconciles="Reconciles",
         conditions={
             **{
                 f"{role.capitalize()}HasReservedConcurrency": Not(Equals(Ref(param), 0))
@@ -413,5 +430,6 @@ def build_parameters(config: StackConfig, names: StackNames) -> StackParameters:
             },
             "AttachToVpc": Not(Equals(Join("", Ref(VPC_SUBNET_IDS)), "")),
             "HasOrderedDeliveryTopic": Equals(Ref(ORDERED_DELIVERY_TOPIC), "true"),
+            "Reconciles": Not(Equals(Ref(RECONCILE_RATE), RECONCILE_OFF)),
         },
     )
