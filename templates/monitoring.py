@@ -70,7 +70,7 @@ def reconciler_alarm_specs(functions: Functions) -> list[AlarmSpec]:
         specs += [
             AlarmSpec(
                 title=f"{name}ReconcileRecoveredAlarm",
-                name=f"reconcile-{provider}-recovered",
+                name=f"{provider}-recovered",
                 description=(
                     f"The reconciler found {name} events that no delivery brought and handed them to the "
                     "processor: a delivery path is broken (endpoint, signing secret, WAF). Look at the "
@@ -82,7 +82,7 @@ def reconciler_alarm_specs(functions: Functions) -> list[AlarmSpec]:
             ),
             AlarmSpec(
                 title=f"{name}ReconcileFailuresAlarm",
-                name=f"reconcile-{provider}-failures",
+                name=f"{provider}-log-failures",
                 description=(
                     f"{name}'s event log failed the reconciler (5xx, refused credentials, throttling): the "
                     "cursor holds and the next run resumes; see the reconciler's log group."
@@ -93,7 +93,7 @@ def reconciler_alarm_specs(functions: Functions) -> list[AlarmSpec]:
             ),
             AlarmSpec(
                 title=f"{name}ReconcileLagAlarm",
-                name=f"reconcile-{provider}-lag",
+                name=f"{provider}-cursor-lag",
                 description=(
                     f"The reconciler's {name} cursor is more than half of {name}'s "
                     f"{PROVIDER_EVENT_RETENTION_DAYS[provider]}-day event retention behind: past it, events "
@@ -107,7 +107,7 @@ def reconciler_alarm_specs(functions: Functions) -> list[AlarmSpec]:
             ),
             AlarmSpec(
                 title=f"{name}ReconcileBeyondRetentionAlarm",
-                name=f"reconcile-{provider}-beyond-retention",
+                name=f"{provider}-past-retention",
                 description=(
                     f"Part of the span the reconciler had to cover was older than {name} keeps events: "
                     "events created then and never delivered cannot be recovered from the log."

@@ -49,6 +49,8 @@ def test_defaults_ask_nothing_of_the_account() -> None:
     assert [p.properties["Default"] for p in params.network()] == ["", ""]
     # The standard topic only: the FIFO topic is opt-in.
     assert params.ordered_delivery_topic.properties["Default"] == "false"
+    # The reconciler runs on its schedule: it needs only the providers' read-only credentials.
+    assert params.reconcile_rate.properties["Default"] == "rate(15 minutes)"
     assert set(params.conditions) == {
         *params.has_reserved_concurrency.values(),
         params.has_alarm_email,
@@ -58,6 +60,7 @@ def test_defaults_ask_nothing_of_the_account() -> None:
         *params.has_provider_source_allow_list.values(),
         params.attach_to_vpc,
         params.has_ordered_delivery_topic,
+        params.reconciles,
     }
 
 
