@@ -1,9 +1,10 @@
 """`make send`: sign a sample event, deliver it as API Gateway would, and run the deployed stack's code.
 
-moto cannot run Lambda code, so the three functions run in this process (`LocalRuntime`), wired
+moto cannot run Lambda code, so the functions run in this process (`LocalRuntime`), wired
 as the deployed template wires them: each function's module from its `Handler`, its environment
 from its `Environment.Variables` (Refs resolved through the stack's outputs), the receiver as the
-API's integration (called synchronously), and the asynchronous functions with their
+API's integration (called synchronously), the reconciler as its schedule invokes it (`run_schedule`),
+and the asynchronous functions with their
 EventInvokeConfig (retries, on-success function, on-failure queue) and any DeadLetterConfig through
 `tapstack.local.local_lambda`.
 Every AWS call goes to the emulator through clients made once and handed to the handlers, each
@@ -51,22 +52,28 @@ from templates.contract import (
     API_ID,
     API_KEY_ID,
     AUDIT_BUCKET_NAME,
+    RECONCILED_PROVIDERS,
+    RECONCILER,
     TRANSACTIONS_TABLE_NAME,
     WEBHOOK_SECRET_ARN,
 )
-from templates.naming import names_of
+from templates.naming import SUFFIX_PLACEHOLDER, names_of
 
 # ------------------------------------------------------------------------------------------ runtime
 
+RECONCILER_MODULE = f"handlers.{RECONCILER}"
 
-def _local_resolver(template: dict[str, Any], outputs: dict[str, str]) -> Resolver:
+
+def _local_resolver(template: dict[str, Any], outputs: dict[str, str], environment: str) -> Resolver:
     """A resource resolves to the Ref a stack output gives of it, and `Fn::GetAtt X.Arn` to that Ref
     too: the local Lambda and SQS stand-ins address functions and queues by name and URL, not ARN.
-    Conditions hold as for the parameters' defaults (the notifier's FIFO topic is opt-in)."""
+    Conditions hold as for the parameters' defaults (the notifier's FIFO topic is opt-in); the stack's
+    name is its own (the reconciler's metrics namespace names it)."""
     model = Template(template)
     refs = model.physical_ids_from_outputs(outputs)
     arns = {logical_id: {"Arn": ref} for logical_id, ref in refs.items()}
-    return model.resolver(physical_ids=refs, attributes=arns)
+    stack = names_of(template).stack.pattern.replace(SUFFIX_PLACEHOLDER, environment)
+    return model.resolver({"AWS::StackName": stack}, physical_ids=refs, attributes=arns)
 
 
 @dataclass(frozen=True)
@@ -150,7 +157,7 @@ class LocalRuntime:
 
     def __post_init__(self) -> None:
         resources = self.template["Resources"]
-        self._resolver = _local_resolver(self.template, self.outputs)
+        self._resolver = _local_resolver(self.template, self.outputs, self.environment)
         self.functions = {
             logical_id: self._spec(logical_id, resource["Properties"])
             for logical_id, resource in resources.items()
@@ -276,6 +283,20 @@ class LocalRuntime:
         """API Gateway's synchronous call of the receiver, then whatever it queued, as Lambda runs it."""
         local_lambda = self.async_lambda()
         return Delivery(self.call_api_function(event, local_lambda), local_lambda.outcomes)
+
+    def run_schedule(self, api_base: str) -> list[Outcome]:
+        """EventBridge Scheduler's asynchronous invoke of the reconciler, its provider calls going to the
+        local providers' APIs at `api_base`, then every invocation it caused (the processor, the notifier),
+        as Lambda runs them. The cursor is kept in the stack's reconciliation table, as on AWS."""
+        local_lambda = self.async_lambda()
+        (spec,) = (spec for spec in self.functions.values() if spec.module.__name__ == RECONCILER_MODULE)
+        dependencies = self._dependencies[spec.logical_id]
+        bases = dict.fromkeys(RECONCILED_PROVIDERS, api_base)
+        spec.module.DEPENDENCIES.set(dataclasses.replace(dependencies, api_bases=bases))
+        # Scheduler sends the schedule's Input: none is set, so an empty object.
+        with self.router.bound(local_lambda):
+            local_lambda.invoke(FunctionName=spec.name, InvocationType="Event", Payload=b"{}")
+        return local_lambda.outcomes
 
     def sender(self) -> Sender:
         """A client of this stack's API, signing with the material in the stack's webhook secret."""

@@ -12,11 +12,12 @@ from pathlib import Path
 from typing import Any
 
 from handlers.core.reconciling import Window
+from handlers.core.secrets import ApiCredentials
 from tapstack.local.faults import UNREACHABLE
-from tapstack.local.provider_apis.stand_ins import reconcile_local_stack, record_creation
-from tapstack.local.send import Delivery, LocalRuntime, send_event, stored_item
+from tapstack.local.provider_apis.stand_ins import provider_api_server, reconcile_local_stack, record_creation
+from tapstack.local.send import RECONCILER_MODULE, Delivery, LocalRuntime, send_event, stored_item
 from tapstack.local.target import emulator_clients
-from templates.contract import TRANSACTIONS_TABLE_NAME
+from templates.contract import RECONCILIATION_TABLE_NAME, TRANSACTIONS_TABLE_NAME, WEBHOOK_SECRET_ARN
 from tests.integration.conftest import DeployedStack, on_emulator
 
 
@@ -165,3 +166,36 @@ def test_a_delivery_racing_the_reconciler_is_stored_and_published_once(
     assert (item["amount"], item["ingested_via"]) == ("42.42", "webhook")  # the delivery won the write
     published = [m for m in runtime.drain_published() if m["message"]["transaction_id"] == transaction_id]
     assert len(published) == 1
+
+
+def test_the_scheduled_reconciler_recovers_them_and_resumes_from_its_cursor(
+    moto_endpoint: str, deployment: DeployedStack, tmp_path: Path
+) -> None:
+    logs = tmp_path / "provider-log"
+    runtime = _runtime(moto_endpoint, deployment, logs)
+    lost = [_stripe_refund(tmp_path, 1234), _paypal_capture(tmp_path, "0.99")]
+    secret = runtime.clients("secretsmanager").get_secret_value(SecretId=runtime.outputs[WEBHOOK_SECRET_ARN])
+    credentials = ApiCredentials.from_secret_string(secret["SecretString"])
+    with runtime.activated():
+        for path in lost:
+            assert send_event(runtime, path, fault=UNREACHABLE)["ok"]
+        runtime.drain_published()
+        with provider_api_server(credentials, logs).running() as server:
+            first = runtime.run_schedule(server.url)
+            second = runtime.run_schedule(server.url)
+    (reconciler,) = [
+        spec.name for spec in runtime.functions.values() if spec.module.__name__ == RECONCILER_MODULE
+    ]
+    (scheduled,) = [outcome for outcome in first if outcome.function == reconciler]
+    assert scheduled.error is None
+    reports = {report["provider"]: report for report in scheduled.response["reports"]}
+    lost_ids = sorted(f"{path.parent.name}#{path.stem}" for path in lost)
+    assert sorted(reports["stripe"]["ingested"] + reports["paypal"]["ingested"]) == lost_ids
+    for transaction_id in lost_ids:
+        item = _item(runtime, transaction_id)
+        assert item is not None
+        assert item["ingested_via"] == "reconcile"
+    (again,) = [outcome for outcome in second if outcome.function == reconciler]
+    assert [report["missing"] for report in again.response["reports"]] == [[], []]
+    cursors = runtime.clients("dynamodb").scan(TableName=runtime.outputs[RECONCILIATION_TABLE_NAME])["Items"]
+    assert {item["provider"]["S"] for item in cursors} == {"stripe", "paypal"}
