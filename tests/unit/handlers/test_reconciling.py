@@ -13,6 +13,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from handlers import reconciler
 from handlers.core.model import HandOff, IngestedVia
 from handlers.core.processing import process
 from handlers.core.reconciling import (
@@ -29,10 +30,12 @@ from handlers.providers.paypal_events import PaypalEvents
 from handlers.providers.stripe_events import StripeEvents
 from tapstack.local.provider_apis import InjectedAnswer, ProviderApiServer
 from tapstack.local.provider_apis.stand_ins import provider_api_server, record_creation
+from templates.contract import PROVIDER_EVENT_RETENTION_DAYS, RECONCILED_PROVIDERS
 from tests.support.memory_ports import FakeArchive, FakeObjectStates, FakeStore
 
 KEY = "rk_test_reconcile"
 CLIENT = PaypalClient("local-client", "local-secret")
+CLIENT_JSON = {"client_id": "local-client", "client_secret": "local-secret"}
 NOW = 1_790_000_000
 STRIPE_BASE = "https://api.stripe.com"
 
@@ -289,3 +292,23 @@ def test_raw_items_are_the_exact_bytes_of_each_element(payload: bytes) -> None:
         assert item in payload
     if items:
         assert items[0] == rb'{"a":1.10,"b":"\u00e9"}'
+
+
+def test_the_template_alarms_on_the_horizons_and_providers_the_handler_uses() -> None:
+    assert reconciler.PROVIDERS == RECONCILED_PROVIDERS
+    assert StripeEvents.retention_seconds == PROVIDER_EVENT_RETENTION_DAYS["stripe"] * 86400
+    assert PaypalEvents.retention_seconds == PROVIDER_EVENT_RETENTION_DAYS["paypal"] * 86400
+
+
+def test_api_credentials_never_show_in_a_repr_and_malformed_ones_are_refused() -> None:
+    secret = {"stripe_api_keys": ["rk_live_secretvalue"], "paypal_api_credentials": [CLIENT_JSON]}
+    credentials = ApiCredentials.from_secret_string(json.dumps(secret))
+    assert credentials.configured("stripe")
+    assert credentials.configured("paypal")
+    assert "secretvalue" not in repr(credentials)
+    assert "local-secret" not in repr(credentials.paypal_clients)
+    half = {"paypal_api_credentials": [{"client_id": "client-id-value"}]}
+    with pytest.raises(ValueError, match="paypal_api_credentials") as refused:
+        ApiCredentials.from_secret_string(json.dumps(half))
+    assert "client-id-value" not in str(refused.value)
+    assert not ApiCredentials.from_secret_string("{}").configured("stripe")
