@@ -258,7 +258,7 @@ SETTINGS = _registry(
         name="runtime",
         kind=str,
         default="python3.13",
-        summary="The Lambda runtime of the three functions",
+        summary="The Lambda runtime of the functions",
         limits=(
             OneOf(
                 tuple(PYTHON_RUNTIME_DEPRECATION), "one of the supported Python runtimes", source=RUNTIMES_DOC
@@ -270,7 +270,7 @@ SETTINGS = _registry(
         name="architecture",
         kind=str,
         default="arm64",
-        summary="The Lambda architecture of the three functions",
+        summary="The Lambda architecture of the functions",
         limits=(
             OneOf(ARCHITECTURES, "the architectures TapStack builds its artifact for", source=RUNTIMES_DOC),
         ),
@@ -345,7 +345,7 @@ SETTINGS = _registry(
         name="default_reserved_concurrency",
         kind=int,
         default=0,
-        summary="The default of the three reserved-concurrency parameters (0 reserves nothing)",
+        summary="The default of the reserved-concurrency parameters (0 reserves nothing)",
         limits=(
             Between(
                 0,

@@ -366,7 +366,7 @@ def build_parameters(config: StackConfig, names: StackNames) -> StackParameters:
             SUBNET_ID_PATTERN,
             "empty, or subnet ids (subnet-...) separated by commas",
             (
-                "Private subnets of the organisation's VPC the three functions attach to, in at least two "
+                "Private subnets of the organisation's VPC the functions attach to, in at least two "
                 "Availability Zones. Empty: the functions run outside any VPC. Set: set "
                 f"{VPC_SECURITY_GROUP_IDS} too; the VPC needs endpoints for the AWS APIs the functions "
                 "call, or a NAT route (preflight checks)."
