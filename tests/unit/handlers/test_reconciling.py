@@ -312,3 +312,41 @@ def test_api_credentials_never_show_in_a_repr_and_malformed_ones_are_refused() -
         ApiCredentials.from_secret_string(json.dumps(half))
     assert "client-id-value" not in str(refused.value)
     assert not ApiCredentials.from_secret_string("{}").configured("stripe")
+
+
+def test_an_invoice_listed_in_either_api_version_is_read_the_same(tmp_path: Path) -> None:
+    """The log renders each event in the API version of its creation, whatever the endpoint's: an
+    invoice names its subscription at `subscription` before 2025-03-31.basil, under `parent` from it."""
+    rendered: dict[str, dict[str, object]] = {
+        "2024-06-20": {"subscription": "sub_1"},
+        "2025-03-31.basil": {
+            "parent": {"type": "subscription_details", "subscription_details": {"subscription": "sub_1"}}
+        },
+    }
+    for number, (version, naming) in enumerate(rendered.items()):
+        invoice = {
+            "id": f"in_{number}",
+            "object": "invoice",
+            "amount_paid": 2500,
+            "currency": "gbp",
+            **naming,
+        }
+        event = {
+            "id": f"evt_invoice{number}",
+            "object": "event",
+            "api_version": version,
+            "created": NOW - 100,
+            "type": "invoice.paid",
+            "data": {"object": invoice},
+        }
+        record_creation("stripe", json.dumps(event).encode(), False, tmp_path)
+    server = provider_api_server(ApiCredentials((KEY,), ()), tmp_path)
+    handed: list[HandOff] = []
+    log = StripeEvents([KEY], Calls(server, Clock()), STRIPE_BASE)
+    Reconciler(log, Table(), handed.append, Clock(), Clock().sleep).between(Window(0, NOW), NOW + 600)
+    read = {
+        (h.transaction.related_object_id, h.transaction.amount, h.transaction.quarantine_reason)
+        for h in handed
+    }
+    assert len(handed) == 2
+    assert read == {("sub_1", Decimal("25.00"), None)}
