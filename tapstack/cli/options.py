@@ -25,7 +25,7 @@ def template_option(help_text: str) -> Callable[[Callable[..., Any]], Callable[.
     )
 
 
-class MomentType(click.ParamType):  # type: ignore[type-arg]
+class MomentType(click.ParamType[int, str]):
     """A moment as Unix seconds: ISO 8601 (`2026-12-01T10:00:00Z`), Unix seconds, or a span ago
     (`90m`, `6h`, `3d`)."""
 
