@@ -180,7 +180,7 @@ PARAMS ?= params/$(ENV).json
 REPUBLISH_OPTIONS = --since '$(SINCE)' $(if $(UNTIL),--until '$(UNTIL)') $(if $(KIND),--kind $(KIND)) $(if $(TO),--to $(TO)) $(if $(APPLY),--apply)
 NEED_ENV = @test -n "$(ENV)" || { echo "set ENV=<suffix>: the stack is tapstack-<ENV>, e.g. make $@ ENV=dev" >&2; exit 2; }
 
-.PHONY: local-up local-down deploy-local send serve-local replay-local republish-local destroy-local load
+.PHONY: local-up local-down deploy-local send serve-local replay-local republish-local reconcile-local destroy-local load
 local-up: $(INSTALLED) ## [LOCAL_PORT=5000]: start the moto emulator on 127.0.0.1 (the port is kept for the later local targets); pid and log in .local/
 	$(TAPSTACK) local up $(ON_EMULATOR)
 
@@ -190,7 +190,7 @@ local-down: $(INSTALLED) ## Stop the emulator local-up started (the pid file's p
 deploy-local: template local-up ## Package and deploy tapstack-local to the emulator; writes cfn-outputs/flat-outputs.json
 	$(TAPSTACK) local deploy --template $(TEMPLATE) $(ON_EMULATOR) --env $(LOCAL_ENV) --params params/local.json
 
-send: $(INSTALLED) ## EVENT=events/<provider>/<file>.json [PROVIDER=] [FAULT=processor|notifier|table|bucket|topic]: deliver it signed to the local stack, print JSON
+send: $(INSTALLED) ## EVENT=events/<provider>/<file>.json [PROVIDER=] [FAULT=processor|notifier|table|bucket|topic|unreachable]: deliver it signed to the local stack, print JSON
 	@test -n "$(EVENT)" || { echo "usage: make send EVENT=events/stripe/refund.created.json [PROVIDER=stripe] [FAULT=table]" >&2; exit 2; }
 	@$(TAPSTACK) local send --template $(TEMPLATE) $(ON_EMULATOR) --env $(LOCAL_ENV) $(EVENT) $(if $(PROVIDER),--provider $(PROVIDER)) $(if $(FAULT),--fault $(FAULT))
 
@@ -204,6 +204,9 @@ republish-local: $(INSTALLED) ## SINCE=<time> [UNTIL=] [KIND=] [TO=<queue ARN>] 
 	@test -n "$(SINCE)" || { echo "usage: make republish-local SINCE=1h [UNTIL=] [KIND=refund] [TO=arn:aws:sqs:…] [APPLY=1]" >&2; exit 2; }
 	$(TAPSTACK) local republish --template $(TEMPLATE) $(ON_EMULATOR) --env $(LOCAL_ENV) $(REPUBLISH_OPTIONS)
 
+reconcile-local: $(INSTALLED) ## [PROVIDER=stripe|paypal] [APPLY=1]: list what the local providers' logs hold that the table lacks (FAULT=unreachable sends); APPLY=1 hands it to the processor
+	@$(TAPSTACK) local reconcile --template $(TEMPLATE) $(ON_EMULATOR) --env $(LOCAL_ENV) $(if $(PROVIDER),--provider $(PROVIDER)) $(if $(APPLY),--apply)
+
 destroy-local: $(INSTALLED) ## Empty the local buckets, delete every local stack (an earlier prefix's too) and the artifact bucket, report leftovers
 	$(TAPSTACK) local destroy --template $(TEMPLATE) $(ON_EMULATOR) --env $(LOCAL_ENV) --with-bootstrap
 
@@ -212,7 +215,7 @@ load: local-up ## Bounded load on a throwaway emulator stack (2,000 deliveries, 
 	@$(TAPSTACK) local load --template $(TEMPLATE) $(ON_EMULATOR) --params params/local.json --deliveries 2000 --duplicates 0.2 --senders 8 \
 		2> .local/load.log || { tail -n 20 .local/load.log >&2; exit 1; }
 
-.PHONY: bootstrap preflight deploy diff destroy replay republish
+.PHONY: bootstrap preflight deploy diff destroy replay republish reconcile
 bootstrap: $(INSTALLED) ## Create the artifact-bucket stack <prefix>-bootstrap, once per account/region [AWS_REGION=]
 	$(TAPSTACK) bootstrap --template $(TEMPLATE) $(ON_AWS)
 
@@ -241,3 +244,8 @@ republish: $(INSTALLED) ## ENV=<suffix> SINCE=<time> [UNTIL=] [KIND=] [TO=<queue
 	$(NEED_ENV)
 	@test -n "$(SINCE)" || { echo "usage: make republish ENV=dev SINCE=7d [UNTIL=] [KIND=refund] [TO=arn:aws:sqs:…] [APPLY=1]" >&2; exit 2; }
 	$(TAPSTACK) republish --template $(TEMPLATE) $(ON_AWS) --env $(ENV) $(REPUBLISH_OPTIONS)
+
+reconcile: $(INSTALLED) ## ENV=<suffix> PROVIDER=stripe|paypal SINCE=<time> [UNTIL=] [APPLY=1]: events the provider created that the table lacks (dry run by default)
+	$(NEED_ENV)
+	@test -n "$(PROVIDER)" -a -n "$(SINCE)" || { echo "usage: make reconcile ENV=dev PROVIDER=stripe SINCE=3d [UNTIL=1d] [APPLY=1]" >&2; exit 2; }
+	@$(TAPSTACK) reconcile --template $(TEMPLATE) $(ON_AWS) --env $(ENV) --provider $(PROVIDER) --since $(SINCE) $(if $(UNTIL),--until $(UNTIL)) $(if $(APPLY),--apply)

@@ -18,12 +18,16 @@
 * What one delivery makes each function do, on a throwaway stack on the emulator
   (tapstack/local/measure.py): its duration, the log bytes it writes, its AWS requests and DynamoDB
   units, written to the committed tapstack/cost/measurements.json that `tapstack cost` reads.
+* Reconciliation: events per second the reconciler lists and checks against the local Stripe stand-in
+  over HTTP on loopback, and its provider calls and table reads per 1,000 events, for windows of
+  several sizes (goal: at most about 11 of each per 1,000 events: full pages of 100, batched reads).
 
 Prints a table and writes build/bench.json. Figures depend on the machine: compare ratios.
 """
 
 import contextlib
 import json
+import math
 import os
 import statistics
 import subprocess
@@ -51,6 +55,7 @@ HANDLER_CLIENTS = {
     "handlers.receiver": ("secretsmanager", "lambda"),
     "handlers.processor": ("dynamodb", "s3"),
     "handlers.notifier": ("dynamodb", "sns"),
+    "handlers.reconciler": ("secretsmanager", "dynamodb", "lambda"),
 }
 ENVIRONMENT = {
     "AWS_DEFAULT_REGION": "us-east-1",
@@ -60,6 +65,8 @@ ENVIRONMENT = {
     "WEBHOOK_SECRET_ARN": "arn:aws:secretsmanager:us-east-1:123456789012:secret:bench",
     "TRANSACTIONS_TABLE_NAME": "bench",
     "OBJECTS_TABLE_NAME": "bench-objects",
+    "RECONCILIATION_TABLE_NAME": "bench-reconciliation",
+    "STACK_METRICS_NAMESPACE": "TapStack/bench",
     "AUDIT_BUCKET_NAME": "bench",
     "EVENTS_TOPIC_ARN": "arn:aws:sns:us-east-1:123456789012:bench",
     "POWERTOOLS_SERVICE_NAME": "bench",
@@ -231,6 +238,72 @@ def lint_time() -> dict[str, Any]:
     }
 
 
+RECONCILE_WINDOWS = (1000, 5000)
+RECONCILE_GOAL_PER_THOUSAND = 11
+
+
+class _CountedTable:
+    """The reconciler's table port over what is stored, counting its batched reads: a tenth of the
+    listed events are stored already, the rest are handed over (and then stored)."""
+
+    def __init__(self, stored: set[str]) -> None:
+        self.stored = stored
+        self.reads = 0
+
+    def existing(self, transaction_ids: Any) -> set[str]:
+        self.reads += 1
+        return self.stored & set(transaction_ids)
+
+    def dispatch(self, handoff: Any) -> None:
+        self.stored.add(handoff.transaction.transaction_id)
+
+
+def reconcile_throughput() -> list[dict[str, Any]]:
+    from handlers.core.reconciling import Reconciler, Window  # noqa: PLC0415 (only this benchmark)
+    from handlers.core.secrets import ApiCredentials  # noqa: PLC0415
+    from handlers.providers.api_calls import urllib_fetch  # noqa: PLC0415
+    from handlers.providers.stripe_events import StripeEvents  # noqa: PLC0415
+    from tapstack.local.provider_apis.stand_ins import provider_api_server, record_creation  # noqa: PLC0415
+
+    sample = json.loads((paths.REPOSITORY / "events" / "stripe" / "refund.created.json").read_text())
+    rows = []
+    for count in RECONCILE_WINDOWS:
+        with tempfile.TemporaryDirectory() as directory:
+            logs = Path(directory)
+            start = int(time.time()) - 7200
+            for number in range(count):
+                event = sample | {"id": f"evt_bench{number:07d}", "created": start + number % 3600}
+                record_creation("stripe", json.dumps(event, separators=(",", ":")).encode(), False, logs)
+            table = _CountedTable({f"stripe#evt_bench{n:07d}" for n in range(0, count, 10)})
+            credentials = ApiCredentials(("rk_test_bench",), ())
+            with provider_api_server(credentials, logs).running() as server:
+                log = StripeEvents(credentials.stripe_api_keys, urllib_fetch(10.0), server.url)
+                reconciler = Reconciler(log, table, table.dispatch, time.time, time.sleep)
+                began = time.perf_counter()
+                report = reconciler.between(Window(start, start + 3600), time.time() + 600)
+                seconds = time.perf_counter() - began
+        calls_per_thousand = report.provider_calls * 1000 / count
+        reads_per_thousand = report.table_reads * 1000 / count
+        rows.append(
+            {
+                "events": count,
+                "events_per_second": round(count / seconds),
+                "provider_calls": report.provider_calls,
+                "table_reads": report.table_reads,
+                "provider_calls_per_1000": round(calls_per_thousand, 1),
+                "table_reads_per_1000": round(reads_per_thousand, 1),
+                "ingested": len(report.ingested),
+                # Full pages and batches: a smaller window pays for its last, partial page.
+                "ok": report.complete
+                and report.provider_calls <= max(1, math.ceil(count / 100))
+                and calls_per_thousand <= RECONCILE_GOAL_PER_THOUSAND
+                and reads_per_thousand <= RECONCILE_GOAL_PER_THOUSAND
+                and len(report.ingested) == count - len(range(0, count, 10)),
+            }
+        )
+    return rows
+
+
 MEASURE_ENVIRONMENT = "measure"
 MEASURED_DELIVERIES = 40
 MEASURE_PARAMS = paths.PARAMS / "local.json"
@@ -275,6 +348,18 @@ def main(deployment: Deployment) -> None:
     for row in parse:
         print(f"  {row['shape']:36} {row['body_bytes']:7d} B  {row['cpu_ms']:8.2f} ms")
     print(f"Artifact: {artifact.relative_to(paths.REPOSITORY)} {size} bytes ({size / 1024 / 1024:.2f} MiB)")
+    reconcile = reconcile_throughput()
+    print(
+        "Reconciliation against the local Stripe stand-in over HTTP "
+        f"(goal <= {RECONCILE_GOAL_PER_THOUSAND} provider calls and table reads per 1,000 events):"
+    )
+    for row in reconcile:
+        verdict = "" if row["ok"] else "  FAILED"
+        print(
+            f"  {row['events']:6d} events  {row['events_per_second']:7d} events/s  "
+            f"{row['provider_calls_per_1000']:5.1f} calls/1000  {row['table_reads_per_1000']:5.1f} reads/1000"
+            f"{verdict}"
+        )
     load = last_load_run()
     if load is None:
         print("Load: no build/load.json yet (make load)")
@@ -294,6 +379,7 @@ def main(deployment: Deployment) -> None:
         "cold_start": cold,
         "per_event_cpu": cpu,
         "parse_at_size_limit": parse,
+        "reconcile": reconcile,
         "artifact": {"path": str(artifact.relative_to(paths.REPOSITORY)), "bytes": size},
     }
     BUILD.mkdir(exist_ok=True)

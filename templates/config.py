@@ -57,7 +57,7 @@ ARCHITECTURES = ("arm64",)
 API_GATEWAY_INTEGRATION_TIMEOUT_SECONDS = 29
 NAME_PREFIX_PATTERN = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
 STAGE_NAME_PATTERN = re.compile(r"^[A-Za-z0-9_]{1,128}$")
-FUNCTION_ROLES = ("receiver", "processor", "notifier")
+FUNCTION_ROLES = ("receiver", "processor", "notifier", "reconciler")
 
 
 class ConfigError(ValueError):
@@ -258,7 +258,7 @@ SETTINGS = _registry(
         name="runtime",
         kind=str,
         default="python3.13",
-        summary="The Lambda runtime of the three functions",
+        summary="The Lambda runtime of the functions",
         limits=(
             OneOf(
                 tuple(PYTHON_RUNTIME_DEPRECATION), "one of the supported Python runtimes", source=RUNTIMES_DOC
@@ -270,7 +270,7 @@ SETTINGS = _registry(
         name="architecture",
         kind=str,
         default="arm64",
-        summary="The Lambda architecture of the three functions",
+        summary="The Lambda architecture of the functions",
         limits=(
             OneOf(ARCHITECTURES, "the architectures TapStack builds its artifact for", source=RUNTIMES_DOC),
         ),
@@ -311,6 +311,14 @@ SETTINGS = _registry(
         for role in ("processor", "notifier")
     ),
     Setting(
+        name="reconciler.timeout_seconds",
+        kind=int,
+        default=300,
+        summary="The reconciler function's timeout in seconds; each run stops listing 10 s before it and "
+        "the next run resumes from the stored cursor",
+        limits=(LAMBDA_TIMEOUT,),
+    ),
+    Setting(
         name="max_retry_attempts",
         kind=int,
         default=2,
@@ -337,7 +345,7 @@ SETTINGS = _registry(
         name="default_reserved_concurrency",
         kind=int,
         default=0,
-        summary="The default of the three reserved-concurrency parameters (0 reserves nothing)",
+        summary="The default of the reserved-concurrency parameters (0 reserves nothing)",
         limits=(
             Between(
                 0,
@@ -429,6 +437,9 @@ class StackConfig:
     notifier: FunctionSettings = dataclasses.field(
         default_factory=partial(_function_settings, DEFAULTS, "notifier")
     )
+    reconciler: FunctionSettings = dataclasses.field(
+        default_factory=partial(_function_settings, DEFAULTS, "reconciler")
+    )
     max_retry_attempts: int = _default("max_retry_attempts")
     max_event_age_seconds: int = _default("max_event_age_seconds")
     default_log_retention_days: int = _default("default_log_retention_days")
@@ -443,7 +454,7 @@ class StackConfig:
         validate(self)
 
     def function_settings(self) -> dict[str, FunctionSettings]:
-        """The three functions' settings by role name."""
+        """The functions' settings by role name."""
         return {role: getattr(self, role) for role in FUNCTION_ROLES}
 
     def names(self) -> StackNames:

@@ -19,13 +19,31 @@ SETTINGS_METADATA = "TapStack::Settings"
 CONTROL_TOWER_METADATA = "TapStack::ControlTower"
 NAME_PREFIX_SETTING = "name_prefix"
 
-# The functions, by role: the receiver answers API Gateway; the processor and the notifier run
-# asynchronously, each with a dead-letter queue.
+# The functions, by role: the receiver answers API Gateway; the processor, the notifier and the
+# reconciler (run by a schedule) run asynchronously, each with a dead-letter queue.
 RECEIVER = "receiver"
 PROCESSOR = "processor"
 NOTIFIER = "notifier"
-ROLES = (RECEIVER, PROCESSOR, NOTIFIER)
-ASYNCHRONOUS_ROLES = (PROCESSOR, NOTIFIER)
+RECONCILER = "reconciler"
+ROLES = (RECEIVER, PROCESSOR, NOTIFIER, RECONCILER)
+ASYNCHRONOUS_ROLES = (PROCESSOR, NOTIFIER, RECONCILER)
+RECONCILED_PROVIDERS = ("stripe", "paypal")
+"""The providers whose event log the reconciler lists (handlers.reconciler.PROVIDERS)."""
+PROVIDER_EVENT_RETENTION_DAYS = {"stripe": 30, "paypal": 30}
+"""How far back each provider's event log reaches (Stripe documents 30 days; PayPal documents none, its
+dashboard shows 30): the reconciler's horizon (handlers.providers.*_events.RETENTION_SECONDS)."""
+RECONCILER_METRICS = {
+    "Missing": "events the provider's log held that no delivery brought (recovered, when applied)",
+    "Failures": "runs the provider's event log failed (5xx, refused credentials, throttled past the budget)",
+    "Listed": "events listed",
+    "Ingested": "events handed to the processor",
+    "CursorLagSeconds": "how far behind now the cursor is",
+    "BeyondRetentionSeconds": "how much of the span to reconcile was past the provider's retention",
+}
+"""The reconciler's metrics per provider (dimensions provider and service), in the stack's namespace."""
+RECONCILE_RATE = "ReconcileRate"
+RECONCILE_OFF = "off"
+"""The ReconcileRate value that disables the reconciler's schedule."""
 
 # The transactions table's index by receipt time (templates/storage.py), read by `tapstack republish`;
 # the processor writes its keys (src/handlers/core/windows.py, the same names: the handlers cannot
@@ -45,6 +63,7 @@ TRANSACTIONS_TABLE_NAME = "TransactionsTableName"
 TRANSACTIONS_TABLE_ARN = "TransactionsTableArn"
 OBJECTS_TABLE_NAME = "ObjectsTableName"
 OBJECTS_TABLE_ARN = "ObjectsTableArn"
+RECONCILIATION_TABLE_NAME = "ReconciliationTableName"
 PAYMENT_EVENTS_TOPIC_ARN = "PaymentEventsTopicArn"
 PAYMENT_EVENTS_FIFO_TOPIC_ARN = "PaymentEventsFifoTopicArn"
 """Only when the OrderedDeliveryTopic parameter is true."""

@@ -1,10 +1,12 @@
-"""The three Lambda functions, their roles, log groups and asynchronous invocation settings.
+"""The four Lambda functions, their roles, log groups and asynchronous invocation settings.
 
-receiver  -- synchronous behind API Gateway: verifies and validates, then invokes the processor
-             asynchronously (Lambda's durable async queue is the hand-off).
-processor -- asynchronous: archives the raw payload and stores the transaction.
-notifier  -- the processor's on-success destination: publishes the event.
-Failures of the two asynchronous functions go, after the retries, to a dead-letter queue per function
+receiver   -- synchronous behind API Gateway: verifies and validates, then invokes the processor
+              asynchronously (Lambda's durable async queue is the hand-off).
+processor  -- asynchronous: archives the raw payload and stores the transaction.
+notifier   -- the processor's on-success destination: publishes the event.
+reconciler -- asynchronous, on a schedule (templates/scheduling.py): lists the providers' event logs
+              and hands each event the table lacks to the processor, as the receiver does.
+Failures of the asynchronous functions go, after the retries, to a dead-letter queue per function
 through one path only: the on-failure destination, whose invocation record carries the request and the
 error. A DeadLetterConfig as well would put a second message, the bare event, on the queue (E9031).
 """
@@ -192,9 +194,10 @@ class Functions:
     receiver: StackFunction
     processor: StackFunction
     notifier: StackFunction
+    reconciler: StackFunction
 
     def all(self) -> list[StackFunction]:
-        return [self.receiver, self.processor, self.notifier]
+        return [self.receiver, self.processor, self.notifier, self.reconciler]
 
 
 def build_log_group(title: str, name: AWSHelperFn, params: StackParameters, key_arn: AWSHelperFn) -> LogGroup:
@@ -520,4 +523,34 @@ def build_functions(
             asynchronous=False,
         )
     )
-    return Functions(receiver=receiver, processor=processor, notifier=notifier)
+    reconciler = build(
+        FunctionSpec(
+            role_name="reconciler",
+            statements=[
+                allow("ReadProviderApiCredentials", [secretsmanager.GetSecretValue], webhook_secret.ref()),
+                allow("FindStoredTransactions", [dynamodb.BatchGetItem], table_arn),
+                allow(
+                    "KeepReconciliationCursors",
+                    [dynamodb.GetItem, dynamodb.PutItem],
+                    GetAtt(storage.reconciliation_table, "Arn"),
+                ),
+                allow("HandOffToProcessor", [awslambda.InvokeFunction], processor.arn),
+                allow("UseStackKey", [kms.Decrypt, kms.GenerateDataKey], key_arn),
+            ],
+            variables={
+                "TRANSACTIONS_TABLE_NAME": storage.table.ref(),
+                "RECONCILIATION_TABLE_NAME": storage.reconciliation_table.ref(),
+                "PROCESSOR_FUNCTION_NAME": processor.function.ref(),
+                "WEBHOOK_SECRET_ARN": webhook_secret.ref(),
+                # Its counts per provider, alarmed on in this stack's own namespace (templates/monitoring.py).
+                "STACK_METRICS_NAMESPACE": stack_namespace(),
+            },
+            asynchronous=True,
+        )
+    )
+    return Functions(receiver=receiver, processor=processor, notifier=notifier, reconciler=reconciler)
+
+
+def stack_namespace() -> Sub:
+    """The metrics namespace of this stack alone: the Powertools one is shared by every stack."""
+    return Sub(f"{METRICS_NAMESPACE}/${{AWS::StackName}}")

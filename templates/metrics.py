@@ -29,13 +29,15 @@ class MetricSpec:
 
 @dataclass(frozen=True)
 class AlarmSpec:
-    """An alarm on one metric: fires on the first occurrence within a minute (templates/monitoring.py)."""
+    """An alarm on one metric, evaluated each minute (templates/monitoring.py)."""
 
     title: str
     name: str
     description: str
     metric: MetricSpec
     statistic: str = "Sum"
+    threshold: float = 0
+    """Fires above it; 0: on the first occurrence."""
 
 
 @dataclass(frozen=True)

@@ -1,5 +1,6 @@
 """What the stack watches: the dashboard's sections of graphs and, on some of their metrics, alarms for
-anything waiting in a dead-letter queue, function errors and throttles, API 5xx, quarantine.
+anything waiting in a dead-letter queue, function errors and throttles, API 5xx, quarantine, and the
+reconciler's recoveries, failures and lag per provider.
 
 Each alarm is declared on the graph that draws its metric (templates/metrics.py), so the alarms built
 here and the dashboard (templates/dashboard.py) come from one list.
@@ -7,15 +8,20 @@ here and the dashboard (templates/dashboard.py) come from one list.
 
 from __future__ import annotations
 
-from troposphere import GetAtt, Ref, Sub
+from troposphere import GetAtt, Ref
 from troposphere.cloudwatch import Alarm
 from troposphere.logs import MetricFilter, MetricTransformation
 from troposphere.sns import Topic
 
 from handlers.core.errors import Reason
 from templates.api import Api
-from templates.contract import RECEIVER
-from templates.functions import METRICS_NAMESPACE, Functions, StackFunction
+from templates.contract import (
+    PROVIDER_EVENT_RETENTION_DAYS,
+    RECEIVER,
+    RECONCILED_PROVIDERS,
+    RECONCILER_METRICS,
+)
+from templates.functions import METRICS_NAMESPACE, Functions, StackFunction, stack_namespace
 from templates.messaging import Messaging
 from templates.metrics import PERCENTILES, AlarmSpec, Graph, MetricSpec, Search, Section
 from templates.naming import StackNames
@@ -39,17 +45,13 @@ def _quarantine_metric_filter(functions: Functions) -> MetricFilter:
         FilterPattern=f'{{ $.message = "{QUARANTINE_LOG_MESSAGE}" }}',
         MetricTransformations=[
             MetricTransformation(
-                MetricNamespace=_stack_namespace(),
+                MetricNamespace=stack_namespace(),
                 MetricName=QUARANTINE_METRIC,
                 MetricValue="1",
                 Unit="Count",
             )
         ],
     )
-
-
-def _stack_namespace() -> Sub:
-    return Sub(f"{METRICS_NAMESPACE}/${{AWS::StackName}}")
 
 
 def _alarm(names: StackNames, spec: AlarmSpec, topic: Topic, condition: str | None) -> Alarm:
@@ -65,7 +67,7 @@ def _alarm(names: StackNames, spec: AlarmSpec, topic: Topic, condition: str | No
         Statistic=spec.statistic,
         Period=60,
         EvaluationPeriods=1,
-        Threshold=0,
+        Threshold=spec.threshold,
         ComparisonOperator="GreaterThanThreshold",
         TreatMissingData="notBreaching",
         AlarmActions=[topic.ref()],
@@ -86,7 +88,7 @@ def _deliveries() -> Section:
             "A verified delivery could not be normalised and was stored in quarantine (not published). "
             "Find it by its quarantine_reason in the table, fix the cause, then reprocess it."
         ),
-        metric=MetricSpec(_stack_namespace(), QUARANTINE_METRIC, label="quarantined (stored)"),
+        metric=MetricSpec(stack_namespace(), QUARANTINE_METRIC, label="quarantined (stored)"),
     )
     refused = tuple(
         MetricSpec(
@@ -202,6 +204,76 @@ def _api(names: StackNames, api: Api) -> Section:
     )
 
 
+LAG_ALARM_FRACTION = 0.5
+"""The cursor-lag alarm fires when the cursor is half the provider's retention behind: time enough to
+fix the cause and catch up before events fall off the log."""
+
+
+def _reconciliation(functions: Functions) -> Section:
+    """Per provider: events listed, missing (an alarm: a delivery path is broken), ingested and failed
+    runs (an alarm), and how far the cursor lags towards the retention horizon (alarms)."""
+    role = functions.reconciler.role_name
+
+    def metric(provider: str, name: str) -> MetricSpec:
+        dimensions = (("provider", provider), (SERVICE_DIMENSION, role))
+        return MetricSpec(stack_namespace(), name, dimensions, label=f"{provider} {name}")
+
+    graphs: list[Graph] = []
+    for provider in RECONCILED_PROVIDERS:
+        name = provider.capitalize()
+        days = PROVIDER_EVENT_RETENTION_DAYS[provider]
+        recovered = AlarmSpec(
+            title=f"{name}ReconcileRecoveredAlarm",
+            name=f"{provider}-recovered",
+            description=(
+                f"The reconciler found {name} events that no delivery brought and handed them to the "
+                "processor: a delivery path is broken (endpoint, signing secret, WAF). Look at the "
+                "items with ingested_via = reconcile (docs/reconciliation.md)."
+            ),
+            metric=metric(provider, "Missing"),
+        )
+        failures = AlarmSpec(
+            title=f"{name}ReconcileFailuresAlarm",
+            name=f"{provider}-log-failures",
+            description=(
+                f"{name}'s event log failed the reconciler (5xx, refused credentials, throttling): the "
+                "cursor holds and the next run resumes; see the reconciler's log group."
+            ),
+            metric=metric(provider, "Failures"),
+        )
+        lag = AlarmSpec(
+            title=f"{name}ReconcileLagAlarm",
+            name=f"{provider}-cursor-lag",
+            description=(
+                f"The reconciler's {name} cursor is more than half of {name}'s {days}-day event "
+                "retention behind: past it, events cannot be recovered. Run `tapstack reconcile` or fix "
+                "what stops the runs."
+            ),
+            metric=metric(provider, "CursorLagSeconds"),
+            statistic="Maximum",
+            threshold=days * 86400 * LAG_ALARM_FRACTION,
+        )
+        beyond = AlarmSpec(
+            title=f"{name}ReconcileBeyondRetentionAlarm",
+            name=f"{provider}-past-retention",
+            description=(
+                f"Part of the span the reconciler had to cover was older than {name} keeps events: "
+                "events created then and never delivered cannot be recovered from the log."
+            ),
+            metric=metric(provider, "BeyondRetentionSeconds"),
+            statistic="Maximum",
+        )
+        alarmed = {spec.metric.name for spec in (recovered, failures, lag, beyond)}
+        counted = tuple(metric(provider, m) for m in RECONCILER_METRICS if m not in alarmed)
+        graphs += [
+            Graph(
+                f"{provider}: events listed, missing, ingested", metrics=counted, alarms=(recovered, failures)
+            ),
+            Graph(f"{provider}: cursor lag (s)", alarms=(lag, beyond), statistics=("Maximum",)),
+        ]
+    return Section("Reconciliation", tuple(graphs))
+
+
 def build_sections(
     names: StackNames,
     params: StackParameters,
@@ -216,6 +288,7 @@ def build_sections(
         *(Section(f"Function {f.role_name}", _function_graphs(f)) for f in functions.all()),
         _dead_letters(messaging),
         _api(names, api),
+        _reconciliation(functions),
         Section(
             "Web application firewall",
             (Graph("Allowed and blocked requests", metrics=waf_metrics, condition=params.has_waf),),

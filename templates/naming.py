@@ -94,6 +94,19 @@ class StackNames:
         return Name(f"{self.prefix}-objects-{SUFFIX_PLACEHOLDER}", 255)
 
     @property
+    def reconciliation_table(self) -> Name:
+        return Name(f"{self.prefix}-reconciliation-{SUFFIX_PLACEHOLDER}", 255)
+
+    @property
+    def reconcile_schedule(self) -> Name:
+        return Name(f"{self.prefix}-reconcile-{SUFFIX_PLACEHOLDER}", 64)
+
+    @property
+    def scheduler_role(self) -> Name:
+        # IAM is global: the region keeps the same suffix deployable in two regions.
+        return Name(f"{self.prefix}-scheduler-{SUFFIX_PLACEHOLDER}-${{AWS::Region}}", 64)
+
+    @property
     def audit_bucket(self) -> Name:
         # Bucket names are global: account and region make them unique.
         return Name(f"{self.prefix}-audit-{SUFFIX_PLACEHOLDER}-${{AWS::AccountId}}-${{AWS::Region}}", 63)
@@ -177,6 +190,9 @@ class StackNames:
             self.stack,
             self.table,
             self.objects_table,
+            self.reconciliation_table,
+            self.reconcile_schedule,
+            self.scheduler_role,
             self.audit_bucket,
             self.access_log_bucket,
             self.key_alias,

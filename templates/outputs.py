@@ -18,6 +18,7 @@ from templates.contract import (
     OBJECTS_TABLE_NAME,
     PAYMENT_EVENTS_FIFO_TOPIC_ARN,
     PAYMENT_EVENTS_TOPIC_ARN,
+    RECONCILIATION_TABLE_NAME,
     TRANSACTIONS_TABLE_ARN,
     TRANSACTIONS_TABLE_NAME,
     TRANSACTIONS_URL,
@@ -62,6 +63,10 @@ def build_outputs(
         TRANSACTIONS_TABLE_ARN: (GetAtt(storage.table, "Arn"), "ARN of the transactions table"),
         OBJECTS_TABLE_NAME: (storage.objects_table.ref(), "DynamoDB table of each provider object's state"),
         OBJECTS_TABLE_ARN: (GetAtt(storage.objects_table, "Arn"), "ARN of the objects table"),
+        RECONCILIATION_TABLE_NAME: (
+            storage.reconciliation_table.ref(),
+            "DynamoDB table of the reconciler's cursor per provider",
+        ),
         PAYMENT_EVENTS_TOPIC_ARN: (messaging.events_topic.ref(), "SNS topic downstream systems subscribe to"),
         ALARM_TOPIC_ARN: (messaging.alarm_topic.ref(), "SNS topic the alarms publish to"),
         AUDIT_BUCKET_NAME: (storage.audit_bucket.ref(), "Bucket archiving raw payloads"),

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from troposphere import And, AWSHelperFn, Condition, Equals, Join, Not, Parameter, Ref
 
 from templates.config import AUDIT_RETENTION_DAYS_RANGE, LOG_RETENTION_DAYS, StackConfig
-from templates.contract import AUDIT_OBJECT_LOCK_MODE, ROLES, SUFFIX_PARAMETER
+from templates.contract import AUDIT_OBJECT_LOCK_MODE, RECONCILE_OFF, RECONCILE_RATE, ROLES, SUFFIX_PARAMETER
 from templates.naming import SOURCE_ALLOW_LISTED_PROVIDERS, SUFFIX_PATTERN, StackNames, max_suffix_length
 
 EXECUTION_LOGGING_LEVELS = ["OFF", "ERROR", "INFO"]
@@ -62,6 +62,7 @@ class StackParameters:
     vpc_security_group_ids: Parameter
     ordered_delivery_topic: Parameter
     subscriber_account_ids: Parameter
+    reconcile_rate: Parameter
     # Condition names; their expressions are in `conditions`.
     has_reserved_concurrency: dict[str, str]
     has_alarm_email: str
@@ -73,6 +74,7 @@ class StackParameters:
     has_ordered_delivery_topic: str
     has_subscriber_accounts: str
     has_ordered_subscriber_accounts: str
+    reconciles: str
     conditions: dict[str, AWSHelperFn]
 
     def all_parameters(self) -> list[Parameter]:
@@ -92,6 +94,7 @@ class StackParameters:
             *self.web_application_firewall(),
             *self.network(),
             *self.event_subscribers(),
+            self.reconcile_rate,
         ]
 
     def event_subscribers(self) -> list[Parameter]:
@@ -137,6 +140,7 @@ class StackParameters:
             ),
             ("API throttling", [self.api_rate_limit, self.api_burst_limit, self.api_quota_per_day]),
             ("Audit archive", self.audit_archive()),
+            ("Reconciliation", [self.reconcile_rate]),
             ("Web application firewall", self.web_application_firewall()),
             ("Network", self.network()),
             ("Event subscribers", self.event_subscribers()),
@@ -372,7 +376,7 @@ def build_parameters(config: StackConfig, names: StackNames) -> StackParameters:
             SUBNET_ID_PATTERN,
             "empty, or subnet ids (subnet-...) separated by commas",
             (
-                "Private subnets of the organisation's VPC the three functions attach to, in at least two "
+                "Private subnets of the organisation's VPC the functions attach to, in at least two "
                 "Availability Zones. Empty: the functions run outside any VPC. Set: set "
                 f"{VPC_SECURITY_GROUP_IDS} too; the VPC needs endpoints for the AWS APIs the functions "
                 "call, or a NAT route (preflight checks)."
@@ -408,6 +412,18 @@ def build_parameters(config: StackConfig, names: StackNames) -> StackParameters:
                 "this account subscribes. Recipe: docs/consumers.md."
             ),
         ),
+        reconcile_rate=Parameter(
+            RECONCILE_RATE,
+            Type="String",
+            Default="rate(15 minutes)",
+            AllowedPattern=rf"^(rate\([1-9][0-9]{{0,3}} (minutes?|hours?|days?)\)|{RECONCILE_OFF})$",
+            ConstraintDescription=f"rate(<n> minutes|hours|days), or {RECONCILE_OFF}",
+            Description=(
+                "How often the reconciler lists the providers' event logs for events no delivery brought "
+                f"(an EventBridge Scheduler rate expression), or {RECONCILE_OFF}: the schedule is "
+                "disabled. docs/reconciliation.md."
+            ),
+        ),
         has_reserved_concurrency={role: f"{role.capitalize()}HasReservedConcurrency" for role in reserved},
         has_alarm_email="HasAlarmEmail",
         has_api_access_logging="HasApiAccessLogging",
@@ -418,6 +434,7 @@ def build_parameters(config: StackConfig, names: StackNames) -> StackParameters:
         has_ordered_delivery_topic="HasOrderedDeliveryTopic",
         has_subscriber_accounts="HasSubscriberAccounts",
         has_ordered_subscriber_accounts="HasOrderedDeliverySubscriberAccounts",
+        reconciles="Reconciles",
         conditions={
             **{
                 f"{role.capitalize()}HasReservedConcurrency": Not(Equals(Ref(param), 0))
@@ -439,5 +456,6 @@ def build_parameters(config: StackConfig, names: StackNames) -> StackParameters:
             "HasOrderedDeliverySubscriberAccounts": And(
                 Condition("HasOrderedDeliveryTopic"), Condition("HasSubscriberAccounts")
             ),
+            "Reconciles": Not(Equals(Ref(RECONCILE_RATE), RECONCILE_OFF)),
         },
     )

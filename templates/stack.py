@@ -23,6 +23,7 @@ from templates.messaging import build_messaging
 from templates.monitoring import build_alarms, build_sections
 from templates.outputs import build_outputs
 from templates.parameters import build_parameters
+from templates.scheduling import build_scheduling
 from templates.storage import build_storage
 from templates.waf import build_waf
 from templates.webhook_secret import build_webhook_secret
@@ -48,6 +49,7 @@ def build_template(config: StackConfig) -> Template:
     webhook_secret = build_webhook_secret(names, encryption.key_arn)
     messaging = build_messaging(config, names, params, encryption.key_arn)
     functions = build_functions(config, names, params, encryption.key_arn, storage, messaging, webhook_secret)
+    scheduling = build_scheduling(names, params, encryption.key_arn, functions.reconciler)
     api = build_api(config, names, params, encryption.key_arn, functions.receiver.arn)
     waf = build_waf(names, params, encryption.key_arn, api, messaging.alarm_topic)
     watched = build_sections(names, params, functions, messaging, api, waf.metrics)
@@ -88,6 +90,7 @@ def build_template(config: StackConfig) -> Template:
     template.add_resource(messaging.resources())
     for stack_function in functions.all():
         template.add_resource(stack_function.resources())
+    template.add_resource(scheduling.resources())
     template.add_resource(api.resources())
     template.add_resource(waf.resources())
     template.add_resource(alarms)

@@ -71,6 +71,7 @@ from templates.parameters import StackParameters
 TRANSACTION_KEY = "transaction_id"
 # The objects table's only key: "<provider>#<object id>", one record per provider object.
 OBJECT_KEY = "object_key"
+PROVIDER_KEY = "provider"
 ACCESS_LOG_PREFIX = "audit-bucket/"
 # Stated rather than left to S3's default (the same value since September 2024): a transition added
 # without a size filter never moves an object under 128 KB, where no storage class is cheaper than
@@ -92,6 +93,7 @@ NO_REPLICATION = Exemption(
 class Storage:
     table: Table
     objects_table: Table
+    reconciliation_table: Table
     audit_bucket: Bucket
     audit_bucket_policy: BucketPolicy
     access_log_bucket: Bucket
@@ -101,6 +103,7 @@ class Storage:
         return [
             self.table,
             self.objects_table,
+            self.reconciliation_table,
             self.audit_bucket,
             self.audit_bucket_policy,
             self.access_log_bucket,
@@ -177,6 +180,12 @@ def build_table(names: StackNames, key_arn: AWSHelperFn) -> Table:
 def build_objects_table(names: StackNames, key_arn: AWSHelperFn) -> Table:
     """A projection of the transactions table (each object's latest event), rebuildable from it."""
     return _encrypted_table("ObjectsTable", names.objects_table.sub(), OBJECT_KEY, key_arn)
+
+
+def build_reconciliation_table(names: StackNames, key_arn: AWSHelperFn) -> Table:
+    """The reconciler's cursor per provider: its own table, so that no consumer of the transactions
+    table can mistake reconciliation state for a transaction."""
+    return _encrypted_table("ReconciliationTable", names.reconciliation_table.sub(), PROVIDER_KEY, key_arn)
 
 
 def hardened_bucket(
@@ -332,6 +341,7 @@ def build_storage(names: StackNames, params: StackParameters, key_arn: AWSHelper
     return Storage(
         table=build_table(names, key_arn),
         objects_table=build_objects_table(names, key_arn),
+        reconciliation_table=build_reconciliation_table(names, key_arn),
         audit_bucket=audit_bucket,
         audit_bucket_policy=audit_policy,
         access_log_bucket=access_log_bucket,

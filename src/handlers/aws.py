@@ -7,7 +7,7 @@ own dependencies). Low-level clients only: the DynamoDB resource layer costs ~30
 import base64
 import json
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
@@ -17,6 +17,7 @@ from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from handlers.core.model import Item
+from handlers.core.reconciling import Cursor
 
 T = TypeVar("T")
 
@@ -24,11 +25,12 @@ FUNCTION_TIMEOUT_VARIABLE = "FUNCTION_TIMEOUT_SECONDS"
 """Set by the template to the function's own Timeout; the clients are made once per container, before
 any invocation's context exists, so the budget is derived from the configured timeout, not the
 remaining time."""
-SEQUENTIAL_CALLS = {"receiver": 3, "processor": 5, "notifier": 4}
+SEQUENTIAL_CALLS = {"receiver": 3, "processor": 5, "notifier": 4, "reconciler": 4}
 """The most calls each function makes one after another in one invocation: the receiver's secret read,
 PayPal certificate fetch and processor invoke; the processor's archive put, object state read and
 conditional write, item write and read-back; the notifier's read, publish, FIFO publish (with the opt-in
-FIFO topic) and conditional update. A
+FIFO topic) and conditional update; the reconciler's secret read, batched table read, cursor write and
+processor invoke (its provider calls have their own budget, handlers.core.reconciling). A
 processor whose state write is lost to another processor on the same object reads and writes again
 (handlers.core.ordering): two calls more per lost write, beyond this budget, so a hang then can end
 in Lambda's timeout (retried all the same) rather than in the processor's own error."""
@@ -234,6 +236,55 @@ class DynamoObjectStates:
                 return False
             raise
         return True
+
+
+class DynamoKnownTransactions:
+    """Which transaction ids the table holds: BatchGetItem of the keys only (the reconciler's port)."""
+
+    def __init__(self, client: Any, table_name: str, sleep: Callable[[float], None]) -> None:
+        self._client = client
+        self._table = table_name
+        self._sleep = sleep
+
+    def existing(self, transaction_ids: Sequence[str]) -> set[str]:
+        keys = [
+            {"transaction_id": {"S": transaction_id}} for transaction_id in dict.fromkeys(transaction_ids)
+        ]
+        found: set[str] = set()
+        request: dict[str, Any] = {
+            self._table: {"Keys": keys, "ProjectionExpression": "transaction_id", "ConsistentRead": True}
+        }
+        for attempt in range(MAX_ATTEMPTS * 3):
+            response = self._client.batch_get_item(RequestItems=request)
+            found |= {
+                item["transaction_id"]["S"] for item in response.get("Responses", {}).get(self._table, [])
+            }
+            request = response.get("UnprocessedKeys") or {}
+            if not request:
+                return found
+            self._sleep(min(0.05 * 2**attempt, 1.0))  # throttled keys: back off, as DynamoDB advises
+        raise RuntimeError("the table left keys unprocessed after every retry")
+
+
+class DynamoCursors:
+    """The reconciliation state table: one item per provider, its cursor as a JSON document."""
+
+    def __init__(self, client: Any, table_name: str) -> None:
+        self._client = client
+        self._table = table_name
+
+    def load(self, provider: str) -> Cursor | None:
+        response = self._client.get_item(
+            TableName=self._table, Key={"provider": {"S": provider}}, ConsistentRead=True
+        )
+        stored = response.get("Item")
+        return None if stored is None else Cursor.from_json(json.loads(stored["cursor"]["S"]))
+
+    def save(self, provider: str, cursor: Cursor) -> None:
+        self._client.put_item(
+            TableName=self._table,
+            Item={"provider": {"S": provider}, "cursor": {"S": json.dumps(cursor.to_json(), sort_keys=True)}},
+        )
 
 
 class S3Archive:

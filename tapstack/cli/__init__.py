@@ -130,6 +130,10 @@ SUBCOMMANDS = {
         "tapstack.cli.operate:replay",
         "Re-drive the dead-letter queues into their functions (a dry run unless --apply).",
     ),
+    "reconcile": Subcommand(
+        "tapstack.cli.operate:reconcile",
+        "List a provider's events the table lacks over a window; hand them to the processor with --apply.",
+    ),
     "register": Subcommand(
         "tapstack.cli.register:register_command",
         "Register the stack's webhook URL with Stripe or PayPal and store its secret (a dry run unless "
@@ -178,10 +182,10 @@ def tapstack() -> None:
 
     \b
     build    generate, check, report, diagram, cost, lint, guard, package, bench
-    operate  bootstrap, preflight, deploy, diff, destroy, replay, republish, register, quarantine,
-             object (AWS, your credentials)
-    local    up, down, deploy, send, serve, replay, republish, register, quarantine, object, destroy,
-             load (moto on loopback)
+    operate  bootstrap, preflight, deploy, diff, destroy, replay, republish, reconcile, register,
+             quarantine, object (AWS, your credentials)
+    local    up, down, deploy, send, serve, replay, republish, reconcile, register, quarantine, object,
+             destroy, load (moto on loopback)
     params   overrides: a parameter file and the values the deploy adds, for the AWS CLI (no AWS)
     verify   a captured delivery through the receiver's checks (no AWS)
 

@@ -18,6 +18,7 @@ import click
 
 from tapstack import paths
 from tapstack.cli.operate import (
+    APPLY_RECONCILE_OPTION,
     OUTPUTS_OPTION,
     TEMPLATE_OPTION,
     WITH_BOOTSTRAP_OPTION,
@@ -25,7 +26,9 @@ from tapstack.cli.operate import (
     function_options,
     load_deployment,
     parameters_options,
+    print_json,
 )
+from tapstack.cli.options import MOMENT
 from tapstack.exits import CommandError, ExitCode
 from tapstack.local import emulator, ports
 from tapstack.local.faults import FAULTS
@@ -132,8 +135,9 @@ Examples:
 @click.option(
     "--fault",
     type=click.Choice(FAULTS),
-    help="make one part fail (a function crashes, or the table, bucket or topic refuses), to watch the "
-    "event dead-letter and recover it with `local replay --apply`",
+    help="make one part fail (a function crashes, or the table, bucket or topic refuses) to watch the "
+    "event dead-letter and recover it with `local replay --apply`; or `unreachable`: the provider logs "
+    "the event but it never arrives, recovered with `local reconcile --apply`",
 )
 @environment_option(LOCAL_ENVIRONMENT)
 @PORT_OPTION
@@ -243,6 +247,51 @@ def replay_local(
     with contextlib.redirect_stdout(handler_logs):
         kept = actions.replay_environment(deployment, list(functions) or list(TARGETS), apply, report)
     return ExitCode.FAILED if kept else ExitCode.OK
+
+
+@local.command(
+    name="reconcile",
+    epilog="""\b
+Examples:
+  tapstack local reconcile --provider stripe            what the local Stripe log holds that the table lacks
+  tapstack local reconcile --provider paypal --apply    hand those to the processor""",
+)
+@click.option(
+    "--provider",
+    type=click.Choice(("stripe", "paypal")),
+    help="whose local event log (default: both, in one document)",
+)
+@click.option("--since", type=MOMENT, help="from (default: the start of the local provider's log)")
+@click.option("--until", type=MOMENT, help="to (default: now)")
+@APPLY_RECONCILE_OPTION
+@environment_option(LOCAL_ENVIRONMENT)
+@PORT_OPTION
+def reconcile_local(
+    provider: str | None,
+    since: int | None,
+    until: int | None,
+    apply: bool,
+    environment: str,
+    template_path: Path,
+    port: int,
+) -> ExitCode:
+    """List what the local provider's event log holds that the local table lacks; hand it over with --apply.
+
+    The local providers log every event `local send` created (delivered or, with --fault unreachable,
+    not) and serve the log on loopback for this command. Prints one JSON document (`missing`, `ingested`).
+    """
+    from tapstack.local.provider_apis.stand_ins import reconcile_local_stack  # noqa: PLC0415 (imports the handlers)
+    from tapstack.operate.reconcile import window_of  # noqa: PLC0415 (imports the handlers)
+
+    deployment = emulator_deployment(environment, template_path, port)
+    window = window_of(since or 0, until)
+    log_path = paths.LOCAL_STATE / "send.log"
+    with contextlib.redirect_stdout(_handler_log(log_path)):
+        providers = [provider] if provider else ["stripe", "paypal"]
+        document = reconcile_local_stack(deployment, providers, window, apply)
+    print(f"handler logs: {log_path}", file=sys.stderr)
+    print_json(document)
+    return ExitCode.OK if document["complete"] else ExitCode.FAILED
 
 
 @local.command(name="destroy", epilog="Example:\n\n  tapstack local destroy --with-bootstrap")

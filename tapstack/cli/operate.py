@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable
 from pathlib import Path
@@ -11,7 +12,7 @@ import click
 
 from tapstack import paths
 from tapstack.cfn.model import read_template
-from tapstack.cli.options import TEMPLATE_ERRORS, template_option, unusable_template
+from tapstack.cli.options import MOMENT, TEMPLATE_ERRORS, template_option, unusable_template
 from tapstack.exits import ExitCode
 from tapstack.operate import actions
 from tapstack.operate.artifacts import bootstrap as bootstrap_stack
@@ -229,3 +230,52 @@ def replay(
 ) -> ExitCode:
     """Re-drive the dead-letter queues into their functions (a dry run unless --apply)."""
     return run_replay(aws_deployment(environment, template_path, region), functions, apply)
+
+
+PROVIDER_OPTION = click.option(
+    "--provider", type=click.Choice(("stripe", "paypal")), required=True, help="whose event log to list"
+)
+APPLY_RECONCILE_OPTION = click.option(
+    "--apply", is_flag=True, help="hand what is missing to the processor (default: only list it)"
+)
+
+
+def print_json(document: dict[str, Any]) -> None:
+    print(json.dumps(document, indent=2))
+
+
+@click.command(
+    epilog="""\b
+Examples:
+  tapstack reconcile --env dev --provider stripe --since 3d                what is missing (dry run)
+  tapstack reconcile --env dev --provider paypal --since 2026-12-01T00:00:00Z --until 1d --apply"""
+)
+@environment_option()
+@PROVIDER_OPTION
+@click.option(
+    "--since", type=MOMENT, required=True, help="from (ISO 8601, Unix seconds, or a span ago: 6h, 3d)"
+)
+@click.option("--until", type=MOMENT, help="to (default: now)")
+@APPLY_RECONCILE_OPTION
+@REGION_OPTION
+def reconcile(
+    environment: str,
+    template_path: Path,
+    provider: str,
+    since: int,
+    until: int | None,
+    apply: bool,
+    region: str | None,
+) -> ExitCode:
+    """List a provider's events the table lacks over a window; hand them to the processor with --apply.
+
+    Prints one JSON document: `missing` (transaction ids such as stripe#evt_...) and, applying, `ingested`.
+    """
+    from tapstack.operate.reconcile import reconcile_deployment, window_of  # noqa: PLC0415 (imports the handlers)
+
+    window = window_of(since, until)
+    document = reconcile_deployment(
+        aws_deployment(environment, template_path, region), provider, window, apply
+    )
+    print_json(document)
+    return ExitCode.OK if document["complete"] else ExitCode.FAILED

@@ -581,6 +581,52 @@ def _tracing_on(stack: StackReading) -> bool:
     )
 
 
+RATE_UNITS_MINUTES = {"minute": 1, "minutes": 1, "hour": 60, "hours": 60, "day": 1440, "days": 1440}
+MINUTES_PER_MONTH = Decimal(730 * 60)
+
+
+def scheduled_functions(stack: StackReading) -> dict[str, Resource]:
+    """Function logical id -> the Scheduler schedule that runs it: such a function is not run by
+    deliveries, so it is costed by the month, from its schedule."""
+    return {
+        stack.named(stack.value(schedule, "Target", {}).get("Arn", "")): schedule
+        for schedule in stack.present("AWS::Scheduler::Schedule")
+    }
+
+
+def _schedule_lines(
+    stack: StackReading, prices: Mapping[str, Price], function: Resource, schedule: Resource
+) -> list[Line]:
+    """A scheduled function's month: its runs from the rate, each billed at its Timeout (an upper
+    bound: a run that finds nothing to recover ends in well under a second; not measured locally)."""
+    if stack.value(schedule, "State", "ENABLED") != "ENABLED":
+        return []
+    expression = str(stack.value(schedule, "ScheduleExpression", ""))
+    count, _, unit = expression.removeprefix("rate(").removesuffix(")").partition(" ")
+    if not count.isdigit() or unit not in RATE_UNITS_MINUTES:
+        return []
+    runs = MINUTES_PER_MONTH / (int(count) * RATE_UNITS_MINUTES[unit])
+    memory = Decimal(str(stack.value(function, "MemorySize", 128)))
+    timeout = Decimal(str(stack.value(function, "Timeout", 3)))
+    name = function.logical_id
+    return [
+        Line(
+            "Lambda",
+            f"{name} scheduled runs",
+            runs,
+            prices["lambda_arm64_requests"],
+            f"template: {expression}",
+        ),
+        Line(
+            "Lambda",
+            f"{name} compute (upper bound)",
+            runs * timeout * memory / 1024,
+            prices["lambda_arm64_gb_seconds"],
+            f"template: {expression}, each run billed at its Timeout {timeout} s, MemorySize {memory} MB",
+        ),
+    ]
+
+
 def estimate(
     document: Mapping[str, Any],
     parameters: Mapping[str, str],
@@ -591,10 +637,15 @@ def estimate(
     defaults): its fixed monthly lines and its lines per million deliveries."""
     stack = StackReading(document, parameters)
     per_million, notes = _api_lines(stack, prices, measured)
+    scheduled = scheduled_functions(stack)
+    fixed = fixed_lines(stack, prices, measured)
     for function in stack.present("AWS::Lambda::Function"):
         if stack.value(function, "Architectures", ["x86_64"]) != ["arm64"]:
             notes.append(f"{function.logical_id} is not arm64: priced at arm64 prices, which are lower")
-        per_million += _function_lines(stack, prices, function, measured.of(function.logical_id))
+        if function.logical_id in scheduled:
+            fixed += _schedule_lines(stack, prices, function, scheduled[function.logical_id])
+        else:
+            per_million += _function_lines(stack, prices, function, measured.of(function.logical_id))
     tables = [
         table
         for table in stack.present("AWS::DynamoDB::Table")
@@ -659,7 +710,7 @@ def estimate(
         "replays).",
     ]
     return Estimate(
-        fixed=tuple(fixed_lines(stack, prices, measured)),
+        fixed=tuple(fixed),
         per_million=tuple(per_million),
         measurements=measured,
         xray_price=prices["xray_traces_recorded"] if tracing else None,

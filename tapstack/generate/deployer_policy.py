@@ -148,6 +148,12 @@ LIFECYCLES: dict[str, Lifecycle] = {
         _actions("kms", "DescribeKey ScheduleKeyDeletion"),
         _actions("kms", "DescribeKey GetKeyPolicy GetKeyRotationStatus ListResourceTags"),
     ),
+    "AWS::Scheduler::Schedule": Lifecycle(
+        (*_actions("scheduler", "CreateSchedule GetSchedule"), "iam:PassRole"),
+        (*_actions("scheduler", "UpdateSchedule GetSchedule"), "iam:PassRole"),
+        _actions("scheduler", "DeleteSchedule GetSchedule"),
+        _actions("scheduler", "GetSchedule"),
+    ),
     "AWS::Lambda::EventInvokeConfig": Lifecycle(
         _actions("lambda", "PutFunctionEventInvokeConfig"),
         _actions("lambda", "UpdateFunctionEventInvokeConfig"),
@@ -414,7 +420,7 @@ class Scope:
 
     sid: str
     resources: tuple[str, ...]
-    condition: Mapping[str, str] | None = None
+    condition: Mapping[str, str | list[str]] | None = None
 
 
 def _wildcard(pattern: str) -> str:
@@ -446,9 +452,9 @@ def scopes(names: StackNames, artifact_bucket: str) -> dict[str, Scope]:
         "dynamodb": Scope("StackTable", (f"arn:aws:dynamodb:*:*:table/{prefix}*",)),
         "iam": Scope("StackRoles", (f"arn:aws:iam::*:role/{prefix}*",)),
         "iam:PassRole": Scope(
-            "PassStackRolesToLambdaOnly",
+            "PassStackRolesToLambdaAndTheSchedulerOnly",
             (f"arn:aws:iam::*:role/{prefix}*",),
-            {"iam:PassedToService": "lambda.amazonaws.com"},
+            {"iam:PassedToService": ["lambda.amazonaws.com", "scheduler.amazonaws.com"]},
         ),
         "kms": Scope("StackKeyHasAGeneratedId", ("arn:aws:kms:*:*:key/*",)),
         "kms:alias": Scope("StackKeyAlias", (f"arn:aws:kms:*:*:alias/{prefix}*", "arn:aws:kms:*:*:key/*")),
@@ -460,6 +466,7 @@ def scopes(names: StackNames, artifact_bucket: str) -> dict[str, Scope]:
         "s3": Scope(
             "StackBucketsAndTheirObjectVersions", (f"arn:aws:s3:::{prefix}*", f"arn:aws:s3:::{prefix}*/*")
         ),
+        "scheduler": Scope("StackSchedules", (f"arn:aws:scheduler:*:*:schedule/default/{prefix}*",)),
         "s3:artifacts": Scope(
             "ArtifactAndTemplateObjects", (f"arn:aws:s3:::{_wildcard(artifact_bucket)}/*",)
         ),

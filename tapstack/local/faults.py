@@ -1,9 +1,11 @@
 """Failures injected into the local stack, so one can watch an event dead-letter and be replayed.
 
 An operation fault makes one AWS call of the handlers fail as the service would (a 500); a crash makes
-one asynchronous function raise before it does anything. Both last as long as the runtime does
-(tapstack/local/send.py's `LocalRuntime.inject_fault`): the replay that recovers the event runs in a
-new process, without them.
+one asynchronous function raise before it does anything; `unreachable` keeps the delivery from reaching
+the stack at all (the endpoint down, the WAF blocking it): the provider has created and logged the event,
+and only reconciliation with its log (`make reconcile-local`) recovers it. The first two last as long
+as the runtime does (tapstack/local/send.py's `LocalRuntime.inject_fault`): the replay that recovers
+the event runs in a new process, without them.
 """
 
 from __future__ import annotations
@@ -21,7 +23,11 @@ OPERATION_FAULTS = {
 }
 # fault name -> the function (its name's role part) that crashes
 CRASH_FAULTS = ("processor", "notifier")
-FAULTS = (*CRASH_FAULTS, *OPERATION_FAULTS)
+UNREACHABLE = "unreachable"
+DEAD_LETTERING_FAULTS = (*CRASH_FAULTS, *OPERATION_FAULTS)
+"""The faults an event survives in a dead-letter queue (replay recovers it); `unreachable`'s event never
+reached the stack (reconciliation recovers it)."""
+FAULTS = (*DEAD_LETTERING_FAULTS, UNREACHABLE)
 
 
 class InjectedCrashError(RuntimeError):

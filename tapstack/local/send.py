@@ -1,9 +1,10 @@
 """`make send`: sign a sample event, deliver it as API Gateway would, and run the deployed stack's code.
 
-moto cannot run Lambda code, so the three functions run in this process (`LocalRuntime`), wired
+moto cannot run Lambda code, so the functions run in this process (`LocalRuntime`), wired
 as the deployed template wires them: each function's module from its `Handler`, its environment
 from its `Environment.Variables` (Refs resolved through the stack's outputs), the receiver as the
-API's integration (called synchronously), and the asynchronous functions with their
+API's integration (called synchronously), the reconciler as its schedule invokes it (`run_schedule`),
+and the asynchronous functions with their
 EventInvokeConfig (retries, on-success function, on-failure queue) and any DeadLetterConfig through
 `tapstack.local.local_lambda`.
 Every AWS call goes to the emulator through clients made once and handed to the handlers, each
@@ -31,9 +32,18 @@ from handlers.aws import AwsClients, DynamoTransactions
 from tapstack.cfn.model import Resolver, Template, logical_id_of
 from tapstack.local.delivery import ApiIdentity, Sender, Signer
 from tapstack.local.emulator import ensure_fill_ins, events_queue_name
-from tapstack.local.faults import CRASH_FAULTS, FAULTS, OPERATION_FAULTS, crashing, fail_operation
+from tapstack.local.faults import (
+    CRASH_FAULTS,
+    FAULTS,
+    OPERATION_FAULTS,
+    UNREACHABLE,
+    crashing,
+    fail_operation,
+)
 from tapstack.local.local_lambda import AsyncFunction, FakeContext, LocalLambda, Outcome
 from tapstack.local.paypal_pki import LocalPaypal
+from tapstack.local.provider_apis import LOG_DIRECTORY
+from tapstack.local.provider_apis.stand_ins import record_creation
 from tapstack.operate.artifacts import object_exists
 from tapstack.operate.cloud import Clients, deployed_template
 from tapstack.operate.deployment import Deployment
@@ -42,22 +52,28 @@ from templates.contract import (
     API_ID,
     API_KEY_ID,
     AUDIT_BUCKET_NAME,
+    RECONCILED_PROVIDERS,
+    RECONCILER,
     TRANSACTIONS_TABLE_NAME,
     WEBHOOK_SECRET_ARN,
 )
-from templates.naming import names_of
+from templates.naming import SUFFIX_PLACEHOLDER, names_of
 
 # ------------------------------------------------------------------------------------------ runtime
 
+RECONCILER_MODULE = f"handlers.{RECONCILER}"
 
-def _local_resolver(template: dict[str, Any], outputs: dict[str, str]) -> Resolver:
+
+def _local_resolver(template: dict[str, Any], outputs: dict[str, str], environment: str) -> Resolver:
     """A resource resolves to the Ref a stack output gives of it, and `Fn::GetAtt X.Arn` to that Ref
     too: the local Lambda and SQS stand-ins address functions and queues by name and URL, not ARN.
-    Conditions hold as for the parameters' defaults (the notifier's FIFO topic is opt-in)."""
+    Conditions hold as for the parameters' defaults (the notifier's FIFO topic is opt-in); the stack's
+    name is its own (the reconciler's metrics namespace names it)."""
     model = Template(template)
     refs = model.physical_ids_from_outputs(outputs)
     arns = {logical_id: {"Arn": ref} for logical_id, ref in refs.items()}
-    return model.resolver(physical_ids=refs, attributes=arns)
+    stack = names_of(template).stack.pattern.replace(SUFFIX_PLACEHOLDER, environment)
+    return model.resolver({"AWS::StackName": stack}, physical_ids=refs, attributes=arns)
 
 
 @dataclass(frozen=True)
@@ -130,6 +146,8 @@ class LocalRuntime:
     outputs: dict[str, str]
     local_paypal: LocalPaypal = field(default_factory=LocalPaypal)
     router: ThreadLocalLambda = field(default_factory=ThreadLocalLambda)
+    provider_log_directory: Path = LOG_DIRECTORY
+    """Where the local providers log the events they create (tapstack.local.provider_apis)."""
 
     @classmethod
     def for_deployed_stack(cls, clients: Clients, stack: str, environment: str) -> LocalRuntime:
@@ -139,7 +157,7 @@ class LocalRuntime:
 
     def __post_init__(self) -> None:
         resources = self.template["Resources"]
-        self._resolver = _local_resolver(self.template, self.outputs)
+        self._resolver = _local_resolver(self.template, self.outputs, self.environment)
         self.functions = {
             logical_id: self._spec(logical_id, resource["Properties"])
             for logical_id, resource in resources.items()
@@ -266,6 +284,20 @@ class LocalRuntime:
         local_lambda = self.async_lambda()
         return Delivery(self.call_api_function(event, local_lambda), local_lambda.outcomes)
 
+    def run_schedule(self, api_base: str) -> list[Outcome]:
+        """EventBridge Scheduler's asynchronous invoke of the reconciler, its provider calls going to the
+        local providers' APIs at `api_base`, then every invocation it caused (the processor, the notifier),
+        as Lambda runs them. The cursor is kept in the stack's reconciliation table, as on AWS."""
+        local_lambda = self.async_lambda()
+        (spec,) = (spec for spec in self.functions.values() if spec.module.__name__ == RECONCILER_MODULE)
+        dependencies = self._dependencies[spec.logical_id]
+        bases = dict.fromkeys(RECONCILED_PROVIDERS, api_base)
+        spec.module.DEPENDENCIES.set(dataclasses.replace(dependencies, api_bases=bases))
+        # Scheduler sends the schedule's Input: none is set, so an empty object.
+        with self.router.bound(local_lambda):
+            local_lambda.invoke(FunctionName=spec.name, InvocationType="Event", Payload=b"{}")
+        return local_lambda.outcomes
+
     def sender(self) -> Sender:
         """A client of this stack's API, signing with the material in the stack's webhook secret."""
         stage = next(r for r in self.template["Resources"].values() if r["Type"] == "AWS::ApiGateway::Stage")
@@ -338,12 +370,15 @@ def send_event(
     """
     provider = provider or provider_of(event_path)
     body = event_path.read_bytes()
+    if fault == UNREACHABLE:
+        return _unreachable(runtime, event_path, provider, body)
     waiting_before: dict[str, int] = {}
     if fault is not None:
         runtime.inject_fault(fault)
         waiting_before = _dead_letters(runtime)
     event = runtime.sender().event(provider, body)
     delivery = runtime.deliver(event)
+    record_creation(provider, body, delivery.status == 202, runtime.provider_log_directory)
     failures: list[str] = []
     document: dict[str, Any] = {
         "event": str(event_path),
@@ -398,6 +433,23 @@ def send_event(
     document["published"] = [m for m in published if m["message"].get("transaction_id") == transaction_id]
     document["failures"] = failures
     document["ok"] = not failures
+    return document
+
+
+def _unreachable(runtime: LocalRuntime, event_path: Path, provider: str, body: bytes) -> dict[str, Any]:
+    """The provider creates and logs the event; its delivery never reaches the stack."""
+    logged = record_creation(provider, body, False, runtime.provider_log_directory)
+    document: dict[str, Any] = {
+        "event": str(event_path),
+        "provider": provider,
+        "fault": UNREACHABLE,
+        "delivered": False,
+        "logged": logged,
+        "failures": [] if logged else [f"{provider} keeps no event log: nothing could recover this event"],
+    }
+    if logged:
+        document["next"] = f"make reconcile-local PROVIDER={provider} APPLY=1 (recovers it from its log)"
+    document["ok"] = logged
     return document
 
 

@@ -20,7 +20,7 @@ import pytest
 from handlers.core import notifying, processing
 from tapstack.artifact import ImportClosureError, check_import_closure, install_dependencies
 from tapstack.lint.code_guard import check_source
-from templates.contract import API_KEY_ID, TRANSACTIONS_TABLE_NAME
+from templates.contract import API_KEY_ID, ASYNCHRONOUS_ROLES, ROLES, TRANSACTIONS_TABLE_NAME
 from tests.support.pipeline import PROCESSOR, Pipeline, sample
 from tests.support.rules import found, run_project_rules
 
@@ -74,15 +74,15 @@ def test_seed_protect_style_deletion_protection(tmp_path: Path) -> None:
     assert rule_ids(mutated(protect), tmp_path) == Counter({"E9001": 1})
 
 
-def test_seed_reserved_concurrency_100_on_each_of_three_functions(tmp_path: Path) -> None:
+def test_seed_reserved_concurrency_100_on_each_function(tmp_path: Path) -> None:
     def reserve(template: Template) -> None:
         for function in resources(template, "AWS::Lambda::Function"):
             function["Properties"]["ReservedConcurrentExecutions"] = 100
 
     template = mutated(reserve)
-    assert rule_ids(template, tmp_path) == Counter({"W9040": 3})
+    assert rule_ids(template, tmp_path) == Counter({"W9040": len(ROLES)})
     # On an account like seed 004's (a limit of 50, which cannot reserve anything), the budget is 0.
-    assert rule_ids(template, tmp_path, E9041={"budget": 0})["E9041"] == 3
+    assert rule_ids(template, tmp_path, E9041={"budget": 0})["E9041"] == len(ROLES)
 
 
 def test_seed_retry_attempts_5(tmp_path: Path) -> None:
@@ -90,7 +90,7 @@ def test_seed_retry_attempts_5(tmp_path: Path) -> None:
         for config in resources(template, "AWS::Lambda::EventInvokeConfig"):
             config["Properties"]["MaximumRetryAttempts"] = 5
 
-    assert rule_ids(mutated(retries), tmp_path) == Counter({"E9030": 2})
+    assert rule_ids(mutated(retries), tmp_path) == Counter({"E9030": len(ASYNCHRONOUS_ROLES)})
     generator = run_generator(tmp_path / "t.json", "--max-retry-attempts", "5")
     assert generator.returncode == 2
     assert "setting 'max_retry_attempts' = 5" in generator.stderr

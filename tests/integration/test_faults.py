@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tapstack.local.faults import FAULTS
+from tapstack.local.faults import DEAD_LETTERING_FAULTS
 from tapstack.local.send import LocalRuntime, send_event, stored_item
 from tapstack.local.target import emulator_clients
 from tapstack.operate.actions import replay_environment
@@ -52,7 +52,7 @@ def _unique_event(tmp_path: Path) -> Path:
     return event
 
 
-@pytest.mark.parametrize("fault", FAULTS)
+@pytest.mark.parametrize("fault", DEAD_LETTERING_FAULTS)
 def test_a_fault_dead_letters_the_event_and_replay_recovers_it_once(
     fault: str, moto_endpoint: str, deployment: DeployedStack, tmp_path: Path
 ) -> None:

@@ -24,6 +24,7 @@ from templates.contract import (
     AUDIT_BUCKET_NAME,
     OBJECTS_TABLE_NAME,
     PAYMENT_EVENTS_TOPIC_ARN,
+    RECONCILIATION_TABLE_NAME,
     ROLES,
     TRANSACTIONS_TABLE_NAME,
     WEBHOOK_SECRET_ARN,
@@ -85,6 +86,8 @@ class Stack:
     processor_dlq_url: str
     notifier_dlq_url: str
     secret_arn: str
+    reconciliation_table: str = ""
+    reconciler_dlq_url: str = ""
     clients: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
@@ -95,7 +98,12 @@ class Stack:
             for name in ("dynamodb", "s3", "sns", "sqs", "secretsmanager")
         }
         table, objects_table = f"transactions-{suffix}", f"objects-{suffix}"
-        for name, key in ((table, "transaction_id"), (objects_table, "object_key")):
+        reconciliation_table = f"reconciliation-{suffix}"
+        for name, key in (
+            (table, "transaction_id"),
+            (objects_table, "object_key"),
+            (reconciliation_table, "provider"),
+        ):
             clients["dynamodb"].create_table(
                 TableName=name,
                 AttributeDefinitions=[{"AttributeName": key, "AttributeType": "S"}],
@@ -107,7 +115,7 @@ class Stack:
         topic_arn = clients["sns"].create_topic(Name=f"events-{suffix}")["TopicArn"]
         queues = {
             name: clients["sqs"].create_queue(QueueName=f"{name}-{suffix}")["QueueUrl"]
-            for name in ("events", "processor-dlq", "notifier-dlq")
+            for name in ("events", "processor-dlq", "notifier-dlq", "reconciler-dlq")
         }
         queue_arn = clients["sqs"].get_queue_attributes(
             QueueUrl=queues["events"], AttributeNames=["QueueArn"]
@@ -131,6 +139,8 @@ class Stack:
             queues["processor-dlq"],
             queues["notifier-dlq"],
             secret_arn,
+            reconciliation_table,
+            queues["reconciler-dlq"],
             clients,
         )
 
@@ -145,6 +155,8 @@ class Stack:
             WEBHOOK_SECRET_ARN: self.secret_arn,
             dead_letter_queue_url_output(contract.PROCESSOR): self.processor_dlq_url,
             dead_letter_queue_url_output(contract.NOTIFIER): self.notifier_dlq_url,
+            dead_letter_queue_url_output(contract.RECONCILER): self.reconciler_dlq_url,
+            RECONCILIATION_TABLE_NAME: self.reconciliation_table,
             **{function_name_output(role): name for role, name in FUNCTION_NAMES.items()},
         }
 

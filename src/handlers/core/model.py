@@ -15,9 +15,13 @@ from enum import StrEnum
 Item = dict[str, str | Decimal]
 """A DynamoDB item as the core sees it: strings, and Decimal for the amount and the schema version."""
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 """Version of the stored item's and the published message's schema (docs/webhooks.md, "Money model").
 
+4 added `ingested_via` (`webhook`, or `reconcile` for an event the reconciler recovered from the
+provider's event log) and, on reconciled events, `provenance` (the API call it was listed by): both
+optional in the hand-off, so one of versions 2 and 3 (from a receiver deployed before) is stored as a
+version 4 item ingested via `webhook`, the only way it could have come.
 2 added `kind`, `direction`, `object_id` and `related_object_id`, the currency's decimal places as
 every route's limit and, on provider routes, amounts as magnitudes. 3 added the processor's ordering
 verdict (`stale`, `superseded_by`, `order_uncertain`, `tied_with`; handlers.core.ordering): the
@@ -25,7 +29,7 @@ hand-off itself is unchanged, so one of version 2 is stored as a version 3 item.
 1 (from a receiver deployed before) is still stored, as the version 1 item it is, so that nothing in
 flight or dead-lettered is lost.
 """
-SCHEMA_VERSIONS = (1, 2, SCHEMA_VERSION)
+SCHEMA_VERSIONS = (1, 2, 3, SCHEMA_VERSION)
 
 
 class Kind(StrEnum):
@@ -46,6 +50,14 @@ class Kind(StrEnum):
     SUBSCRIPTION_PAYMENT = "subscription_payment"
     OTHER = "other"
     """No mapping: providers' events of this kind carry no amount; a generic sender's is its own."""
+
+
+class IngestedVia(StrEnum):
+    """How an event came in: delivered to the API and verified, or listed from the provider's event
+    log over TLS with the stack's own read-only key (no signature: the provider answered it)."""
+
+    WEBHOOK = "webhook"
+    RECONCILE = "reconcile"
 
 
 class Direction(StrEnum):
@@ -92,6 +104,10 @@ class Transaction:
     related_object_id: str | None = None
     quarantine_reason: str | None = None
     quarantine_detail: str | None = None
+    ingested_via: IngestedVia | None = None
+    """None in hand-offs before version 4 (all of them webhooks: the processor stores `webhook`)."""
+    provenance: str | None = None
+    """A reconciled event's API call: `<provider> GET <endpoint> request <request id>`."""
 
     def with_meaning(
         self, kind: Kind, money: Money | None, object_id: str, related_object_id: str | None
@@ -130,6 +146,8 @@ class Transaction:
             "body_sha256": self.body_sha256,
             "quarantine_reason": self.quarantine_reason,
             "quarantine_detail": self.quarantine_detail,
+            "ingested_via": self.ingested_via,
+            "provenance": self.provenance,
         }
         return {key: value for key, value in values.items() if value is not None}
 
@@ -139,6 +157,7 @@ class Transaction:
         amount = _optional_str(data, "amount")
         kind = _optional_str(data, "kind")
         direction = _optional_str(data, "direction")
+        ingested_via = _optional_str(data, "ingested_via")
         try:
             exact = None if amount is None else Decimal(amount)
         except InvalidOperation:
@@ -158,6 +177,8 @@ class Transaction:
             related_object_id=_optional_str(data, "related_object_id"),
             quarantine_reason=_optional_str(data, "quarantine_reason"),
             quarantine_detail=_optional_str(data, "quarantine_detail"),
+            ingested_via=None if ingested_via is None else IngestedVia(ingested_via),
+            provenance=_optional_str(data, "provenance"),
         )
 
 

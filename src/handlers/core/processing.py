@@ -7,11 +7,12 @@ The audit key ends with the body's SHA-256: a redelivery of the same body rewrit
 and a different body under a reused event id can never overwrite the first one's evidence.
 """
 
+from dataclasses import replace
 from decimal import Decimal
 from typing import Protocol
 
 from handlers.core import ordering, windows
-from handlers.core.model import SCHEMA_VERSION, HandOff, Item, Processed, Transaction, json_safe
+from handlers.core.model import SCHEMA_VERSION, HandOff, IngestedVia, Item, Processed, Transaction, json_safe
 
 
 class TransactionStore(Protocol):
@@ -53,11 +54,14 @@ def process(
     return) changes nothing and returns the stored item: whether to publish is the notifier's
     decision, made on the item's `published_at`, so a crash here never loses the publication. Its
     ordering is decided again and discarded: applying an event already applied changes nothing.
-    A version 1 hand-off carries no object and is stored as the version 1 item it is.
+    A version 1 hand-off carries no object and is stored as the version 1 item it is; one of version 2
+    or 3 says nothing of how it came in, and came in as a webhook.
     Every item but a quarantined one carries the keys of the index by receipt time
     (handlers.core.windows), which `tapstack republish` reads.
     """
     transaction = handoff.transaction
+    if handoff.version != 1 and transaction.ingested_via is None:
+        transaction = replace(transaction, ingested_via=IngestedVia.WEBHOOK)  # before version 4: a webhook
     key = audit_key(transaction, handoff.received_at)
     archive.put(key, handoff.body, transaction.body_sha256)
     version = 1 if handoff.version == 1 else SCHEMA_VERSION

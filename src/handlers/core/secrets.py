@@ -67,6 +67,8 @@ class ApiCredentials:
     stripe_api_keys: tuple[str, ...] = field(repr=False)
     """Stripe restricted keys (`rk_...`): read events, write webhook endpoints."""
     paypal_api_credentials: tuple[PaypalApiCredential, ...] = field(repr=False)
+    paypal_environment: str = "live"
+    """Which PayPal API the credentials belong to (the webhook secret's `paypal_environment`)."""
 
     @classmethod
     def from_secret_string(cls, secret_string: str) -> "ApiCredentials":
@@ -77,7 +79,12 @@ class ApiCredentials:
         return cls(
             stripe_api_keys=_texts(document, "stripe_api_keys"),
             paypal_api_credentials=_paypal_credentials(document),
+            paypal_environment=_paypal_environment(document),
         )
+
+    def configured(self, provider: str) -> bool:
+        """Whether the secret holds credentials for `provider`'s API (else it is not reconciled)."""
+        return bool(self.stripe_api_keys if provider == "stripe" else self.paypal_api_credentials)
 
 
 def _paypal_credentials(document: dict[str, object]) -> tuple[PaypalApiCredential, ...]:

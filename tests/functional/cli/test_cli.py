@@ -18,12 +18,12 @@ from tests.support.settings import PREFIX
 TAPSTACK = Path(sys.executable).parent / "tapstack"
 EXPECTED_COMMANDS = {
     "generate", "check", "lint", "guard", "package", "report", "diagram", "cost", "bench",
-    "bootstrap", "preflight", "deploy", "diff", "destroy", "replay", "republish", "register", "quarantine",
-    "object", "verify", "params", "local",
+    "bootstrap", "preflight", "deploy", "diff", "destroy", "replay", "republish", "reconcile", "register",
+    "quarantine", "object", "verify", "params", "local",
 }  # fmt: skip
 EXPECTED_LOCAL_COMMANDS = {
-    "up", "down", "deploy", "send", "serve", "replay", "republish", "register", "quarantine", "object",
-    "destroy", "load",
+    "up", "down", "deploy", "send", "serve", "replay", "republish", "reconcile", "register", "quarantine",
+    "object", "destroy", "load",
 }  # fmt: skip
 
 

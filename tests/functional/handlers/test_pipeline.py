@@ -59,9 +59,12 @@ def test_every_sample_is_archived_stored_and_published_exactly(
     (published,) = pipeline.stack.published()
     assert published["body"].get("amount") == amount
     assert published["body"]["transaction_id"] == transaction_id
-    expected_attributes = {"provider": provider, "event_type": item["event_type"], "stale": "false"} | (
-        {"currency": currency} if currency else {}
-    )
+    expected_attributes = {
+        "provider": provider,
+        "event_type": item["event_type"],
+        "stale": "false",
+        "ingested_via": "webhook",
+    } | ({"currency": currency} if currency else {})
     assert {
         name: value["StringValue"] for name, value in published["attributes"].items()
     } == expected_attributes

@@ -126,3 +126,21 @@ def test_the_committed_settings_generate_the_committed_template() -> None:
     """`make test` checks output/TapStack.json against tapstack.toml, the file users edit."""
     assert paths.SETTINGS.is_file()
     assert main(["check"]) == ExitCode.OK
+
+
+@pytest.mark.parametrize(
+    ("times", "says"),
+    [
+        (["--since", "yesterday"], "Invalid value for '--since': 'yesterday' is not a time"),
+        (["--since", "1d", "--until", "2d"], "error: --until ("),
+    ],
+    ids=["not-a-time", "empty-window"],
+)
+def test_reconcile_refuses_a_window_it_cannot_list_before_any_aws_call(
+    times: list[str], says: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    status = main(["reconcile", "--env", "dev", "--provider", "stripe", *times])
+    error = capsys.readouterr().err
+    assert status == ExitCode.USAGE
+    assert says in error
+    assert "Traceback" not in error

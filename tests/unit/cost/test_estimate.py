@@ -66,7 +66,16 @@ def recomputed_per_million(template: dict[str, Any], overrides: dict[str, str]) 
     archive_days = Decimal(values["AuditRetentionDays"]) + Decimal(values["AuditNoncurrentRetentionDays"])
     if values["AuditObjectLockMode"] != "NONE":
         archive_days = max(archive_days, Decimal(values["AuditObjectLockRetentionDays"]))
-    functions = {k: r for k, r in template["Resources"].items() if r["Type"] == "AWS::Lambda::Function"}
+    scheduled = {  # run by their schedule, not by deliveries: costed by the month
+        r["Properties"]["Target"]["Arn"]["Fn::GetAtt"][0]
+        for r in template["Resources"].values()
+        if r["Type"] == "AWS::Scheduler::Schedule"
+    }
+    functions = {
+        k: r
+        for k, r in template["Resources"].items()
+        if r["Type"] == "AWS::Lambda::Function" and k not in scheduled
+    }
     assert set(functions) == set(MEASURED.functions)
     for logical_id, function in functions.items():
         measured = MEASURED.functions[logical_id]
@@ -247,3 +256,23 @@ def test_an_index_on_a_table_adds_its_writes_and_nothing_else() -> None:
         for share in MEASURED.functions.values()
     )
     assert line.quantity == written * (len(existing) + 1) * MILLION
+
+
+@pytest.mark.parametrize(("rate", "runs"), [("rate(15 minutes)", 2920), ("rate(1 hour)", 730), ("off", 0)])
+def test_a_scheduled_function_costs_its_runs_a_month_at_most_its_timeout_each(rate: str, runs: int) -> None:
+    template = committed_template()
+    (schedule,) = [r for r in template["Resources"].values() if r["Type"] == "AWS::Scheduler::Schedule"]
+    (logical_id, _) = schedule["Properties"]["Target"]["Arn"]["Fn::GetAtt"]
+    function = template["Resources"][logical_id]["Properties"]
+    rate_parameter = schedule["Properties"]["ScheduleExpression"]["Fn::If"][1]["Ref"]
+
+    result = estimate(template, {rate_parameter: rate}, PRICES, MEASURED)
+
+    lines = {line.item: line for line in result.fixed if line.item.startswith(logical_id)}
+    assert not any(line.item.startswith(logical_id) for line in result.per_million)
+    if not runs:
+        assert lines == {}
+        return
+    assert lines[f"{logical_id} scheduled runs"].quantity == runs
+    gb_seconds = Decimal(runs) * function["Timeout"] * Decimal(function["MemorySize"]) / 1024
+    assert lines[f"{logical_id} compute (upper bound)"].quantity == gb_seconds

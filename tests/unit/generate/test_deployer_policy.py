@@ -127,7 +127,9 @@ def test_the_commands_own_calls_are_granted_on_the_stacks_resources(policy: dict
     assert granted["cloudformation:CreateChangeSet"] == [f"arn:aws:cloudformation:*:*:stack/{PREFIX}-*/*"]
     assert granted["s3:PutObject"] == [f"arn:aws:s3:::{PREFIX}-artifacts-*-*/*"]
     (pass_role,) = [s for s in statements(policy) if "iam:PassRole" in s["Action"]]
-    assert pass_role["Condition"] == {"StringEquals": {"iam:PassedToService": "lambda.amazonaws.com"}}
+    assert pass_role["Condition"] == {
+        "StringEquals": {"iam:PassedToService": ["lambda.amazonaws.com", "scheduler.amazonaws.com"]}
+    }
 
 
 def test_the_names_come_from_the_template() -> None:

@@ -51,6 +51,8 @@ def test_defaults_ask_nothing_of_the_account() -> None:
     assert params.ordered_delivery_topic.properties["Default"] == "false"
     # No other account subscribes unless named.
     assert params.subscriber_account_ids.properties["Default"] == ""
+    # The reconciler runs on its schedule: it needs only the providers' read-only credentials.
+    assert params.reconcile_rate.properties["Default"] == "rate(15 minutes)"
     assert set(params.conditions) == {
         *params.has_reserved_concurrency.values(),
         params.has_alarm_email,
@@ -62,6 +64,7 @@ def test_defaults_ask_nothing_of_the_account() -> None:
         params.has_ordered_delivery_topic,
         params.has_subscriber_accounts,
         params.has_ordered_subscriber_accounts,
+        params.reconciles,
     }
 
 

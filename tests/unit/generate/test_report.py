@@ -21,7 +21,7 @@ from tapstack.generate.report import (
 )
 from tapstack.generate.report.diagram import LINE_STYLES, legend
 from tapstack.generate.report.graph import EDGE_KINDS
-from templates.contract import CONTROL_TOWER_METADATA, webhook_url_output
+from templates.contract import CONTROL_TOWER_METADATA, ROLES, webhook_url_output
 from tests.support.report import (
     built_template,
     committed_template,
@@ -103,13 +103,20 @@ def test_diagram_draws_the_request_failure_and_encryption_paths(report: str) -> 
         ("ApiTransactionsPostMethod", "invokes", "ReceiverFunction"),
         ("ReceiverFunction", "invokes", "ProcessorFunction"),
         ("ReceiverFunction", "reads", "WebhookSecret"),
-        # The processor writes both tables: the diagram draws one edge to DynamoDB.
-        ("ProcessorFunction", "writes", "r_service_DynamoDB"),
+        ("ProcessorFunction", "writes", "TransactionsTable"),
+        ("ProcessorFunction", "writes", "ObjectsTable"),
         ("ProcessorFunction", "writes", "AuditBucket"),
         ("ProcessorFunction", "on success", "NotifierFunction"),
         ("ProcessorFunction", "on failure", "ProcessorDeadLetterQueue"),
         ("NotifierFunction", "publishes", "PaymentEventsTopic"),
         ("NotifierFunction", "on failure", "NotifierDeadLetterQueue"),
+        # The schedule runs the reconciler, which hands what the table lacks to the processor.
+        ("ReconcileSchedule", "invokes", "ReconcilerFunction"),
+        ("ReconcilerFunction", "reads", "TransactionsTable"),
+        ("ReconcilerFunction", "writes", "ReconciliationTable"),
+        ("ReconcilerFunction", "reads", "WebhookSecret"),
+        ("ReconcilerFunction", "invokes", "ProcessorFunction"),
+        ("ReconcilerFunction", "on failure", "ReconcilerDeadLetterQueue"),
         # Metric source -> (metric) -> alarm -> alarm topic.
         ("Api", "5XXError", "Api5xxAlarm"),
         ("WebAcl", "BlockedRequests", "WafBlockedRequestsAlarm"),
@@ -160,7 +167,8 @@ def test_the_key_points_at_what_it_encrypts(template: dict[str, Any], report: st
         ("encrypts logs of", "Api"),
         # A function's KmsKeyArn encrypts its environment variables; its log group is folded into it.
         ("encrypts env vars + logs of", "r_service_Lambda"),
-        ("encrypts", "r_service_DynamoDB"),  # both tables
+        ("encrypts", "r_service_DynamoDB"),  # every table
+        ("encrypts", "ReconcileSchedule"),
         ("encrypts", "AuditBucket"),
         ("encrypts", "WebhookSecret"),
         # The web ACL's log group, drawn as part of it through its logging configuration.
@@ -290,7 +298,7 @@ def test_failure_paths_are_dashed_red_and_nothing_else_is(template: dict[str, An
     arrows = mermaid_arrows(report)
     failures = [(source, target) for source, label, target, style in arrows if "#c0392b" in style]
     assert failures == [(source, target) for source, label, target, _ in arrows if label == "on failure"]
-    assert len(failures) == 2
+    assert len(failures) == 3
     for _, label, _, style in arrows:
         if label == "on failure":
             assert style == "stroke:#c0392b,stroke-width:2px,stroke-dasharray:8 4"
@@ -510,13 +518,11 @@ def test_entry_points_show_auth_api_key_and_throttling(report: str) -> None:
 
 def test_iam_matrix_calls_out_every_wildcard_with_its_reason(report: str) -> None:
     xray_rows = rows_naming(report, "### Roles", "`XRayWritesOnlyExistOnStar`")
-    assert len(xray_rows) == 3
+    assert len(xray_rows) == len(ROLES)
     assert all(row[6] == "**WILDCARD** resource `*`" for row in xray_rows)
     wildcards = table_rows(report, "### Wildcards")
     assert {row[0] for row in wildcards if row[1] == "`XRayWritesOnlyExistOnStar`"} == {
-        "`ReceiverRole` (`receiver-least-privilege`)",
-        "`ProcessorRole` (`processor-least-privilege`)",
-        "`NotifierRole` (`notifier-least-privilege`)",
+        f"`{role.capitalize()}Role` (`{role}-least-privilege`)" for role in ROLES
     }
     (account,) = [row for row in wildcards if row[1] == "`AccountAdministersKeyAndEnablesIamPolicies`"]
     assert account[3] == "action `kms:*`, resource `*` (in a key policy: this key)"
@@ -578,7 +584,7 @@ def test_each_control_tower_gap_is_listed_with_what_meets_it(template: dict[str,
     rows = {row[0].strip("`"): row[1:] for row in table_rows(report, "### Control Tower controls")}
     assert set(rows) == set(template["Metadata"][CONTROL_TOWER_METADATA])
     assert rows["CT.LAMBDA.PR.3"][:2] == [
-        "`NotifierFunction`, `ProcessorFunction`, `ReceiverFunction`",
+        "`NotifierFunction`, `ProcessorFunction`, `ReceiverFunction`, `ReconcilerFunction`",
         "VpcSubnetIds and VpcSecurityGroupIds",
     ]
     assert rows["CT.S3.PR.10"][1] == "cannot be met"
@@ -592,6 +598,7 @@ def test_functions_table_follows_max_retry_attempts(default_report: str) -> None
         "`NotifierFunction`": "2",
         "`ProcessorFunction`": "2",
         "`ReceiverFunction`": "—",
+        "`ReconcilerFunction`": "2",
     }
     assert retries(render_report(built_template(max_retry_attempts=0)))["`ProcessorFunction`"] == "0"
 

@@ -9,10 +9,10 @@ from troposphere import GetAtt, Template
 from troposphere.cloudwatch import Alarm
 from troposphere.logs import MetricFilter
 
-from handlers import processor
+from handlers import processor, reconciler
 from templates.api import ACCESS_LOG_FORMAT, build_api
 from templates.config import StackConfig
-from templates.contract import API_KEY_ID
+from templates.contract import API_KEY_ID, RECONCILED_PROVIDERS, RECONCILER_METRICS
 from templates.encryption import build_encryption
 from templates.functions import build_functions
 from templates.messaging import build_messaging
@@ -79,7 +79,7 @@ def test_buckets_are_private_versioned_tls_only_and_logged() -> None:
 
 def test_queues_and_topics() -> None:
     messaging = build_messaging(CONFIG, NAMES, PARAMS, KEY_ARN)
-    assert sorted(messaging.dead_letter_queues) == ["notifier", "processor"]
+    assert sorted(messaging.dead_letter_queues) == ["notifier", "processor", "reconciler"]
     for policy in messaging.queue_policies:
         statement = as_dict(policy)["Properties"]["PolicyDocument"]["Statement"][0]
         assert statement["Action"] == ["sqs:*"]
@@ -186,17 +186,49 @@ def test_alarms_cover_dead_letters_errors_throttles_5xx_and_quarantine() -> None
         "QuarantinedAlarm",
         "ProcessorDeadLettersAlarm",
         "NotifierDeadLettersAlarm",
+        "ReconcilerDeadLettersAlarm",
         *(
             f"{role}{kind}Alarm"
-            for role in ("Receiver", "Processor", "Notifier")
+            for role in ("Receiver", "Processor", "Notifier", "Reconciler")
             for kind in ("Errors", "Throttles")
         ),
         "Api5xxAlarm",
+        *(
+            f"{provider}Reconcile{kind}Alarm"
+            for provider in ("Stripe", "Paypal")
+            for kind in ("Recovered", "Failures", "Lag", "BeyondRetention")
+        ),
     }
-    for properties in alarms.values():
+    for title, properties in alarms.items():
         assert properties["AlarmActions"] == [{"Ref": "AlarmTopic"}]
-        assert properties["Threshold"] == 0
+        assert properties["Threshold"] == (15 * 86400 if title.endswith("ReconcileLagAlarm") else 0)
         assert properties["ComparisonOperator"] == "GreaterThanThreshold"
+
+
+def test_reconciler_alarms_watch_its_metrics_per_provider_in_the_stack_namespace() -> None:
+    alarms = {a.title: as_dict(a)["Properties"] for a in _stack()["alarms"] if isinstance(a, Alarm)}
+    for provider in RECONCILED_PROVIDERS:
+        recovered = alarms[f"{provider.capitalize()}ReconcileRecoveredAlarm"]
+        assert recovered["Namespace"] == {"Fn::Sub": "TapStack/${AWS::StackName}"}
+        assert recovered["MetricName"] == "Missing"
+        # As Powertools writes them: the metric's own dimension and the function's service name.
+        assert recovered["Dimensions"] == [
+            {"Name": "provider", "Value": provider},
+            {"Name": "service", "Value": "reconciler"},
+        ]
+        lag = alarms[f"{provider.capitalize()}ReconcileLagAlarm"]
+        assert (lag["MetricName"], lag["Statistic"]) == ("CursorLagSeconds", "Maximum")
+    watched = {properties["MetricName"] for title, properties in alarms.items() if "Reconcile" in title}
+    watched -= {"Errors", "Throttles", "ApproximateNumberOfMessagesVisible"}  # the function's, as every one's
+    assert (
+        watched
+        <= set(RECONCILER_METRICS)
+        == set(reconciler.METRICS)
+        | {
+            reconciler.LAG_METRIC,
+            reconciler.BEYOND_RETENTION_METRIC,
+        }
+    )
 
 
 def test_dead_letter_alarms_count_each_waiting_failed_event_once() -> None:

@@ -20,6 +20,7 @@ from templates.contract import (
     ALARM_TOPIC_ARN,
     API_BASE_URL,
     API_KEY_ID,
+    ASYNCHRONOUS_ROLES,
     AUDIT_BUCKET_NAME,
     KMS_KEY_ARN,
     NOTIFIER,
@@ -29,6 +30,7 @@ from templates.contract import (
     RECEIVED_INDEX,
     RECEIVED_ORDER_ATTRIBUTE,
     RECEIVER,
+    ROLES,
     SUFFIX_PARAMETER,
     TRANSACTIONS_TABLE_ARN,
     TRANSACTIONS_TABLE_NAME,
@@ -50,8 +52,8 @@ from tests.support.cfn import policy_statements, sub_text
 from tests.support.settings import CONFIG_IN_FORCE
 
 Template = dict[str, Any]
-FUNCTION_ROLES = ("Receiver", "Processor", "Notifier")
-ASYNC_ROLES = ("Processor", "Notifier")
+FUNCTION_ROLES = tuple(role.capitalize() for role in ROLES)
+ASYNC_ROLES = tuple(role.capitalize() for role in ASYNCHRONOUS_ROLES)
 STATEFUL_TYPES = {
     "AWS::KMS::Key",
     "AWS::DynamoDB::Table",
@@ -88,19 +90,20 @@ def test_inventory(template: Template) -> None:
     assert counts == {
         "AWS::KMS::Key": 1,
         "AWS::KMS::Alias": 1,
-        "AWS::DynamoDB::Table": 2,
+        "AWS::DynamoDB::Table": 3,
         "AWS::S3::Bucket": 2,
         "AWS::S3::BucketPolicy": 2,
         "AWS::SecretsManager::Secret": 1,
-        "AWS::SQS::Queue": 2,
-        "AWS::SQS::QueuePolicy": 2,
+        "AWS::SQS::Queue": 3,
+        "AWS::SQS::QueuePolicy": 3,
         "AWS::SNS::Topic": 3,  # the FIFO topic under its condition
         "AWS::SNS::Subscription": 1,
         "AWS::SNS::TopicPolicy": 2,  # under SubscriberAccountIds' conditions
-        "AWS::Logs::LogGroup": 6,
-        "AWS::IAM::Role": 3,
-        "AWS::Lambda::Function": 3,
-        "AWS::Lambda::EventInvokeConfig": 2,
+        "AWS::Logs::LogGroup": 7,
+        "AWS::IAM::Role": 5,  # one per function, and the scheduler's
+        "AWS::Lambda::Function": 4,
+        "AWS::Lambda::EventInvokeConfig": 3,
+        "AWS::Scheduler::Schedule": 1,
         "AWS::Lambda::Permission": 1,
         "AWS::ApiGateway::RestApi": 1,
         "AWS::ApiGateway::Resource": 3,
@@ -111,7 +114,7 @@ def test_inventory(template: Template) -> None:
         "AWS::ApiGateway::ApiKey": 1,
         "AWS::ApiGateway::UsagePlan": 1,
         "AWS::ApiGateway::UsagePlanKey": 1,
-        "AWS::CloudWatch::Alarm": 11,
+        "AWS::CloudWatch::Alarm": 22,
         "AWS::CloudWatch::Dashboard": 1,
         "AWS::Logs::MetricFilter": 1,
         "AWS::WAFv2::WebACL": 1,
@@ -174,7 +177,7 @@ def test_everything_that_holds_data_is_encrypted_with_the_stack_key(template: Te
 
 def test_tables_are_recoverable_and_deletable(template: Template) -> None:
     tables = model.Template(template).properties_of_type("AWS::DynamoDB::Table")
-    assert set(tables) == {"TransactionsTable", "ObjectsTable"}
+    assert set(tables) == {"TransactionsTable", "ObjectsTable", "ReconciliationTable"}
     for table in tables.values():
         assert table["PointInTimeRecoverySpecification"] == {"PointInTimeRecoveryEnabled": True}
         assert table["DeletionProtectionEnabled"] is False
@@ -369,7 +372,7 @@ def test_every_name_fits_its_aws_limit_at_the_longest_suffix(template: Template)
         for properties in model.Template(template).properties_of_type(resource_type).values():
             pattern = sub_text(properties[name_property])
             if resource_type == "AWS::CloudWatch::Alarm":
-                assert len(pattern) <= len(names.alarm("processor-dead-letters").pattern), pattern
+                assert len(pattern) <= len(names.alarm("reconciler-dead-letters").pattern), pattern
             elif pattern != EXECUTION_LOG_GROUP_NAME:
                 assert pattern in budgeted, pattern
 

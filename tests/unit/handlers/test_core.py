@@ -370,7 +370,7 @@ def transaction(**overrides: Any) -> Transaction:
 def test_handoff_round_trips_through_plain_json_exactly() -> None:
     handoff = HandOff(transaction(), BODY, "2026-11-23T10:00:01.000Z", "corr-1")
     wire = json.loads(json.dumps(handoff.to_json()))  # what Lambda does to an async payload
-    assert wire["version"] == SCHEMA_VERSION == 3
+    assert wire["version"] == SCHEMA_VERSION == 4
     assert wire["transaction"]["amount"] == "12345678901234567890.123456789"
     assert (wire["transaction"]["kind"], wire["transaction"]["direction"]) == ("payment", "in")
     assert "status" not in wire["transaction"]
@@ -413,7 +413,7 @@ def test_the_largest_accepted_body_keeps_the_async_payload_under_256_kb() -> Non
 @pytest.mark.parametrize(
     "change",
     [
-        {"version": 4},
+        {"version": 5},
         {"version": "2"},
         {"body_base64": "!!"},
         {"body_base64": "eA=="},  # another body: the hash no longer matches
@@ -452,7 +452,7 @@ def test_process_then_notify_is_exact_and_json_safe() -> None:
     assert outcome["published"] is True
     published = json.loads(publisher.sent[0][0])
     assert published == {
-        "version": 3,
+        "version": 4,
         "transaction_id": "generic#evt-1",
         "provider": "generic",
         "provider_event_id": "evt-1",
@@ -469,12 +469,14 @@ def test_process_then_notify_is_exact_and_json_safe() -> None:
         "received_at": "t0",
         "stored_at": "t1",
         "stale": "false",
+        "ingested_via": "webhook",
     }
     assert publisher.sent[0][2] == {
         "provider": "generic",
         "event_type": "payment.succeeded",
         "currency": "EUR",
         "stale": "false",
+        "ingested_via": "webhook",
     }
 
 

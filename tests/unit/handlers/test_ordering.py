@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from handlers.core import ordering
 from handlers.core.lifecycles import LIFECYCLES
-from handlers.core.model import HandOff, Item, Transaction
+from handlers.core.model import SCHEMA_VERSION, HandOff, Item, Transaction
 from handlers.core.notifying import MAX_FIFO_ID_LENGTH, fifo_id, notify
 from handlers.core.ordering import STATE_KEY, Verdict, decide, object_key
 from handlers.core.processing import process
@@ -79,7 +79,7 @@ def test_every_arrival_order_leaves_the_latest_event_and_marks_exactly_the_late_
     assert sorted(body["transaction_id"] for body, _ in published) == sorted(expected)  # once each
     for body, attributes in published:
         assert body["stale"] == attributes["stale"] == expected[body["transaction_id"]][0]
-        assert body["version"] == 3
+        assert body["version"] == SCHEMA_VERSION
 
 
 def deliver_all(events: list[LifecycleEvent]) -> tuple[Run, list[Item]]:
@@ -203,11 +203,15 @@ def test_a_state_that_keeps_changing_fails_the_invocation_for_a_retry() -> None:
         ordering.apply(events[2].transaction, states, "t")
 
 
-def test_a_version_2_handoff_in_flight_is_ordered_and_stored_as_version_3() -> None:
+@pytest.mark.parametrize("version", [2, 3])
+def test_a_version_2_or_3_handoff_in_flight_is_ordered_and_stored_as_a_webhook_of_the_current_version(
+    version: int,
+) -> None:
     event = stripe_payment()[0]
     run = Run()
-    item = run.deliver(HandOff.from_json(event.handoff().to_json() | {"version": 2}))
-    assert (item["schema_version"], item["stale"]) == (Decimal(3), "false")
+    item = run.deliver(HandOff.from_json(event.handoff().to_json() | {"version": version}))
+    assert (item["schema_version"], item["stale"]) == (Decimal(SCHEMA_VERSION), "false")
+    assert item["ingested_via"] == "webhook"
 
 
 def test_the_docs_lifecycle_table_is_the_code() -> None:

@@ -51,11 +51,12 @@ def account(stubber: Stubber, limit: int, unreserved: int) -> None:
     )
 
 
-def reservations(receiver: int, processor: int, notifier: int) -> dict[str, str]:
+def reservations(receiver: int, processor: int, notifier: int, reconciler: int = 0) -> dict[str, str]:
     return {
         "ReceiverReservedConcurrency": str(receiver),
         "ProcessorReservedConcurrency": str(processor),
         "NotifierReservedConcurrency": str(notifier),
+        "ReconcilerReservedConcurrency": str(reconciler),
     }
 
 
@@ -131,6 +132,7 @@ def test_an_update_counts_the_reservations_the_stack_already_holds(lambda_stub: 
     account(stubber, 1000, 150)  # this stack's functions hold 850 of the 1000
     for held in (400, 400, 50):
         stubber.add_response("get_function_concurrency", {"ReservedConcurrentExecutions": held})
+    stubber.add_response("get_function_concurrency", {})  # the reconciler reserves none
 
     result = check_reserved_concurrency(
         client, reservations(400, 400, 50), existing_stack(), on_aws(client).lambda_account_limits
@@ -145,6 +147,7 @@ def test_an_update_growing_past_the_limit_is_refused(lambda_stub: tuple[Any, Stu
     account(stubber, 1000, 150)
     for held in (400, 400, 50):
         stubber.add_response("get_function_concurrency", {"ReservedConcurrentExecutions": held})
+    stubber.add_response("get_function_concurrency", {})  # the reconciler reserves none
 
     result = check_reserved_concurrency(
         client, reservations(500, 400, 50), existing_stack(), on_aws(client).lambda_account_limits
