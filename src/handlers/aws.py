@@ -9,6 +9,7 @@ import json
 import os
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any, Generic, TypeVar
 
 import boto3
@@ -278,7 +279,11 @@ class DynamoCursors:
             TableName=self._table, Key={"provider": {"S": provider}}, ConsistentRead=True
         )
         stored = response.get("Item")
-        return None if stored is None else Cursor.from_json(json.loads(stored["cursor"]["S"]))
+        return (
+            None
+            if stored is None
+            else Cursor.from_json(json.loads(stored["cursor"]["S"], parse_float=Decimal))
+        )
 
     def save(self, provider: str, cursor: Cursor) -> None:
         self._client.put_item(

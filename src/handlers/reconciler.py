@@ -113,12 +113,13 @@ DEPENDENCIES = Once(Dependencies.from_environment)
 
 def _publish(report: Report, namespace: str) -> None:
     counts = {name: getattr(report, attribute) for name, attribute in METRICS.items()}
-    values: dict[str, tuple[float, MetricUnit]] = {
-        name: (float(len(value) if isinstance(value, list) else value), MetricUnit.Count)
+    values: dict[str, tuple[float, MetricUnit]] = {  # not money: counts and seconds
+        name: (float(len(value) if isinstance(value, list) else value), MetricUnit.Count)  # not money: counts
         for name, value in counts.items()
     }
-    values[LAG_METRIC] = (float(report.lag_seconds), MetricUnit.Seconds)
-    values[BEYOND_RETENTION_METRIC] = (float(report.beyond_retention_seconds), MetricUnit.Seconds)
+    values[LAG_METRIC] = (float(report.lag_seconds), MetricUnit.Seconds)  # not money: seconds
+    beyond = float(report.beyond_retention_seconds)  # not money: seconds
+    values[BEYOND_RETENTION_METRIC] = (beyond, MetricUnit.Seconds)
     for name, (value, unit) in values.items():
         with single_metric(name=name, unit=unit, value=value, namespace=namespace) as metric:
             metric.add_dimension(name="provider", value=report.provider)

@@ -11,6 +11,7 @@ import base64
 import json
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
+from decimal import Decimal
 from urllib.parse import urlencode
 
 from handlers.core.reconciling import ListedEvent, Page, ProviderUnavailableError, Window, raw_items
@@ -61,7 +62,7 @@ class PaypalEvents:
             if answer.status == 401 and client is not self._clients[-1]:
                 self._clients.remove(client)
                 continue
-            document = json.loads(checked(answer, "PayPal's token endpoint").body)
+            document = json.loads(checked(answer, "PayPal's token endpoint").body, parse_float=Decimal)
             token, expires_in = document.get("access_token"), document.get("expires_in", 0)
             if not isinstance(token, str) or not isinstance(expires_in, int):
                 raise ProviderUnavailableError("PayPal's token answer is malformed")
@@ -96,7 +97,7 @@ class PaypalEvents:
 
 
 def _event_id(body: bytes) -> str:
-    event_id = json.loads(body).get("id")
+    event_id = json.loads(body, parse_float=Decimal).get("id")
     if not isinstance(event_id, str):
         raise ValueError("an event has no id")
     return event_id

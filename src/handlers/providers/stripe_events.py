@@ -10,6 +10,7 @@ Stripe keeps events 30 days.
 
 import json
 from collections.abc import Sequence
+from decimal import Decimal
 from urllib.parse import urlencode
 
 from handlers.core.reconciling import ListedEvent, Page, ProviderUnavailableError, Window, raw_items
@@ -63,7 +64,7 @@ class StripeEvents:
 
 
 def _listed(body: bytes) -> ListedEvent:
-    event_id = json.loads(body).get("id")
+    event_id = json.loads(body, parse_float=Decimal).get("id")
     if not isinstance(event_id, str):
         raise ValueError("an event has no id")
     return ListedEvent(event_id, body)
