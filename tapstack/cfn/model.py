@@ -275,6 +275,17 @@ class Template:
             if intrinsic_name(output.get("Value")) == "Ref" and key in output_values
         }
 
+    def scheduled_functions(self) -> dict[str, Resource]:
+        """Function logical id -> the EventBridge Scheduler schedule that runs it (a function run on a
+        schedule, not by deliveries)."""
+        found = {}
+        for schedule in self.resources_of_type("AWS::Scheduler::Schedule"):
+            target = schedule.properties.get("Target", {})
+            arn = target.get("Arn") if isinstance(target, Mapping) else None
+            if isinstance(arn, Mapping) and (parts := get_att_parts(arn.get("Fn::GetAtt"))) is not None:
+                found[str(parts[0])] = schedule
+        return found
+
     def created_with(self, parameter_values: Mapping[str, Any]) -> dict[str, str]:
         """`{logical id: type}` of the resources a stack with these parameters has: those without a
         Condition, and those whose Condition holds."""

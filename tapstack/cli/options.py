@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any
 
 import click
 
+from handlers.core.windows import parse_moment
 from tapstack import paths
 from tapstack.exits import CommandError
 
@@ -37,12 +37,11 @@ def unusable_template(template_path: Path, error: Exception) -> CommandError:
     )
 
 
-class MomentType(click.ParamType[int, str]):
-    """A moment as Unix seconds: ISO 8601 (`2026-12-01T10:00:00Z`), Unix seconds, or a span ago
-    (`90m`, `6h`, `3d`)."""
+class MomentType(click.ParamType):  # type: ignore[type-arg]  # click < 8.5 takes one parameter, 8.5 two
+    """A moment as Unix seconds: what handlers.core.windows.parse_moment reads (ISO 8601 with an
+    offset, a UTC date, or a time ago: `90m`, `6h`, `3d`), or Unix seconds."""
 
     name = "TIME"
-    SPANS: ClassVar[dict[str, int]] = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> int:
         if isinstance(value, int):
@@ -50,15 +49,10 @@ class MomentType(click.ParamType[int, str]):
         text = str(value).strip()
         if text.isdigit():
             return int(text)
-        if text[:-1].isdigit() and text[-1:] in self.SPANS:
-            return int(time.time()) - int(text[:-1]) * self.SPANS[text[-1]]
         try:
-            moment = datetime.fromisoformat(text)
-        except ValueError:
-            self.fail(f"{text!r} is not a time: give e.g. 2026-12-01T10:00:00Z, 1764583200 or 6h", param, ctx)
-        if moment.tzinfo is None:
-            moment = moment.replace(tzinfo=UTC)
-        return int(moment.timestamp())
+            return int(parse_moment(text, datetime.now(UTC)).timestamp())
+        except ValueError as error:
+            self.fail(str(error), param, ctx)
 
 
 MOMENT = MomentType()

@@ -585,15 +585,6 @@ RATE_UNITS_MINUTES = {"minute": 1, "minutes": 1, "hour": 60, "hours": 60, "day":
 MINUTES_PER_MONTH = Decimal(730 * 60)
 
 
-def scheduled_functions(stack: StackReading) -> dict[str, Resource]:
-    """Function logical id -> the Scheduler schedule that runs it: such a function is not run by
-    deliveries, so it is costed by the month, from its schedule."""
-    return {
-        stack.named(stack.value(schedule, "Target", {}).get("Arn", "")): schedule
-        for schedule in stack.present("AWS::Scheduler::Schedule")
-    }
-
-
 def _schedule_lines(
     stack: StackReading, prices: Mapping[str, Price], function: Resource, schedule: Resource
 ) -> list[Line]:
@@ -637,7 +628,7 @@ def estimate(
     defaults): its fixed monthly lines and its lines per million deliveries."""
     stack = StackReading(document, parameters)
     per_million, notes = _api_lines(stack, prices, measured)
-    scheduled = scheduled_functions(stack)
+    scheduled = stack.template.scheduled_functions()  # run by the month, not by deliveries
     fixed = fixed_lines(stack, prices, measured)
     for function in stack.present("AWS::Lambda::Function"):
         if stack.value(function, "Architectures", ["x86_64"]) != ["arm64"]:

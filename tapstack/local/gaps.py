@@ -47,6 +47,11 @@ EMULATOR_GAPS = (
         "template and plays them",
     ),
     EmulatorGap(
+        ("AWS::Scheduler::Schedule",),
+        "no schedule runs the reconciler locally: `make reconcile-local` runs it on demand, and the "
+        "local runtime's run_schedule plays a scheduled run",
+    ),
+    EmulatorGap(
         ("AWS::CloudWatch::Alarm", "AWS::Logs::MetricFilter"),
         "no alarm or metric filter runs locally: the template tests and the report check them",
     ),

@@ -6,6 +6,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
+from tapstack.cfn.model import Template
 from tapstack.cost.measurements import function_measurement
 from tapstack.local.measure import measure_deliveries
 from tests.support.pipeline import Pipeline
@@ -16,7 +17,12 @@ def test_eachfunction_measurement_s_share_of_a_delivery_is_measured(
 ) -> None:
     measured = measure_deliveries(pipeline.runtime, pipeline.sender, 4)
 
-    functions = {k for k, r in template["Resources"].items() if r["Type"] == "AWS::Lambda::Function"}
+    scheduled = Template(template).scheduled_functions()  # not run by deliveries
+    functions = {
+        k
+        for k, r in template["Resources"].items()
+        if r["Type"] == "AWS::Lambda::Function" and k not in scheduled
+    }
     assert set(measured.functions) == functions
     shares = {logical_id: function_measurement(entry) for logical_id, entry in measured.functions.items()}
     for logical_id, share in shares.items():

@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 
 from tapstack import paths
+from tapstack.cfn.model import Template
 from tapstack.cost.estimate import Estimate, estimate
 from tapstack.cost.measurements import load_measurements
 from tapstack.cost.prices import load_prices
@@ -66,11 +67,7 @@ def recomputed_per_million(template: dict[str, Any], overrides: dict[str, str]) 
     archive_days = Decimal(values["AuditRetentionDays"]) + Decimal(values["AuditNoncurrentRetentionDays"])
     if values["AuditObjectLockMode"] != "NONE":
         archive_days = max(archive_days, Decimal(values["AuditObjectLockRetentionDays"]))
-    scheduled = {  # run by their schedule, not by deliveries: costed by the month
-        r["Properties"]["Target"]["Arn"]["Fn::GetAtt"][0]
-        for r in template["Resources"].values()
-        if r["Type"] == "AWS::Scheduler::Schedule"
-    }
+    scheduled = Template(template).scheduled_functions()  # run by the month, not by deliveries
     functions = {
         k: r
         for k, r in template["Resources"].items()
