@@ -10,15 +10,11 @@ from typing import Any
 
 import click
 
-from tapstack import paths
 from tapstack.cli.local import LOCAL_ENVIRONMENT, PORT_OPTION, emulator_deployment
 from tapstack.cli.operate import REGION_OPTION, aws_deployment, environment_option
 from tapstack.exits import CommandError, ExitCode
 from tapstack.operate.deployment import Deployment
 from tapstack.operate.registration import PROVIDERS, Registration, RegistrationRefusedError, register
-
-LOCAL_REGISTRATIONS = paths.LOCAL_STATE / "provider-apis" / "registrations.json"
-"""What the local registration stand-in keeps between commands."""
 
 
 def registration_options(command: Callable[..., Any]) -> Callable[..., Any]:
@@ -105,17 +101,14 @@ def register_local(
 ) -> ExitCode:
     """Register the local stack's webhook URL with the local provider stand-in (a dry run unless --apply).
 
-    Without --api-base the stand-in runs in this command on loopback and keeps its registrations in
-    .local/provider-apis/registrations.json. The local deploy puts working local material in the secret,
-    so the first registration replaces it: give --rotate (the local material stays accepted).
+    Without --api-base the local providers' APIs run in this command on loopback, as for `local reconcile`,
+    and keep their registrations under .local/providers/. The local deploy puts working local material in
+    the secret, so the first registration replaces it: give --rotate (the local material stays accepted).
     """
-    from tapstack.local.provider_apis.registration import (  # noqa: PLC0415 (only the local command serves it)
-        RegistrationStandIn,
-        serve,
-    )
+    from tapstack.local.provider_apis.stand_ins import local_provider_server  # noqa: PLC0415 (only the local command serves it)
 
     deployment = emulator_deployment(environment, template_path, port)
     if api_base is not None:
         return run_register(deployment, provider, api_base, apply, rotate)
-    with serve(RegistrationStandIn(LOCAL_REGISTRATIONS)) as stand_in:
-        return run_register(deployment, provider, stand_in, apply, rotate)
+    with local_provider_server(deployment).running() as server:
+        return run_register(deployment, provider, server.url, apply, rotate)

@@ -42,7 +42,7 @@ from tapstack.local.faults import (
 )
 from tapstack.local.local_lambda import AsyncFunction, FakeContext, LocalLambda, Outcome
 from tapstack.local.paypal_pki import LocalPaypal
-from tapstack.local.provider_apis import LOG_DIRECTORY
+from tapstack.local.provider_apis import STATE_DIRECTORY
 from tapstack.local.provider_apis.stand_ins import record_creation
 from tapstack.operate.artifacts import object_exists
 from tapstack.operate.cloud import Clients, deployed_template
@@ -146,7 +146,7 @@ class LocalRuntime:
     outputs: dict[str, str]
     local_paypal: LocalPaypal = field(default_factory=LocalPaypal)
     router: ThreadLocalLambda = field(default_factory=ThreadLocalLambda)
-    provider_log_directory: Path = LOG_DIRECTORY
+    provider_log_directory: Path = STATE_DIRECTORY
     """Where the local providers log the events they create (tapstack.local.provider_apis)."""
 
     @classmethod

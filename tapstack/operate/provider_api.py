@@ -1,5 +1,5 @@
 """The providers' webhook-registration APIs over HTTPS (urllib), with the base URL injectable so that the
-local stack and the tests point them at the local stand-ins (tapstack/local/provider_apis/registration.py).
+local stack and the tests point them at the local stand-ins (tapstack/local/provider_apis/).
 
 Stripe (https://docs.stripe.com/api/webhook_endpoints): form-encoded requests with the API key as a
 bearer token and `Stripe-Version` pinned; `POST /v1/webhook_endpoints` returns the endpoint's `secret`

@@ -12,12 +12,12 @@ from typing import Any
 
 import pytest
 
-from handlers.core.secrets import VerificationMaterial
+from handlers.core.secrets import ApiCredentials, VerificationMaterial
 from tapstack import paths
 from tapstack.cli import main
 from tapstack.exits import ExitCode
 from tapstack.local.emulator import LOCAL_PAYPAL_WEBHOOK_ID
-from tapstack.local.provider_apis.registration import RegistrationStandIn, serve
+from tapstack.local.provider_apis.stand_ins import LocalProviders
 from templates.contract import WEBHOOK_SECRET_ARN
 from tests.integration.conftest import DeployedStack
 
@@ -67,16 +67,18 @@ def test_local_registration_rotates_in_the_stand_ins_material(
     port = moto_endpoint.rsplit(":", 1)[1]
     local = ["local", "register", "--port", port, "--env", deployment.environment]
     local_secret = secret_of(deployment)["stripe_signing_secrets"][0]
-    registrations = RegistrationStandIn()
+    providers = LocalProviders.of(
+        ApiCredentials.from_secret_string(json.dumps(secret_of(deployment))), tmp_path
+    )
 
-    with serve(registrations) as base:
-        stripe = [*local, "--provider", "stripe", "--api-base", base]
+    with providers.server().running() as server:
+        stripe = [*local, "--provider", "stripe", "--api-base", server.url]
         assert main(stripe) == ExitCode.USAGE  # the local material is in use: a rotation is needed
         assert "--rotate" in capsys.readouterr().err
 
         assert main([*stripe, "--apply", "--rotate"]) == ExitCode.OK
         assert json.loads(capsys.readouterr().out)["action"] == "create"
-        (endpoint,) = registrations.stripe_endpoints
+        (endpoint,) = providers.stripe.endpoints
         assert secret_of(deployment)["stripe_signing_secrets"] == [endpoint["secret"], local_secret]
 
         assert main([*stripe, "--apply"]) == ExitCode.OK
@@ -84,8 +86,10 @@ def test_local_registration_rotates_in_the_stand_ins_material(
 
     assert send(port, deployment.environment, "stripe/payment_intent.succeeded.json", tmp_path, capsys)["ok"]
 
-    # Without --api-base the stand-in runs in the command, its registrations kept in a file between runs.
-    monkeypatch.setattr("tapstack.cli.register.LOCAL_REGISTRATIONS", tmp_path / "registrations.json")
+    # Without --api-base the local providers run in the command (as for `local reconcile`), their
+    # registrations kept in files between runs.
+    kept = tmp_path / "providers"
+    monkeypatch.setattr("tapstack.local.provider_apis.stand_ins.STATE_DIRECTORY", kept)
     paypal = [*local, "--provider", "paypal", "--apply"]
     assert main([*paypal, "--rotate"]) == ExitCode.OK
     created = json.loads(capsys.readouterr().out)
@@ -93,5 +97,6 @@ def test_local_registration_rotates_in_the_stand_ins_material(
     assert material.paypal_webhook_ids == (created["endpoint"], LOCAL_PAYPAL_WEBHOOK_ID)
     assert main(paypal) == ExitCode.OK
     assert json.loads(capsys.readouterr().out)["action"] == "unchanged"
+    assert (kept / "paypal-webhooks.json").exists()
 
     assert send(port, deployment.environment, "paypal/PAYMENT.CAPTURE.COMPLETED.json", tmp_path, capsys)["ok"]

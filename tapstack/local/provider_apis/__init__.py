@@ -1,10 +1,12 @@
-"""Local stand-ins for the providers' own APIs: the event log each provider keeps, served on loopback.
+"""Local stand-ins for the providers' own APIs: the event log each provider keeps and the webhook
+endpoints registered with it, served on loopback.
 
 Every event a local provider creates (`make send`, `tapstack local send`) is recorded in its log, one
 JSON line per event under the local session's state directory, whether or not its delivery reached the
-stack (fault `unreachable`: it did not). The log outlives the process that wrote it, so a later
-`tapstack local reconcile` reads what earlier sends created. `ProviderApiServer` serves route tables
-(one module per provider: `stripe`, `paypal`; endpoint registration adds its own) on an ephemeral
+stack (fault `unreachable`: it did not). Its endpoint registrations are kept there too, one JSON file.
+Both outlive the process that wrote them, so a later `tapstack local reconcile` reads what earlier sends
+created and a second `tapstack local register` sees the first one's endpoint. `ProviderApiServer` serves
+the route tables of the stand-ins (one module per provider: `stripe`, `paypal`) on an ephemeral
 127.0.0.1 port from a thread, in each provider's documented wire format.
 """
 
@@ -12,6 +14,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import re
 import threading
 import uuid
 from collections import deque
@@ -26,7 +29,8 @@ from urllib.parse import parse_qs, urlsplit
 from handlers.providers.api_calls import ApiAnswer, ApiCall
 from tapstack import paths
 
-LOG_DIRECTORY = paths.LOCAL_STATE / "provider-log"
+STATE_DIRECTORY = paths.LOCAL_STATE / "providers"
+"""What the local providers keep between commands: their event logs and their endpoint registrations."""
 
 
 @dataclass(frozen=True)
@@ -44,7 +48,7 @@ class LoggedEvent:
 class EventLog:
     """A provider's event log: a JSON-lines file, appended to by each process that creates an event."""
 
-    def __init__(self, provider: str, directory: Path = LOG_DIRECTORY) -> None:
+    def __init__(self, provider: str, directory: Path = STATE_DIRECTORY) -> None:
         self.provider = provider
         self.path = directory / f"{provider}.jsonl"
         self._lock = threading.Lock()
@@ -86,6 +90,26 @@ class EventLog:
         return [event for _, event in ordered]
 
 
+class KeptRegistrations:
+    """A stand-in's endpoint registrations: a JSON file, read once, rewritten after each change (under
+    `lock`, which the server's threads share)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.lock = threading.Lock()
+
+    def load(self) -> Any:
+        """The document last saved; None before the first."""
+        try:
+            return json.loads(self.path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            return None
+
+    def save(self, document: object) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.path.write_text(json.dumps(document, indent=2), encoding="utf-8")
+
+
 @dataclass(frozen=True)
 class ApiRequest:
     method: str
@@ -94,6 +118,8 @@ class ApiRequest:
     headers: Mapping[str, str]
     """Lower-case names."""
     body: bytes
+    parameters: Mapping[str, str] = field(default_factory=dict)
+    """The path's `{name}` segments of the route that answers it."""
 
     def first(self, name: str) -> str | None:
         values = self.query.get(name)
@@ -114,6 +140,11 @@ class ApiResponse:
     ) -> ApiResponse:
         return cls(status, json.dumps(document, separators=(",", ":")).encode(), headers or {})
 
+    @classmethod
+    def empty(cls, status: int) -> ApiResponse:
+        """No content (PayPal's 204 after a deletion)."""
+        return cls(status, b"")
+
 
 def json_list(head: Mapping[str, Any], key: str, items: list[str]) -> bytes:
     """`head` with `key` holding the raw JSON `items`, in that order."""
@@ -123,7 +154,13 @@ def json_list(head: Mapping[str, Any], key: str, items: list[str]) -> bytes:
 
 Handler = Callable[[ApiRequest], ApiResponse]
 RouteTable = Mapping[tuple[str, str], Handler]
-"""(method, path) -> handler: each provider module's routes; registration routes come in their own table."""
+"""(method, path) -> handler: each stand-in's routes. A `{name}` segment of the path matches any one segment
+(a resource id), handed to the handler in `ApiRequest.parameters`."""
+
+
+def _path_pattern(path: str) -> re.Pattern[str]:
+    """The route's path with each `{name}` (`\\{name\\}` once escaped) a named group of one segment."""
+    return re.compile(re.sub(r"\\\{(\w+)\\\}", r"(?P<\1>[^/]+)", re.escape(path)))
 
 
 @dataclass(frozen=True)
@@ -139,6 +176,7 @@ class ProviderApiServer:
 
     def __init__(self, *tables: RouteTable) -> None:
         self.routes: dict[tuple[str, str], Handler] = {}
+        self._templates: list[tuple[str, re.Pattern[str], Handler]] = []
         for table in tables:
             self.add_routes(table)
         self.requests: list[ApiRequest] = []
@@ -150,6 +188,21 @@ class ProviderApiServer:
         if clash:
             raise ValueError(f"routes served twice: {sorted(clash)}")
         self.routes.update(table)
+        self._templates = [
+            (method, _path_pattern(path), handler)
+            for (method, path), handler in self.routes.items()
+            if "{" in path
+        ]
+
+    def _route(self, request: ApiRequest) -> tuple[Handler, ApiRequest] | None:
+        handler = self.routes.get((request.method, request.path))
+        if handler is not None:
+            return handler, request
+        for method, pattern, templated in self._templates:
+            match = pattern.fullmatch(request.path)
+            if match and method == request.method:
+                return templated, dataclasses.replace(request, parameters=match.groupdict())
+        return None
 
     def inject(self, *answers: InjectedAnswer) -> None:
         """Answer the next requests with these, in order, before serving the routes again."""
@@ -166,9 +219,10 @@ class ProviderApiServer:
         if self._injected:
             injected = self._injected.popleft()
             return ApiResponse.of(injected.status, _error(injected.status), injected.headers)
-        handler = self.routes.get((request.method, request.path))
-        if handler is None:
+        routed = self._route(request)
+        if routed is None:
             return ApiResponse.of(404, _error(404))
+        handler, request = routed
         return handler(request)
 
     def in_process(self, call: ApiCall) -> ApiAnswer:

@@ -1,15 +1,17 @@
 """The local providers put together: which ones keep a log, recording what they create, and one server
-for all their APIs with the credentials of the stack's webhook secret."""
+for all their APIs (event logs and endpoint registration) with the credentials of the stack's webhook
+secret, the one `tapstack local reconcile` and `tapstack local register` both run."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from handlers.core.reconciling import Window
 from handlers.core.secrets import ApiCredentials
-from tapstack.local.provider_apis import LOG_DIRECTORY, EventLog, LoggedEvent, ProviderApiServer, RouteTable
+from tapstack.local.provider_apis import STATE_DIRECTORY, EventLog, LoggedEvent, ProviderApiServer
 from tapstack.local.provider_apis import paypal as paypal_api
 from tapstack.local.provider_apis import stripe as stripe_api
 from tapstack.operate.deployment import Deployment
@@ -23,7 +25,7 @@ LOGGING_PROVIDERS: dict[str, Callable[[bytes, bool], LoggedEvent]] = {
 """The providers that keep an event log an API key can read, and how each reads its event's body."""
 
 
-def record_creation(provider: str, body: bytes, delivered: bool, directory: Path = LOG_DIRECTORY) -> bool:
+def record_creation(provider: str, body: bytes, delivered: bool, directory: Path = STATE_DIRECTORY) -> bool:
     """Record in `provider`'s log the event it created with `body`; False for a sender without a log."""
     read = LOGGING_PROVIDERS.get(provider)
     if read is None:
@@ -32,20 +34,41 @@ def record_creation(provider: str, body: bytes, delivered: bool, directory: Path
     return True
 
 
-def provider_api_server(
-    credentials: ApiCredentials, directory: Path = LOG_DIRECTORY, *extra: RouteTable
-) -> ProviderApiServer:
-    """Stripe's and PayPal's event-log APIs over the logs in `directory`, accepting the credentials of
-    the stack's secret; `extra`: more route tables (endpoint registration)."""
-    stripe = stripe_api.StripeApi(EventLog("stripe", directory), credentials.stripe_api_keys)
-    paypal = paypal_api.PaypalApi(
-        EventLog("paypal", directory),
-        [
+@dataclass(frozen=True)
+class LocalProviders:
+    """One stand-in per provider: its event log and its endpoint registrations, kept in one directory."""
+
+    stripe: stripe_api.StripeStandIn
+    paypal: paypal_api.PaypalStandIn
+
+    @classmethod
+    def of(cls, credentials: ApiCredentials, directory: Path = STATE_DIRECTORY) -> LocalProviders:
+        """The stand-ins over what `directory` keeps, accepting `credentials` (a stack's secret's)."""
+        apps = [
             paypal_api.ClientCredentials(c.client_id, c.client_secret)
             for c in credentials.paypal_api_credentials
-        ],
-    )
-    return ProviderApiServer(stripe.routes(), paypal.routes(), *extra)
+        ]
+        return cls(
+            stripe_api.StripeStandIn(directory, credentials.stripe_api_keys),
+            paypal_api.PaypalStandIn(directory, apps),
+        )
+
+    def server(self) -> ProviderApiServer:
+        return ProviderApiServer(self.stripe.routes(), self.paypal.routes())
+
+
+def provider_api_server(credentials: ApiCredentials, directory: Path = STATE_DIRECTORY) -> ProviderApiServer:
+    """The local providers' APIs over what `directory` keeps, accepting a stack's secret's credentials."""
+    return LocalProviders.of(credentials, directory).server()
+
+
+def local_provider_server(deployment: Deployment, directory: Path | None = None) -> ProviderApiServer:
+    """The local providers' APIs for the deployed local stack: with the credentials its webhook secret holds
+    now, over what `directory` keeps (default: the local session's, `STATE_DIRECTORY` when called)."""
+    outputs = deployment.target.stack_outputs(deployment.stack, deployment.environment, deployment.template)
+    secret = deployment.clients("secretsmanager").get_secret_value(SecretId=outputs[WEBHOOK_SECRET_ARN])
+    credentials = ApiCredentials.from_secret_string(secret["SecretString"])
+    return provider_api_server(credentials, STATE_DIRECTORY if directory is None else directory)
 
 
 def reconcile_local_stack(
@@ -53,15 +76,12 @@ def reconcile_local_stack(
     providers: list[str],
     window: Window,
     apply: bool,
-    directory: Path = LOG_DIRECTORY,
+    directory: Path | None = None,
 ) -> dict[str, Any]:
     """`tapstack local reconcile`: the local providers' APIs served for the length of one reconciliation
     of the local stack, with the credentials of its webhook secret. One provider: its document; more:
     their `missing` (and `ingested`) together, and each provider's document."""
-    outputs = deployment.target.stack_outputs(deployment.stack, deployment.environment, deployment.template)
-    secret = deployment.clients("secretsmanager").get_secret_value(SecretId=outputs[WEBHOOK_SECRET_ARN])
-    credentials = ApiCredentials.from_secret_string(secret["SecretString"])
-    with provider_api_server(credentials, directory).running() as server:
+    with local_provider_server(deployment, directory).running() as server:
         bases = dict.fromkeys(providers, server.url)
         documents = [reconcile_deployment(deployment, name, window, apply, bases) for name in providers]
     if len(documents) == 1:

@@ -176,12 +176,17 @@ def test_paypal_refuses_a_wrong_client_secret(server: ProviderApiServer) -> None
     assert refused.value.code == 401
 
 
-def test_extra_route_tables_are_served_and_clashes_refused(tmp_path: Path) -> None:
-
-    extra = {
-        ("GET", "/v1/webhook_endpoints"): lambda _request: ApiResponse.of(200, {"object": "list", "data": []})
-    }
-    server = provider_api_server(ApiCredentials.from_secret_string("{}"), tmp_path, extra)
-    assert ("GET", "/v1/webhook_endpoints") in server.routes
+def test_a_route_served_twice_is_refused_and_path_parameters_reach_the_handler(tmp_path: Path) -> None:
+    server = provider_api_server(ApiCredentials.from_secret_string("{}"), tmp_path)
+    assert ("GET", "/v1/webhook_endpoints") in server.routes  # the registration routes, on the same server
     with pytest.raises(ValueError, match="served twice"):
-        server.add_routes(extra)
+        server.add_routes({("GET", "/v1/webhook_endpoints"): lambda _request: ApiResponse.of(200, {})})
+    server.add_routes(
+        {("GET", "/v1/things/{id}/parts"): lambda request: ApiResponse.of(200, dict(request.parameters))}
+    )
+    with server.running():
+        answer = call(urllib.request.Request(f"{server.url}/v1/things/th_1/parts"))  # noqa: S310 (loopback)
+        assert json.loads(answer) == {"id": "th_1"}
+        with pytest.raises(urllib.error.HTTPError) as unrouted:
+            call(urllib.request.Request(f"{server.url}/v1/things/th_1/parts/more"))  # noqa: S310 (loopback)
+        assert unrouted.value.code == 404

@@ -1,10 +1,12 @@
-"""Registration against the local stand-ins of Stripe's and PayPal's registration APIs over loopback, the
-stack's secret in the moto server: create, re-run unchanged, update, rotate; the stand-in checked with
-the official `stripe` package as its client; the command's one JSON document and its exit-2 lines."""
+"""Registration against the local providers' stand-ins (the server `tapstack local reconcile` also runs)
+over loopback, the stack's secret in the moto server: create, re-run unchanged, update, rotate; the Stripe
+stand-in checked with the official `stripe` package as its client; the command's one JSON document and
+its exit-2 lines."""
 
 import json
 import threading
 import time
+import urllib.request
 import uuid
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -16,12 +18,12 @@ import stripe as stripe_sdk
 
 from handlers.core.errors import RejectionError
 from handlers.core.http import Headers
-from handlers.core.secrets import PaypalApiCredential, VerificationMaterial
+from handlers.core.secrets import ApiCredentials, PaypalApiCredential, VerificationMaterial
 from handlers.providers import stripe
 from tapstack.cfn.model import read_template
 from tapstack.cli import main
 from tapstack.exits import ExitCode
-from tapstack.local.provider_apis.registration import RegistrationStandIn, serve
+from tapstack.local.provider_apis.stand_ins import LocalProviders
 from tapstack.local.target import emulator_clients
 from tapstack.operate.cloud import TEMPLATE_PATH
 from tapstack.operate.provider_api import PaypalApi, ProviderApiError, StripeApi
@@ -39,16 +41,22 @@ from templates.webhook_secret import PLACEHOLDER_MATERIAL
 
 STRIPE_KEY = "rk_test_registration0000000000"
 PAYPAL_APP = {"client_id": "AppRegistration", "client_secret": "EL-registration-secret"}
+OTHER_APP = PaypalApiCredential("AppOther", "EL-other")
+ROTATED_APP = {"client_id": "AppRotated", "client_secret": "EL-rotated"}
+CREDENTIALS = ApiCredentials(
+    (STRIPE_KEY,), (PaypalApiCredential(**PAYPAL_APP), OTHER_APP, PaypalApiCredential(**ROTATED_APP))
+)
+"""What the stand-ins accept: the secrets' credentials, and the apps a rotation or a test moves to."""
 STACK = "payments-dev"
 """The stack a registration names (in the endpoint's metadata and the printed document)."""
 URL = "https://abc123.execute-api.us-east-1.amazonaws.com/v1/webhooks/{provider}"
 
 
 @pytest.fixture
-def stand_in() -> Iterator[tuple[RegistrationStandIn, str]]:
-    registrations = RegistrationStandIn()
-    with serve(registrations) as base:
-        yield registrations, base
+def stand_in(tmp_path: Path) -> Iterator[tuple[LocalProviders, str]]:
+    providers = LocalProviders.of(CREDENTIALS, tmp_path)
+    with providers.server().running() as server:
+        yield providers, server.url
 
 
 def make_secret(moto_endpoint: str, **material: Any) -> tuple[Any, str]:
@@ -84,7 +92,7 @@ def stripe_delivery_verifies(secret: str, material: VerificationMaterial) -> boo
 
 
 def test_the_stripe_stand_in_answers_the_official_client(
-    stand_in: tuple[RegistrationStandIn, str], monkeypatch: pytest.MonkeyPatch
+    stand_in: tuple[LocalProviders, str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     _, base = stand_in
     monkeypatch.setattr(stripe_sdk, "api_base", base)
@@ -121,8 +129,8 @@ def test_the_stripe_stand_in_answers_the_official_client(
         stripe_sdk.WebhookEndpoint.retrieve(created.id)
 
 
-def test_the_stand_ins_pages_follow_starting_after(stand_in: tuple[RegistrationStandIn, str]) -> None:
-    registrations, base = stand_in
+def test_the_stand_ins_pages_follow_starting_after(stand_in: tuple[LocalProviders, str]) -> None:
+    providers, base = stand_in
     api = StripeApi(STRIPE_KEY, base)
     for index in range(3):
         api.create_webhook_endpoint(f"https://example.com/{index}", ["charge.succeeded"], "d", {})
@@ -134,35 +142,53 @@ def test_the_stand_ins_pages_follow_starting_after(stand_in: tuple[RegistrationS
     )
     pages.append(page)
     assert [(len(p["data"]), p["has_more"]) for p in pages] == [(2, True), (1, False)]
-    assert len(api.webhook_endpoints()) == len(registrations.stripe_endpoints) == 3
+    assert len(api.webhook_endpoints()) == len(providers.stripe.endpoints) == 3
 
 
-def test_paypal_holds_one_webhook_per_url_in_an_app(stand_in: tuple[RegistrationStandIn, str]) -> None:
+def test_paypal_holds_one_webhook_per_url_in_an_app(stand_in: tuple[LocalProviders, str]) -> None:
     _, base = stand_in
     app = PaypalApi(PaypalApiCredential(**PAYPAL_APP), base)
     created = app.create_webhook(URL.format(provider="paypal"), ["PAYMENT.CAPTURE.COMPLETED"])
     assert [link["rel"] for link in created["links"]] == ["self", "update", "delete"]
     with pytest.raises(ProviderApiError, match="WEBHOOK_URL_ALREADY_EXISTS"):
         app.create_webhook(URL.format(provider="paypal"), ["PAYMENT.CAPTURE.COMPLETED"])
-    other_app = PaypalApi(PaypalApiCredential("AppOther", "EL-other"), base)
-    assert other_app.webhooks() == []  # webhooks belong to the app whose token lists them
+    assert PaypalApi(OTHER_APP, base).webhooks() == []  # webhooks belong to the app whose token lists them
 
 
-def test_mounted_on_a_shared_server_the_paypal_routes_take_its_tokens() -> None:
-    # The shared provider server issues PayPal's tokens; this stand-in is told which app each belongs to.
-    registrations = RegistrationStandIn(paypal_app_of_token={"A21AA-shared": "AppShared"}.get)
-    with serve(registrations) as base:
-        shared = PaypalApi(PaypalApiCredential("AppShared", "EL-shared"), base, _token="A21AA-shared")
-        shared.create_webhook(URL.format(provider="paypal"), ["PAYMENT.CAPTURE.COMPLETED"])
-        assert list(registrations.paypal_webhooks) == ["AppShared"]
-        with pytest.raises(ProviderApiError, match="404"):
-            PaypalApi(PaypalApiCredential("AppShared", "EL-shared"), base).webhooks()  # no token route here
-        unknown = PaypalApi(PaypalApiCredential("AppShared", "EL-shared"), base, _token="A21AA-forged")
-        with pytest.raises(ProviderApiError, match="AUTHENTICATION_FAILURE"):
-            unknown.webhooks()
+def test_one_paypal_token_serves_its_webhooks_and_its_event_log(stand_in: tuple[LocalProviders, str]) -> None:
+    # One OAuth token implementation: the token registration takes is the one the event log reads with.
+    providers, base = stand_in
+    app = PaypalApi(OTHER_APP, base)
+    app.create_webhook(URL.format(provider="paypal"), ["PAYMENT.CAPTURE.COMPLETED"])
+    assert list(providers.paypal.webhooks) == [OTHER_APP.client_id]
+    token = app._access_token()
+    events = urllib.request.Request(  # noqa: S310 (loopback)
+        f"{base}/v1/notifications/webhooks-events", headers={"Authorization": f"Bearer {token}"}
+    )
+    with urllib.request.urlopen(events) as answer:  # noqa: S310 (loopback)
+        assert json.loads(answer.read()) == {"count": 0, "links": [], "events": []}
+    forged = PaypalApi(OTHER_APP, base, _token="A21AA-forged")
+    with pytest.raises(ProviderApiError, match="AUTHENTICATION_FAILURE"):
+        forged.webhooks()
 
 
-def test_a_refused_call_names_no_credential(stand_in: tuple[RegistrationStandIn, str]) -> None:
+def test_the_registrations_outlive_the_server(tmp_path: Path) -> None:
+    # Kept under the state directory, as separate `tapstack local register` commands need them.
+    with LocalProviders.of(CREDENTIALS, tmp_path).server().running() as server:
+        created = StripeApi(STRIPE_KEY, server.url).create_webhook_endpoint(
+            URL.format(provider="stripe"), ["charge.succeeded"], "d", {}
+        )
+        webhook = PaypalApi(OTHER_APP, server.url).create_webhook(
+            URL.format(provider="paypal"), ["PAYMENT.CAPTURE.COMPLETED"]
+        )
+    later = LocalProviders.of(CREDENTIALS, tmp_path)
+    assert [endpoint["secret"] for endpoint in later.stripe.endpoints] == [created["secret"]]
+    assert [w["id"] for w in later.paypal.webhooks[OTHER_APP.client_id]] == [webhook["id"]]
+    with later.server().running() as server:
+        assert [e["id"] for e in StripeApi(STRIPE_KEY, server.url).webhook_endpoints()] == [created["id"]]
+
+
+def test_a_refused_call_names_no_credential(stand_in: tuple[LocalProviders, str]) -> None:
     _, base = stand_in
     not_a_key = "whsec_pasted_by_mistake_0000"
     with pytest.raises(ProviderApiError) as stripe_refusal:
@@ -207,19 +233,20 @@ def test_a_credential_the_provider_echoes_is_hidden_from_the_error() -> None:
 
 
 def test_stripe_create_rerun_update_and_rotate(
-    moto_endpoint: str, stand_in: tuple[RegistrationStandIn, str]
+    moto_endpoint: str, stand_in: tuple[LocalProviders, str]
 ) -> None:
-    registrations, base = stand_in
+    providers, base = stand_in
+    registrations = providers.stripe
     secretsmanager, arn = make_secret(moto_endpoint)
     registration = Registration("stripe", STACK, URL.format(provider="stripe"), arn)
 
     dry = register(registration, secretsmanager, base, apply=False, rotate=False)
     assert (dry.action, dry.applied) == (Action.CREATE, False)
-    assert registrations.stripe_endpoints == []
+    assert registrations.endpoints == []
     assert stored(secretsmanager, arn)["stripe_signing_secrets"] == []
 
     created = register(registration, secretsmanager, base, apply=True, rotate=False)
-    (endpoint,) = registrations.stripe_endpoints
+    (endpoint,) = registrations.endpoints
     assert created.endpoint is not None
     assert created.endpoint.id == endpoint["id"]
     assert endpoint["enabled_events"] == list(EVENT_TYPES["stripe"])
@@ -231,7 +258,7 @@ def test_stripe_create_rerun_update_and_rotate(
 
     again = register(registration, secretsmanager, base, apply=True, rotate=False)
     assert (again.action, again.document(STACK)["changed"]) == (Action.UNCHANGED, False)
-    assert len(registrations.stripe_endpoints) == 1
+    assert len(registrations.endpoints) == 1
 
     endpoint["enabled_events"] = ["charge.succeeded"]  # someone edited it in the Dashboard
     endpoint["status"] = "disabled"  # and Stripe disabled it after days of failures
@@ -242,7 +269,7 @@ def test_stripe_create_rerun_update_and_rotate(
     old_secret = endpoint["secret"]
     rotated = register(registration, secretsmanager, base, apply=True, rotate=True)
     assert rotated.retire_after_overlap == (endpoint["id"],)
-    new = next(e for e in registrations.stripe_endpoints if e["id"] != endpoint["id"])
+    new = next(e for e in registrations.endpoints if e["id"] != endpoint["id"])
     assert stored(secretsmanager, arn)["stripe_signing_secrets"] == [new["secret"], old_secret]
     material = VerificationMaterial.from_secret_string(json.dumps(stored(secretsmanager, arn)))
     assert stripe_delivery_verifies(new["secret"], material)
@@ -256,7 +283,7 @@ def test_stripe_create_rerun_update_and_rotate(
 
 
 def test_stripe_refuses_to_replace_a_secret_in_use(
-    moto_endpoint: str, stand_in: tuple[RegistrationStandIn, str]
+    moto_endpoint: str, stand_in: tuple[LocalProviders, str]
 ) -> None:
     _, base = stand_in
     secretsmanager, arn = make_secret(moto_endpoint, stripe_signing_secrets=["whsec_in_use"])
@@ -267,14 +294,15 @@ def test_stripe_refuses_to_replace_a_secret_in_use(
 
 
 def test_paypal_create_rerun_update_and_rotate_to_another_app(
-    moto_endpoint: str, stand_in: tuple[RegistrationStandIn, str]
+    moto_endpoint: str, stand_in: tuple[LocalProviders, str]
 ) -> None:
-    registrations, base = stand_in
+    providers, base = stand_in
+    registrations = providers.paypal
     secretsmanager, arn = make_secret(moto_endpoint)
     registration = Registration("paypal", STACK, URL.format(provider="paypal"), arn)
 
     created = register(registration, secretsmanager, base, apply=True, rotate=False)
-    (webhook,) = registrations.paypal_webhooks[PAYPAL_APP["client_id"]]
+    (webhook,) = registrations.webhooks[PAYPAL_APP["client_id"]]
     assert created.action is Action.CREATE
     assert [event["name"] for event in webhook["event_types"]] == list(EVENT_TYPES["paypal"])
     assert stored(secretsmanager, arn)["paypal_webhook_id"] == webhook["id"]
@@ -290,13 +318,12 @@ def test_paypal_create_rerun_update_and_rotate_to_another_app(
 
     # A rotation: another app's credentials first; its webhook becomes current, the old id stays accepted.
     document = stored(secretsmanager, arn)
-    new_app = {"client_id": "AppRotated", "client_secret": "EL-rotated"}
-    document["paypal_api_credentials"] = [new_app, PAYPAL_APP]
+    document["paypal_api_credentials"] = [ROTATED_APP, PAYPAL_APP]
     secretsmanager.put_secret_value(SecretId=arn, SecretString=json.dumps(document))
     with pytest.raises(RegistrationRefusedError, match="--rotate"):
         register(registration, secretsmanager, base, apply=True, rotate=False)
     register(registration, secretsmanager, base, apply=True, rotate=True)
-    (new_webhook,) = registrations.paypal_webhooks["AppRotated"]
+    (new_webhook,) = registrations.webhooks["AppRotated"]
     document = stored(secretsmanager, arn)
     assert (document["paypal_webhook_id"], document[PREVIOUS_PAYPAL_IDS]) == (
         new_webhook["id"],
@@ -307,7 +334,7 @@ def test_paypal_create_rerun_update_and_rotate_to_another_app(
 
 
 def test_missing_credentials_are_refused_before_any_call(
-    moto_endpoint: str, stand_in: tuple[RegistrationStandIn, str]
+    moto_endpoint: str, stand_in: tuple[LocalProviders, str]
 ) -> None:
     _, base = stand_in
     secretsmanager, arn = make_secret(moto_endpoint, stripe_api_keys=[], paypal_api_credentials=[])
@@ -336,11 +363,12 @@ def deployed_outputs(moto_endpoint: str, environment: str, arn: str) -> None:
 
 def test_the_command_prints_one_document_without_the_secret_and_refuses_in_one_line(
     moto_endpoint: str,
-    stand_in: tuple[RegistrationStandIn, str],
+    stand_in: tuple[LocalProviders, str],
     capsys: pytest.CaptureFixture[str],
     tmp_path: Path,
 ) -> None:
-    registrations, base = stand_in
+    providers, base = stand_in
+    registrations = providers.stripe
     _, arn = make_secret(moto_endpoint)
     environment = f"rg{uuid.uuid4().hex[:6]}"
     deployed_outputs(moto_endpoint, environment, arn)
@@ -352,13 +380,13 @@ def test_the_command_prints_one_document_without_the_secret_and_refuses_in_one_l
     assert (document["action"], document["applied"], document["api_version"]) == (
         "create", True, stripe.API_VERSION,
     )  # fmt: skip
-    assert registrations.stripe_endpoints[0]["secret"] not in printed
+    assert registrations.endpoints[0]["secret"] not in printed
     assert STRIPE_KEY not in printed
 
     assert main([*arguments, "--api-base", base, "--apply"]) == ExitCode.OK
     assert json.loads(capsys.readouterr().out)["summary"].startswith("nothing to change")
 
-    registrations.stripe_endpoints.clear()  # the endpoint was deleted at Stripe; the secret is in use
+    registrations.endpoints.clear()  # the endpoint was deleted at Stripe; the secret is in use
     assert main([*arguments, "--api-base", base, "--apply"]) == ExitCode.USAGE
     captured = capsys.readouterr()
     assert captured.out == ""
