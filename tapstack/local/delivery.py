@@ -21,6 +21,7 @@ from typing import Any
 
 from handlers.core.secrets import VerificationMaterial
 from handlers.providers import hmac_signed, stripe
+from handlers.providers.catalogue import CATALOGUE
 from tapstack.local.local_lambda import ACCOUNT_ID, REGION
 from tapstack.local.paypal_pki import LocalPaypal
 
@@ -57,9 +58,18 @@ class Signer:
         text = secretsmanager.get_secret_value(SecretId=secret_arn)["SecretString"]
         return cls(VerificationMaterial.from_secret_string(text), local_paypal)
 
+    def signed(self, provider: str, body: bytes, now: int | None = None) -> tuple[bytes, dict[str, str]]:
+        """The body as sent (a form-encoded provider wraps it) and its headers, signed at `now`."""
+        entry = CATALOGUE.get(provider)
+        if entry is None:
+            return body, self.headers(provider, body, now)
+        return entry.sign(body, self.material.catalogue[provider], int(time.time()) if now is None else now)
+
     def headers(self, provider: str, body: bytes, now: int | None = None) -> dict[str, str]:
         """The content type and signature headers of `body`, signed at `now` (default: this second)."""
         signed_at = int(time.time()) if now is None else now
+        if provider in CATALOGUE:
+            return self.signed(provider, body, signed_at)[1]
         headers = {"Content-Type": "application/json; charset=utf-8"}
         if provider == "stripe":
             return headers | {
@@ -174,5 +184,6 @@ class Sender:
 
     def event(self, provider: str, body: bytes, *, base64_body: bool = False) -> dict[str, Any]:
         """A correctly signed request from `provider` (`internal`: the POST /transactions route)."""
-        headers = {**self.signer.headers(provider, body), "User-Agent": f"tapstack-send/{provider}"}
-        return api_gateway_event(Route.of(provider), body, headers, self.api, base64_body=base64_body)
+        sent, headers = self.signer.signed(provider, body)
+        headers |= {"User-Agent": f"tapstack-send/{provider}"}
+        return api_gateway_event(Route.of(provider), sent, headers, self.api, base64_body=base64_body)

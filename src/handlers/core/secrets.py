@@ -2,13 +2,46 @@
 
 import json
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Generic, TypeGuard, TypeVar
 
 T = TypeVar("T")
 PAYPAL_ENVIRONMENTS = ("live", "sandbox")
+
+
+CATALOGUE_KEYS = "signing_keys"
+
+
+@dataclass(frozen=True, slots=True)
+class ProviderMaterial:
+    """A catalogue provider's material: `{"signing_keys": [current, previous…], …extras}`.
+
+    Keys are strings for HMAC providers (objects for providers whose keys are pairs, such as
+    Braintree's `{"public_key", "private_key"}`); extras are the provider's other settings, such as
+    Square's `notification_url`. Values are excluded from repr.
+    """
+
+    signing_keys: tuple[object, ...] = field(repr=False)
+    extras: Mapping[str, str] = field(default_factory=dict, repr=False)
+
+    @classmethod
+    def from_document(cls, name: str, document: object) -> "ProviderMaterial":
+        """Parse one provider's object; a ValueError naming the provider (never a value) when malformed."""
+        if not isinstance(document, dict):
+            raise ValueError(f"{name} must be an object with signing_keys")
+        keys = document.get(CATALOGUE_KEYS, [])
+        if not isinstance(keys, list) or not all(_is_utf8_text(key) or _is_text_object(key) for key in keys):
+            raise ValueError(f"{name}.signing_keys must be a list of strings or of objects of strings")
+        extras = {key: value for key, value in document.items() if key != CATALOGUE_KEYS}
+        if not all(_is_utf8_text(value) for value in extras.values()):
+            raise ValueError(f"{name}: every setting besides signing_keys must be a string")
+        return cls(tuple(key for key in keys if key), extras)
+
+
+def _is_text_object(value: object) -> bool:
+    return isinstance(value, dict) and all(_is_utf8_text(item) for item in value.values())
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,10 +57,23 @@ class VerificationMaterial:
     """The current key first, then the previous ones still accepted during rotation."""
     paypal_environment: str = "live"
     """`live` or `sandbox`: which PayPal certificate URLs and signing host are accepted."""
+    catalogue: Mapping[str, ProviderMaterial] = field(default_factory=dict, repr=False)
+    """Per catalogue provider (handlers.providers.catalogue), its material: the top-level key named
+    by the provider. Keys that name no catalogue provider are ignored."""
 
     @classmethod
-    def from_secret_string(cls, secret_string: str) -> "VerificationMaterial":
-        """Parse the SecretString JSON; raise ValueError (without the values) when it is malformed."""
+    def from_secret_string(
+        cls, secret_string: str, catalogue_names: Iterable[str] | None = None
+    ) -> "VerificationMaterial":
+        """Parse the SecretString JSON; raise ValueError (without the values) when it is malformed.
+
+        `catalogue_names` are the providers whose top-level objects are read; None: the catalogue's.
+        """
+        if catalogue_names is None:
+            # Imported here: the catalogue's modules import this one.
+            from handlers.providers.catalogue import CATALOGUE  # noqa: PLC0415
+
+            catalogue_names = CATALOGUE
         document = json.loads(secret_string, parse_float=Decimal)
         if not isinstance(document, dict):
             raise ValueError("the webhook secret must be a JSON object")
@@ -38,6 +84,10 @@ class VerificationMaterial:
             internal_hmac_keys=((current,) if current else ())
             + _texts(document, "internal_hmac_previous_keys"),
             paypal_environment=_paypal_environment(document),
+            catalogue={
+                name: ProviderMaterial.from_document(name, document[name])
+                for name in sorted(set(catalogue_names) & document.keys())
+            },
         )
 
 

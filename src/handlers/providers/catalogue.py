@@ -1,0 +1,122 @@
+"""The catalogue: every provider verified from `{"<provider>": {"signing_keys": [...], ...}}` material.
+
+One entry per provider says everything the stack needs of it: its route and `--provider` name, the
+verifier (authenticate, then split the delivery into its events), the normaliser of one event, the
+media types it posts, the headers that carry its signature (the WAF redacts them from its logs), the
+secret's placeholder for it, the answer it expects, its replay defence, and how it signs (the local
+stack, the load run and the tests sign as the provider does).
+
+Stripe, PayPal and the generic route keep their own modules and material (handlers.core.secrets).
+"""
+
+import json
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+
+from handlers.core.secrets import ProviderMaterial
+from handlers.providers import CatalogueVerifier, Normaliser, hmac_profiles, profiled
+from handlers.providers.hmac_profiles import Profile
+
+JSON = "application/json"
+Signed = tuple[bytes, dict[str, str]]
+"""A delivery as the provider sends it: the body (form-encoded providers build their own) and headers."""
+Sign = Callable[[bytes, ProviderMaterial, int], Signed]
+
+
+@dataclass(frozen=True, slots=True)
+class Reply:
+    """What the provider expects as the answer to a delivery it may stop retrying."""
+
+    status: int
+    body: str
+    content_type: str = "text/plain"
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    name: str
+    """The route `/webhooks/{name}`, the `--provider` name and the secret's key."""
+    title: str
+    verify: CatalogueVerifier
+    normalise: Normaliser
+    signature_headers: tuple[str, ...]
+    """Header names (lower case) that carry signatures or keys: redacted from the WAF's logs."""
+    placeholder: Mapping[str, object]
+    """The secret's placeholder object: empty keys refuse every delivery until the operator sets them."""
+    replay_defence: str
+    """How a replayed delivery is defeated: a signed timestamp, else deduplication by event id."""
+    sign: Sign
+    media_types: tuple[str, ...] = (JSON,)
+    has_timestamp: bool = False
+    reply: Reply | None = None
+    """None: the receiver's usual JSON answer."""
+    event_type_field: str = "type"
+    """Where an event's document names its type (read for a quarantined event)."""
+    extras: tuple[str, ...] = field(default=())
+    """The provider's settings besides its keys, by name (Square's `notification_url`)."""
+
+
+def _json_signer(profile: Profile, event_id: Callable[[bytes], str] | None = None) -> Sign:
+    headers_of = hmac_profiles.signer(profile, event_id)
+
+    def sign(body: bytes, material: ProviderMaterial, now: int) -> Signed:
+        return body, {"Content-Type": f"{JSON}; charset=utf-8", **headers_of(body, material, now)}
+
+    return sign
+
+
+def _body_id(body: bytes) -> str:
+    """A sample's own `id`, sent as the id header (Standard Webhooks' webhook-id signs it)."""
+    document = json.loads(body)
+    value = document.get("id") if isinstance(document, dict) else None
+    return value if isinstance(value, str) else "msg_local"
+
+
+def _profile_entry(
+    name: str,
+    title: str,
+    profile: Profile,
+    normalise: Normaliser,
+    extras: tuple[str, ...] = (),
+    event_type_field: str = "type",
+) -> Entry:
+    return Entry(
+        name=name,
+        title=title,
+        verify=hmac_profiles.verifier(profile),
+        normalise=normalise,
+        signature_headers=profile.signature_headers,
+        placeholder={"signing_keys": [], **dict.fromkeys(extras, "")},
+        replay_defence=profile.replay_defence,
+        sign=_json_signer(profile, _body_id),
+        has_timestamp=profile.has_timestamp,
+        event_type_field=event_type_field,
+        extras=extras,
+    )
+
+
+CATALOGUE: dict[str, Entry] = {
+    entry.name: entry
+    for entry in (
+        _profile_entry(
+            "standard-webhooks",
+            "Standard Webhooks",
+            hmac_profiles.STANDARD_WEBHOOKS,
+            profiled.standard_webhooks,
+        ),
+        _profile_entry("github", "GitHub", hmac_profiles.GITHUB, profiled.github),
+        _profile_entry("shopify", "Shopify", hmac_profiles.SHOPIFY, profiled.shopify),
+        _profile_entry("checkout-com", "Checkout.com", hmac_profiles.CHECKOUT_COM, profiled.checkout_com),
+        _profile_entry(
+            "square", "Square", hmac_profiles.SQUARE, profiled.square, extras=("notification_url",)
+        ),
+        _profile_entry(
+            "gocardless",
+            "GoCardless",
+            hmac_profiles.GOCARDLESS,
+            profiled.gocardless,
+            event_type_field="resource_type",
+        ),
+    )
+}
+"""Every catalogue provider by name; a stack accepts those its `providers` setting names."""
