@@ -49,8 +49,8 @@ ARTIFACT_BUCKET_NAME = "ArtifactBucketName"
 
 
 def webhook_url_output(provider: str) -> str:
-    """`StripeWebhookUrl`: the URL to register with the provider."""
-    return f"{provider.capitalize()}WebhookUrl"
+    """`StripeWebhookUrl`, `CheckoutComWebhookUrl`: the URL to register with the provider."""
+    return "".join(part.capitalize() for part in provider.split("-")) + "WebhookUrl"
 
 
 def function_name_output(role: str) -> str:

@@ -2,7 +2,7 @@
 
 import json
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Generic, TypeGuard, TypeVar
@@ -58,22 +58,15 @@ class VerificationMaterial:
     paypal_environment: str = "live"
     """`live` or `sandbox`: which PayPal certificate URLs and signing host are accepted."""
     catalogue: Mapping[str, ProviderMaterial] = field(default_factory=dict, repr=False)
-    """Per catalogue provider (handlers.providers.catalogue), its material: the top-level key named
-    by the provider. Keys that name no catalogue provider are ignored."""
+    """Per catalogue provider (handlers.providers.catalogue), its material: the top-level object named
+    by the provider (the other top-level keys are never objects)."""
 
     @classmethod
-    def from_secret_string(
-        cls, secret_string: str, catalogue_names: Iterable[str] | None = None
-    ) -> "VerificationMaterial":
+    def from_secret_string(cls, secret_string: str) -> "VerificationMaterial":
         """Parse the SecretString JSON; raise ValueError (without the values) when it is malformed.
 
-        `catalogue_names` are the providers whose top-level objects are read; None: the catalogue's.
+        Every top-level object is a catalogue provider's material, under the provider's name.
         """
-        if catalogue_names is None:
-            # Imported here: the catalogue's modules import this one.
-            from handlers.providers.catalogue import CATALOGUE  # noqa: PLC0415
-
-            catalogue_names = CATALOGUE
         document = json.loads(secret_string, parse_float=Decimal)
         if not isinstance(document, dict):
             raise ValueError("the webhook secret must be a JSON object")
@@ -85,8 +78,9 @@ class VerificationMaterial:
             + _texts(document, "internal_hmac_previous_keys"),
             paypal_environment=_paypal_environment(document),
             catalogue={
-                name: ProviderMaterial.from_document(name, document[name])
-                for name in sorted(set(catalogue_names) & document.keys())
+                name: ProviderMaterial.from_document(name, value)
+                for name, value in document.items()
+                if isinstance(value, dict)
             },
         )
 
