@@ -9,6 +9,7 @@ stack, the load run and the tests sign as the provider does).
 Stripe, PayPal and the generic route keep their own modules and material (handlers.core.secrets).
 """
 
+import hashlib
 import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -66,10 +67,14 @@ def _json_signer(profile: Profile, event_id: Callable[[bytes], str] | None = Non
 
 
 def _body_id(body: bytes) -> str:
-    """A sample's own `id`, sent as the id header (Standard Webhooks' webhook-id signs it)."""
-    document = json.loads(body)
+    """The id header of a delivery signed here: the body's own `id` when it has one, else one derived
+    from the body, so that a resend is the same delivery (Standard Webhooks' webhook-id is signed)."""
+    try:
+        document = json.loads(body)
+    except ValueError:
+        document = None
     value = document.get("id") if isinstance(document, dict) else None
-    return value if isinstance(value, str) else "msg_local"
+    return value if isinstance(value, str) else f"msg_{hashlib.sha256(body).hexdigest()[:24]}"
 
 
 def _profile_entry(
