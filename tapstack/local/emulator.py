@@ -25,6 +25,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from handlers.providers.catalogue import CATALOGUE
 from tapstack import paths
 from tapstack.cfn.model import Resolver
 from tapstack.local.ports import bindable, port_taken
@@ -178,12 +179,23 @@ def _secret_arn(clients: Clients, name: str, properties: dict[str, Any], key_arn
 
 
 def configure_local_verification(secretsmanager: Any, secret_arn: str) -> None:
-    """Put a local Stripe signing secret and PayPal webhook id in; keep the generated internal key."""
+    """Put a local Stripe signing secret, PayPal webhook id and a key for each catalogue provider whose
+    placeholder the stack created (handlers.providers.catalogue) in; keep the generated internal key."""
     document = json.loads(secretsmanager.get_secret_value(SecretId=secret_arn)["SecretString"])
-    if document.get("stripe_signing_secrets") and document.get("paypal_webhook_id"):
+    unconfigured = [
+        name
+        for name, value in document.items()
+        if name in CATALOGUE and isinstance(value, dict) and not value.get("signing_keys")
+    ]
+    if document.get("stripe_signing_secrets") and document.get("paypal_webhook_id") and not unconfigured:
         return
-    document["stripe_signing_secrets"] = [f"whsec_local_{secrets.token_hex(16)}"]
-    document["paypal_webhook_id"] = LOCAL_PAYPAL_WEBHOOK_ID
+    if not (document.get("stripe_signing_secrets") and document.get("paypal_webhook_id")):
+        document["stripe_signing_secrets"] = [f"whsec_local_{secrets.token_hex(16)}"]
+        document["paypal_webhook_id"] = LOCAL_PAYPAL_WEBHOOK_ID
+    for name in unconfigured:
+        # The URL a provider such as Square signs: locally the route's own path is enough, since the
+        # local sender signs with this same material.
+        document[name] = CATALOGUE[name].local_material(f"https://localhost/webhooks/{name}")
     secretsmanager.put_secret_value(SecretId=secret_arn, SecretString=json.dumps(document))
 
 

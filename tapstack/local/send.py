@@ -342,7 +342,9 @@ def send_event(
     if fault is not None:
         runtime.inject_fault(fault)
         waiting_before = _dead_letters(runtime)
-    event = runtime.sender().event(provider, body)
+    # A sample's file name is its event type (events/shopify/orders.paid.json): the header of those
+    # providers that name the type in one.
+    event = runtime.sender().event(provider, body, event_type=event_path.name.removesuffix(".json"))
     delivery = runtime.deliver(event)
     failures: list[str] = []
     document: dict[str, Any] = {

@@ -9,14 +9,16 @@ stack, the load run and the tests sign as the provider does).
 Stripe, PayPal and the generic route keep their own modules and material (handlers.core.secrets).
 """
 
+import base64
 import hashlib
 import json
+import secrets
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 from handlers.core.secrets import ProviderMaterial
 from handlers.providers import CatalogueVerifier, Normaliser, hmac_profiles, profiled
-from handlers.providers.hmac_profiles import Profile
+from handlers.providers.hmac_profiles import KeyDecoding, Profile
 
 JSON = "application/json"
 Signed = tuple[bytes, dict[str, str]]
@@ -55,6 +57,14 @@ class Entry:
     """Where an event's document names its type (read for a quarantined event)."""
     extras: tuple[str, ...] = field(default=())
     """The provider's settings besides its keys, by name (Square's `notification_url`)."""
+    new_key: Callable[[], object] = lambda: secrets.token_hex(32)
+    """A fresh key in the form the provider issues them: the local stack's and the tests' material."""
+    type_header: str | None = None
+    """The header naming the event type when the body does not (GitHub, Shopify): a local send sets it."""
+
+    def local_material(self, route_url: str) -> dict[str, object]:
+        """Material for the local stack: a fresh key, and `route_url` as a notification URL it signs."""
+        return {"signing_keys": [self.new_key()], **dict.fromkeys(self.extras, route_url)}
 
 
 def _json_signer(profile: Profile, event_id: Callable[[bytes], str] | None = None) -> Sign:
@@ -77,6 +87,14 @@ def _body_id(body: bytes) -> str:
     return value if isinstance(value, str) else f"msg_{hashlib.sha256(body).hexdigest()[:24]}"
 
 
+_NEW_KEYS: dict[KeyDecoding, Callable[[], object]] = {
+    KeyDecoding.TEXT: lambda: secrets.token_urlsafe(32),
+    KeyDecoding.HEX: lambda: secrets.token_hex(32),
+    KeyDecoding.BASE64: lambda: base64.b64encode(secrets.token_bytes(32)).decode(),
+    KeyDecoding.WHSEC: lambda: "whsec_" + base64.b64encode(secrets.token_bytes(24)).decode(),
+}
+
+
 def _profile_entry(
     name: str,
     title: str,
@@ -97,6 +115,8 @@ def _profile_entry(
         has_timestamp=profile.has_timestamp,
         event_type_field=event_type_field,
         extras=extras,
+        new_key=_NEW_KEYS[profile.key_decoding],
+        type_header=profile.type_headers[0] if profile.type_headers else None,
     )
 
 
