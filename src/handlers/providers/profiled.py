@@ -307,3 +307,34 @@ def gocardless(document: Mapping[str, object], provider: str, body_sha256: str) 
         object_id=fields.reference(links, singular),
         related_object_id=None if related is None else fields.reference(links, related),
     )
+
+
+MoneyRow = tuple[str, Kind, Direction | None]
+"""(amount field, kind, direction) of one event type, as docs/webhooks.md's money table writes it."""
+
+
+def money_tables() -> dict[str, dict[tuple[str, str], MoneyRow]]:
+    """Per provider, (event type, qualifier) -> its row: the tables the normalisers read, in the form
+    of docs/webhooks.md's "Money model" table (a test keeps the two equal)."""
+    return {
+        "checkout-com": {
+            (event_type, ""): ("data.amount", meaning.kind, meaning.direction)
+            for event_type, meaning in CHECKOUT_COM.items()
+        },
+        "square": {
+            (event_type, ""): (f"data.object.{name}.amount_money", kind, None)
+            for event_type, (kind, name, _) in SQUARE.items()
+        },
+        "shopify": {
+            **{(topic, ""): ("total_price", Kind.CHECKOUT, None) for topic in SHOPIFY_ORDER_TOPICS},
+            **{
+                ("order_transactions.create", f"kind {kind}"): ("amount", meaning.kind, meaning.direction)
+                for kind, meaning in SHOPIFY_TRANSACTION_KINDS.items()
+            },
+            ("refunds.create", ""): ("transactions[].amount", Kind.REFUND, None),
+        },
+        "gocardless": {
+            (f"{resource_type}.<action>", ""): ("—", kind, None)
+            for resource_type, kind in GOCARDLESS_KINDS.items()
+        },
+    }
