@@ -275,6 +275,13 @@ def placeholders_in(material: VerificationMaterial) -> list[str]:
     if material.paypal_webhook_id in paypal.PLACEHOLDER_WEBHOOK_IDS:
         shown = material.paypal_webhook_id or "empty"
         found.append(f"paypal_webhook_id is {shown} (PayPal's webhook id, WH-..., is needed)")
+    # The catalogue's: the stack's secret holds a placeholder object for each provider it accepts.
+    for name, provider in sorted(material.catalogue.items()):
+        if not provider.signing_keys:
+            found.append(f"{name}.signing_keys is empty")
+        found.extend(
+            f"{name}.{extra} is empty" for extra, value in sorted(provider.extras.items()) if not value
+        )
     return found
 
 
@@ -292,8 +299,8 @@ def check_webhook_secret(clients: Clients, existing: dict[str, Any] | None) -> C
         return CheckResult(
             "webhook secret",
             Status.WARN,
-            "the stack creates the secret with placeholders: Stripe and PayPal deliveries are refused "
-            "until the real material is put in",
+            "the stack creates the secret with placeholders: every provider's deliveries are refused "
+            "until its real material is put in",
             "after the deploy: aws secretsmanager put-secret-value --secret-id <WebhookSecretArn output> ...",
         )
     try:

@@ -93,6 +93,30 @@ def test_the_cli_prints_every_check_and_fails_when_one_fails(
             "environment live",
         ),
         ({"paypal_environment": "staging"}, Status.FAIL, "live or sandbox"),
+        # A catalogue provider's placeholder object, as the stack creates it for each accepted provider.
+        (
+            {
+                "stripe_signing_secrets": ["whsec_1"],
+                "paypal_webhook_id": "WH-1",
+                "square": {"signing_keys": [], "notification_url": ""},
+            },
+            Status.WARN,
+            "square.signing_keys is empty; square.notification_url is empty",
+        ),
+        (
+            {
+                "stripe_signing_secrets": ["whsec_1"],
+                "paypal_webhook_id": "WH-1",
+                "github": {"signing_keys": ["gh-secret"]},
+            },
+            Status.PASS,
+            "environment live",
+        ),
+        (
+            {"stripe_signing_secrets": ["whsec_1"], "github": {"signing_keys": "one"}},
+            Status.FAIL,
+            "github.signing_keys must be a list",
+        ),
     ],
 )
 def test_the_deployed_webhook_secret_is_checked_for_placeholders(
