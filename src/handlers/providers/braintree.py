@@ -182,11 +182,14 @@ class Meaning:
     """Path in `subject` to the id of the object this one belongs to."""
     moved_when: tuple[str, str] | None = None
     """`direction` holds only when this field of the object has this value."""
+    fallback: str | None = None
+    """Where the amount is when `amount` is absent (disputes before `amount_disputed`: `amount`)."""
 
 
 _DISPUTE = "dispute.amount_disputed"
 _DISPUTE_TRANSACTION = "dispute.transaction.id"
 _CHARGEBACK = ("kind", "chargeback")
+_DISPUTE_AMOUNT = "dispute.amount"
 
 
 def _every(kinds: str, meaning: Meaning) -> dict[str, Meaning]:
@@ -200,12 +203,16 @@ MEANINGS: dict[str, Meaning] = {
     "transaction_settlement_declined": Meaning(Kind.PAYMENT, "transaction.amount"),
     # A chargeback takes the disputed amount when it is opened and returns it when it is won;
     # retrievals and other dispute kinds move nothing.
-    "dispute_opened": Meaning(Kind.DISPUTE, _DISPUTE, Direction.OUT, _DISPUTE_TRANSACTION, _CHARGEBACK),
-    "dispute_won": Meaning(Kind.DISPUTE, _DISPUTE, Direction.IN, _DISPUTE_TRANSACTION, _CHARGEBACK),
+    "dispute_opened": Meaning(
+        Kind.DISPUTE, _DISPUTE, Direction.OUT, _DISPUTE_TRANSACTION, _CHARGEBACK, _DISPUTE_AMOUNT
+    ),
+    "dispute_won": Meaning(
+        Kind.DISPUTE, _DISPUTE, Direction.IN, _DISPUTE_TRANSACTION, _CHARGEBACK, _DISPUTE_AMOUNT
+    ),
     **_every(
         "dispute_lost dispute_accepted dispute_auto_accepted dispute_disputed dispute_expired "
         "dispute_under_review",
-        Meaning(Kind.DISPUTE, _DISPUTE, None, _DISPUTE_TRANSACTION),
+        Meaning(Kind.DISPUTE, _DISPUTE, None, _DISPUTE_TRANSACTION, fallback=_DISPUTE_AMOUNT),
     ),
     # A subscription's charge is its newest transaction, reported first.
     "subscription_charged_successfully": Meaning(
@@ -251,8 +258,11 @@ def normalise(document: Mapping[str, object], provider: str, body_sha256: str) -
 
 
 def _money(subject: Mapping[str, object], item: Mapping[str, object], meaning: Meaning) -> Money:
-    amount = money.from_decimal_text(fields.at_path(subject, meaning.amount))
-    holder = fields.at_path(subject, meaning.amount.rpartition(".")[0])
+    path = meaning.amount
+    if meaning.fallback is not None and fields.at_path(subject, path) is None:
+        path = meaning.fallback
+    amount = money.from_decimal_text(fields.at_path(subject, path))
+    holder = fields.at_path(subject, path.rpartition(".")[0])
     currency_code = holder.get("currency_iso_code") if isinstance(holder, Mapping) else None
     currency, exponent = money.currency_exponent(currency_code or item.get("currency_iso_code"))
     direction = meaning.direction
