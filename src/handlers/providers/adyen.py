@@ -89,8 +89,8 @@ def _signed_text(value: object) -> str:
         return ""
     if isinstance(value, str):
         return value
-    if isinstance(value, Decimal):
-        return str(value)
+    if isinstance(value, Decimal) or (isinstance(value, int) and not isinstance(value, bool)):
+        return str(value)  # a Decimal as parsed from the body, or an int of a document being signed
     raise RejectionError(Reason.SIGNATURE_INVALID, "a signed field of an item is not a string or a number")
 
 
@@ -264,7 +264,8 @@ def normalise(document: Mapping[str, object], provider: str, body_sha256: str) -
         return event
     kind, direction = meaning.kind, meaning.direction if success == "true" else None
     if event_code == "CANCEL_OR_REFUND":
-        action = fields.at_path(document, "additionalData.modification.action")
+        additional = document.get("additionalData")
+        action = additional.get("modification.action") if isinstance(additional, dict) else None
         if action == "cancel":
             kind = Kind.AUTHORIZATION
         elif action == "refund" and success == "true":
