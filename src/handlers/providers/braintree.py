@@ -38,7 +38,7 @@ from xml.etree import ElementTree
 from handlers.core import fields, money
 from handlers.core.errors import Reason, RejectionError
 from handlers.core.http import Headers
-from handlers.core.model import Direction, Kind, Money, Transaction
+from handlers.core.model import Direction, Kind, Transaction
 from handlers.providers.events import VerifiedEvent
 from handlers.providers.material import ProviderMaterial
 
@@ -176,7 +176,8 @@ class Meaning:
 
     kind: Kind
     amount: str
-    """Dotted path in `subject` to the amount, a decimal string; the currency is beside it."""
+    """Dotted path in `subject` to the amount, a decimal string; the object holding it is the one the
+    event is about (its `id`), and holds the currency (else the subject's object does)."""
     direction: Direction | None = None
     related: str | None = None
     """Path in `subject` to the id of the object this one belongs to."""
@@ -216,10 +217,10 @@ MEANINGS: dict[str, Meaning] = {
     ),
     # A subscription's charge is its newest transaction, reported first.
     "subscription_charged_successfully": Meaning(
-        Kind.SUBSCRIPTION_PAYMENT, "subscription.transactions.0.amount", Direction.IN
+        Kind.SUBSCRIPTION_PAYMENT, "subscription.transactions.0.amount", Direction.IN, "subscription.id"
     ),
     "subscription_charged_unsuccessfully": Meaning(
-        Kind.SUBSCRIPTION_PAYMENT, "subscription.transactions.0.amount"
+        Kind.SUBSCRIPTION_PAYMENT, "subscription.transactions.0.amount", None, "subscription.id"
     ),
 }
 
@@ -245,28 +246,27 @@ def normalise(document: Mapping[str, object], provider: str, body_sha256: str) -
     meaning = MEANINGS.get(kind_name)
     if meaning is None:
         return event
-    owner = meaning.amount.split(".")[0]
-    item = fields.mapping(subject, owner)
-    if meaning.kind is Kind.PAYMENT and item.get("type") == "credit":
-        meaning = Meaning(Kind.REFUND, meaning.amount, meaning.direction and Direction.OUT)
-    return event.with_meaning(
-        meaning.kind,
-        _money(subject, item, meaning),
-        fields.reference_text(item.get("id"), f"subject.{owner}.id"),
-        None if meaning.related is None else fields.reference(subject, meaning.related),
-    )
-
-
-def _money(subject: Mapping[str, object], item: Mapping[str, object], meaning: Meaning) -> Money:
     path = meaning.amount
     if meaning.fallback is not None and fields.at_path(subject, path) is None:
         path = meaning.fallback
-    amount = money.from_decimal_text(fields.at_path(subject, path))
+    owner = fields.mapping(subject, path.split(".")[0])
     holder = fields.at_path(subject, path.rpartition(".")[0])
-    currency_code = holder.get("currency_iso_code") if isinstance(holder, Mapping) else None
-    currency, exponent = money.currency_exponent(currency_code or item.get("currency_iso_code"))
-    direction = meaning.direction
+    if not isinstance(holder, Mapping):
+        raise RejectionError(Reason.INVALID_EVENT, f"subject.{path} is missing")
+    kind, direction = meaning.kind, meaning.direction
     if meaning.moved_when is not None:
         field, value = meaning.moved_when
-        direction = direction if item.get(field) == value else None
-    return money.provider_money(amount, currency, exponent, direction)
+        direction = direction if owner.get(field) == value else None
+    if kind is Kind.PAYMENT and owner.get("type") == "credit":
+        # A credit is Braintree's refund: when it settles, the money goes out.
+        kind, direction = Kind.REFUND, direction and Direction.OUT
+    currency, exponent = money.currency_exponent(
+        holder.get("currency_iso_code") or owner.get("currency_iso_code")
+    )
+    amount = money.from_decimal_text(holder.get(path.rpartition(".")[2]))
+    return event.with_meaning(
+        kind,
+        money.provider_money(amount, currency, exponent, direction),
+        fields.reference_text(holder.get("id"), f"subject.{path.rpartition('.')[0]}.id"),
+        None if meaning.related is None else fields.reference(subject, meaning.related),
+    )
