@@ -95,8 +95,22 @@ def _signed_text(value: object) -> str:
 
 
 def signing_string(item: Mapping[str, object]) -> bytes:
-    """The eight fields joined with `:`, unescaped (UTF-8)."""
-    return ":".join(_signed_text(fields.at_path(item, path)) for path in SIGNED_FIELDS).encode()
+    """The eight fields (`SIGNED_FIELDS`) joined with `:`, unescaped (UTF-8)."""
+    amount = item.get("amount")
+    value, currency = (
+        (amount.get("value"), amount.get("currency")) if isinstance(amount, Mapping) else (None, None)
+    )
+    signed = (
+        item.get("pspReference"),
+        item.get("originalReference"),
+        item.get("merchantAccountCode"),
+        item.get("merchantReference"),
+        value,
+        currency,
+        item.get("eventCode"),
+        item.get("success"),
+    )
+    return ":".join(_signed_text(field) for field in signed).encode()
 
 
 def item_signature(item: Mapping[str, object], key: bytes) -> str:
