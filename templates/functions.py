@@ -516,6 +516,7 @@ def build_functions(
                 "PROCESSOR_FUNCTION_NAME": processor.function.ref(),
                 "WEBHOOK_SECRET_ARN": webhook_secret.ref(),
                 "SECRET_CACHE_TTL_SECONDS": "300",
+                "ACCEPT_PAYPAL_SIMULATOR": params.accept_paypal_simulator.ref(),
             },
             asynchronous=False,
         )

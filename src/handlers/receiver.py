@@ -3,14 +3,15 @@
 Never answers 2xx before Lambda has accepted the asynchronous invocation (StatusCode 202); a failed
 hand-off is a 503 so that the provider retries. Environment: PROCESSOR_FUNCTION_NAME,
 WEBHOOK_SECRET_ARN, SECRET_CACHE_TTL_SECONDS (default 300), FUNCTION_TIMEOUT_SECONDS (the time
-budget of every call, handlers.aws.CallBudget), POWERTOOLS_* (logging, metrics).
+budget of every call, handlers.aws.CallBudget), ACCEPT_PAYPAL_SIMULATOR (`true` on developer stacks
+that accept PayPal's webhook simulator; anything else refuses it), POWERTOOLS_* (logging, metrics).
 """
 
 import os
 import time
 import urllib.request
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -23,8 +24,9 @@ from handlers.core.errors import Reason, RejectionError, UnavailableError
 from handlers.core.fields import utc_iso
 from handlers.core.http import HttpRequest, ProxyResponse, error_response, json_response
 from handlers.core.model import HandOff
-from handlers.core.receiving import Receiver
+from handlers.core.receiving import WEBHOOK_RESOURCE, Accepted, Receiver
 from handlers.core.secrets import TtlCache, VerificationMaterial
+from handlers.providers import paypal
 from handlers.providers.paypal import CertificateCache, TrustAnchors
 
 if TYPE_CHECKING:  # for the annotations only: the cold start does not import it
@@ -67,19 +69,40 @@ class Dependencies:
     paypal_trust: TrustAnchors | None = None
     """None: the pinned DigiCert anchors shipped in the artifact (tests and the local stack inject theirs)."""
     clock: Callable[[], float] = time.time
+    accept_paypal_simulator: bool = False
+    """The stack's AcceptPayPalSimulator (developer stacks): PayPal's simulator is accepted, marked."""
     receiver: Receiver = field(init=False)
+    material: TtlCache[VerificationMaterial] = field(init=False)
+    certificates: CertificateCache = field(init=False)
 
     def __post_init__(self) -> None:
-        material = TtlCache(self._load_material, self.secret_ttl_seconds)
-        self.receiver = Receiver(material.get, CertificateCache(self.fetch_certificate, self.paypal_trust))
+        self.material = TtlCache(self._load_material, self.secret_ttl_seconds)
+        self.certificates = CertificateCache(self.fetch_certificate, self.paypal_trust)
+        self.receiver = Receiver(self.material.get, self.certificates)
 
     def _load_material(self) -> VerificationMaterial:
         try:
-            return VerificationMaterial.from_secret_string(
+            material = VerificationMaterial.from_secret_string(
                 secret_string(self.clients("secretsmanager"), self.secret_arn)
             )
         except Exception as error:  # unreachable or malformed secret: refuse with 503, never accept
             raise UnavailableError("loading the webhook secret failed") from error
+        return replace(material, paypal_accept_simulator=self.accept_paypal_simulator)
+
+    def marked_if_simulated(self, request: HttpRequest, accepted: Accepted, now: float) -> Accepted:
+        """A PayPal delivery signed under the simulator's `WEBHOOK_ID` rather than the configured id,
+        marked `simulated` (only where the stack accepts the simulator: nothing else verifies so)."""
+        is_paypal = (
+            request.resource == WEBHOOK_RESOURCE and request.path_parameters.get("provider") == "paypal"
+        )
+        if not (self.accept_paypal_simulator and is_paypal):
+            return accepted
+        webhook_id = paypal.verified_webhook_id(
+            request.headers, accepted.body, self.material.get(), now, self.certificates
+        )
+        if webhook_id != paypal.SIMULATOR_WEBHOOK_ID:
+            return accepted
+        return replace(accepted, transaction=replace(accepted.transaction, simulated=True))
 
     @classmethod
     def from_environment(cls) -> "Dependencies":
@@ -88,6 +111,7 @@ class Dependencies:
             processor_function_name=os.environ["PROCESSOR_FUNCTION_NAME"],
             secret_arn=os.environ["WEBHOOK_SECRET_ARN"],
             secret_ttl_seconds=float(os.environ.get("SECRET_CACHE_TTL_SECONDS", "300")),  # not money: seconds
+            accept_paypal_simulator=os.environ.get("ACCEPT_PAYPAL_SIMULATOR") == "true",
         )
 
 
@@ -113,7 +137,7 @@ def handler(event: object, context: "LambdaContext") -> ProxyResponse:
         request = HttpRequest.from_api_gateway(event)
         reference = request.request_id or reference
         now = deps.clock()
-        accepted = deps.receiver.receive(request, now)
+        accepted = deps.marked_if_simulated(request, deps.receiver.receive(request, now), now)
         handoff = HandOff(
             accepted.transaction, accepted.body, utc_iso(datetime.fromtimestamp(now, UTC)), reference
         )
@@ -141,6 +165,9 @@ def handler(event: object, context: "LambdaContext") -> ProxyResponse:
         "event_id": transaction.provider_event_id,
         "reference": reference,
     }
+    if transaction.simulated:
+        _count("AcceptedSimulated")
+        answer |= {"simulated": "true"}
     if transaction.quarantine_reason is not None:
         # A 2xx all the same: the delivery is genuine and kept; a 4xx would only make it retry for days.
         _count("QuarantinedOnReceipt", transaction.quarantine_reason)

@@ -24,6 +24,8 @@ class VerificationMaterial:
     """The current key first, then the previous ones still accepted during rotation."""
     paypal_environment: str = "live"
     """`live` or `sandbox`: which PayPal certificate URLs and signing host are accepted."""
+    paypal_accept_simulator: bool = False
+    """Not from the secret: the stack's AcceptPayPalSimulator, which the receiver's adapter sets."""
 
     @classmethod
     def from_secret_string(cls, secret_string: str) -> "VerificationMaterial":
