@@ -134,10 +134,13 @@ def _matches(candidate: object, expected: list[str]) -> bool:
 
 
 def event_id(item: Mapping[str, object]) -> str:
-    """Adyen's idempotency key of an item: `pspReference:eventCode:success` (see the module doc)."""
+    """Adyen's idempotency key of an item: `pspReference:eventCode:success` (see the module doc); when
+    that is no token (an odd reference), `sha256:` + its hash, so that a signed item is always keyed."""
     parts = (item.get("pspReference"), item.get("eventCode"), item.get("success"))
     key = ":".join(part if isinstance(part, str) else "" for part in parts)
-    return fields.token({"id": key}, "id")
+    if fields.is_token(key):
+        return key
+    return f"sha256:{hashlib.sha256(key.encode('utf-8', 'surrogatepass')).hexdigest()}"
 
 
 def items(document: Mapping[str, object]) -> list[Mapping[str, object]]:

@@ -11,6 +11,7 @@ from Adyen import util as adyen_sdk
 from hypothesis import given
 from hypothesis import strategies as st
 
+from handlers.core import fields
 from handlers.core.errors import Reason, RejectionError
 from handlers.core.http import Headers
 from handlers.core.jsonbody import parse_object
@@ -337,3 +338,54 @@ def test_a_mapped_item_without_its_documented_fields_is_refused(changes: dict[st
     with pytest.raises(RejectionError, match=detail) as refused:
         adyen.normalise(item, "adyen", "0" * 64)
     assert refused.value.reason.status == 400
+
+
+json_values = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.text(max_size=8)
+    | st.sampled_from(["true", "false", "EUR"]),
+    lambda children: (
+        st.lists(children, max_size=3) | st.dictionaries(st.text(max_size=4), children, max_size=3)
+    ),
+    max_leaves=6,
+)
+
+
+@given(
+    st.dictionaries(
+        st.sampled_from(
+            [
+                "pspReference",
+                "originalReference",
+                "eventCode",
+                "success",
+                "eventDate",
+                "amount",
+                "merchantReference",
+            ]
+        ),
+        json_values,
+    ),
+    st.sampled_from([*adyen.MEANINGS, "REPORT_AVAILABLE"]),
+)
+def test_a_signed_item_of_any_shape_is_read_or_refused_with_a_400_never_more(
+    signed_fields: dict[str, Any], event_code: str
+) -> None:
+    """Signed means stored: whatever a signed item holds, the normaliser reads it or quarantines it."""
+    item = {"eventCode": event_code, **signed_fields}
+    key = adyen.keys(MATERIAL)[0]
+    try:
+        item["additionalData"] = {"hmacSignature": adyen.item_signature(item, key)}
+    except RejectionError:
+        return  # a signed field that is neither text nor a number: nothing Adyen could have signed
+    body = json.dumps({"notificationItems": [{"NotificationRequestItem": item}]}).encode()
+    (event,) = adyen.verify(NO_HEADERS, body, MATERIAL, 0.0)  # signed: always an event, always keyed
+    assert fields.is_token(event.event_id)
+    status = 200
+    try:
+        adyen.normalise(event.document, "adyen", "0" * 64)
+    except RejectionError as refusal:
+        status = refusal.reason.status
+    assert status in (200, 400)
