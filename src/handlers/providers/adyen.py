@@ -187,11 +187,13 @@ def verify(headers: Headers, body: bytes, material: ProviderMaterial, now: float
 
 
 def sign(
-    document: Mapping[str, object], material: ProviderMaterial, now: float
+    body_or_document: bytes | Mapping[str, object], material: ProviderMaterial, now: float
 ) -> tuple[dict[str, str], bytes]:
     """A standard notification as Adyen sends it: each item's `hmacSignature` set with the current
-    key (the first), serialised as JSON. Integers, or integral Decimals, for `amount.value`."""
+    key (the first), serialised as JSON. Given bytes (a sample file), they are read as JSON first;
+    `amount.value` is an integer (or an integral Decimal)."""
     del now  # the scheme has no clock
+    document = json.loads(body_or_document) if isinstance(body_or_document, bytes) else body_or_document
     key = keys(material)[0]
     signed_items = []
     for item in items(document):

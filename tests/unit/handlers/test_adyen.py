@@ -389,3 +389,9 @@ def test_a_signed_item_of_any_shape_is_read_or_refused_with_a_400_never_more(
     except RejectionError as refusal:
         status = refusal.reason.status
     assert status in (200, 400)
+
+
+def test_a_sample_file_signs_as_its_document_does() -> None:
+    notification = example("REFUND")
+    from_bytes = adyen.sign(json.dumps(notification).encode(), MATERIAL, 0.0)
+    assert from_bytes == adyen.sign(notification, MATERIAL, 0.0)
