@@ -10,6 +10,9 @@ from typing import Any
 
 SUFFIX_PARAMETER = "EnvironmentSuffix"
 AUDIT_OBJECT_LOCK_MODE = "AuditObjectLockMode"
+PAYPAL_SIMULATOR_PARAMETER = "AcceptPayPalSimulator"
+"""`true` on a developer stack accepts PayPal's webhook simulator (signed under the literal webhook id
+`WEBHOOK_ID`), storing its events marked `simulated`; only a development parameter file may set it."""
 COMPLIANCE_RETENTION_TAG = {"Key": "tapstack:compliance-retention", "Value": "configured"}
 """The stack tag deploy adds once AuditObjectLockMode is COMPLIANCE and keeps afterwards: versions stored
 under COMPLIANCE stay locked when the mode changes, so destroy scans retention where the tag is."""

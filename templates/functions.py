@@ -517,6 +517,7 @@ def build_functions(
                 "WEBHOOK_SECRET_ARN": webhook_secret.ref(),
                 "SECRET_CACHE_TTL_SECONDS": "300",
                 "ACCEPTED_PROVIDERS": ",".join(config.accepted_providers),
+                "ACCEPT_PAYPAL_SIMULATOR": params.accept_paypal_simulator.ref(),
             },
             asynchronous=False,
         )

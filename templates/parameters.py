@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from troposphere import And, AWSHelperFn, Condition, Equals, Join, Not, Parameter, Ref
 
 from templates.config import AUDIT_RETENTION_DAYS_RANGE, LOG_RETENTION_DAYS, StackConfig
-from templates.contract import AUDIT_OBJECT_LOCK_MODE, ROLES, SUFFIX_PARAMETER
+from templates.contract import AUDIT_OBJECT_LOCK_MODE, PAYPAL_SIMULATOR_PARAMETER, ROLES, SUFFIX_PARAMETER
 from templates.naming import SOURCE_ALLOW_LISTED_PROVIDERS, SUFFIX_PATTERN, StackNames, max_suffix_length
 
 EXECUTION_LOGGING_LEVELS = ["OFF", "ERROR", "INFO"]
@@ -58,6 +58,7 @@ class StackParameters:
     vpc_subnet_ids: Parameter
     vpc_security_group_ids: Parameter
     ordered_delivery_topic: Parameter
+    accept_paypal_simulator: Parameter
     # Condition names; their expressions are in `conditions`.
     has_reserved_concurrency: dict[str, str]
     has_alarm_email: str
@@ -86,6 +87,7 @@ class StackParameters:
             *self.web_application_firewall(),
             *self.network(),
             self.ordered_delivery_topic,
+            self.accept_paypal_simulator,
         ]
 
     def web_application_firewall(self) -> list[Parameter]:
@@ -130,6 +132,7 @@ class StackParameters:
             ("Web application firewall", self.web_application_firewall()),
             ("Network", self.network()),
             ("Ordered delivery", [self.ordered_delivery_topic]),
+            ("Development", [self.accept_paypal_simulator]),
         ]
         return {
             "AWS::CloudFormation::Interface": {
@@ -386,6 +389,17 @@ def build_parameters(config: StackConfig, names: StackNames) -> StackParameters:
                 "Adds an SNS FIFO topic besides the standard one: message group the object "
                 "(provider#object id), deduplication id the transaction, for subscribers that need "
                 "each object's events in order (SQS FIFO queues). Limits and cost: docs/webhooks.md."
+            ),
+        ),
+        accept_paypal_simulator=Parameter(
+            PAYPAL_SIMULATOR_PARAMETER,
+            Type="String",
+            Default="false",
+            AllowedValues=["true", "false"],
+            Description=(
+                "Developer stacks only: true also accepts PayPal's webhook simulator, which signs with the "
+                "literal webhook id WEBHOOK_ID (anyone can send such events), and stores them marked "
+                "simulated. Preflight, deploy and lint refuse it in any but a development parameter file."
             ),
         ),
         has_reserved_concurrency={role: f"{role.capitalize()}HasReservedConcurrency" for role in reserved},

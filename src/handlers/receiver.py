@@ -6,15 +6,16 @@ others succeeded, is a 503 so that the provider retries the whole delivery (the 
 conditional write absorbs the events already stored). Environment: PROCESSOR_FUNCTION_NAME,
 WEBHOOK_SECRET_ARN, SECRET_CACHE_TTL_SECONDS (default 300), ACCEPTED_PROVIDERS (comma-separated
 `/webhooks/{provider}` names the stack accepts; absent: every known provider),
-FUNCTION_TIMEOUT_SECONDS (the time budget of every call, handlers.aws.CallBudget), POWERTOOLS_*
-(logging, metrics).
+FUNCTION_TIMEOUT_SECONDS (the time budget of every call, handlers.aws.CallBudget),
+ACCEPT_PAYPAL_SIMULATOR (`true` on developer stacks that accept PayPal's webhook simulator; anything
+else refuses it), POWERTOOLS_* (logging, metrics).
 """
 
 import os
 import time
 import urllib.request
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -27,8 +28,9 @@ from handlers.core.errors import Reason, RejectionError, UnavailableError
 from handlers.core.fields import utc_iso
 from handlers.core.http import HttpRequest, ProxyResponse, error_response, json_response
 from handlers.core.model import HandOff, Transaction
-from handlers.core.receiving import Receiver
+from handlers.core.receiving import WEBHOOK_RESOURCE, Accepted, Receiver
 from handlers.core.secrets import TtlCache, VerificationMaterial
+from handlers.providers import paypal
 from handlers.providers.paypal import CertificateCache, TrustAnchors
 
 if TYPE_CHECKING:  # for the annotations only: the cold start does not import it
@@ -73,20 +75,40 @@ class Dependencies:
     clock: Callable[[], float] = time.time
     accepted_providers: tuple[str, ...] | None = None
     """None: every known provider (handlers.core.receiving.Receiver)."""
+    accept_paypal_simulator: bool = False
+    """The stack's AcceptPayPalSimulator (developer stacks): PayPal's simulator is accepted, marked."""
     receiver: Receiver = field(init=False)
+    material: TtlCache[VerificationMaterial] = field(init=False)
+    certificates: CertificateCache = field(init=False)
 
     def __post_init__(self) -> None:
-        material = TtlCache(self._load_material, self.secret_ttl_seconds)
-        certificates = CertificateCache(self.fetch_certificate, self.paypal_trust)
-        self.receiver = Receiver(material.get, certificates, self.accepted_providers)
+        self.material = TtlCache(self._load_material, self.secret_ttl_seconds)
+        self.certificates = CertificateCache(self.fetch_certificate, self.paypal_trust)
+        self.receiver = Receiver(self.material.get, self.certificates, self.accepted_providers)
 
     def _load_material(self) -> VerificationMaterial:
         try:
-            return VerificationMaterial.from_secret_string(
+            material = VerificationMaterial.from_secret_string(
                 secret_string(self.clients("secretsmanager"), self.secret_arn)
             )
         except Exception as error:  # unreachable or malformed secret: refuse with 503, never accept
             raise UnavailableError("loading the webhook secret failed") from error
+        return replace(material, paypal_accept_simulator=self.accept_paypal_simulator)
+
+    def marked_if_simulated(self, request: HttpRequest, accepted: Accepted, now: float) -> Accepted:
+        """A PayPal delivery signed under the simulator's `WEBHOOK_ID` rather than the configured id,
+        marked `simulated` (only where the stack accepts the simulator: nothing else verifies so)."""
+        is_paypal = (
+            request.resource == WEBHOOK_RESOURCE and request.path_parameters.get("provider") == "paypal"
+        )
+        if not (self.accept_paypal_simulator and is_paypal):
+            return accepted
+        webhook_id = paypal.verified_webhook_id(
+            request.headers, accepted.body, self.material.get(), now, self.certificates
+        )
+        if webhook_id != paypal.SIMULATOR_WEBHOOK_ID:
+            return accepted
+        return replace(accepted, transaction=replace(accepted.transaction, simulated=True))
 
     @classmethod
     def from_environment(cls) -> "Dependencies":
@@ -100,6 +122,7 @@ class Dependencies:
                 if (names := os.environ.get("ACCEPTED_PROVIDERS")) is None
                 else tuple(name for name in names.split(",") if name)
             ),
+            accept_paypal_simulator=os.environ.get("ACCEPT_PAYPAL_SIMULATOR") == "true",
         )
 
 
@@ -127,7 +150,9 @@ def handler(event: object, context: "LambdaContext") -> ProxyResponse:
         now = deps.clock()
         received = deps.receiver.receive(request, now)
         dispatcher = LambdaDispatcher(deps.clients("lambda"), deps.processor_function_name)
-        for accepted in received.accepted:
+        handed_off: list[Accepted] = []
+        for each in received.accepted:
+            accepted = deps.marked_if_simulated(request, each, now)
             handoff = HandOff(
                 accepted.transaction, accepted.body, utc_iso(datetime.fromtimestamp(now, UTC)), reference
             )
@@ -135,6 +160,7 @@ def handler(event: object, context: "LambdaContext") -> ProxyResponse:
                 dispatcher.dispatch(handoff.to_json())
             except Exception as error:  # whatever failed, Lambda has not queued this event
                 raise UnavailableError("handing the event to the processor failed") from error
+            handed_off.append(accepted)
     except RejectionError as rejection:
         _count("Rejected", rejection.reason.code)
         logger.info("rejected", extra={"reason": rejection.reason.code, "detail": rejection.detail})
@@ -148,7 +174,7 @@ def handler(event: object, context: "LambdaContext") -> ProxyResponse:
         logger.exception("unexpected error")
         return error_response(Reason.INTERNAL, reference)
     _count("Accepted")
-    answers = [_answer(accepted.transaction) for accepted in received.accepted]
+    answers = [_answer(accepted.transaction) for accepted in handed_off]
     if received.reply is not None:  # the answer this provider expects (Adyen's `[accepted]`)
         reply = received.reply
         return {
@@ -169,6 +195,9 @@ def _answer(transaction: Transaction) -> dict[str, str]:
         "transaction_id": transaction.transaction_id,
         "event_id": transaction.provider_event_id,
     }
+    if transaction.simulated:
+        _count("AcceptedSimulated")
+        answer |= {"simulated": "true"}
     if transaction.quarantine_reason is not None:
         # A 2xx all the same: the delivery is genuine and kept; a 4xx would only make it retry for days.
         _count("QuarantinedOnReceipt", transaction.quarantine_reason)

@@ -92,6 +92,9 @@ class Transaction:
     related_object_id: str | None = None
     quarantine_reason: str | None = None
     quarantine_detail: str | None = None
+    simulated: bool = False
+    """Accepted from PayPal's webhook simulator on a developer stack that opted in (stored and published
+    as `simulated: "true"`; absent otherwise): anyone can send such events, so they are never money."""
 
     def with_meaning(
         self, kind: Kind, money: Money | None, object_id: str, related_object_id: str | None
@@ -130,6 +133,7 @@ class Transaction:
             "body_sha256": self.body_sha256,
             "quarantine_reason": self.quarantine_reason,
             "quarantine_detail": self.quarantine_detail,
+            "simulated": "true" if self.simulated else None,
         }
         return {key: value for key, value in values.items() if value is not None}
 
@@ -158,6 +162,7 @@ class Transaction:
             related_object_id=_optional_str(data, "related_object_id"),
             quarantine_reason=_optional_str(data, "quarantine_reason"),
             quarantine_detail=_optional_str(data, "quarantine_detail"),
+            simulated=_optional_str(data, "simulated") == "true",
         )
 
 

@@ -36,10 +36,12 @@ PUBLISHED_ATTRIBUTES = (
     "superseded_by",
     "order_uncertain",
     "tied_with",
+    "simulated",
 )
 """The message's fields (docs/webhooks.md, "Money model"); those the item lacks are absent, never null."""
-FILTER_ATTRIBUTES = ("provider", "event_type", "currency", "stale")
-"""Published as SNS message attributes so subscriptions can filter on them (`stale` from version 3)."""
+FILTER_ATTRIBUTES = ("provider", "event_type", "currency", "stale", "simulated")
+"""Published as SNS message attributes so subscriptions can filter on them (`stale` from version 3;
+`simulated` on developer stacks that accept PayPal's simulator)."""
 MAX_FIFO_ID_LENGTH = 128
 """SNS's limit on a message group id and a deduplication id; longer ones are sent as their hash."""
 MAX_SUBJECT_LENGTH = 99

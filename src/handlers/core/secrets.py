@@ -60,6 +60,8 @@ class VerificationMaterial:
     catalogue: Mapping[str, ProviderMaterial] = field(default_factory=dict, repr=False)
     """Per catalogue provider (handlers.providers.catalogue), its material: the top-level object named
     by the provider (the other top-level keys are never objects)."""
+    paypal_accept_simulator: bool = False
+    """Not from the secret: the stack's AcceptPayPalSimulator, which the receiver's adapter sets."""
 
     @classmethod
     def from_secret_string(cls, secret_string: str) -> "VerificationMaterial":

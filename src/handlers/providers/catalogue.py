@@ -17,7 +17,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 from handlers.core.secrets import ProviderMaterial
-from handlers.providers import CatalogueVerifier, Normaliser, hmac_profiles, profiled
+from handlers.providers import CatalogueVerifier, Normaliser, adyen, braintree, hmac_profiles, profiled
 from handlers.providers.hmac_profiles import KeyDecoding, Profile
 
 JSON = "application/json"
@@ -120,6 +120,49 @@ def _profile_entry(
     )
 
 
+DedicatedSign = Callable[[bytes, ProviderMaterial, float], tuple[dict[str, str], bytes]]
+
+
+def _dedicated_signer(sign: DedicatedSign) -> Sign:
+    """A dedicated module's `sign` (headers first) as the catalogue's (the body first)."""
+
+    def signed(body: bytes, material: ProviderMaterial, now: int) -> Signed:
+        headers, sent = sign(body, material, now)
+        return sent, headers
+
+    return signed
+
+
+ADYEN = Entry(
+    name="adyen",
+    title="Adyen",
+    verify=adyen.verify,
+    normalise=adyen.normalise,
+    signature_headers=(adyen.SIGNATURE_HEADER.lower(),),
+    placeholder={"signing_keys": []},
+    replay_defence=hmac_profiles.NO_TIMESTAMP + " (each item's pspReference:eventCode:success)",
+    sign=_dedicated_signer(adyen.sign),
+    reply=Reply(200, adyen.ACKNOWLEDGEMENT),
+    event_type_field="eventCode",
+    new_key=lambda: secrets.token_hex(32).upper(),  # as Adyen's Customer Area shows an HMAC key
+)
+"""Adyen: an HMAC per notification item inside the body (or `HmacSignature` over a platform webhook's)."""
+
+BRAINTREE = Entry(
+    name="braintree",
+    title="Braintree",
+    verify=braintree.verify,
+    normalise=braintree.normalise,
+    signature_headers=(),  # the signature is a form field of the body
+    placeholder={"signing_keys": []},
+    replay_defence=hmac_profiles.NO_TIMESTAMP + " (the SHA-256 of the notification XML)",
+    sign=_dedicated_signer(braintree.sign),
+    media_types=(braintree.MEDIA_TYPE,),
+    event_type_field="kind",
+    new_key=lambda: {"public_key": secrets.token_hex(8), "private_key": secrets.token_hex(16)},
+)
+"""Braintree: `bt_signature`/`bt_payload` form fields, HMAC-SHA1 under SHA-1 of the private key."""
+
 CATALOGUE: dict[str, Entry] = {
     entry.name: entry
     for entry in (
@@ -142,6 +185,8 @@ CATALOGUE: dict[str, Entry] = {
             profiled.gocardless,
             event_type_field="resource_type",
         ),
+        ADYEN,
+        BRAINTREE,
     )
 }
 """Every catalogue provider by name; a stack accepts those its `providers` setting names."""

@@ -329,7 +329,7 @@ def signer(
     return sign
 
 
-_NO_TIMESTAMP = "no timestamp is signed: deduplication by event id is the replay defence"
+NO_TIMESTAMP = "no timestamp is signed: deduplication by event id is the replay defence"
 
 STANDARD_WEBHOOKS = Profile(
     signature_headers=("webhook-signature", "svix-signature"),
@@ -357,7 +357,7 @@ GITHUB = Profile(
     signature_format=SignatureFormat.PREFIXED,
     label="sha256=",
     encoding=Encoding.HEX,
-    replay_defence=_NO_TIMESTAMP + " (X-GitHub-Delivery, unsigned, else the body's hash)",
+    replay_defence=NO_TIMESTAMP + " (X-GitHub-Delivery, unsigned, else the body's hash)",
 )
 
 SHOPIFY = Profile(
@@ -366,7 +366,7 @@ SHOPIFY = Profile(
     type_headers=("x-shopify-topic", "shopify-topic"),
     signed="{body}",
     encoding=Encoding.BASE64,
-    replay_defence=_NO_TIMESTAMP + " (X-Shopify-Webhook-Id, unsigned, else the body's hash)",
+    replay_defence=NO_TIMESTAMP + " (X-Shopify-Webhook-Id, unsigned, else the body's hash)",
 )
 
 CHECKOUT_COM = Profile(
@@ -374,7 +374,7 @@ CHECKOUT_COM = Profile(
     signed="{body}",
     encoding=Encoding.HEX_ANY_CASE,
     event_id_pointer="/id",
-    replay_defence=_NO_TIMESTAMP + " (the body's `id`)",
+    replay_defence=NO_TIMESTAMP + " (the body's `id`)",
 )
 
 SQUARE = Profile(
@@ -382,7 +382,7 @@ SQUARE = Profile(
     signed="{url}{body}",
     encoding=Encoding.BASE64,
     event_id_pointer="/event_id",
-    replay_defence=_NO_TIMESTAMP + " (the body's `event_id`)",
+    replay_defence=NO_TIMESTAMP + " (the body's `event_id`)",
 )
 """The notification URL is the subscription's, exactly as configured: the material's `notification_url`."""
 
@@ -392,5 +392,5 @@ GOCARDLESS = Profile(
     encoding=Encoding.HEX,
     batch_pointer="/events",
     event_id_pointer="/id",
-    replay_defence=_NO_TIMESTAMP + " (each event's `id`)",
+    replay_defence=NO_TIMESTAMP + " (each event's `id`)",
 )

@@ -59,7 +59,9 @@ SIGNING_HOSTS = {
     "live": "messageverificationcerts.paypal.com",
     "sandbox": "messageverificationcerts.sandbox.paypal.com",
 }
-PLACEHOLDER_WEBHOOK_IDS = frozenset({"", "WEBHOOK_ID"})
+SIMULATOR_WEBHOOK_ID = "WEBHOOK_ID"
+"""The literal webhook id PayPal's webhook simulator signs with, whoever asks it to send."""
+PLACEHOLDER_WEBHOOK_IDS = frozenset({"", SIMULATOR_WEBHOOK_ID})
 """Not configuration: empty (the template's placeholder), or the literal PayPal's simulator signs with."""
 PINNED_TRUST = Path(__file__).with_name("paypal_trust")
 """DigiCert's root and EV intermediate, as PayPal's SDKs pin them (docs/webhooks.md: fingerprints)."""
@@ -205,14 +207,31 @@ def signed_message(transmission_id: str, transmission_time: str, webhook_id: str
     return f"{transmission_id}|{transmission_time}|{webhook_id}|{zlib.crc32(body)}".encode()
 
 
+def webhook_ids(material: VerificationMaterial) -> tuple[str, ...]:
+    """The webhook ids a signature may be under: the configured one, and the simulator's literal
+    `WEBHOOK_ID` where the stack opted in (AcceptPayPalSimulator, developer stacks only)."""
+    configured = (
+        () if material.paypal_webhook_id in PLACEHOLDER_WEBHOOK_IDS else (material.paypal_webhook_id,)
+    )
+    return configured + ((SIMULATOR_WEBHOOK_ID,) if material.paypal_accept_simulator else ())
+
+
 def verify(
     headers: Headers, body: bytes, material: VerificationMaterial, now: float, certificates: CertificateCache
 ) -> None:
+    verified_webhook_id(headers, body, material, now, certificates)
+
+
+def verified_webhook_id(
+    headers: Headers, body: bytes, material: VerificationMaterial, now: float, certificates: CertificateCache
+) -> str:
+    """The webhook id (of `webhook_ids`) the delivery is signed under, or a 401."""
     from cryptography.exceptions import InvalidSignature
     from cryptography.hazmat.primitives.asymmetric.padding import PKCS1v15
     from cryptography.hazmat.primitives.hashes import SHA256
 
-    if material.paypal_webhook_id in PLACEHOLDER_WEBHOOK_IDS:
+    candidates = webhook_ids(material)
+    if not candidates:
         raise RejectionError(Reason.PROVIDER_NOT_CONFIGURED)
     if headers.get("paypal-auth-algo") != ALGORITHM:
         raise RejectionError(Reason.SIGNATURE_MISSING)
@@ -224,11 +243,14 @@ def verify(
     except ValueError:
         raise RejectionError(Reason.SIGNATURE_MISSING) from None
     key = certificates.get(cert_url, material.paypal_environment, datetime.fromtimestamp(now, UTC))
-    message = signed_message(transmission_id, transmission_time, material.paypal_webhook_id, body)
-    try:
-        key.verify(signature, message, PKCS1v15(), SHA256())
-    except InvalidSignature:
-        raise RejectionError(Reason.SIGNATURE_INVALID) from None
+    for webhook_id in candidates:
+        message = signed_message(transmission_id, transmission_time, webhook_id, body)
+        try:
+            key.verify(signature, message, PKCS1v15(), SHA256())
+        except InvalidSignature:
+            continue
+        return webhook_id
+    raise RejectionError(Reason.SIGNATURE_INVALID)
 
 
 @dataclass(frozen=True, slots=True)

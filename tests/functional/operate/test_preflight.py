@@ -37,7 +37,7 @@ def test_every_check_reports_against_the_emulator(moto_endpoint: str) -> None:
 
     assert [r.check for r in results] == [
         "credentials", "stack state", "reserved concurrency", "artifact", "api logging role",
-        "execution log group", "vpc", "webhook secret",
+        "execution log group", "vpc", "paypal simulator", "webhook secret",
     ]  # fmt: skip
     by_check = {result.check: result for result in results}
     assert by_check["artifact"].status is Status.FAIL
