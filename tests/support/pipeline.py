@@ -51,6 +51,8 @@ CATALOGUE_MATERIAL: dict[str, dict[str, object]] = {
         "notification_url": "https://abcdef1234.execute-api.us-east-1.amazonaws.com/prod/webhooks/square",
     },
     "gocardless": {"signing_keys": ["ED7D658C-D8EB-4941-948B-3973214F2D49-test"]},
+    "adyen": {"signing_keys": ["44782DEF547AAA06C910C43932B1EB0C71FC68D9D0C057550C48EC2ACF6BA056"]},
+    "braintree": {"signing_keys": [{"public_key": "test_public_key", "private_key": "test_private_key"}]},
 }
 WEBHOOK_SECRET: dict[str, Any] = {
     "stripe_signing_secrets": [STRIPE_SECRET],

@@ -5,6 +5,7 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 from handlers.core.secrets import VerificationMaterial
 from tapstack import paths
@@ -26,6 +27,22 @@ class Vector:
     at: float
     expect: dict[str, Any]
     money: dict[str, Any] | None
+    body_shape: str | None = None
+    form_fields: dict[str, str] | None = None
+    kind: str | None = None
+    """`challenge` for Braintree's endpoint verification vectors: not deliveries."""
+
+    @property
+    def delivery(self) -> bytes:
+        """The body as the provider posts it: a bare Adyen item (as the SDK tests hold it) inside its
+        envelope, byte for byte; Braintree's payload with its signature as form fields."""
+        if self.body_shape == "item":
+            return (
+                b'{"live": "false", "notificationItems": [{"NotificationRequestItem": ' + self.body + b"}]}"
+            )
+        if self.form_fields is not None:
+            return urlencode({**self.form_fields, "bt_payload": self.body.decode("ascii")}).encode()
+        return self.body
 
     @property
     def valid(self) -> bool:
@@ -41,7 +58,7 @@ class Vector:
         return VerificationMaterial.from_secret_string(json.dumps({self.provider: self.material_object}))
 
     def request_headers(self) -> dict[str, str]:
-        """The vector's headers with the JSON media type the provider sends (the vectors omit it)."""
+        """The vector's headers, with the JSON media type where the vector omits the provider's."""
         return {"Content-Type": "application/json", **self.headers}
 
 
@@ -65,4 +82,7 @@ def _vector(folder: Path, provider: str, item: dict[str, Any]) -> Vector:
         at=float(item["at"]) if item.get("at") is not None else NO_CLOCK,
         expect=item["expect"],
         money=item.get("money"),
+        body_shape=item.get("body_shape"),
+        form_fields=item.get("form_fields"),
+        kind=item.get("kind"),
     )

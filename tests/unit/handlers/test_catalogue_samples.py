@@ -47,6 +47,10 @@ SAMPLES: dict[str, list[Stored]] = {
         ("payment", None, None, "PM0012ABCDEFGH", "SB0003JJQ2MR06"),
         ("refund", None, None, "RF0004ABCDEFGH", "PM0012ABCDEFGH"),
     ],
+    "adyen/AUTHORISATION+CAPTURE.json": [
+        ("authorization", None, "10.00 EUR", "QFQTPCQ8HXSKGK82", None),
+        ("capture", "in", "10.00 EUR", "V4HZ4RBFJGXXGN82", "QFQTPCQ8HXSKGK82"),
+    ],
     "standard-webhooks/invoice.paid.json": [("other", None, None, "inv_2Nf8Xq7ZkYb3", None)],
     "github/push.json": [("other", None, None, None, None)],
     "github/pull_request.json": [("other", None, None, None, None)],

@@ -14,7 +14,7 @@ import pytest
 from handlers.core.errors import Reason, RejectionError
 from handlers.core.model import Direction, Kind, Transaction
 from handlers.core.notifying import PUBLISHED_ATTRIBUTES
-from handlers.providers import hmac_signed, paypal, profiled, stripe
+from handlers.providers import adyen, braintree, hmac_signed, paypal, profiled, stripe
 from handlers.providers.catalogue import CATALOGUE
 from tapstack import paths
 
@@ -494,7 +494,8 @@ def documented_mappings() -> dict[tuple[str, str], tuple[str, str, str]]:
             for event_type in re.findall(r"`([^`]+)`", listed):
                 key = (TITLES[provider], f"{event_type} ({qualifier})" if qualifier else event_type)
                 assert key not in mappings, key
-                mappings[key] = (amount.strip("`"), kind.strip("`"), direction)
+                field = re.findall(r"`([^`]+)`", amount)  # Adyen's reads "`amount.value` (minor units)"
+                mappings[key] = (field[0] if field else amount, kind.strip("`"), direction)
     return mappings
 
 
@@ -506,6 +507,11 @@ def test_the_docs_table_lists_every_mapping_as_the_code_does() -> None:
     }
     code |= {
         ("paypal", name): (f"resource.{m.amount}", m.kind, m.direction) for name, m in paypal.MEANINGS.items()
+    }
+    code |= {("adyen", name): ("amount.value", m.kind, m.direction) for name, m in adyen.MEANINGS.items()}
+    code |= {
+        ("braintree", name): (f"subject.{m.amount}", m.kind, m.direction)
+        for name, m in braintree.MEANINGS.items()
     }
     code |= {
         (provider, f"{event_type} ({qualifier})" if qualifier else event_type): row

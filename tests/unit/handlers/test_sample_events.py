@@ -45,5 +45,6 @@ def test_catalogue_sample_event_ids_are_unique_per_provider() -> None:
             events = entry.verify(received, body, signer.material.catalogue[name], SIGNED_AT)
             assert all(event.event_id for event in events), path
             ids.update((name, event.event_id) for event in events)
-    assert {name for name, _ in ids} == set(CATALOGUE)
+    # Braintree posts a form around XML: its notifications are built in tests/unit/handlers/test_braintree.py.
+    assert {name for name, _ in ids} == set(CATALOGUE) - {"braintree"}
     assert [key for key, count in ids.items() if count > 1] == []
