@@ -51,6 +51,7 @@ SAMPLES: dict[str, list[Stored]] = {
         ("authorization", None, "10.00 EUR", "QFQTPCQ8HXSKGK82", None),
         ("capture", "in", "10.00 EUR", "V4HZ4RBFJGXXGN82", "QFQTPCQ8HXSKGK82"),
     ],
+    "braintree/transaction_settled.xml": [("payment", "in", "49.99 USD", "7x9kq2m1", None)],
     "standard-webhooks/invoice.paid.json": [("other", None, None, "inv_2Nf8Xq7ZkYb3", None)],
     "github/push.json": [("other", None, None, None, None)],
     "github/pull_request.json": [("other", None, None, None, None)],
@@ -66,9 +67,7 @@ def stored(transaction: Transaction) -> Stored:
 
 def test_every_catalogue_sample_is_asserted() -> None:
     files = {
-        f"{path.parent.name}/{path.name}"
-        for name in CATALOGUE
-        for path in (paths.EVENTS / name).glob("*.json")
+        f"{path.parent.name}/{path.name}" for name in CATALOGUE for path in (paths.EVENTS / name).glob("*")
     }
     assert sorted(SAMPLES) == sorted(files)
 
