@@ -295,7 +295,7 @@ def test_no_request_makes_the_receiver_answer_5xx(
     assert response["statusCode"] < 500, answer
     accepted = response["statusCode"] == 202 or "acknowledged" in answer
     assert accepted == (len(recorder.payloads) >= 1)
-    if response["statusCode"] != 202:
+    if not accepted:
         assert set(answer["error"]) == {"code", "message", "reference"}
 
 
@@ -376,6 +376,7 @@ def test_a_verified_delivery_on_a_provider_route_is_always_accepted_and_stored(
     recorder = record_hand_offs(pipeline)
     if not base64_body:
         body = body.decode("utf-8", "replace").encode()  # API Gateway passes text bodies as str
+    hypothesis.assume(provider != "braintree" or body)  # Braintree never posts an empty notification
     response = receiver.handler(
         signing(lambda: pipeline.sender.event(provider, body, base64_body=base64_body), provider),
         FakeContext("receiver"),
