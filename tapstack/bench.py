@@ -183,7 +183,7 @@ def dedicated_verifier_cpu() -> list[dict[str, Any]]:
         ),
     }
     rows = []
-    for provider, (module, (headers, body), material) in deliveries.items():
+    for provider, (module, (body, headers), material) in deliveries.items():
         sent = Headers({name.lower(): (value,) for name, value in headers.items()})
         iterations = 5000
         start = time.process_time()

@@ -50,6 +50,14 @@ from handlers.providers.material import ProviderMaterial
 
 SIGNATURE_HEADER = "HmacSignature"
 """The raw-body scheme's header (platform webhooks); standard webhooks sign inside the body."""
+SIGNATURE_HEADERS = (SIGNATURE_HEADER.lower(),)
+"""The headers carrying a signature (the WAF redacts them from its logs)."""
+EVENT_TYPE_FIELD = "eventCode"
+"""Where an item names its type (read for a quarantined event)."""
+REPLAY_DEFENCE = (
+    "no timestamp is signed: deduplication by event id is the replay defence "
+    "(each item's pspReference:eventCode:success; a platform webhook's body hash)"
+)
 ACKNOWLEDGEMENT = "[accepted]"
 """The body of the 2xx that tells Adyen the delivery was received (text/plain)."""
 SIGNED_FIELDS = (
@@ -188,10 +196,10 @@ def verify(headers: Headers, body: bytes, material: ProviderMaterial, now: float
 
 def sign(
     body_or_document: bytes | Mapping[str, object], material: ProviderMaterial, now: float
-) -> tuple[dict[str, str], bytes]:
-    """A standard notification as Adyen sends it: each item's `hmacSignature` set with the current
-    key (the first), serialised as JSON. Given bytes (a sample file), they are read as JSON first;
-    `amount.value` is an integer (or an integral Decimal)."""
+) -> tuple[bytes, dict[str, str]]:
+    """A standard notification as Adyen sends it, (body, headers): each item's `hmacSignature` set with
+    the current key (the first), serialised as JSON. Given bytes (a sample file), they are read as JSON
+    first; `amount.value` is an integer (or an integral Decimal)."""
     del now  # the scheme has no clock
     document = json.loads(body_or_document) if isinstance(body_or_document, bytes) else body_or_document
     key = keys(material)[0]
@@ -202,7 +210,7 @@ def sign(
         additional["hmacSignature"] = item_signature(item, key)
         signed_items.append({"NotificationRequestItem": {**item, "additionalData": additional}})
     body = json.dumps({**document, "notificationItems": signed_items}, default=_json_number).encode()
-    return {"Content-Type": "application/json"}, body
+    return body, {"Content-Type": "application/json"}
 
 
 def sign_raw(body: bytes, material: ProviderMaterial) -> dict[str, str]:

@@ -30,6 +30,7 @@ import binascii
 import hashlib
 import hmac
 import re
+import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
 from urllib.parse import parse_qs, urlencode
@@ -43,6 +44,13 @@ from handlers.providers.events import VerifiedEvent
 from handlers.providers.material import ProviderMaterial
 
 MEDIA_TYPE = "application/x-www-form-urlencoded"
+SIGNATURE_HEADERS: tuple[str, ...] = ()
+"""None: the signature is a form field of the body."""
+EVENT_TYPE_FIELD = "kind"
+"""Where a notification names its type (read for a quarantined event)."""
+REPLAY_DEFENCE = (
+    "no timestamp is signed: deduplication by event id is the replay defence (sha256 of the notification XML)"
+)
 SIGNATURE_FIELD = "bt_signature"
 PAYLOAD_FIELD = "bt_payload"
 CHALLENGE_FIELD = "bt_challenge"
@@ -155,13 +163,18 @@ def _read(element: ElementTree.Element) -> object:
     return {child.tag.replace("-", "_"): _read(child) for child in children}
 
 
-def sign(xml: bytes, material: ProviderMaterial, now: float) -> tuple[dict[str, str], bytes]:
-    """A notification as Braintree posts it, signed with the current (first) key pair."""
+def sign(xml: bytes, material: ProviderMaterial, now: float) -> tuple[bytes, dict[str, str]]:
+    """A notification as Braintree posts it, (body, headers), signed with the current (first) key pair."""
     del now  # the scheme has no clock
     key = key_pairs(material)[0]
     payload = base64.encodebytes(xml).decode("ascii")
     form = {SIGNATURE_FIELD: f"{key.public_key}|{key.digest(payload)}", PAYLOAD_FIELD: payload}
-    return {"Content-Type": MEDIA_TYPE}, urlencode(form).encode("ascii")
+    return urlencode(form).encode("ascii"), {"Content-Type": MEDIA_TYPE}
+
+
+def new_key_pair() -> dict[str, str]:
+    """A fresh key pair in Braintree's form: the local stack's and the tests' material."""
+    return {"public_key": secrets.token_hex(8), "private_key": secrets.token_hex(16)}
 
 
 def challenge_response(challenge: str, material: ProviderMaterial) -> str:

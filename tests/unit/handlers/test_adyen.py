@@ -42,7 +42,7 @@ def example(event_code: str, **changes: Any) -> dict[str, Any]:
 
 
 def delivered(notification: dict[str, Any], material: ProviderMaterial = MATERIAL) -> list[Any]:
-    headers, body = adyen.sign(notification, material, 0.0)
+    body, headers = adyen.sign(notification, material, 0.0)
     assert headers == {"Content-Type": "application/json"}
     return adyen.verify(NO_HEADERS, body, material, 0.0)
 
@@ -73,7 +73,7 @@ def test_one_forged_item_refuses_the_whole_delivery() -> None:
             example("CAPTURE")["notificationItems"][0],
         ],
     }
-    _, body = adyen.sign(notification, MATERIAL, 0.0)
+    body, _ = adyen.sign(notification, MATERIAL, 0.0)
     forged = body.replace(b'"eventCode": "CAPTURE"', b'"eventCode": "REFUND"')
     assert forged != body
     with pytest.raises(RejectionError) as refused:
@@ -83,7 +83,7 @@ def test_one_forged_item_refuses_the_whole_delivery() -> None:
 
 def test_any_configured_key_verifies_so_keys_roll_without_a_gap() -> None:
     old = ProviderMaterial((PREVIOUS_KEY,), {})
-    _, body = adyen.sign(example("REFUND"), old, 0.0)
+    body, _ = adyen.sign(example("REFUND"), old, 0.0)
     assert adyen.verify(NO_HEADERS, body, ProviderMaterial((KEY, PREVIOUS_KEY), {}), 0.0)
     with pytest.raises(RejectionError):
         adyen.verify(NO_HEADERS, body, MATERIAL, 0.0)
@@ -110,7 +110,7 @@ def test_bodies_that_are_no_signed_notification_are_refused(body: bytes, reason:
 
 @pytest.mark.parametrize("keys", [(), ("not hex",), (12,), ("",)])
 def test_missing_or_malformed_keys_are_a_configuration_refusal(keys: tuple[object, ...]) -> None:
-    _, body = adyen.sign(example("CAPTURE"), MATERIAL, 0.0)
+    body, _ = adyen.sign(example("CAPTURE"), MATERIAL, 0.0)
     with pytest.raises(RejectionError) as refused:
         adyen.verify(NO_HEADERS, body, ProviderMaterial(keys, {}), 0.0)
     assert refused.value.reason is Reason.PROVIDER_NOT_CONFIGURED
@@ -163,7 +163,7 @@ items = st.fixed_dictionaries(
 
 def signed(item: dict[str, Any], key: str) -> bytes:
     notification = {"live": "false", "notificationItems": [{"NotificationRequestItem": item}]}
-    return adyen.sign(notification, ProviderMaterial((key,), {}), 0.0)[1]
+    return adyen.sign(notification, ProviderMaterial((key,), {}), 0.0)[0]
 
 
 def sdk_verdict(body: bytes, key: str) -> bool:

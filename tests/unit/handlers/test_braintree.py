@@ -98,7 +98,7 @@ def test_what_tapstack_signs_braintrees_sdk_accepts(
 ) -> None:
     xml = base64.decodebytes(sample(kind, object_id)["bt_payload"].encode())
     material = ProviderMaterial(({"public_key": public, "private_key": private},), {})
-    headers, body = braintree.sign(xml, material, 0.0)
+    body, headers = braintree.sign(xml, material, 0.0)
     assert headers == {"Content-Type": braintree.MEDIA_TYPE}
     assert sdk_accepts(dict(parse_qsl(body.decode("ascii"))), public, private)
     assert tapstack_accepts(body, material)
@@ -201,7 +201,7 @@ def test_a_signed_notification_declaring_a_dtd_is_never_expanded_and_is_kept_for
         b"<notification><kind>check</kind><timestamp>2024-01-01T00:00:00Z</timestamp>"
         b"<subject><check>&boom;</check></subject></notification>"
     )
-    _, body = braintree.sign(xml, MATERIAL, 0.0)
+    body, _ = braintree.sign(xml, MATERIAL, 0.0)
     (event,) = braintree.verify(NO_HEADERS, body, MATERIAL, 0.0)
     assert set(event.document) == {"id"}
     with pytest.raises(RejectionError, match="kind"):
@@ -247,7 +247,7 @@ def with_currency(fields: dict[str, str]) -> dict[str, str]:
     xml = xml.replace(
         b"<amount>49.99</amount>", b"<amount>49.99</amount><currency-iso-code>USD</currency-iso-code>"
     )
-    _, body = braintree.sign(xml, MATERIAL, 0.0)
+    body, _ = braintree.sign(xml, MATERIAL, 0.0)
     return dict(parse_qsl(body.decode("ascii")))
 
 
@@ -284,7 +284,7 @@ def test_legacy_disputes_are_read_at_amount(kind: str) -> None:
 
 def test_a_settled_credit_is_a_refund_going_out() -> None:
     xml = base64.decodebytes(sample("transaction_settled")["bt_payload"].encode())
-    _, body = braintree.sign(xml.replace(b"<type>sale</type>", b"<type>credit</type>"), MATERIAL, 0.0)
+    body, _ = braintree.sign(xml.replace(b"<type>sale</type>", b"<type>credit</type>"), MATERIAL, 0.0)
     transaction = normalised(body)
     assert (transaction.kind, transaction.direction) == ("refund", "out")
 
