@@ -175,7 +175,8 @@ def verify_item(item: Mapping[str, object], hmac_keys: list[bytes]) -> None:
 
 
 def verify(headers: Headers, body: bytes, material: ProviderMaterial, now: float) -> list[VerifiedEvent]:  # noqa: ARG001 (no clock in either scheme)
-    """Every item of a standard notification, each verified; or the one event of a platform webhook."""
+    """Every item of a standard notification, each verified; or the one event of a platform webhook.
+    Every refusal is a 401: nothing is authentic until its signature is checked."""
     hmac_keys = keys(material)
     header = headers.values.get(SIGNATURE_HEADER.lower())
     if header is not None:
@@ -186,7 +187,10 @@ def verify(headers: Headers, body: bytes, material: ProviderMaterial, now: float
         except RejectionError:
             document = {}  # authentic all the same: stored, and quarantined by the normaliser
         return [VerifiedEvent(document, f"sha256:{hashlib.sha256(body).hexdigest()}")]
-    notification = parse_object(body)
+    try:
+        notification = parse_object(body)
+    except RejectionError:  # the signatures are inside: a body that is not JSON carries none
+        raise RejectionError(Reason.SIGNATURE_MISSING, "the body is not a JSON notification") from None
     verified = []
     for item in items(notification):
         verify_item(item, hmac_keys)

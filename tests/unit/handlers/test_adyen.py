@@ -99,7 +99,8 @@ def test_any_configured_key_verifies_so_keys_roll_without_a_gap() -> None:
             b'{"notificationItems": [{"NotificationRequestItem": {"pspReference": "A"}}]}',
             Reason.SIGNATURE_MISSING,
         ),
-        (b"[accepted]", Reason.BODY_MALFORMED),
+        (b"[accepted]", Reason.SIGNATURE_MISSING),
+        (b'{"notificationItems": [' * 40, Reason.SIGNATURE_MISSING),
     ],
 )
 def test_bodies_that_are_no_signed_notification_are_refused(body: bytes, reason: Reason) -> None:
@@ -395,3 +396,12 @@ def test_a_sample_file_signs_as_its_document_does() -> None:
     notification = example("REFUND")
     from_bytes = adyen.sign(json.dumps(notification).encode(), MATERIAL, 0.0)
     assert from_bytes == adyen.sign(notification, MATERIAL, 0.0)
+
+
+@given(st.binary(max_size=256) | items.map(lambda item: json.dumps({"notificationItems": [item]}).encode()))
+def test_whatever_is_not_signed_is_a_401_never_another_refusal(body: bytes) -> None:
+    """The catalogue's contract: a refusal other than 401 would mean "authentic, quarantine it"."""
+    for headers in (NO_HEADERS, Headers({"hmacsignature": ("AAAA",)})):
+        with pytest.raises(RejectionError) as refused:
+            adyen.verify(headers, body, MATERIAL, 0.0)
+        assert refused.value.reason.status == 401

@@ -293,3 +293,16 @@ def test_unmapped_kinds_carry_the_subjects_id_and_no_money() -> None:
     transaction = normalised(form(sample("subscription_went_past_due", "sub_1")))
     assert (transaction.kind, transaction.amount, transaction.object_id) == ("other", None, "sub_1")
     assert normalised(form(sample("check"))).object_id is None
+
+
+@given(
+    st.binary(max_size=256)
+    | st.dictionaries(st.sampled_from(["bt_signature", "bt_payload", "x"]), st.text()).map(
+        lambda fields: urlencode(fields).encode()
+    )
+)
+def test_whatever_is_not_signed_is_a_401_never_another_refusal(body: bytes) -> None:
+    """The catalogue's contract: a refusal other than 401 would mean "authentic, quarantine it"."""
+    with pytest.raises(RejectionError) as refused:
+        braintree.verify(NO_HEADERS, body, MATERIAL, 0.0)
+    assert refused.value.reason.status == 401
