@@ -165,9 +165,6 @@ def handler(event: object, context: "LambdaContext") -> ProxyResponse:
         "event_id": transaction.provider_event_id,
         "reference": reference,
     }
-    if transaction.simulated:
-        _count("AcceptedSimulated")
-        answer |= {"simulated": "true"}
     if transaction.quarantine_reason is not None:
         # A 2xx all the same: the delivery is genuine and kept; a 4xx would only make it retry for days.
         _count("QuarantinedOnReceipt", transaction.quarantine_reason)
