@@ -14,8 +14,9 @@ No timestamp is signed apart from the one inside the XML, and notifications carr
 defence is deduplication, on `sha256:` + the SHA-256 of the notification XML (`VerifiedEvent.event_id`,
 and `id` in the document), which Braintree's hourly retries of the same notification repeat.
 
-The XML is parsed after verification only (xml.etree, imported on this path only), without a DTD: a document declaring one (`<!DOCTYPE`,
-`<!ENTITY`) is refused, so no entity is ever expanded or fetched. It becomes a document as the SDKs
+The XML is parsed after verification only (xml.etree, imported on this path only), without a DTD: a
+document declaring one (`<!DOCTYPE`, `<!ENTITY`) is refused, so no entity is ever expanded or fetched.
+It becomes a document as the SDKs
 read it: `{"id", "kind", "timestamp", "subject": {"<object>": {...}}}`, element names with `-` read
 as `_`, `type="array"` elements as lists, `nil="true"` as null, everything else as text.
 
