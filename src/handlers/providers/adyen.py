@@ -16,10 +16,15 @@ Platform webhooks (Balance Platform, Management, Configuration) sign the raw bod
 A delivery carrying that header is verified that way, as one event.
 
 Neither scheme has a timestamp, so a replayed delivery verifies: deduplication is the replay defence.
-Each item's idempotency key is `pspReference:eventCode:success` (`event_id`): Adyen's "Handle webhook
-events" page (docs.adyen.com/development-resources/webhooks/handle-webhook-events) says a retried
-webhook repeats `eventCode` and `pspReference`, and that the same pair with a different `success`
-is a new event (an AUTHORISATION false after an AUTHORISATION true), so `success` is part of the key.
+Each item's idempotency key is `pspReference:eventCode:success:eventDate` (`event_id`, the date in
+UTC). Adyen's "Handle webhook events" page
+(docs.adyen.com/development-resources/webhooks/handle-webhook-events) says a retried webhook repeats
+`eventCode` and `pspReference`, and that the same pair with another `success` is a new event (an
+AUTHORISATION false after an AUTHORISATION true). A retry repeats the item, `eventDate` (when the
+event was generated) included; an event Adyen generates again is not a retry: after a CAPTURE_FAILED
+for a technical reason Adyen re-captures and reports it as a CAPTURE `true` of the same capture
+("CAPTURE_FAILED and REFUND_FAILED reasons"), which the first three fields alone would take for the
+first capture and drop. Without a readable eventDate the key is the first three.
 A platform webhook's key is `sha256:` + the body's SHA-256, which a redelivery of the same bytes repeats.
 
 Adyen expects a 2xx whose body is `[accepted]` (`ACKNOWLEDGEMENT`) once every item is handed off;
@@ -33,6 +38,7 @@ direction. Platform webhooks and unmapped codes are kind `other`, with no money.
 """
 
 import base64
+import contextlib
 import hashlib
 import hmac
 import json
@@ -56,7 +62,7 @@ EVENT_TYPE_FIELD = "eventCode"
 """Where an item names its type (read for a quarantined event)."""
 REPLAY_DEFENCE = (
     "no timestamp is signed: deduplication by event id is the replay defence "
-    "(each item's pspReference:eventCode:success; a platform webhook's body hash)"
+    "(each item's pspReference:eventCode:success:eventDate; a platform webhook's body hash)"
 )
 ACKNOWLEDGEMENT = "[accepted]"
 """The body of the 2xx that tells Adyen the delivery was received (text/plain)."""
@@ -70,6 +76,7 @@ SIGNED_FIELDS = (
     "eventCode",
     "success",
 )
+_KEY_FIELDS = ("pspReference", "eventCode", "success")
 MAX_SIGNATURE_LENGTH = 128
 """A base64 SHA-256 is 44 characters; longer candidates are refused before any HMAC is computed."""
 
@@ -142,10 +149,12 @@ def _matches(candidate: object, expected: list[str]) -> bool:
 
 
 def event_id(item: Mapping[str, object]) -> str:
-    """Adyen's idempotency key of an item: `pspReference:eventCode:success` (see the module doc); when
-    that is no token (an odd reference), `sha256:` + its hash, so that a signed item is always keyed."""
-    parts = (item.get("pspReference"), item.get("eventCode"), item.get("success"))
-    key = ":".join(part if isinstance(part, str) else "" for part in parts)
+    """The idempotency key of an item, `pspReference:eventCode:success:eventDate` (see the module doc);
+    when that is no token (an odd reference), `sha256:` + its hash, so that a signed item is always keyed."""
+    parts = [part if isinstance(part, str) else "" for part in (item.get(name) for name in _KEY_FIELDS)]
+    with contextlib.suppress(RejectionError):  # no readable eventDate: the three fields Adyen names
+        parts.append(fields.iso_timestamp(item, "eventDate"))
+    key = ":".join(parts)
     if fields.is_token(key):
         return key
     return f"sha256:{hashlib.sha256(key.encode('utf-8', 'surrogatepass')).hexdigest()}"

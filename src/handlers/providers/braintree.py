@@ -223,13 +223,15 @@ MEANINGS: dict[str, Meaning] = {
     # ACH and local payment methods settle asynchronously: settled is when the money came in.
     "transaction_settled": Meaning(Kind.PAYMENT, "transaction.amount", Direction.IN),
     "transaction_settlement_declined": Meaning(Kind.PAYMENT, "transaction.amount"),
-    # A chargeback takes the disputed amount when it is opened and returns it when it is won;
-    # retrievals and other dispute kinds move nothing.
+    # Braintree's Dispute reference: `amountDisputed` "is debited from a merchant's account and held
+    # ... until the dispute is resolved", `amountWon` is "awarded back to the merchant if the dispute
+    # was reversed". Only a chargeback's are counted: a retrieval disputes 0, a pre-arbitration
+    # follows a chargeback whose amount was already taken.
     "dispute_opened": Meaning(
         Kind.DISPUTE, _DISPUTE, Direction.OUT, _DISPUTE_TRANSACTION, _CHARGEBACK, _DISPUTE_AMOUNT
     ),
     "dispute_won": Meaning(
-        Kind.DISPUTE, _DISPUTE, Direction.IN, _DISPUTE_TRANSACTION, _CHARGEBACK, _DISPUTE_AMOUNT
+        Kind.DISPUTE, "dispute.amount_won", Direction.IN, _DISPUTE_TRANSACTION, _CHARGEBACK, _DISPUTE_AMOUNT
     ),
     **_every(
         "dispute_lost dispute_accepted dispute_auto_accepted dispute_disputed dispute_expired "

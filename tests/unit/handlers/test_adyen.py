@@ -58,9 +58,9 @@ def test_a_batch_gives_one_event_per_item_each_with_adyens_idempotency_key() -> 
     ]
     events = delivered({"live": "false", "notificationItems": [first, second, refused]})
     assert [event.event_id for event in events] == [
-        "QFQTPCQ8HXSKGK82:AUTHORISATION:true",
-        "QFQTPCQ8HXSKGK82:CAPTURE:true",
-        "AB12CD34EF56GH78:AUTHORISATION:false",
+        "QFQTPCQ8HXSKGK82:AUTHORISATION:true:2021-01-01T00:00:00.000Z",
+        "QFQTPCQ8HXSKGK82:CAPTURE:true:2021-01-01T00:00:00.000Z",
+        "AB12CD34EF56GH78:AUTHORISATION:false:2021-01-01T00:00:00.000Z",
     ]
     assert [event.document["eventCode"] for event in events] == ["AUTHORISATION", "CAPTURE", "AUTHORISATION"]
 
@@ -79,6 +79,19 @@ def test_one_forged_item_refuses_the_whole_delivery() -> None:
     with pytest.raises(RejectionError) as refused:
         adyen.verify(NO_HEADERS, forged, MATERIAL, 0.0)
     assert refused.value.reason is Reason.SIGNATURE_INVALID
+
+
+def test_a_recapture_after_a_failed_capture_is_not_taken_for_a_retry_of_the_first() -> None:
+    capture = example("CAPTURE")
+    recapture = example("CAPTURE", eventDate="2021-01-03T09:00:00+01:00", reason="Transaction Recaptured")
+    (first,), (again,), (retried,) = (delivered(capture), delivered(recapture), delivered(capture))
+    assert first.event_id != again.event_id
+    assert retried.event_id == first.event_id
+
+
+def test_an_item_without_a_readable_event_date_is_keyed_by_the_three_fields_adyen_names() -> None:
+    (event,) = delivered(example("CAPTURE", eventDate=None))
+    assert event.event_id == "QFQTPCQ8HXSKGK82:CAPTURE:true"
 
 
 def test_any_configured_key_verifies_so_keys_roll_without_a_gap() -> None:
@@ -289,7 +302,10 @@ def test_adyen_mapping_on_adyens_example(
     (event,) = delivered(example(event_code, **changes))
     item = event.document
     transaction = adyen.normalise(item, "adyen", "0" * 64)
-    assert transaction.provider_event_id == f"{item['pspReference']}:{event_code}:{success}"
+    assert (
+        transaction.provider_event_id
+        == f"{item['pspReference']}:{event_code}:{success}:{transaction.occurred_at}"
+    )
     assert (transaction.event_type, transaction.kind) == (event_code, kind)
     assert (transaction.amount, transaction.currency) == (Decimal(item["amount"]["value"]) / 100, "EUR")
     assert transaction.direction == (direction if success == "true" else None)

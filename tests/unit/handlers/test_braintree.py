@@ -219,12 +219,13 @@ def test_the_same_notification_redelivered_has_the_same_id_and_another_has_anoth
 # --- money: every mapped kind, on the SDK's own sample -------------------------------------------
 
 # kind: (kind stored, amount, direction, object id, related id); written out, not read from MEANINGS.
-# The new-style dispute samples dispute 100.00 USD of transaction "txn"; the legacy ones 250.00.
+# The new-style dispute samples dispute 100.00 USD (95.00 won back) of transaction "obj"; the legacy
+# ones 250.00, with no amount-disputed nor amount-won.
 BRAINTREE: dict[str, tuple[str, str, str | None, str, str | None]] = {
     "transaction_settled": ("payment", "100.00", "in", "obj", None),
     "transaction_settlement_declined": ("payment", "100.00", None, "obj", None),
     "dispute_opened": ("dispute", "100.00", "out", "obj", "obj"),
-    "dispute_won": ("dispute", "100.00", "in", "obj", "obj"),
+    "dispute_won": ("dispute", "95.00", "in", "obj", "obj"),  # amount-won: what came back
     "dispute_lost": ("dispute", "100.00", None, "obj", "obj"),
     "dispute_accepted": ("dispute", "100.00", None, "obj", "obj"),
     "dispute_auto_accepted": ("dispute", "100.00", None, "obj", "obj"),

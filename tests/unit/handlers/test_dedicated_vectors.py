@@ -115,7 +115,9 @@ def valid_with_money(vector: dict[str, Any]) -> bool:
 def test_adyen_vectors_carry_the_money_the_vendor_shows(vector: dict[str, Any]) -> None:
     money = vector["money"]
     (event,) = adyen.verify(headers_of(vector), adyen_delivery(vector), adyen_material(vector), 0.0)
-    assert event.event_id == f"{event.document['pspReference']}:{money['event_type']}:{money['success']}"
+    assert event.event_id.startswith(
+        f"{event.document['pspReference']}:{money['event_type']}:{money['success']}"
+    )
     if "eventDate" not in event.document:
         # The Node/Java/.NET item has no eventDate, which Adyen always sends: stored in quarantine.
         with pytest.raises(RejectionError, match="eventDate"):
