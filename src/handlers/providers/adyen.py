@@ -66,16 +66,6 @@ REPLAY_DEFENCE = (
 )
 ACKNOWLEDGEMENT = "[accepted]"
 """The body of the 2xx that tells Adyen the delivery was received (text/plain)."""
-SIGNED_FIELDS = (
-    "pspReference",
-    "originalReference",
-    "merchantAccountCode",
-    "merchantReference",
-    "amount.value",
-    "amount.currency",
-    "eventCode",
-    "success",
-)
 _KEY_FIELDS = ("pspReference", "eventCode", "success")
 MAX_SIGNATURE_LENGTH = 128
 """A base64 SHA-256 is 44 characters; longer candidates are refused before any HMAC is computed."""
@@ -110,7 +100,7 @@ def _signed_text(value: object) -> str:
 
 
 def signing_string(item: Mapping[str, object]) -> bytes:
-    """The eight fields (`SIGNED_FIELDS`) joined with `:`, unescaped (UTF-8)."""
+    """The eight signed fields (the module doc) joined with `:`, unescaped (UTF-8)."""
     amount = item.get("amount")
     value, currency = (
         (amount.get("value"), amount.get("currency")) if isinstance(amount, Mapping) else (None, None)
