@@ -57,7 +57,6 @@ REPLAY_DEFENCE = (
 )
 SIGNATURE_FIELD = "bt_signature"
 PAYLOAD_FIELD = "bt_payload"
-CHALLENGE_FIELD = "bt_challenge"
 MAX_SIGNATURE_LENGTH = 4096
 """Bounds the work of an unauthenticated request: a few pairs of a public key and 40 hex digits."""
 _PAYLOAD = re.compile(r"[A-Za-z0-9+=/\n]+")
