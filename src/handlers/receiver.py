@@ -195,9 +195,6 @@ def _answer(transaction: Transaction) -> dict[str, str]:
         "transaction_id": transaction.transaction_id,
         "event_id": transaction.provider_event_id,
     }
-    if transaction.simulated:
-        _count("AcceptedSimulated")
-        answer |= {"simulated": "true"}
     if transaction.quarantine_reason is not None:
         # A 2xx all the same: the delivery is genuine and kept; a 4xx would only make it retry for days.
         _count("QuarantinedOnReceipt", transaction.quarantine_reason)

@@ -16,10 +16,15 @@ Platform webhooks (Balance Platform, Management, Configuration) sign the raw bod
 A delivery carrying that header is verified that way, as one event.
 
 Neither scheme has a timestamp, so a replayed delivery verifies: deduplication is the replay defence.
-Each item's idempotency key is `pspReference:eventCode:success` (`event_id`): Adyen's "Handle webhook
-events" page (docs.adyen.com/development-resources/webhooks/handle-webhook-events) says a retried
-webhook repeats `eventCode` and `pspReference`, and that the same pair with a different `success`
-is a new event (an AUTHORISATION false after an AUTHORISATION true), so `success` is part of the key.
+Each item's idempotency key is `pspReference:eventCode:success:eventDate` (`event_id`, the date in
+UTC). Adyen's "Handle webhook events" page
+(docs.adyen.com/development-resources/webhooks/handle-webhook-events) says a retried webhook repeats
+`eventCode` and `pspReference`, and that the same pair with another `success` is a new event (an
+AUTHORISATION false after an AUTHORISATION true). A retry repeats the item, `eventDate` (when the
+event was generated) included; an event Adyen generates again is not a retry: after a CAPTURE_FAILED
+for a technical reason Adyen re-captures and reports it as a CAPTURE `true` of the same capture
+("CAPTURE_FAILED and REFUND_FAILED reasons"), which the first three fields alone would take for the
+first capture and drop. Without a readable eventDate the key is the first three.
 A platform webhook's key is `sha256:` + the body's SHA-256, which a redelivery of the same bytes repeats.
 
 Adyen expects a 2xx whose body is `[accepted]` (`ACKNOWLEDGEMENT`) once every item is handed off;
@@ -33,6 +38,7 @@ direction. Platform webhooks and unmapped codes are kind `other`, with no money.
 """
 
 import base64
+import contextlib
 import hashlib
 import hmac
 import json
@@ -50,18 +56,17 @@ from handlers.providers import VerifiedEvent
 
 SIGNATURE_HEADER = "HmacSignature"
 """The raw-body scheme's header (platform webhooks); standard webhooks sign inside the body."""
+SIGNATURE_HEADERS = (SIGNATURE_HEADER.lower(),)
+"""The headers carrying a signature (the WAF redacts them from its logs)."""
+EVENT_TYPE_FIELD = "eventCode"
+"""Where an item names its type (read for a quarantined event)."""
+REPLAY_DEFENCE = (
+    "no timestamp is signed: deduplication by event id is the replay defence "
+    "(each item's pspReference:eventCode:success:eventDate; a platform webhook's body hash)"
+)
 ACKNOWLEDGEMENT = "[accepted]"
 """The body of the 2xx that tells Adyen the delivery was received (text/plain)."""
-SIGNED_FIELDS = (
-    "pspReference",
-    "originalReference",
-    "merchantAccountCode",
-    "merchantReference",
-    "amount.value",
-    "amount.currency",
-    "eventCode",
-    "success",
-)
+_KEY_FIELDS = ("pspReference", "eventCode", "success")
 MAX_SIGNATURE_LENGTH = 128
 """A base64 SHA-256 is 44 characters; longer candidates are refused before any HMAC is computed."""
 
@@ -95,7 +100,7 @@ def _signed_text(value: object) -> str:
 
 
 def signing_string(item: Mapping[str, object]) -> bytes:
-    """The eight fields (`SIGNED_FIELDS`) joined with `:`, unescaped (UTF-8)."""
+    """The eight signed fields (the module doc) joined with `:`, unescaped (UTF-8)."""
     amount = item.get("amount")
     value, currency = (
         (amount.get("value"), amount.get("currency")) if isinstance(amount, Mapping) else (None, None)
@@ -134,10 +139,12 @@ def _matches(candidate: object, expected: list[str]) -> bool:
 
 
 def event_id(item: Mapping[str, object]) -> str:
-    """Adyen's idempotency key of an item: `pspReference:eventCode:success` (see the module doc); when
-    that is no token (an odd reference), `sha256:` + its hash, so that a signed item is always keyed."""
-    parts = (item.get("pspReference"), item.get("eventCode"), item.get("success"))
-    key = ":".join(part if isinstance(part, str) else "" for part in parts)
+    """The idempotency key of an item, `pspReference:eventCode:success:eventDate` (see the module doc);
+    when that is no token (an odd reference), `sha256:` + its hash, so that a signed item is always keyed."""
+    parts = [part if isinstance(part, str) else "" for part in (item.get(name) for name in _KEY_FIELDS)]
+    with contextlib.suppress(RejectionError):  # no readable eventDate: the three fields Adyen names
+        parts.append(fields.iso_timestamp(item, "eventDate"))
+    key = ":".join(parts)
     if fields.is_token(key):
         return key
     return f"sha256:{hashlib.sha256(key.encode('utf-8', 'surrogatepass')).hexdigest()}"
@@ -167,7 +174,8 @@ def verify_item(item: Mapping[str, object], hmac_keys: list[bytes]) -> None:
 
 
 def verify(headers: Headers, body: bytes, material: ProviderMaterial, now: float) -> list[VerifiedEvent]:  # noqa: ARG001 (no clock in either scheme)
-    """Every item of a standard notification, each verified; or the one event of a platform webhook."""
+    """Every item of a standard notification, each verified; or the one event of a platform webhook.
+    Every refusal is a 401: nothing is authentic until its signature is checked."""
     hmac_keys = keys(material)
     header = headers.values.get(SIGNATURE_HEADER.lower())
     if header is not None:
@@ -178,7 +186,10 @@ def verify(headers: Headers, body: bytes, material: ProviderMaterial, now: float
         except RejectionError:
             document = {}  # authentic all the same: stored, and quarantined by the normaliser
         return [VerifiedEvent(document, f"sha256:{hashlib.sha256(body).hexdigest()}")]
-    notification = parse_object(body)
+    try:
+        notification = parse_object(body)
+    except RejectionError:  # the signatures are inside: a body that is not JSON carries none
+        raise RejectionError(Reason.SIGNATURE_MISSING, "the body is not a JSON notification") from None
     verified = []
     for item in items(notification):
         verify_item(item, hmac_keys)
@@ -188,10 +199,10 @@ def verify(headers: Headers, body: bytes, material: ProviderMaterial, now: float
 
 def sign(
     body_or_document: bytes | Mapping[str, object], material: ProviderMaterial, now: float
-) -> tuple[dict[str, str], bytes]:
-    """A standard notification as Adyen sends it: each item's `hmacSignature` set with the current
-    key (the first), serialised as JSON. Given bytes (a sample file), they are read as JSON first;
-    `amount.value` is an integer (or an integral Decimal)."""
+) -> tuple[bytes, dict[str, str]]:
+    """A standard notification as Adyen sends it, (body, headers): each item's `hmacSignature` set with
+    the current key (the first), serialised as JSON. Given bytes (a sample file), they are read as JSON
+    first; `amount.value` is an integer (or an integral Decimal)."""
     del now  # the scheme has no clock
     document = json.loads(body_or_document) if isinstance(body_or_document, bytes) else body_or_document
     key = keys(material)[0]
@@ -202,7 +213,7 @@ def sign(
         additional["hmacSignature"] = item_signature(item, key)
         signed_items.append({"NotificationRequestItem": {**item, "additionalData": additional}})
     body = json.dumps({**document, "notificationItems": signed_items}, default=_json_number).encode()
-    return {"Content-Type": "application/json"}, body
+    return body, {"Content-Type": "application/json"}
 
 
 def sign_raw(body: bytes, material: ProviderMaterial) -> dict[str, str]:

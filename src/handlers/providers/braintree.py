@@ -14,8 +14,9 @@ No timestamp is signed apart from the one inside the XML, and notifications carr
 defence is deduplication, on `sha256:` + the SHA-256 of the notification XML (`VerifiedEvent.event_id`,
 and `id` in the document), which Braintree's hourly retries of the same notification repeat.
 
-The XML is parsed after verification only, without a DTD: a document declaring one (`<!DOCTYPE`,
-`<!ENTITY`) is refused, so no entity is ever expanded or fetched. It becomes a document as the SDKs
+The XML is parsed after verification only (xml.etree, imported on this path only), without a DTD: a
+document declaring one (`<!DOCTYPE`, `<!ENTITY`) is refused, so no entity is ever expanded or fetched.
+It becomes a document as the SDKs
 read it: `{"id", "kind", "timestamp", "subject": {"<object>": {...}}}`, element names with `-` read
 as `_`, `type="array"` elements as lists, `nil="true"` as null, everything else as text.
 
@@ -30,10 +31,11 @@ import binascii
 import hashlib
 import hmac
 import re
+import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 from urllib.parse import parse_qs, urlencode
-from xml.etree import ElementTree
 
 from handlers.core import fields, money
 from handlers.core.errors import Reason, RejectionError
@@ -42,10 +44,19 @@ from handlers.core.model import Direction, Kind, Transaction
 from handlers.core.secrets import ProviderMaterial
 from handlers.providers import VerifiedEvent
 
+if TYPE_CHECKING:  # imported on the Braintree path only: the receiver's cold start does not pay for it
+    from xml.etree.ElementTree import Element
+
 MEDIA_TYPE = "application/x-www-form-urlencoded"
+SIGNATURE_HEADERS: tuple[str, ...] = ()
+"""None: the signature is a form field of the body."""
+EVENT_TYPE_FIELD = "kind"
+"""Where a notification names its type (read for a quarantined event)."""
+REPLAY_DEFENCE = (
+    "no timestamp is signed: deduplication by event id is the replay defence (sha256 of the notification XML)"
+)
 SIGNATURE_FIELD = "bt_signature"
 PAYLOAD_FIELD = "bt_payload"
-CHALLENGE_FIELD = "bt_challenge"
 MAX_SIGNATURE_LENGTH = 4096
 """Bounds the work of an unauthenticated request: a few pairs of a public key and 40 hex digits."""
 _PAYLOAD = re.compile(r"[A-Za-z0-9+=/\n]+")
@@ -133,6 +144,8 @@ def verify(headers: Headers, body: bytes, material: ProviderMaterial, now: float
 
 def notification(xml: bytes) -> dict[str, object]:
     """The notification's fields, or nothing when the XML is unreadable or declares a DTD."""
+    from xml.etree import ElementTree  # noqa: PLC0415 (the Braintree path only, see the imports)
+
     if _DECLARATIONS.search(xml):
         return {}
     try:
@@ -143,7 +156,7 @@ def notification(xml: bytes) -> dict[str, object]:
     return value if isinstance(value, dict) else {}
 
 
-def _read(element: ElementTree.Element) -> object:
+def _read(element: "Element") -> object:
     """An element as Braintree's SDK parser reads it, values kept as text."""
     if element.get("nil") == "true":
         return None
@@ -155,13 +168,18 @@ def _read(element: ElementTree.Element) -> object:
     return {child.tag.replace("-", "_"): _read(child) for child in children}
 
 
-def sign(xml: bytes, material: ProviderMaterial, now: float) -> tuple[dict[str, str], bytes]:
-    """A notification as Braintree posts it, signed with the current (first) key pair."""
+def sign(xml: bytes, material: ProviderMaterial, now: float) -> tuple[bytes, dict[str, str]]:
+    """A notification as Braintree posts it, (body, headers), signed with the current (first) key pair."""
     del now  # the scheme has no clock
     key = key_pairs(material)[0]
     payload = base64.encodebytes(xml).decode("ascii")
     form = {SIGNATURE_FIELD: f"{key.public_key}|{key.digest(payload)}", PAYLOAD_FIELD: payload}
-    return {"Content-Type": MEDIA_TYPE}, urlencode(form).encode("ascii")
+    return urlencode(form).encode("ascii"), {"Content-Type": MEDIA_TYPE}
+
+
+def new_key_pair() -> dict[str, str]:
+    """A fresh key pair in Braintree's form: the local stack's and the tests' material."""
+    return {"public_key": secrets.token_hex(8), "private_key": secrets.token_hex(16)}
 
 
 def challenge_response(challenge: str, material: ProviderMaterial) -> str:
@@ -204,13 +222,15 @@ MEANINGS: dict[str, Meaning] = {
     # ACH and local payment methods settle asynchronously: settled is when the money came in.
     "transaction_settled": Meaning(Kind.PAYMENT, "transaction.amount", Direction.IN),
     "transaction_settlement_declined": Meaning(Kind.PAYMENT, "transaction.amount"),
-    # A chargeback takes the disputed amount when it is opened and returns it when it is won;
-    # retrievals and other dispute kinds move nothing.
+    # Braintree's Dispute reference: `amountDisputed` "is debited from a merchant's account and held
+    # ... until the dispute is resolved", `amountWon` is "awarded back to the merchant if the dispute
+    # was reversed". Only a chargeback's are counted: a retrieval disputes 0, a pre-arbitration
+    # follows a chargeback whose amount was already taken.
     "dispute_opened": Meaning(
         Kind.DISPUTE, _DISPUTE, Direction.OUT, _DISPUTE_TRANSACTION, _CHARGEBACK, _DISPUTE_AMOUNT
     ),
     "dispute_won": Meaning(
-        Kind.DISPUTE, _DISPUTE, Direction.IN, _DISPUTE_TRANSACTION, _CHARGEBACK, _DISPUTE_AMOUNT
+        Kind.DISPUTE, "dispute.amount_won", Direction.IN, _DISPUTE_TRANSACTION, _CHARGEBACK, _DISPUTE_AMOUNT
     ),
     **_every(
         "dispute_lost dispute_accepted dispute_auto_accepted dispute_disputed dispute_expired "

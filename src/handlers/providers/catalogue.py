@@ -120,19 +120,6 @@ def _profile_entry(
     )
 
 
-DedicatedSign = Callable[[bytes, ProviderMaterial, float], tuple[dict[str, str], bytes]]
-
-
-def _dedicated_signer(sign: DedicatedSign) -> Sign:
-    """A dedicated module's `sign` (headers first) as the catalogue's (the body first)."""
-
-    def signed(body: bytes, material: ProviderMaterial, now: int) -> Signed:
-        headers, sent = sign(body, material, now)
-        return sent, headers
-
-    return signed
-
-
 ADYEN = Entry(
     name="adyen",
     title="Adyen",
@@ -141,7 +128,7 @@ ADYEN = Entry(
     signature_headers=(adyen.SIGNATURE_HEADER.lower(),),
     placeholder={"signing_keys": []},
     replay_defence=hmac_profiles.NO_TIMESTAMP + " (each item's pspReference:eventCode:success)",
-    sign=_dedicated_signer(adyen.sign),
+    sign=adyen.sign,
     reply=Reply(200, adyen.ACKNOWLEDGEMENT),
     event_type_field="eventCode",
     new_key=lambda: secrets.token_hex(32).upper(),  # as Adyen's Customer Area shows an HMAC key
@@ -156,7 +143,7 @@ BRAINTREE = Entry(
     signature_headers=(),  # the signature is a form field of the body
     placeholder={"signing_keys": []},
     replay_defence=hmac_profiles.NO_TIMESTAMP + " (the SHA-256 of the notification XML)",
-    sign=_dedicated_signer(braintree.sign),
+    sign=braintree.sign,
     media_types=(braintree.MEDIA_TYPE,),
     event_type_field="kind",
     new_key=lambda: {"public_key": secrets.token_hex(8), "private_key": secrets.token_hex(16)},

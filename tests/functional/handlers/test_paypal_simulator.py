@@ -33,7 +33,7 @@ def test_a_stack_as_generated_refuses_the_simulator(pipeline: Pipeline) -> None:
 def test_an_opted_in_stack_stores_and_publishes_simulator_events_marked(pipeline: Pipeline) -> None:
     opt_in(pipeline)
     status, answer = pipeline.send(simulator(pipeline).event("paypal", BODY))
-    assert (status, answer["simulated"]) == (202, "true")
+    assert status == 202
     item = pipeline.stack.item(answer["transaction_id"])
     assert item is not None
     assert item["simulated"] == "true"
@@ -46,7 +46,6 @@ def test_a_genuine_delivery_on_an_opted_in_stack_is_not_marked(pipeline: Pipelin
     opt_in(pipeline)
     status, answer = pipeline.send(pipeline.sender.event("paypal", BODY))
     assert status == 202
-    assert "simulated" not in answer
     item = pipeline.stack.item(answer["transaction_id"])
     assert item is not None
     assert "simulated" not in item

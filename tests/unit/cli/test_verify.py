@@ -9,11 +9,13 @@ import json
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from handlers.core.fields import utc_iso
 from handlers.providers import paypal
 from handlers.providers.catalogue import CATALOGUE
 from tapstack import paths
@@ -43,8 +45,10 @@ EVENT_IDS: dict[str, Callable[[dict[str, Any], dict[str, str]], list[str]]] = {
     "checkout-com": lambda document, _: [document["id"]],
     "square": lambda document, _: [document["event_id"]],
     "gocardless": lambda document, _: [event["id"] for event in document["events"]],
+    # Adyen's pspReference:eventCode:success, and the eventDate in UTC (a re-capture is a new event).
     "adyen": lambda document, _: [
-        "{pspReference}:{eventCode}:{success}".format_map(item["NotificationRequestItem"])
+        "{pspReference}:{eventCode}:{success}:".format_map(item["NotificationRequestItem"])
+        + utc_iso(datetime.fromisoformat(item["NotificationRequestItem"]["eventDate"]))
         for item in document["notificationItems"]
     ],
 }

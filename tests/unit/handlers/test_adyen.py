@@ -42,7 +42,7 @@ def example(event_code: str, **changes: Any) -> dict[str, Any]:
 
 
 def delivered(notification: dict[str, Any], material: ProviderMaterial = MATERIAL) -> list[Any]:
-    headers, body = adyen.sign(notification, material, 0.0)
+    body, headers = adyen.sign(notification, material, 0.0)
     assert headers == {"Content-Type": "application/json"}
     return adyen.verify(NO_HEADERS, body, material, 0.0)
 
@@ -58,9 +58,9 @@ def test_a_batch_gives_one_event_per_item_each_with_adyens_idempotency_key() -> 
     ]
     events = delivered({"live": "false", "notificationItems": [first, second, refused]})
     assert [event.event_id for event in events] == [
-        "QFQTPCQ8HXSKGK82:AUTHORISATION:true",
-        "QFQTPCQ8HXSKGK82:CAPTURE:true",
-        "AB12CD34EF56GH78:AUTHORISATION:false",
+        "QFQTPCQ8HXSKGK82:AUTHORISATION:true:2021-01-01T00:00:00.000Z",
+        "QFQTPCQ8HXSKGK82:CAPTURE:true:2021-01-01T00:00:00.000Z",
+        "AB12CD34EF56GH78:AUTHORISATION:false:2021-01-01T00:00:00.000Z",
     ]
     assert [event.document["eventCode"] for event in events] == ["AUTHORISATION", "CAPTURE", "AUTHORISATION"]
 
@@ -73,7 +73,7 @@ def test_one_forged_item_refuses_the_whole_delivery() -> None:
             example("CAPTURE")["notificationItems"][0],
         ],
     }
-    _, body = adyen.sign(notification, MATERIAL, 0.0)
+    body, _ = adyen.sign(notification, MATERIAL, 0.0)
     forged = body.replace(b'"eventCode": "CAPTURE"', b'"eventCode": "REFUND"')
     assert forged != body
     with pytest.raises(RejectionError) as refused:
@@ -81,9 +81,22 @@ def test_one_forged_item_refuses_the_whole_delivery() -> None:
     assert refused.value.reason is Reason.SIGNATURE_INVALID
 
 
+def test_a_recapture_after_a_failed_capture_is_not_taken_for_a_retry_of_the_first() -> None:
+    capture = example("CAPTURE")
+    recapture = example("CAPTURE", eventDate="2021-01-03T09:00:00+01:00", reason="Transaction Recaptured")
+    (first,), (again,), (retried,) = (delivered(capture), delivered(recapture), delivered(capture))
+    assert first.event_id != again.event_id
+    assert retried.event_id == first.event_id
+
+
+def test_an_item_without_a_readable_event_date_is_keyed_by_the_three_fields_adyen_names() -> None:
+    (event,) = delivered(example("CAPTURE", eventDate=None))
+    assert event.event_id == "QFQTPCQ8HXSKGK82:CAPTURE:true"
+
+
 def test_any_configured_key_verifies_so_keys_roll_without_a_gap() -> None:
     old = ProviderMaterial((PREVIOUS_KEY,), {})
-    _, body = adyen.sign(example("REFUND"), old, 0.0)
+    body, _ = adyen.sign(example("REFUND"), old, 0.0)
     assert adyen.verify(NO_HEADERS, body, ProviderMaterial((KEY, PREVIOUS_KEY), {}), 0.0)
     with pytest.raises(RejectionError):
         adyen.verify(NO_HEADERS, body, MATERIAL, 0.0)
@@ -99,7 +112,8 @@ def test_any_configured_key_verifies_so_keys_roll_without_a_gap() -> None:
             b'{"notificationItems": [{"NotificationRequestItem": {"pspReference": "A"}}]}',
             Reason.SIGNATURE_MISSING,
         ),
-        (b"[accepted]", Reason.BODY_MALFORMED),
+        (b"[accepted]", Reason.SIGNATURE_MISSING),
+        (b'{"notificationItems": [' * 40, Reason.SIGNATURE_MISSING),
     ],
 )
 def test_bodies_that_are_no_signed_notification_are_refused(body: bytes, reason: Reason) -> None:
@@ -110,7 +124,7 @@ def test_bodies_that_are_no_signed_notification_are_refused(body: bytes, reason:
 
 @pytest.mark.parametrize("keys", [(), ("not hex",), (12,), ("",)])
 def test_missing_or_malformed_keys_are_a_configuration_refusal(keys: tuple[object, ...]) -> None:
-    _, body = adyen.sign(example("CAPTURE"), MATERIAL, 0.0)
+    body, _ = adyen.sign(example("CAPTURE"), MATERIAL, 0.0)
     with pytest.raises(RejectionError) as refused:
         adyen.verify(NO_HEADERS, body, ProviderMaterial(keys, {}), 0.0)
     assert refused.value.reason is Reason.PROVIDER_NOT_CONFIGURED
@@ -163,7 +177,7 @@ items = st.fixed_dictionaries(
 
 def signed(item: dict[str, Any], key: str) -> bytes:
     notification = {"live": "false", "notificationItems": [{"NotificationRequestItem": item}]}
-    return adyen.sign(notification, ProviderMaterial((key,), {}), 0.0)[1]
+    return adyen.sign(notification, ProviderMaterial((key,), {}), 0.0)[0]
 
 
 def sdk_verdict(body: bytes, key: str) -> bool:
@@ -288,7 +302,10 @@ def test_adyen_mapping_on_adyens_example(
     (event,) = delivered(example(event_code, **changes))
     item = event.document
     transaction = adyen.normalise(item, "adyen", "0" * 64)
-    assert transaction.provider_event_id == f"{item['pspReference']}:{event_code}:{success}"
+    assert (
+        transaction.provider_event_id
+        == f"{item['pspReference']}:{event_code}:{success}:{transaction.occurred_at}"
+    )
     assert (transaction.event_type, transaction.kind) == (event_code, kind)
     assert (transaction.amount, transaction.currency) == (Decimal(item["amount"]["value"]) / 100, "EUR")
     assert transaction.direction == (direction if success == "true" else None)
@@ -395,3 +412,12 @@ def test_a_sample_file_signs_as_its_document_does() -> None:
     notification = example("REFUND")
     from_bytes = adyen.sign(json.dumps(notification).encode(), MATERIAL, 0.0)
     assert from_bytes == adyen.sign(notification, MATERIAL, 0.0)
+
+
+@given(st.binary(max_size=256) | items.map(lambda item: json.dumps({"notificationItems": [item]}).encode()))
+def test_whatever_is_not_signed_is_a_401_never_another_refusal(body: bytes) -> None:
+    """The catalogue's contract: a refusal other than 401 would mean "authentic, quarantine it"."""
+    for headers in (NO_HEADERS, Headers({"hmacsignature": ("AAAA",)})):
+        with pytest.raises(RejectionError) as refused:
+            adyen.verify(headers, body, MATERIAL, 0.0)
+        assert refused.value.reason.status == 401

@@ -98,7 +98,7 @@ def test_what_tapstack_signs_braintrees_sdk_accepts(
 ) -> None:
     xml = base64.decodebytes(sample(kind, object_id)["bt_payload"].encode())
     material = ProviderMaterial(({"public_key": public, "private_key": private},), {})
-    headers, body = braintree.sign(xml, material, 0.0)
+    body, headers = braintree.sign(xml, material, 0.0)
     assert headers == {"Content-Type": braintree.MEDIA_TYPE}
     assert sdk_accepts(dict(parse_qsl(body.decode("ascii"))), public, private)
     assert tapstack_accepts(body, material)
@@ -201,7 +201,7 @@ def test_a_signed_notification_declaring_a_dtd_is_never_expanded_and_is_kept_for
         b"<notification><kind>check</kind><timestamp>2024-01-01T00:00:00Z</timestamp>"
         b"<subject><check>&boom;</check></subject></notification>"
     )
-    _, body = braintree.sign(xml, MATERIAL, 0.0)
+    body, _ = braintree.sign(xml, MATERIAL, 0.0)
     (event,) = braintree.verify(NO_HEADERS, body, MATERIAL, 0.0)
     assert set(event.document) == {"id"}
     with pytest.raises(RejectionError, match="kind"):
@@ -219,12 +219,13 @@ def test_the_same_notification_redelivered_has_the_same_id_and_another_has_anoth
 # --- money: every mapped kind, on the SDK's own sample -------------------------------------------
 
 # kind: (kind stored, amount, direction, object id, related id); written out, not read from MEANINGS.
-# The new-style dispute samples dispute 100.00 USD of transaction "txn"; the legacy ones 250.00.
+# The new-style dispute samples dispute 100.00 USD (95.00 won back) of transaction "obj"; the legacy
+# ones 250.00, with no amount-disputed nor amount-won.
 BRAINTREE: dict[str, tuple[str, str, str | None, str, str | None]] = {
     "transaction_settled": ("payment", "100.00", "in", "obj", None),
     "transaction_settlement_declined": ("payment", "100.00", None, "obj", None),
     "dispute_opened": ("dispute", "100.00", "out", "obj", "obj"),
-    "dispute_won": ("dispute", "100.00", "in", "obj", "obj"),
+    "dispute_won": ("dispute", "95.00", "in", "obj", "obj"),  # amount-won: what came back
     "dispute_lost": ("dispute", "100.00", None, "obj", "obj"),
     "dispute_accepted": ("dispute", "100.00", None, "obj", "obj"),
     "dispute_auto_accepted": ("dispute", "100.00", None, "obj", "obj"),
@@ -247,7 +248,7 @@ def with_currency(fields: dict[str, str]) -> dict[str, str]:
     xml = xml.replace(
         b"<amount>49.99</amount>", b"<amount>49.99</amount><currency-iso-code>USD</currency-iso-code>"
     )
-    _, body = braintree.sign(xml, MATERIAL, 0.0)
+    body, _ = braintree.sign(xml, MATERIAL, 0.0)
     return dict(parse_qsl(body.decode("ascii")))
 
 
@@ -284,7 +285,7 @@ def test_legacy_disputes_are_read_at_amount(kind: str) -> None:
 
 def test_a_settled_credit_is_a_refund_going_out() -> None:
     xml = base64.decodebytes(sample("transaction_settled")["bt_payload"].encode())
-    _, body = braintree.sign(xml.replace(b"<type>sale</type>", b"<type>credit</type>"), MATERIAL, 0.0)
+    body, _ = braintree.sign(xml.replace(b"<type>sale</type>", b"<type>credit</type>"), MATERIAL, 0.0)
     transaction = normalised(body)
     assert (transaction.kind, transaction.direction) == ("refund", "out")
 
@@ -293,3 +294,16 @@ def test_unmapped_kinds_carry_the_subjects_id_and_no_money() -> None:
     transaction = normalised(form(sample("subscription_went_past_due", "sub_1")))
     assert (transaction.kind, transaction.amount, transaction.object_id) == ("other", None, "sub_1")
     assert normalised(form(sample("check"))).object_id is None
+
+
+@given(
+    st.binary(max_size=256)
+    | st.dictionaries(st.sampled_from(["bt_signature", "bt_payload", "x"]), st.text()).map(
+        lambda fields: urlencode(fields).encode()
+    )
+)
+def test_whatever_is_not_signed_is_a_401_never_another_refusal(body: bytes) -> None:
+    """The catalogue's contract: a refusal other than 401 would mean "authentic, quarantine it"."""
+    with pytest.raises(RejectionError) as refused:
+        braintree.verify(NO_HEADERS, body, MATERIAL, 0.0)
+    assert refused.value.reason.status == 401

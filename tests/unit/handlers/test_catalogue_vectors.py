@@ -24,6 +24,10 @@ test_dedicated_vectors.py answers them through `braintree.challenge_response`)."
 PROFILED = {"standard-webhooks", "github", "shopify", "checkout-com", "square", "gocardless"}
 """The providers of the HMAC profiles (handlers.providers.hmac_profiles)."""
 BEYOND_LIMITS = {
+    "adyen-net-item-single-quoted": (
+        401,
+        "Json.NET's single-quoted JSON, which no Adyen delivery is: no JSON notification, so no signature",
+    ),
     "svix-v1a-ed25519": (
         401,
         "only symmetric v1 signatures are verified: a delivery signed with v1a (Ed25519) alone is refused",
