@@ -15,8 +15,12 @@ from pathlib import Path
 from typing import Any
 
 from tapstack.exits import CommandError
+from templates.contract import PAYPAL_SIMULATOR_PARAMETER
 
 FORMAT_HINT = 'a JSON list of "Key=Value", see params/dev.json'
+DEVELOPMENT_FILE = re.compile(r"(dev|local)(-[A-Za-z0-9_-]+)?\.json")
+"""A development parameter file's name: dev.json, local.json, dev-<name>.json or local-<name>.json,
+none naming prod. Any other (params/prod.json, params/landing-zone.json, ...) may be production's."""
 # CloudFormation's Number: "an integer or float", given as a string; signed, with an optional exponent.
 NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?")
 
@@ -64,6 +68,7 @@ def load_parameter_file(path: Path, template: Mapping[str, Any] | None = None) -
             overrides[key] = value
     if template is not None:
         problems += parameter_problems(overrides, template.get("Parameters", {}))
+    problems += development_only_problems(path, overrides)
     if problems:
         raise ParameterValueError(path, problems)
     return overrides
@@ -97,6 +102,22 @@ def as_parameters(values: Mapping[str, str]) -> str:
     """`aws cloudformation create-stack|update-stack --parameters file://...`: [{"ParameterKey": ...}]."""
     entries = [{"ParameterKey": key, "ParameterValue": value} for key, value in values.items()]
     return json.dumps(entries, indent=2) + "\n"
+
+
+def is_development_file(path: Path) -> bool:
+    """Whether `path` names a development parameter file (`DEVELOPMENT_FILE`)."""
+    return DEVELOPMENT_FILE.fullmatch(path.name) is not None and "prod" not in path.name.lower()
+
+
+def development_only_problems(path: Path, overrides: Mapping[str, str]) -> list[str]:
+    """Settings only a developer stack may have, set in a file that may be production's."""
+    if overrides.get(PAYPAL_SIMULATOR_PARAMETER) != "true" or is_development_file(path):
+        return []
+    return [
+        f"{PAYPAL_SIMULATOR_PARAMETER}=true accepts PayPal simulator events, which anyone can send: it is "
+        "for developer stacks only, remove it (only dev.json, local.json, dev-*.json or local-*.json may "
+        "set it)"
+    ]
 
 
 def _unusable(message: str) -> ParameterFileError:

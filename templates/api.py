@@ -49,7 +49,6 @@ from templates.naming import StackNames
 from templates.parameters import StackParameters
 
 PROVIDER_PATH_PARAMETER = "provider"
-WEBHOOK_PROVIDERS = ("stripe", "paypal", "generic")
 # One JSON object per request: who called what, with what result. No bodies, headers or key values.
 ACCESS_LOG_FORMAT = json.dumps(
     {

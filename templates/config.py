@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from functools import partial
 from typing import Any, ClassVar
 
+from handlers.providers.catalogue import CATALOGUE
 from templates.naming import MIN_SUFFIX_LENGTH, StackNames, max_prefix_length, tightest_name
 
 LAMBDA_LIMITS_DOC = "https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html"
@@ -58,6 +59,11 @@ API_GATEWAY_INTEGRATION_TIMEOUT_SECONDS = 29
 NAME_PREFIX_PATTERN = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
 STAGE_NAME_PATTERN = re.compile(r"^[A-Za-z0-9_]{1,128}$")
 FUNCTION_ROLES = ("receiver", "processor", "notifier", "reconciler")
+BUILT_IN_PROVIDERS = ("stripe", "paypal", "generic")
+"""The providers with their own modules and material (handlers.core.secrets)."""
+KNOWN_PROVIDERS = BUILT_IN_PROVIDERS + tuple(CATALOGUE)
+"""Every `/webhooks/{provider}` the receiver can verify: the built-in ones, then the catalogue's."""
+PROVIDERS_DOC = "webhooks.md"
 
 
 class ConfigError(ValueError):
@@ -162,6 +168,22 @@ class AtMostCharacters(FixedLimit):
 
     def admits(self, value: Any) -> bool:
         return len(value) <= self.length
+
+
+@dataclass(frozen=True)
+class NamesFrom(FixedLimit):
+    """A comma-separated list of distinct names, each one of `names`."""
+
+    names: tuple[str, ...]
+    what: str
+
+    @property
+    def text(self) -> str:
+        return f"comma-separated distinct {self.what}, at least one, of: {', '.join(self.names)}"
+
+    def admits(self, value: Any) -> bool:
+        listed = value.split(",")
+        return bool(listed) and len(set(listed)) == len(listed) and set(listed) <= set(self.names)
 
 
 @dataclass(frozen=True)
@@ -382,6 +404,19 @@ SETTINGS = _registry(
         ),
     ),
     Setting(
+        name="providers",
+        kind=str,
+        # Every provider: one not configured in the secret answers 401 `provider_not_configured`, so
+        # accepting it exposes nothing, and a team adds a provider by putting its keys in the secret,
+        # without generating and deploying again.
+        default=",".join(KNOWN_PROVIDERS),
+        summary=(
+            "The providers whose /webhooks/{provider} routes the stack accepts: the receiver's routes, "
+            "the URL outputs, the secret's placeholders and the signature headers the WAF redacts"
+        ),
+        limits=(NamesFrom(KNOWN_PROVIDERS, "provider names", source=PROVIDERS_DOC),),
+    ),
+    Setting(
         name="api_stage_name",
         kind=str,
         default="v1",
@@ -448,6 +483,7 @@ class StackConfig:
     default_audit_retention_days: int = _default("default_audit_retention_days")
     default_audit_noncurrent_retention_days: int = _default("default_audit_noncurrent_retention_days")
     api_stage_name: str = _default("api_stage_name")
+    providers: str = _default("providers")
     today: datetime.date = dataclasses.field(default_factory=datetime.date.today, compare=False)
 
     def __post_init__(self) -> None:
@@ -456,6 +492,16 @@ class StackConfig:
     def function_settings(self) -> dict[str, FunctionSettings]:
         """The functions' settings by role name."""
         return {role: getattr(self, role) for role in FUNCTION_ROLES}
+
+    @property
+    def accepted_providers(self) -> tuple[str, ...]:
+        """The `providers` setting's names, in its order."""
+        return tuple(self.providers.split(","))
+
+    @property
+    def catalogue_providers(self) -> tuple[str, ...]:
+        """The accepted providers that are the catalogue's (handlers.providers.catalogue)."""
+        return tuple(name for name in self.accepted_providers if name in CATALOGUE)
 
     def names(self) -> StackNames:
         """Every resource name of the stack, from the name prefix."""

@@ -10,6 +10,9 @@ from typing import Any
 
 SUFFIX_PARAMETER = "EnvironmentSuffix"
 AUDIT_OBJECT_LOCK_MODE = "AuditObjectLockMode"
+PAYPAL_SIMULATOR_PARAMETER = "AcceptPayPalSimulator"
+"""`true` on a developer stack accepts PayPal's webhook simulator (signed under the literal webhook id
+`WEBHOOK_ID`), storing its events marked `simulated`; only a development parameter file may set it."""
 COMPLIANCE_RETENTION_TAG = {"Key": "tapstack:compliance-retention", "Value": "configured"}
 """The stack tag deploy adds once AuditObjectLockMode is COMPLIANCE and keeps afterwards: versions stored
 under COMPLIANCE stay locked when the mode changes, so destroy scans retention where the tag is."""
@@ -77,8 +80,8 @@ ARTIFACT_BUCKET_NAME = "ArtifactBucketName"
 
 
 def webhook_url_output(provider: str) -> str:
-    """`StripeWebhookUrl`: the URL to register with the provider."""
-    return f"{provider.capitalize()}WebhookUrl"
+    """`StripeWebhookUrl`, `CheckoutComWebhookUrl`: the URL to register with the provider."""
+    return "".join(part.capitalize() for part in provider.split("-")) + "WebhookUrl"
 
 
 def function_name_output(role: str) -> str:

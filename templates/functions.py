@@ -519,6 +519,8 @@ def build_functions(
                 "PROCESSOR_FUNCTION_NAME": processor.function.ref(),
                 "WEBHOOK_SECRET_ARN": webhook_secret.ref(),
                 "SECRET_CACHE_TTL_SECONDS": "300",
+                "ACCEPTED_PROVIDERS": ",".join(config.accepted_providers),
+                "ACCEPT_PAYPAL_SIMULATOR": params.accept_paypal_simulator.ref(),
             },
             asynchronous=False,
         )

@@ -5,7 +5,8 @@ from __future__ import annotations
 from troposphere import AWSHelperFn, Export, GetAtt, Output
 from troposphere.secretsmanager import Secret
 
-from templates.api import WEBHOOK_PROVIDERS, Api
+from templates.api import Api
+from templates.config import KNOWN_PROVIDERS
 from templates.contract import (
     ACCESS_LOG_BUCKET_NAME,
     ALARM_TOPIC_ARN,
@@ -43,7 +44,9 @@ def build_outputs(
     functions: Functions,
     api: Api,
     webhook_secret: Secret,
+    providers: tuple[str, ...] = KNOWN_PROVIDERS,
 ) -> list[Output]:
+    """`providers`: the accepted ones (the `providers` setting), each with its webhook URL output."""
     values: dict[str, tuple[AWSHelperFn, str]] = {
         API_BASE_URL: (api.base_url(), "Base URL of the API stage"),
         **{
@@ -51,7 +54,7 @@ def build_outputs(
                 api.route_url(f"/webhooks/{provider}"),
                 f"URL to register as the {provider} webhook endpoint",
             )
-            for provider in WEBHOOK_PROVIDERS
+            for provider in providers
         },
         TRANSACTIONS_URL: (
             api.route_url("/transactions"),

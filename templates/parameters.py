@@ -7,7 +7,14 @@ from dataclasses import dataclass
 from troposphere import And, AWSHelperFn, Condition, Equals, Join, Not, Parameter, Ref
 
 from templates.config import AUDIT_RETENTION_DAYS_RANGE, LOG_RETENTION_DAYS, StackConfig
-from templates.contract import AUDIT_OBJECT_LOCK_MODE, RECONCILE_OFF, RECONCILE_RATE, ROLES, SUFFIX_PARAMETER
+from templates.contract import (
+    AUDIT_OBJECT_LOCK_MODE,
+    PAYPAL_SIMULATOR_PARAMETER,
+    RECONCILE_OFF,
+    RECONCILE_RATE,
+    ROLES,
+    SUFFIX_PARAMETER,
+)
 from templates.naming import SOURCE_ALLOW_LISTED_PROVIDERS, SUFFIX_PATTERN, StackNames, max_suffix_length
 
 EXECUTION_LOGGING_LEVELS = ["OFF", "ERROR", "INFO"]
@@ -63,6 +70,7 @@ class StackParameters:
     ordered_delivery_topic: Parameter
     subscriber_account_ids: Parameter
     reconcile_rate: Parameter
+    accept_paypal_simulator: Parameter
     # Condition names; their expressions are in `conditions`.
     has_reserved_concurrency: dict[str, str]
     has_alarm_email: str
@@ -95,6 +103,7 @@ class StackParameters:
             *self.network(),
             *self.event_subscribers(),
             self.reconcile_rate,
+            self.accept_paypal_simulator,
         ]
 
     def event_subscribers(self) -> list[Parameter]:
@@ -144,6 +153,7 @@ class StackParameters:
             ("Web application firewall", self.web_application_firewall()),
             ("Network", self.network()),
             ("Event subscribers", self.event_subscribers()),
+            ("Development", [self.accept_paypal_simulator]),
         ]
         return {
             "AWS::CloudFormation::Interface": {
@@ -422,6 +432,17 @@ def build_parameters(config: StackConfig, names: StackNames) -> StackParameters:
                 "How often the reconciler lists the providers' event logs for events no delivery brought "
                 f"(an EventBridge Scheduler rate expression), or {RECONCILE_OFF}: the schedule is "
                 "disabled. docs/reconciliation.md."
+            ),
+        ),
+        accept_paypal_simulator=Parameter(
+            PAYPAL_SIMULATOR_PARAMETER,
+            Type="String",
+            Default="false",
+            AllowedValues=["true", "false"],
+            Description=(
+                "Developer stacks only: true also accepts PayPal's webhook simulator, which signs with the "
+                "literal webhook id WEBHOOK_ID (anyone can send such events), and stores them marked "
+                "simulated. Preflight, deploy and lint refuse it in any but a development parameter file."
             ),
         ),
         has_reserved_concurrency={role: f"{role.capitalize()}HasReservedConcurrency" for role in reserved},

@@ -46,16 +46,18 @@ def build_template(config: StackConfig) -> Template:
     ]
     encryption = build_encryption(names, log_group_names)
     storage = build_storage(names, params, encryption.key_arn)
-    webhook_secret = build_webhook_secret(names, encryption.key_arn)
+    webhook_secret = build_webhook_secret(names, encryption.key_arn, config.accepted_providers)
     messaging = build_messaging(config, names, params, encryption.key_arn)
     functions = build_functions(config, names, params, encryption.key_arn, storage, messaging, webhook_secret)
     scheduling = build_scheduling(names, params, encryption.key_arn, functions.reconciler)
     api = build_api(config, names, params, encryption.key_arn, functions.receiver.arn)
-    waf = build_waf(names, params, encryption.key_arn, api, messaging.alarm_topic)
+    waf = build_waf(names, params, encryption.key_arn, api, messaging.alarm_topic, config.accepted_providers)
     watched = build_sections(names, params, functions, messaging, api, waf.metrics)
     alarms = build_alarms(names, watched, functions, messaging)
     dashboard = build_dashboard(names, watched)
-    outputs = build_outputs(names, encryption, storage, messaging, functions, api, webhook_secret)
+    outputs = build_outputs(
+        names, encryption, storage, messaging, functions, api, webhook_secret, config.accepted_providers
+    )
     control_gaps = control_tower_gaps(
         params,
         log_groups=[

@@ -71,6 +71,7 @@ from troposphere.wafv2 import (
 )
 from troposphere.wafv2 import Condition as LoggingCondition
 
+from handlers.providers.catalogue import CATALOGUE
 from templates.api import Api
 from templates.common import POLICY_VERSION
 from templates.functions import build_log_group
@@ -315,7 +316,9 @@ def _log_delivery_policy(names: StackNames) -> PolicyDocument:
     )
 
 
-def _logging(web_acl: WebACL, log_group: LogGroup, params: StackParameters) -> LoggingConfiguration:
+def _logging(
+    web_acl: WebACL, log_group: LogGroup, params: StackParameters, redacted: tuple[str, ...]
+) -> LoggingConfiguration:
     return LoggingConfiguration(
         "WafLogging",
         Condition=params.has_waf,
@@ -328,8 +331,7 @@ def _logging(web_acl: WebACL, log_group: LogGroup, params: StackParameters) -> L
             )
         ],
         RedactedFields=[
-            LoggingConfigurationFieldToMatch(SingleHeader=SingleHeader(Name=header))
-            for header in REDACTED_HEADERS
+            LoggingConfigurationFieldToMatch(SingleHeader=SingleHeader(Name=header)) for header in redacted
         ],
         LoggingFilter=LoggingFilter(
             DefaultBehavior="DROP",
@@ -381,9 +383,23 @@ def _blocked_requests_alarm(
     )
 
 
+def redacted_headers(providers: tuple[str, ...]) -> tuple[str, ...]:
+    """The built-in secret-bearing headers, then each accepted catalogue provider's signature headers."""
+    catalogue = (
+        header for name in providers if name in CATALOGUE for header in CATALOGUE[name].signature_headers
+    )
+    return tuple(dict.fromkeys((*REDACTED_HEADERS, *catalogue)))
+
+
 def build_waf(
-    names: StackNames, params: StackParameters, key_arn: AWSHelperFn, api: Api, alarm_topic: Topic
+    names: StackNames,
+    params: StackParameters,
+    key_arn: AWSHelperFn,
+    api: Api,
+    alarm_topic: Topic,
+    providers: tuple[str, ...] = (),
 ) -> Waf:
+    """`providers`: the accepted ones (the `providers` setting), whose signature headers are redacted."""
     source_ip_sets = {
         provider: _source_ip_set(names, params, provider) for provider in params.provider_source_cidrs
     }
@@ -433,7 +449,7 @@ def build_waf(
         association=association,
         source_ip_sets=source_ip_sets,
         log_group=log_group,
-        logging=_logging(web_acl, log_group, params),
+        logging=_logging(web_acl, log_group, params, redacted_headers(providers)),
         blocked_requests_alarm=_blocked_requests_alarm(names, params, blocked, alarm_topic),
         metrics=(_requests(names, "AllowedRequests", "allowed"), blocked),
     )

@@ -7,6 +7,7 @@ import json
 from troposphere import AWSHelperFn
 from troposphere.secretsmanager import GenerateSecretString, Secret
 
+from handlers.providers.catalogue import CATALOGUE
 from templates.common import (
     AWS_SOLUTIONS,
     HIPAA_SECURITY,
@@ -33,7 +34,15 @@ PLACEHOLDER_MATERIAL: dict[str, object] = {
 GENERATED_KEY_LENGTH = 64
 
 
-def build_webhook_secret(names: StackNames, key_arn: AWSHelperFn) -> Secret:
+def placeholder_material(providers: tuple[str, ...]) -> dict[str, object]:
+    """The secret's first value: the built-in keys, and each accepted catalogue provider's placeholder."""
+    return PLACEHOLDER_MATERIAL | {
+        name: dict(CATALOGUE[name].placeholder) for name in providers if name in CATALOGUE
+    }
+
+
+def build_webhook_secret(names: StackNames, key_arn: AWSHelperFn, providers: tuple[str, ...] = ()) -> Secret:
+    """`providers`: the accepted ones (the `providers` setting); the catalogue's get a placeholder object."""
     return destroyable(
         Secret(
             "WebhookSecret",
@@ -41,7 +50,7 @@ def build_webhook_secret(names: StackNames, key_arn: AWSHelperFn) -> Secret:
             Description="Webhook verification material per provider; replace the placeholders after deploy.",
             KmsKeyId=key_arn,
             GenerateSecretString=GenerateSecretString(
-                SecretStringTemplate=json.dumps(PLACEHOLDER_MATERIAL, sort_keys=True),
+                SecretStringTemplate=json.dumps(placeholder_material(providers), sort_keys=True),
                 GenerateStringKey=GENERATED_KEY,
                 PasswordLength=GENERATED_KEY_LENGTH,
                 ExcludePunctuation=True,

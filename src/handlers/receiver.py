@@ -1,16 +1,21 @@
 """Lambda entry point of the receiver: API Gateway REST proxy request -> verified event -> processor.
 
-Never answers 2xx before Lambda has accepted the asynchronous invocation (StatusCode 202); a failed
-hand-off is a 503 so that the provider retries. Environment: PROCESSOR_FUNCTION_NAME,
-WEBHOOK_SECRET_ARN, SECRET_CACHE_TTL_SECONDS (default 300), FUNCTION_TIMEOUT_SECONDS (the time
-budget of every call, handlers.aws.CallBudget), POWERTOOLS_* (logging, metrics).
+Never answers 2xx before Lambda has accepted the asynchronous invocation (StatusCode 202) of every
+event of the delivery (a batch is handed off one event at a time); a failed hand-off, even after
+others succeeded, is a 503 so that the provider retries the whole delivery (the processor's
+conditional write absorbs the events already stored). Environment: PROCESSOR_FUNCTION_NAME,
+WEBHOOK_SECRET_ARN, SECRET_CACHE_TTL_SECONDS (default 300), ACCEPTED_PROVIDERS (comma-separated
+`/webhooks/{provider}` names the stack accepts; absent: every known provider),
+FUNCTION_TIMEOUT_SECONDS (the time budget of every call, handlers.aws.CallBudget),
+ACCEPT_PAYPAL_SIMULATOR (`true` on developer stacks that accept PayPal's webhook simulator; anything
+else refuses it), POWERTOOLS_* (logging, metrics).
 """
 
 import os
 import time
 import urllib.request
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -22,9 +27,10 @@ from handlers.aws import SEQUENTIAL_CALLS, AwsClients, CallBudget, LambdaDispatc
 from handlers.core.errors import Reason, RejectionError, UnavailableError
 from handlers.core.fields import utc_iso
 from handlers.core.http import HttpRequest, ProxyResponse, error_response, json_response
-from handlers.core.model import HandOff
-from handlers.core.receiving import Receiver
+from handlers.core.model import HandOff, Transaction
+from handlers.core.receiving import WEBHOOK_RESOURCE, Accepted, Receiver
 from handlers.core.secrets import TtlCache, VerificationMaterial
+from handlers.providers import paypal
 from handlers.providers.paypal import CertificateCache, TrustAnchors
 
 if TYPE_CHECKING:  # for the annotations only: the cold start does not import it
@@ -67,19 +73,42 @@ class Dependencies:
     paypal_trust: TrustAnchors | None = None
     """None: the pinned DigiCert anchors shipped in the artifact (tests and the local stack inject theirs)."""
     clock: Callable[[], float] = time.time
+    accepted_providers: tuple[str, ...] | None = None
+    """None: every known provider (handlers.core.receiving.Receiver)."""
+    accept_paypal_simulator: bool = False
+    """The stack's AcceptPayPalSimulator (developer stacks): PayPal's simulator is accepted, marked."""
     receiver: Receiver = field(init=False)
+    material: TtlCache[VerificationMaterial] = field(init=False)
+    certificates: CertificateCache = field(init=False)
 
     def __post_init__(self) -> None:
-        material = TtlCache(self._load_material, self.secret_ttl_seconds)
-        self.receiver = Receiver(material.get, CertificateCache(self.fetch_certificate, self.paypal_trust))
+        self.material = TtlCache(self._load_material, self.secret_ttl_seconds)
+        self.certificates = CertificateCache(self.fetch_certificate, self.paypal_trust)
+        self.receiver = Receiver(self.material.get, self.certificates, self.accepted_providers)
 
     def _load_material(self) -> VerificationMaterial:
         try:
-            return VerificationMaterial.from_secret_string(
+            material = VerificationMaterial.from_secret_string(
                 secret_string(self.clients("secretsmanager"), self.secret_arn)
             )
         except Exception as error:  # unreachable or malformed secret: refuse with 503, never accept
             raise UnavailableError("loading the webhook secret failed") from error
+        return replace(material, paypal_accept_simulator=self.accept_paypal_simulator)
+
+    def marked_if_simulated(self, request: HttpRequest, accepted: Accepted, now: float) -> Accepted:
+        """A PayPal delivery signed under the simulator's `WEBHOOK_ID` rather than the configured id,
+        marked `simulated` (only where the stack accepts the simulator: nothing else verifies so)."""
+        is_paypal = (
+            request.resource == WEBHOOK_RESOURCE and request.path_parameters.get("provider") == "paypal"
+        )
+        if not (self.accept_paypal_simulator and is_paypal):
+            return accepted
+        webhook_id = paypal.verified_webhook_id(
+            request.headers, accepted.body, self.material.get(), now, self.certificates
+        )
+        if webhook_id != paypal.SIMULATOR_WEBHOOK_ID:
+            return accepted
+        return replace(accepted, transaction=replace(accepted.transaction, simulated=True))
 
     @classmethod
     def from_environment(cls) -> "Dependencies":
@@ -88,6 +117,12 @@ class Dependencies:
             processor_function_name=os.environ["PROCESSOR_FUNCTION_NAME"],
             secret_arn=os.environ["WEBHOOK_SECRET_ARN"],
             secret_ttl_seconds=float(os.environ.get("SECRET_CACHE_TTL_SECONDS", "300")),  # not money: seconds
+            accepted_providers=(
+                None
+                if (names := os.environ.get("ACCEPTED_PROVIDERS")) is None
+                else tuple(name for name in names.split(",") if name)
+            ),
+            accept_paypal_simulator=os.environ.get("ACCEPT_PAYPAL_SIMULATOR") == "true",
         )
 
 
@@ -113,14 +148,19 @@ def handler(event: object, context: "LambdaContext") -> ProxyResponse:
         request = HttpRequest.from_api_gateway(event)
         reference = request.request_id or reference
         now = deps.clock()
-        accepted = deps.receiver.receive(request, now)
-        handoff = HandOff(
-            accepted.transaction, accepted.body, utc_iso(datetime.fromtimestamp(now, UTC)), reference
-        )
-        try:
-            LambdaDispatcher(deps.clients("lambda"), deps.processor_function_name).dispatch(handoff.to_json())
-        except Exception as error:  # whatever failed, Lambda has not queued the event
-            raise UnavailableError("handing the event to the processor failed") from error
+        received = deps.receiver.receive(request, now)
+        dispatcher = LambdaDispatcher(deps.clients("lambda"), deps.processor_function_name)
+        handed_off: list[Accepted] = []
+        for each in received.accepted:
+            accepted = deps.marked_if_simulated(request, each, now)
+            handoff = HandOff(
+                accepted.transaction, accepted.body, utc_iso(datetime.fromtimestamp(now, UTC)), reference
+            )
+            try:
+                dispatcher.dispatch(handoff.to_json())
+            except Exception as error:  # whatever failed, Lambda has not queued this event
+                raise UnavailableError("handing the event to the processor failed") from error
+            handed_off.append(accepted)
     except RejectionError as rejection:
         _count("Rejected", rejection.reason.code)
         logger.info("rejected", extra={"reason": rejection.reason.code, "detail": rejection.detail})
@@ -133,13 +173,27 @@ def handler(event: object, context: "LambdaContext") -> ProxyResponse:
         _count("Rejected", Reason.INTERNAL.code)
         logger.exception("unexpected error")
         return error_response(Reason.INTERNAL, reference)
-    transaction = accepted.transaction
     _count("Accepted")
+    answers = [_answer(accepted.transaction) for accepted in handed_off]
+    if received.reply is not None:  # the answer this provider expects (Adyen's `[accepted]`)
+        reply = received.reply
+        return {
+            "statusCode": reply.status,
+            "headers": {"Content-Type": reply.content_type},
+            "body": reply.body,
+            "isBase64Encoded": False,
+        }
+    if len(answers) == 1:
+        return json_response(202, answers[0] | {"reference": reference})
+    return json_response(202, {"status": "accepted", "reference": reference, "events": answers})
+
+
+def _answer(transaction: Transaction) -> dict[str, str]:
+    """One event's part of the answer, logged and counted."""
     answer = {
         "status": "accepted",
         "transaction_id": transaction.transaction_id,
         "event_id": transaction.provider_event_id,
-        "reference": reference,
     }
     if transaction.quarantine_reason is not None:
         # A 2xx all the same: the delivery is genuine and kept; a 4xx would only make it retry for days.
@@ -148,7 +202,6 @@ def handler(event: object, context: "LambdaContext") -> ProxyResponse:
             "accepted into quarantine",
             extra={"transaction_id": transaction.transaction_id, "reason": transaction.quarantine_reason},
         )
-        answer |= {"status": "quarantined", "reason": transaction.quarantine_reason}
-    else:
-        logger.info("accepted", extra={"transaction_id": transaction.transaction_id})
-    return json_response(202, answer)
+        return answer | {"status": "quarantined", "reason": transaction.quarantine_reason}
+    logger.info("accepted", extra={"transaction_id": transaction.transaction_id})
+    return answer

@@ -10,7 +10,8 @@ from pathlib import Path
 import click
 
 from handlers.core.receiving import NORMALISERS
-from handlers.core.secrets import VerificationMaterial
+from handlers.core.secrets import CATALOGUE_KEYS, VerificationMaterial
+from handlers.providers.catalogue import CATALOGUE
 from tapstack.exits import CommandError, ExitCode
 
 FILE = click.Path(path_type=Path, dir_okay=False)
@@ -35,13 +36,19 @@ def _headers(path: Path) -> dict[str, str]:
     return document
 
 
-def _material(path: Path) -> VerificationMaterial:
+def _material(path: Path, provider: str) -> VerificationMaterial:
+    """The webhook secret's JSON, or for a catalogue provider its own object as the secret holds it."""
     try:
-        return VerificationMaterial.from_secret_string(_read(path, "--material").decode("utf-8"))
+        text = _read(path, "--material").decode("utf-8")
+        document = json.loads(text)
+        if provider in CATALOGUE and isinstance(document, dict) and CATALOGUE_KEYS in document:
+            text = json.dumps({provider: document})
+        return VerificationMaterial.from_secret_string(text)
     except ValueError as error:  # bad JSON, bad UTF-8, or a field of the wrong type
         raise CommandError(
             f"--material {path}: {error}: give the webhook secret's JSON "
-            '({"stripe_signing_secrets": […], "paypal_webhook_id": …, "internal_hmac_key": …})'
+            '({"stripe_signing_secrets": […], "paypal_webhook_id": …, "internal_hmac_key": …}), or the '
+            'provider\'s own object ({"signing_keys": ["<current>", "<previous>…"], …})'
         ) from None
 
 
@@ -49,11 +56,16 @@ def _material(path: Path) -> VerificationMaterial:
     epilog="""\b
 Examples:
   tapstack verify --provider stripe --headers headers.json --body body.json --material secret.json
+  tapstack verify --provider square --headers headers.json --body body.json --material square.json
+      (square.json: {"signing_keys": ["<key>"], "notification_url": "https://…/webhooks/square"})
   tapstack verify --provider paypal --headers headers.json --body body.json --material secret.json \\
       --at 2015-05-12T18:14:14Z --certificate paypal-cert.pem"""
 )
 @click.option(
-    "--provider", type=click.Choice(sorted(NORMALISERS)), required=True, help="internal: POST /transactions"
+    "--provider",
+    type=click.Choice(sorted({*NORMALISERS, *CATALOGUE})),
+    required=True,
+    help="internal: POST /transactions",
 )
 @click.option("--headers", "headers_path", type=FILE, required=True, help="JSON object: header name to value")
 @click.option("--body", "body_path", type=FILE, required=True, help="the raw body, byte for byte")
@@ -62,7 +74,8 @@ Examples:
     "material_path",
     type=FILE,
     required=True,
-    help="the webhook secret's JSON (its SecretString), or the part of it this provider uses",
+    help="the webhook secret's JSON (its SecretString), the part of it this provider uses, or a catalogue "
+    'provider\'s own object {"signing_keys": [...], ...}',
 )
 @click.option("--at", "at_text", help="when the receiver got it: ISO 8601 with offset, or Unix seconds [now]")
 @click.option(
@@ -100,7 +113,8 @@ def verify(
             f"--at {at_text} is not a time ({error}): give ISO 8601 with an offset, e.g. "
             "2015-05-12T18:14:14Z, or Unix seconds, e.g. 1431454454"
         ) from None
-    headers, body, material = _headers(headers_path), _read(body_path, "--body"), _material(material_path)
+    headers, body = _headers(headers_path), _read(body_path, "--body")
+    material = _material(material_path, provider)
     fetch: Callable[[str], bytes]
     if certificate_path is None:
         from handlers.receiver import fetch_certificate  # noqa: PLC0415 (loads Powertools: only when fetching)

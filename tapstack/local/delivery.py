@@ -21,6 +21,7 @@ from typing import Any
 
 from handlers.core.secrets import VerificationMaterial
 from handlers.providers import hmac_signed, stripe
+from handlers.providers.catalogue import CATALOGUE
 from tapstack.local.local_lambda import ACCOUNT_ID, REGION
 from tapstack.local.paypal_pki import LocalPaypal
 
@@ -57,9 +58,29 @@ class Signer:
         text = secretsmanager.get_secret_value(SecretId=secret_arn)["SecretString"]
         return cls(VerificationMaterial.from_secret_string(text), local_paypal)
 
+    def signed(
+        self, provider: str, body: bytes, now: int | None = None, event_type: str | None = None
+    ) -> tuple[bytes, dict[str, str]]:
+        """The body as sent (a form-encoded provider wraps it) and its headers, signed at `now`.
+
+        `event_type`: for a provider that names it in a header (GitHub, Shopify), the stored type, whose
+        `.` the header writes `/` (Shopify's `orders/paid` is stored `orders.paid`).
+        """
+        entry = CATALOGUE.get(provider)
+        if entry is None:
+            return body, self.headers(provider, body, now)
+        sent, headers = entry.sign(
+            body, self.material.catalogue[provider], int(time.time()) if now is None else now
+        )
+        if entry.type_header is not None and event_type is not None:
+            headers[entry.type_header] = event_type.replace(".", "/")
+        return sent, headers
+
     def headers(self, provider: str, body: bytes, now: int | None = None) -> dict[str, str]:
         """The content type and signature headers of `body`, signed at `now` (default: this second)."""
         signed_at = int(time.time()) if now is None else now
+        if provider in CATALOGUE:
+            return self.signed(provider, body, signed_at)[1]
         headers = {"Content-Type": "application/json; charset=utf-8"}
         if provider == "stripe":
             return headers | {
@@ -172,7 +193,11 @@ class Sender:
     signer: Signer
     api: ApiIdentity
 
-    def event(self, provider: str, body: bytes, *, base64_body: bool = False) -> dict[str, Any]:
-        """A correctly signed request from `provider` (`internal`: the POST /transactions route)."""
-        headers = {**self.signer.headers(provider, body), "User-Agent": f"tapstack-send/{provider}"}
-        return api_gateway_event(Route.of(provider), body, headers, self.api, base64_body=base64_body)
+    def event(
+        self, provider: str, body: bytes, *, base64_body: bool = False, event_type: str | None = None
+    ) -> dict[str, Any]:
+        """A correctly signed request from `provider` (`internal`: the POST /transactions route);
+        `event_type` as `Signer.signed` takes it."""
+        sent, headers = self.signer.signed(provider, body, event_type=event_type)
+        headers |= {"User-Agent": f"tapstack-send/{provider}"}
+        return api_gateway_event(Route.of(provider), sent, headers, self.api, base64_body=base64_body)

@@ -25,6 +25,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from handlers.providers.catalogue import CATALOGUE
 from tapstack import paths
 from tapstack.cfn.model import Resolver
 from tapstack.local.ports import bindable, port_taken
@@ -192,10 +193,18 @@ def local_material() -> dict[str, object]:
 
 
 def configure_local_verification(secretsmanager: Any, secret_arn: str) -> None:
-    """Put local material in for each provider key still empty; keep what is there (the generated
-    internal key, and whatever an earlier deploy or `local register` wrote)."""
+    """Put local material in for each provider key still empty, and a key for each catalogue provider
+    whose placeholder the stack created (handlers.providers.catalogue); keep what is there (the
+    generated internal key, and whatever an earlier deploy or `local register` wrote)."""
     document = json.loads(secretsmanager.get_secret_value(SecretId=secret_arn)["SecretString"])
     missing = {key: value for key, value in local_material().items() if not document.get(key)}
+    missing |= {
+        # The URL a provider such as Square signs: locally the route's own path is enough, since the
+        # local sender signs with this same material.
+        name: CATALOGUE[name].local_material(f"https://localhost/webhooks/{name}")
+        for name, value in document.items()
+        if name in CATALOGUE and isinstance(value, dict) and not value.get("signing_keys")
+    }
     if missing:
         secretsmanager.put_secret_value(SecretId=secret_arn, SecretString=json.dumps(document | missing))
 

@@ -22,7 +22,8 @@ from templates.contract import ASYNCHRONOUS_ROLES, TRANSACTIONS_TABLE_NAME, dead
 
 LOAD_REPORT_PATH = paths.LOAD_REPORT
 LOAD_ENVIRONMENT = "load"
-PROVIDERS = ("stripe", "generic")
+PROVIDERS = ("stripe", "generic", "checkout-com", "standard-webhooks")
+"""Stripe and the generic route, and two of the catalogue: an untimestamped HMAC and a timestamped one."""
 
 
 def _body(provider: str, index: int) -> bytes:
@@ -42,6 +43,25 @@ def _body(provider: str, index: int) -> bytes:
                     "status": "succeeded",
                 }
             },
+        }
+    elif provider == "checkout-com":
+        document = {
+            "id": f"evt_load_{index:07d}",
+            "type": "payment_captured",
+            "created_on": "2026-11-23T10:00:00Z",
+            "data": {
+                "id": f"pay_load_{index:07d}",
+                "action_id": f"act_load_{index:07d}",
+                "amount": 1000 + index,
+                "currency": "GBP",
+            },
+        }
+    elif provider == "standard-webhooks":
+        # The delivery's webhook-id is the body's `id` (the catalogue's signer): unique per event.
+        document = {
+            "id": f"msg_load_{index:07d}",
+            "type": "invoice.paid",
+            "timestamp": "2026-11-23T10:00:00Z",
         }
     else:
         document = {

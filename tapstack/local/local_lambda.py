@@ -88,6 +88,13 @@ class LocalLambda:
         self._deferred = deferred
         self._pending: list[tuple[str, bytes]] = []
         self.outcomes: list[Outcome] = []
+        self._invokes = 0
+        self._failing: set[int] = set()
+
+    def fail_invoke(self, number: int) -> None:
+        """Make the `number`-th invoke from now fail as the service may (a 500), queueing nothing:
+        a hand-off that fails part-way through a batch."""
+        self._failing.add(self._invokes + number)
 
     def invoke(  # boto3's parameter names, so that the receiver's real dispatch code runs unchanged
         self,
@@ -102,6 +109,9 @@ class LocalLambda:
             )
         if InvocationType != "Event":
             raise NotImplementedError("only asynchronous invocation is emulated")
+        self._invokes += 1
+        if self._invokes in self._failing:
+            raise ClientError({"Error": {"Code": "ServiceException", "Message": "injected"}}, "Invoke")
         payload = Payload.encode() if isinstance(Payload, str) else Payload
         json.loads(payload)  # Lambda refuses a payload that is not JSON before queueing it
         self._pending.append((FunctionName, payload))

@@ -133,7 +133,28 @@ class Delivery:
 
     @property
     def body(self) -> dict[str, Any]:
-        return dict(json.loads(self.response["body"]))
+        """The receiver's JSON answer; a provider's own acknowledgement (Adyen's `[accepted]`) as
+        `{"acknowledgement": <text>}`."""
+        try:
+            return dict(json.loads(self.response["body"]))
+        except (ValueError, TypeError):
+            return {"acknowledgement": self.response["body"]}
+
+    @property
+    def transaction_ids(self) -> list[str]:
+        """The transactions the delivery was accepted as: one per event (a batch has several), from the
+        answer, or for an acknowledgement that names none, from what the processor stored."""
+        body = self.body
+        if "acknowledgement" not in body:
+            events = body.get("events", [body])
+            return [
+                event["transaction_id"] for event in events if isinstance(event.get("transaction_id"), str)
+            ]
+        return [
+            outcome.response["transaction"]["transaction_id"]
+            for outcome in self.outcomes
+            if isinstance(outcome.response, dict) and isinstance(outcome.response.get("transaction"), dict)
+        ]
 
 
 @dataclass
@@ -376,7 +397,9 @@ def send_event(
     if fault is not None:
         runtime.inject_fault(fault)
         waiting_before = _dead_letters(runtime)
-    event = runtime.sender().event(provider, body)
+    # A sample's file name is its event type (events/shopify/orders.paid.json): the header of those
+    # providers that name the type in one.
+    event = runtime.sender().event(provider, body, event_type=event_path.name.removesuffix(".json"))
     delivery = runtime.deliver(event)
     record_creation(provider, body, delivery.status == 202, runtime.provider_log_directory)
     failures: list[str] = []
@@ -397,7 +420,7 @@ def send_event(
             for o in delivery.outcomes
         ],
     }
-    if delivery.status != 202:
+    if not 200 <= delivery.status < 300:
         failures.append(f"the receiver answered {delivery.status}")
     if fault is not None:
         waiting = _dead_letters(runtime)
@@ -414,23 +437,29 @@ def send_event(
             for o in delivery.outcomes
             if o.error
         ]
-    transaction_id = delivery.body.get("transaction_id")
-    item = None
-    if isinstance(transaction_id, str):
+    # One transaction per event: a batch (GoCardless, Adyen) is stored, archived and published per event.
+    transaction_ids = delivery.transaction_ids
+    items = []
+    for transaction_id in transaction_ids:
         item = stored_item(
             runtime.clients("dynamodb"), runtime.outputs[TRANSACTIONS_TABLE_NAME], transaction_id
         )
         if item is None and fault is None:
             failures.append(f"{transaction_id} is not in the table")
-    document["item"] = item
-    audit_key = None if item is None else item.get("audit_object_key")
-    document["audit_object_key"] = audit_key
-    if audit_key is not None and not object_exists(
-        runtime.clients("s3"), runtime.outputs[AUDIT_BUCKET_NAME], audit_key
-    ):
-        failures.append(f"the audit object {audit_key} is missing")
+        audit_key = None if item is None else item.get("audit_object_key")
+        if audit_key is not None and not object_exists(
+            runtime.clients("s3"), runtime.outputs[AUDIT_BUCKET_NAME], audit_key
+        ):
+            failures.append(f"the audit object {audit_key} is missing")
+        items.append(item)
+    document["transaction_ids"] = transaction_ids
+    document["items"] = items
+    document["item"] = items[0] if items else None
+    document["audit_object_key"] = (
+        None if document["item"] is None else document["item"].get("audit_object_key")
+    )
     published = runtime.drain_published()
-    document["published"] = [m for m in published if m["message"].get("transaction_id") == transaction_id]
+    document["published"] = [m for m in published if m["message"].get("transaction_id") in transaction_ids]
     document["failures"] = failures
     document["ok"] = not failures
     return document

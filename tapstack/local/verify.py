@@ -53,6 +53,8 @@ class Verdict:
     code: str | None = None
     detail: str | None = None
     transaction: Transaction | None = None
+    """The delivery's first (in a batch, every one is in `transactions`)."""
+    transactions: tuple[Transaction, ...] = ()
 
     @property
     def accepted(self) -> bool:
@@ -69,6 +71,11 @@ class Verdict:
             "quarantine_reason": None if transaction is None else transaction.quarantine_reason,
             "quarantine_detail": None if transaction is None else transaction.quarantine_detail,
             "transaction": None if transaction is None else json_safe(transaction.attributes()),
+            **(
+                {"transactions": [json_safe(each.attributes()) for each in self.transactions]}
+                if len(self.transactions) > 1
+                else {}
+            ),
         }
 
 
@@ -89,10 +96,12 @@ def verify_delivery(
     event = api_gateway_event(Route.of(provider), body, headers, CAPTURED_API, base64_body=True)
     receiver = Receiver(lambda: material, CertificateCache(fetch_certificate, trust))
     try:
-        accepted = receiver.receive(HttpRequest.from_api_gateway(event), at)
+        received = receiver.receive(HttpRequest.from_api_gateway(event), at)
     except RejectionError as refusal:
         return Verdict(refusal.reason.status, refusal.reason.code, refusal.detail)
     except UnavailableError as error:
         cause = f": {error.__cause__}" if error.__cause__ is not None else ""
         return Verdict(Reason.UNAVAILABLE.status, Reason.UNAVAILABLE.code, f"{error}{cause}")
-    return Verdict(ACCEPTED_STATUS, transaction=accepted.transaction)
+    transactions = tuple(accepted.transaction for accepted in received.accepted)
+    status = ACCEPTED_STATUS if received.reply is None else received.reply.status
+    return Verdict(status, transaction=transactions[0], transactions=transactions)

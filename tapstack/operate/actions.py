@@ -35,7 +35,7 @@ from tapstack.operate.destroy import destroy_stack
 from tapstack.operate.preflight import CheckResult, DeployPlan, failed, run_preflight
 from tapstack.operate.replay import TARGETS, replay_queue
 from tapstack.operate.stacks import StackRequest, cli_equivalent, deploy_stack, diff_stack
-from tapstack.parameter_files import load_parameter_file
+from tapstack.parameter_files import is_development_file, load_parameter_file
 from templates.contract import SUFFIX_PARAMETER
 
 
@@ -72,6 +72,7 @@ def plan_deploy(deployment: Deployment, parameter_file: Path, artifact: Path) ->
         artifact_bucket=bucket,
         artifact_key=key,
         artifact_will_upload=artifact.is_file(),
+        development=is_development_file(parameter_file),
     )
 
 

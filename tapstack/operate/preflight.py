@@ -29,7 +29,7 @@ from tapstack.operate.cloud import Clients, describe_stack, outputs_of
 from tapstack.operate.stacks import ADVICE
 from tapstack.operate.target import DeployTarget
 from tapstack.operate.vpc import VPC_EGRESS_OVERRIDE, VPC_EGRESS_VARIABLE, check_vpc
-from templates.contract import ROLES, WEBHOOK_SECRET_ARN, function_name_output
+from templates.contract import PAYPAL_SIMULATOR_PARAMETER, ROLES, WEBHOOK_SECRET_ARN, function_name_output
 
 CONCURRENCY_DOCS = "https://docs.aws.amazon.com/lambda/latest/dg/configuration-concurrency.html"
 CONCURRENCY_QUOTA = "Service Quotas > AWS Lambda > Concurrent executions (L-B99A9384)"
@@ -68,6 +68,8 @@ class DeployPlan:
     artifact_bucket: str | None
     artifact_key: str
     artifact_will_upload: bool
+    development: bool = False
+    """The parameter file is a development one (tapstack.parameter_files.is_development_file)."""
 
 
 def effective_parameters(
@@ -267,6 +269,28 @@ def check_network(clients: Clients, parameters: dict[str, str]) -> CheckResult:
     return CheckResult("vpc", Status(verdict.status), verdict.detail, verdict.fix)
 
 
+def check_paypal_simulator(parameters: dict[str, str], plan: DeployPlan) -> CheckResult:
+    """Refuse a stack that would accept PayPal's simulator unless the parameter file is a development
+    one: an update keeps the deployed value, so a file silent about it inherits it too."""
+    if parameters.get(PAYPAL_SIMULATOR_PARAMETER) != "true":
+        return CheckResult(
+            "paypal simulator", Status.PASS, "refused, as every stack but a developer's should"
+        )
+    if plan.development:
+        return CheckResult(
+            "paypal simulator",
+            Status.WARN,
+            "accepted (developer stack): PayPal simulator events are stored and published marked simulated",
+        )
+    return CheckResult(
+        "paypal simulator",
+        Status.FAIL,
+        f"{PAYPAL_SIMULATOR_PARAMETER} is true (set here or kept from the deployed stack), which accepts "
+        "PayPal simulator events anyone can send, and the parameter file is not a development one",
+        f"add {PAYPAL_SIMULATOR_PARAMETER}=false to the parameter file",
+    )
+
+
 def placeholders_in(material: VerificationMaterial) -> list[str]:
     """What verification material is still a placeholder, so that provider's deliveries are refused."""
     found = []
@@ -275,6 +299,13 @@ def placeholders_in(material: VerificationMaterial) -> list[str]:
     if material.paypal_webhook_id in paypal.PLACEHOLDER_WEBHOOK_IDS:
         shown = material.paypal_webhook_id or "empty"
         found.append(f"paypal_webhook_id is {shown} (PayPal's webhook id, WH-..., is needed)")
+    # The catalogue's: the stack's secret holds a placeholder object for each provider it accepts.
+    for name, provider in sorted(material.catalogue.items()):
+        if not provider.signing_keys:
+            found.append(f"{name}.signing_keys is empty")
+        found.extend(
+            f"{name}.{extra} is empty" for extra, value in sorted(provider.extras.items()) if not value
+        )
     return found
 
 
@@ -305,7 +336,7 @@ def check_webhook_secret(clients: Clients, existing: dict[str, Any] | None) -> C
         return CheckResult(
             "webhook secret",
             Status.WARN,
-            "the stack creates the secret with placeholders: Stripe and PayPal deliveries are refused, and "
+            "the stack creates the secret with placeholders: every provider's deliveries are refused, and "
             "the providers' APIs cannot be called, until the real material is put in",
             "after the deploy: put the provider API credentials in the secret (<WebhookSecretArn output>), "
             "then run tapstack register (docs/go-live.md)",
@@ -354,6 +385,7 @@ def run_preflight(target: DeployTarget, template: dict[str, Any], plan: DeployPl
         lambda: check_api_logging_role(clients, parameters),
         lambda: check_execution_log_group(clients, existing, template),
         lambda: check_network(clients, parameters),
+        lambda: check_paypal_simulator(parameters, plan),
         lambda: (
             LOCAL_VERIFICATION_MATERIAL
             if target.supplies_verification_material

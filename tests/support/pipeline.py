@@ -41,11 +41,26 @@ NOTIFIER = FUNCTION_NAMES[contract.NOTIFIER]
 API = ApiIdentity(api_id="abcdef1234", stage="prod", api_key_id="k3y1d0abcd")
 STRIPE_SECRET = "whsec_test_0123456789abcdef"
 INTERNAL_KEY = "k" * 32 + "0123456789abcdefghijklmnopqrstuv"
+CATALOGUE_MATERIAL: dict[str, dict[str, object]] = {
+    # Each key in the form its provider issues it; Square's signed URL is the route's.
+    "standard-webhooks": {"signing_keys": ["whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"]},
+    "github": {"signing_keys": ["gh-test-webhook-secret"]},
+    "shopify": {"signing_keys": ["shpss_0123456789abcdef0123456789abcdef"]},
+    "checkout-com": {"signing_keys": ["cko-test-signature-key-0123456789"]},
+    "square": {
+        "signing_keys": ["sq0-test-Ibxx_5AKakO-3qeNVR61Dw"],
+        "notification_url": "https://abcdef1234.execute-api.us-east-1.amazonaws.com/prod/webhooks/square",
+    },
+    "gocardless": {"signing_keys": ["ED7D658C-D8EB-4941-948B-3973214F2D49-test"]},
+    "adyen": {"signing_keys": ["44782DEF547AAA06C910C43932B1EB0C71FC68D9D0C057550C48EC2ACF6BA056"]},
+    "braintree": {"signing_keys": [{"public_key": "test_public_key", "private_key": "test_private_key"}]},
+}
 WEBHOOK_SECRET: dict[str, Any] = {
     "stripe_signing_secrets": [STRIPE_SECRET],
     "paypal_webhook_id": "WH-TEST-0000000000000001",
     "internal_hmac_key": INTERNAL_KEY,
     "internal_hmac_previous_keys": [],
+    **CATALOGUE_MATERIAL,
 }
 """The stack's webhook secret in these tests."""
 

@@ -19,6 +19,11 @@ _REFERENCE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,254}")
 Choice = TypeVar("Choice", bound=StrEnum)
 
 
+def is_token(value: object) -> bool:
+    """Whether `value` is a token: safe in a key, an S3 key, SNS attributes and Subject."""
+    return isinstance(value, str) and _TOKEN.fullmatch(value) is not None
+
+
 def token(document: Mapping[str, object], key: str) -> str:
     """A required token field (event id, type)."""
     value = document.get(key)

@@ -108,6 +108,9 @@ class Transaction:
     """None in hand-offs before version 4 (all of them webhooks: the processor stores `webhook`)."""
     provenance: str | None = None
     """A reconciled event's API call: `<provider> GET <endpoint> request <request id>`."""
+    simulated: bool = False
+    """Accepted from PayPal's webhook simulator on a developer stack that opted in (stored and published
+    as `simulated: "true"`; absent otherwise): anyone can send such events, so they are never money."""
 
     def with_meaning(
         self, kind: Kind, money: Money | None, object_id: str, related_object_id: str | None
@@ -148,6 +151,7 @@ class Transaction:
             "quarantine_detail": self.quarantine_detail,
             "ingested_via": self.ingested_via,
             "provenance": self.provenance,
+            "simulated": "true" if self.simulated else None,
         }
         return {key: value for key, value in values.items() if value is not None}
 
@@ -179,6 +183,7 @@ class Transaction:
             quarantine_detail=_optional_str(data, "quarantine_detail"),
             ingested_via=None if ingested_via is None else IngestedVia(ingested_via),
             provenance=_optional_str(data, "provenance"),
+            simulated=_optional_str(data, "simulated") == "true",
         )
 
 

@@ -45,12 +45,13 @@ PUBLISHED_ATTRIBUTES = (
     "tied_with",
     "ingested_via",
     "provenance",
+    "simulated",
     REPUBLISHED,
 )
 """The message's fields (docs/webhooks.md, "Money model"); those the item lacks are absent, never null."""
-FILTER_ATTRIBUTES = ("provider", "event_type", "currency", "stale", "ingested_via", REPUBLISHED)
+FILTER_ATTRIBUTES = ("provider", "event_type", "currency", "stale", "ingested_via", "simulated", REPUBLISHED)
 """Published as SNS message attributes so subscriptions can filter on them (`stale` from version 3,
-`ingested_via` from version 4)."""
+`ingested_via` from version 4; `simulated` on developer stacks that accept PayPal's simulator)."""
 MAX_FIFO_ID_LENGTH = 128
 """SNS's limit on a message group id and a deduplication id; longer ones are sent as their hash."""
 MAX_SUBJECT_LENGTH = 99

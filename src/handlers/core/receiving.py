@@ -17,8 +17,8 @@ Provider events are a few KiB.
 
 import functools
 import hashlib
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, replace
 
 from handlers.core import fields
 from handlers.core.errors import Reason, RejectionError
@@ -26,7 +26,8 @@ from handlers.core.http import HttpRequest
 from handlers.core.jsonbody import parse_object
 from handlers.core.model import Transaction
 from handlers.core.secrets import VerificationMaterial
-from handlers.providers import Normaliser, Verifier, hmac_signed, paypal, stripe
+from handlers.providers import Normaliser, VerifiedEvent, Verifier, hmac_signed, paypal, stripe
+from handlers.providers.catalogue import CATALOGUE, JSON, Reply
 
 MAX_BODY_BYTES = 128 * 1024
 WEBHOOK_RESOURCE = "/webhooks/{provider}"
@@ -40,20 +41,40 @@ class Accepted:
     body: bytes
 
 
+@dataclass(frozen=True, slots=True)
+class Received:
+    """A verified delivery: each of its events (a batch has several) and the answer its provider expects.
+
+    Every event is handed off on its own, with its own idempotency key, and the delivery is answered
+    2xx only once all of them are: a partial hand-off is a 503, and the provider's redelivery of the
+    whole batch stores the rest while the processor's conditional write absorbs the duplicates.
+    """
+
+    accepted: tuple[Accepted, ...]
+    reply: Reply | None = None
+
+
 def quarantined(
-    provider: str, document: Mapping[str, object], body_sha256: str, refusal: RejectionError
+    provider: str,
+    document: Mapping[str, object],
+    body_sha256: str,
+    refusal: RejectionError,
+    event_id: str | None = None,
 ) -> Transaction:
     """The transaction stored for a verified delivery that `refusal` says cannot be normalised.
 
-    `document` is the parsed body, empty when it could not be parsed. Keyed by the event's own id
-    when it is a valid token, so that a redelivery is a duplicate; otherwise by the body's hash,
-    which a redelivery of the same bytes repeats.
+    `document` is the parsed body (a catalogue provider's event), empty when it could not be parsed.
+    Keyed by the event's own id (`event_id`, else the body's `id`) when it is a valid token, so that
+    a redelivery is a duplicate; otherwise by the body's hash, which a redelivery of the same bytes
+    repeats.
     """
-    event_id = _readable_token(document, "id")
+    found = (
+        _readable_token({"id": event_id}, "id") if event_id is not None else _readable_token(document, "id")
+    )
     return Transaction(
         provider=provider,
-        provider_event_id=event_id or f"sha256:{body_sha256}",
-        event_type=_readable_token(document, EVENT_TYPE_FIELDS[provider]),
+        provider_event_id=found or f"sha256:{body_sha256}",
+        event_type=_readable_token(document, _event_type_field(provider)),
         occurred_at=None,
         amount=None,
         currency=None,
@@ -66,6 +87,11 @@ def quarantined(
 
 EVENT_TYPE_FIELDS = {"stripe": "type", "paypal": "event_type", "generic": "type"}
 """Where each provider's body names the event type (the event id is `id` for all of them)."""
+
+
+def _event_type_field(provider: str) -> str:
+    entry = CATALOGUE.get(provider)
+    return EVENT_TYPE_FIELDS.get(provider, "type") if entry is None else entry.event_type_field
 
 
 def _readable_token(document: Mapping[str, object], key: str) -> str | None:
@@ -100,6 +126,28 @@ def normalise_body(provider: str, body: bytes) -> Transaction:
         return quarantined(provider, document, body_sha256, refusal)
 
 
+def normalise_events(provider: str, events: list[VerifiedEvent], body_sha256: str) -> list[Transaction]:
+    """The transactions of a catalogue provider's verified events, each keyed by its own id.
+
+    An event without a valid id is keyed by the body's hash (with its position in a batch); one that
+    cannot be normalised is quarantined on its own, and the others are stored as they are.
+    """
+    normalise = CATALOGUE[provider].normalise
+    transactions: list[Transaction] = []
+    for index, event in enumerate(events):
+        fallback = f"sha256:{body_sha256}" + (f":{index}" if len(events) > 1 else "")
+        event_id = _readable_token({"id": event.event_id}, "id") or fallback
+        try:
+            transaction = replace(
+                normalise(event.document, provider, body_sha256), provider_event_id=event_id
+            )
+        except Exception as error:  # verified means stored, as in normalise_body
+            refusal = error if isinstance(error, RejectionError) else _unexpected(error)
+            transaction = quarantined(provider, event.document, body_sha256, refusal, event_id)
+        transactions.append(transaction)
+    return transactions
+
+
 def _unexpected(error: Exception) -> RejectionError:
     # Only the exception's class: its message may quote the body.
     return RejectionError(Reason.INVALID_EVENT, f"normalising raised {type(error).__name__}")
@@ -109,16 +157,23 @@ class Receiver:
     """Decides on requests; `material` returns the current verification material (cached by the caller)."""
 
     def __init__(
-        self, material: Callable[[], VerificationMaterial], certificates: paypal.CertificateCache
+        self,
+        material: Callable[[], VerificationMaterial],
+        certificates: paypal.CertificateCache,
+        providers: Iterable[str] | None = None,
     ) -> None:
+        """`providers`: the routes this stack accepts (its `providers` setting); None: every known one."""
         self._material = material
-        self._webhooks: dict[str, Verifier] = {
+        webhooks: dict[str, Verifier | None] = {
             "stripe": stripe.verify,
             "paypal": functools.partial(paypal.verify, certificates=certificates),
             "generic": hmac_signed.verify,
+            **dict.fromkeys(CATALOGUE),
         }
+        accepted = set(webhooks) if providers is None else set(providers)
+        self._webhooks = {name: verify for name, verify in webhooks.items() if name in accepted}
 
-    def _route(self, request: HttpRequest) -> tuple[str, Verifier]:
+    def _route(self, request: HttpRequest) -> tuple[str, Verifier | None]:
         if request.resource == TRANSACTIONS_RESOURCE:
             return INTERNAL_PROVIDER, hmac_signed.verify
         name = request.path_parameters.get("provider")
@@ -128,18 +183,40 @@ class Receiver:
         routes = [f"/webhooks/{provider}" for provider in sorted(self._webhooks)]
         raise RejectionError(Reason.NOT_FOUND, f"the routes are POST {', '.join(routes)} and /transactions")
 
-    def receive(self, request: HttpRequest, now: float) -> Accepted:
-        """The accepted event, or a RejectionError (4xx) / UnavailableError (503)."""
+    def receive(self, request: HttpRequest, now: float) -> Received:
+        """The accepted events, or a RejectionError (4xx) / UnavailableError (503).
+
+        `verify` None is a catalogue provider (handlers.providers.catalogue).
+        """
         provider, verify = self._route(request)
         if request.method != "POST":
             raise RejectionError(Reason.METHOD_NOT_ALLOWED)
         body = request.body
         if body is not None and len(body) > MAX_BODY_BYTES:
             raise RejectionError(Reason.PAYLOAD_TOO_LARGE)
+        entry = CATALOGUE.get(provider) if verify is None else None
         media_type = (request.headers.get("content-type") or "").partition(";")[0].strip().lower()
-        if media_type != "application/json":
+        if media_type not in ((JSON,) if entry is None else entry.media_types):
             raise RejectionError(Reason.UNSUPPORTED_MEDIA_TYPE)
         if body is None:
             raise RejectionError(Reason.BODY_MALFORMED)
-        verify(request.headers, body, self._material(), now)
-        return Accepted(normalise_body(provider, body), body)
+        if verify is not None:
+            verify(request.headers, body, self._material(), now)
+            return Received((Accepted(normalise_body(provider, body), body),))
+        assert entry is not None  # every name without a verifier is the catalogue's
+        material = self._material().catalogue.get(provider)
+        if material is None:
+            raise RejectionError(Reason.PROVIDER_NOT_CONFIGURED)
+        body_sha256 = hashlib.sha256(body).hexdigest()
+        try:
+            events = entry.verify(request.headers, body, material, now)
+        except RejectionError as refusal:
+            if refusal.reason.status == Reason.SIGNATURE_INVALID.status:
+                raise
+            # Authentic but unreadable: verified means stored, the whole delivery quarantined.
+            return Received((Accepted(quarantined(provider, {}, body_sha256, refusal), body),), entry.reply)
+        if not events:
+            empty = RejectionError(Reason.INVALID_EVENT, "the delivery holds no events")
+            return Received((Accepted(quarantined(provider, {}, body_sha256, empty), body),), entry.reply)
+        transactions = normalise_events(provider, events, body_sha256)
+        return Received(tuple(Accepted(transaction, body) for transaction in transactions), entry.reply)

@@ -2,13 +2,46 @@
 
 import json
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Generic, TypeGuard, TypeVar
 
 T = TypeVar("T")
 PAYPAL_ENVIRONMENTS = ("live", "sandbox")
+
+
+CATALOGUE_KEYS = "signing_keys"
+
+
+@dataclass(frozen=True, slots=True)
+class ProviderMaterial:
+    """A catalogue provider's material: `{"signing_keys": [current, previous…], …extras}`.
+
+    Keys are strings for HMAC providers (objects for providers whose keys are pairs, such as
+    Braintree's `{"public_key", "private_key"}`); extras are the provider's other settings, such as
+    Square's `notification_url`. Values are excluded from repr.
+    """
+
+    signing_keys: tuple[object, ...] = field(repr=False)
+    extras: Mapping[str, str] = field(default_factory=dict, repr=False)
+
+    @classmethod
+    def from_document(cls, name: str, document: object) -> "ProviderMaterial":
+        """Parse one provider's object; a ValueError naming the provider (never a value) when malformed."""
+        if not isinstance(document, dict):
+            raise ValueError(f"{name} must be an object with signing_keys")
+        keys = document.get(CATALOGUE_KEYS, [])
+        if not isinstance(keys, list) or not all(_is_utf8_text(key) or _is_text_object(key) for key in keys):
+            raise ValueError(f"{name}.signing_keys must be a list of strings or of objects of strings")
+        extras = {key: value for key, value in document.items() if key != CATALOGUE_KEYS}
+        if not all(_is_utf8_text(value) for value in extras.values()):
+            raise ValueError(f"{name}: every setting besides signing_keys must be a string")
+        return cls(tuple(key for key in keys if key), extras)
+
+
+def _is_text_object(value: object) -> bool:
+    return isinstance(value, dict) and all(_is_utf8_text(item) for item in value.values())
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,6 +59,11 @@ class VerificationMaterial:
     """`live` or `sandbox`: which PayPal certificate URLs and signing host are accepted."""
     paypal_previous_webhook_ids: tuple[str, ...] = field(default=(), repr=False)
     """Webhook ids still accepted after `paypal_webhook_id` was replaced (`tapstack register --rotate`)."""
+    catalogue: Mapping[str, ProviderMaterial] = field(default_factory=dict, repr=False)
+    """Per catalogue provider (handlers.providers.catalogue), its material: the top-level object named
+    by the provider (the other top-level keys are never objects)."""
+    paypal_accept_simulator: bool = False
+    """Not from the secret: the stack's AcceptPayPalSimulator, which the receiver's adapter sets."""
 
     @property
     def paypal_webhook_ids(self) -> tuple[str, ...]:
@@ -34,7 +72,10 @@ class VerificationMaterial:
 
     @classmethod
     def from_secret_string(cls, secret_string: str) -> "VerificationMaterial":
-        """Parse the SecretString JSON; raise ValueError (without the values) when it is malformed."""
+        """Parse the SecretString JSON; raise ValueError (without the values) when it is malformed.
+
+        Every top-level object is a catalogue provider's material, under the provider's name.
+        """
         document = json.loads(secret_string, parse_float=Decimal)
         if not isinstance(document, dict):
             raise ValueError("the webhook secret must be a JSON object")
@@ -46,6 +87,11 @@ class VerificationMaterial:
             + _texts(document, "internal_hmac_previous_keys"),
             paypal_environment=_paypal_environment(document),
             paypal_previous_webhook_ids=_texts(document, "paypal_previous_webhook_ids"),
+            catalogue={
+                name: ProviderMaterial.from_document(name, value)
+                for name, value in document.items()
+                if isinstance(value, dict)
+            },
         )
 
 

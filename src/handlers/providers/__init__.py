@@ -1,10 +1,11 @@
 """Signature verification and normalisation, one module per provider (pure: no I/O of their own)."""
 
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 
 from handlers.core.http import Headers
 from handlers.core.model import Transaction
-from handlers.core.secrets import VerificationMaterial
+from handlers.core.secrets import ProviderMaterial, VerificationMaterial
 
 Verifier = Callable[[Headers, bytes, VerificationMaterial, float], None]
 """Raise a 401 RejectionError unless the raw body is authentically signed at Unix time `now`."""
@@ -14,3 +15,23 @@ Normaliser = Callable[[Mapping[str, object], str, str], Transaction]
 
 TOLERANCE_SECONDS = 300
 """Accepted clock difference, past or future, for timestamped signatures (Stripe's default)."""
+
+
+@dataclass(frozen=True, slots=True)
+class VerifiedEvent:
+    """One event of an authenticated delivery (a batch has several): its document and its id.
+
+    `event_id` is the provider's id of the event, its idempotency key; "" when the delivery names none
+    (the receiver then keys it by the body's hash).
+    """
+
+    document: Mapping[str, object]
+    event_id: str
+
+
+CatalogueVerifier = Callable[[Headers, bytes, ProviderMaterial, float], list[VerifiedEvent]]
+"""Authenticate a delivery at Unix time `now` and return its events.
+
+A 401 RejectionError when it is not authentic; any other RejectionError means authentic but unreadable
+(the receiver quarantines the delivery); UnavailableError when the material cannot be used (503).
+"""

@@ -59,7 +59,9 @@ SIGNING_HOSTS = {
     "live": "messageverificationcerts.paypal.com",
     "sandbox": "messageverificationcerts.sandbox.paypal.com",
 }
-PLACEHOLDER_WEBHOOK_IDS = frozenset({"", "WEBHOOK_ID"})
+SIMULATOR_WEBHOOK_ID = "WEBHOOK_ID"
+"""The literal webhook id PayPal's webhook simulator signs with, whoever asks it to send."""
+PLACEHOLDER_WEBHOOK_IDS = frozenset({"", SIMULATOR_WEBHOOK_ID})
 """Not configuration: empty (the template's placeholder), or the literal PayPal's simulator signs with."""
 PINNED_TRUST = Path(__file__).with_name("paypal_trust")
 """DigiCert's root and EV intermediate, as PayPal's SDKs pin them (docs/webhooks.md: fingerprints)."""
@@ -205,14 +207,30 @@ def signed_message(transmission_id: str, transmission_time: str, webhook_id: str
     return f"{transmission_id}|{transmission_time}|{webhook_id}|{zlib.crc32(body)}".encode()
 
 
+def webhook_ids(material: VerificationMaterial) -> tuple[str, ...]:
+    """The webhook ids a signature may be under: the configured one, then the previous ones still
+    accepted during a rotation, and the simulator's literal `WEBHOOK_ID` where the stack opted in
+    (AcceptPayPalSimulator, developer stacks only)."""
+    configured = () if material.paypal_webhook_id in PLACEHOLDER_WEBHOOK_IDS else material.paypal_webhook_ids
+    return configured + ((SIMULATOR_WEBHOOK_ID,) if material.paypal_accept_simulator else ())
+
+
 def verify(
     headers: Headers, body: bytes, material: VerificationMaterial, now: float, certificates: CertificateCache
 ) -> None:
+    verified_webhook_id(headers, body, material, now, certificates)
+
+
+def verified_webhook_id(
+    headers: Headers, body: bytes, material: VerificationMaterial, now: float, certificates: CertificateCache
+) -> str:
+    """The webhook id (of `webhook_ids`) the delivery is signed under, or a 401."""
     from cryptography.exceptions import InvalidSignature
     from cryptography.hazmat.primitives.asymmetric.padding import PKCS1v15
     from cryptography.hazmat.primitives.hashes import SHA256
 
-    if material.paypal_webhook_id in PLACEHOLDER_WEBHOOK_IDS:
+    candidates = webhook_ids(material)
+    if not candidates:
         raise RejectionError(Reason.PROVIDER_NOT_CONFIGURED)
     if headers.get("paypal-auth-algo") != ALGORITHM:
         raise RejectionError(Reason.SIGNATURE_MISSING)
@@ -226,13 +244,13 @@ def verify(
     key = certificates.get(cert_url, material.paypal_environment, datetime.fromtimestamp(now, UTC))
     # The webhook id is part of the signed string: during a rotation the previous ids are tried after
     # the current one (a few RSA verifications at most; the list is the operator's).
-    for webhook_id in material.paypal_webhook_ids:
+    for webhook_id in candidates:
         message = signed_message(transmission_id, transmission_time, webhook_id, body)
         try:
             key.verify(signature, message, PKCS1v15(), SHA256())
         except InvalidSignature:
             continue
-        return
+        return webhook_id
     raise RejectionError(Reason.SIGNATURE_INVALID)
 
 

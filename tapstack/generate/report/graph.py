@@ -17,6 +17,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from handlers.providers.catalogue import CATALOGUE
 from tapstack.cfn.model import Resource, Template, references, sub_parts
 from tapstack.generate.report.text import short_type
 
@@ -148,9 +149,9 @@ ACTION_VERB_KINDS = (
 # their type names the group they are drawn in.
 CALLER_PREFIX = "caller:"
 CALLER_TYPE = "External::Caller"
-# How the docs spell a provider whose name the webhook URLs write in lower case; any other provider
-# reads as its URL's path segment, capitalised (stripe -> Stripe). The one hard-coded caller fact.
-PROVIDER_NAMES = {"paypal": "PayPal"}
+# How the docs spell a provider whose name the webhook URLs write in lower case (the catalogue's
+# titles, and PayPal); any other provider reads as its URL's path segment, capitalised (stripe -> Stripe).
+PROVIDER_NAMES = {"paypal": "PayPal", **{name: entry.title for name, entry in CATALOGUE.items()}}
 
 # Diagram groups by the service in the type name, in the order a request flows through them.
 SERVICE_TITLES = {

@@ -15,6 +15,7 @@ from handlers.providers import stripe
 from tapstack.local.delivery import Route, Sender, api_gateway_event
 from tapstack.local.faults import fail_operation
 from tapstack.local.local_lambda import FakeContext
+from templates.config import KNOWN_PROVIDERS
 from tests.support.pipeline import (
     API,
     INTERNAL_KEY,
@@ -68,7 +69,7 @@ def test_base64_bodies_and_any_header_case_are_accepted(pipeline: Pipeline) -> N
 @pytest.mark.parametrize(
     ("route", "method", "status", "code"),
     [
-        (Route.of("square"), "POST", 404, "not_found"),
+        (Route.of("worldpay"), "POST", 404, "not_found"),
         (Route("/elsewhere"), "POST", 404, "not_found"),
         (Route.of("stripe"), "GET", 405, "method_not_allowed"),
         (Route.of("internal"), "PUT", 405, "method_not_allowed"),
@@ -80,15 +81,13 @@ def test_routes_and_methods(pipeline: Pipeline, route: Route, method: str, statu
 
 
 def test_an_unknown_provider_is_told_the_routes_that_exist(pipeline: Pipeline) -> None:
-    event = api_gateway_event(Route.of("square"), b"{}", {"Content-Type": "application/json"}, API)
+    event = api_gateway_event(Route.of("worldpay"), b"{}", {"Content-Type": "application/json"}, API)
     response = receiver.handler(event, FakeContext("receiver"))
     assert response["statusCode"] == 404
     message = json.loads(response["body"])["error"]["message"]
-    assert message == (
-        "No such route. The routes are POST /webhooks/generic, /webhooks/paypal, /webhooks/stripe and "
-        "/transactions."
-    )
-    assert "square" not in message
+    routes = ", ".join(f"/webhooks/{name}" for name in sorted(KNOWN_PROVIDERS))
+    assert message == f"No such route. The routes are POST {routes} and /transactions."
+    assert "worldpay" not in message
 
 
 def test_wrong_method_names_the_allowed_one(pipeline: Pipeline) -> None:

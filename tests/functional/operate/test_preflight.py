@@ -37,7 +37,7 @@ def test_every_check_reports_against_the_emulator(moto_endpoint: str) -> None:
 
     assert [r.check for r in results] == [
         "credentials", "stack state", "reserved concurrency", "artifact", "api logging role",
-        "execution log group", "vpc", "webhook secret",
+        "execution log group", "vpc", "paypal simulator", "webhook secret",
     ]  # fmt: skip
     by_check = {result.check: result for result in results}
     assert by_check["artifact"].status is Status.FAIL
@@ -114,6 +114,30 @@ def test_the_cli_prints_every_check_and_fails_when_one_fails(
         ),
         ({"paypal_api_credentials": [{"client_id": "A"}]}, Status.FAIL, "paypal_api_credentials must be"),
         ({"paypal_environment": "staging"}, Status.FAIL, "live or sandbox"),
+        # A catalogue provider's placeholder object, as the stack creates it for each accepted provider.
+        (
+            {
+                "stripe_signing_secrets": ["whsec_1"],
+                "paypal_webhook_id": "WH-1",
+                "square": {"signing_keys": [], "notification_url": ""},
+            },
+            Status.WARN,
+            "square.signing_keys is empty; square.notification_url is empty",
+        ),
+        (
+            {
+                "stripe_signing_secrets": ["whsec_1"],
+                "paypal_webhook_id": "WH-1",
+                "github": {"signing_keys": ["gh-secret"]},
+            },
+            Status.PASS,
+            "environment live",
+        ),
+        (
+            {"stripe_signing_secrets": ["whsec_1"], "github": {"signing_keys": "one"}},
+            Status.FAIL,
+            "github.signing_keys must be a list",
+        ),
     ],
 )
 def test_the_deployed_webhook_secret_is_checked_for_placeholders(

@@ -137,6 +137,8 @@ def test_functions_environment_matches_what_handlers_read() -> None:
         "PROCESSOR_FUNCTION_NAME",
         "WEBHOOK_SECRET_ARN",
         "SECRET_CACHE_TTL_SECONDS",
+        "ACCEPTED_PROVIDERS",
+        "ACCEPT_PAYPAL_SIMULATOR",
     }
     assert variables["processor"] == common | {
         "TRANSACTIONS_TABLE_NAME",

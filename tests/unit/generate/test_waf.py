@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 
 from handlers.providers import hmac_signed, paypal, stripe
+from handlers.providers.catalogue import CATALOGUE
 from tapstack import paths
 from tapstack.cfn.model import Resolver, Template, intrinsic_name, references
 from tapstack.operate.destroy import waf_log_group_prefix
@@ -23,7 +24,7 @@ from templates.contract import SUFFIX_PARAMETER
 from templates.parameters import IPV4_CIDR_PATTERN
 from templates.waf import COMMON_RULE_SET as COMMON_GROUP
 from templates.waf import RATE_WINDOW_SECONDS
-from tests.support.settings import PREFIX
+from tests.support.settings import CONFIG_IN_FORCE, PREFIX
 
 TemplateDocument = dict[str, Any]
 ENVIRONMENT = {SUFFIX_PARAMETER: "dev", "AWS::Partition": "aws", "AWS::Region": "eu-west-1"}
@@ -254,7 +255,13 @@ def test_logs_go_to_the_encrypted_log_group_destroy_expects_without_secrets(
         f"arn:aws:logs:eu-west-1:123456789012:log-group:aws-waf-logs-{PREFIX}-dev"
     ]
     redacted = {field["SingleHeader"]["Name"] for field in logging["RedactedFields"]}
-    assert redacted == {"stripe-signature", "paypal-transmission-sig", "x-tap-signature", "x-api-key"}
+    catalogue = {
+        header for name in CONFIG_IN_FORCE.catalogue_providers for header in CATALOGUE[name].signature_headers
+    }
+    built_in = {"stripe-signature", "paypal-transmission-sig", "x-tap-signature", "x-api-key"}
+    assert redacted == built_in | catalogue
+    # The catalogue's are every header its verifiers read a signature from, and each is lower case.
+    assert catalogue == {name for name in catalogue if name == name.lower()}
     # The signature headers are the ones the providers' verifiers read (WAF compares names in lower case).
     assert hmac_signed.SIGNATURE_HEADER.lower() in redacted
     assert '"stripe-signature"' in inspect.getsource(stripe)

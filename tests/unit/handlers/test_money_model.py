@@ -14,7 +14,8 @@ import pytest
 from handlers.core.errors import Reason, RejectionError
 from handlers.core.model import Direction, Kind, Transaction
 from handlers.core.notifying import PUBLISHED_ATTRIBUTES
-from handlers.providers import hmac_signed, paypal, stripe
+from handlers.providers import adyen, braintree, hmac_signed, paypal, profiled, stripe
+from handlers.providers.catalogue import CATALOGUE
 from tapstack import paths
 
 # --- Stripe -------------------------------------------------------------------------------------
@@ -476,28 +477,46 @@ def money_model_section() -> str:
     return page.split("\n## Money model\n", 1)[1].split("\n## ", 1)[0]
 
 
+TITLES = {"Stripe": "stripe", "PayPal": "paypal", **{entry.title: name for name, entry in CATALOGUE.items()}}
+
+
 def documented_mappings() -> dict[tuple[str, str], tuple[str, str, str]]:
-    """(provider, event type) -> (amount field, kind, direction) from the docs' mapping table."""
+    """(provider, event type) -> (amount field, kind, direction) from the docs' mapping table; a
+    qualified type (Shopify's `order_transactions.create` (kind `sale`)) is `type (kind sale)`."""
     section = money_model_section()
     mappings: dict[tuple[str, str], tuple[str, str, str]] = {}
     for line in section.splitlines():
         cells = [cell.strip() for cell in line.strip().strip("|").split("|")]
-        if len(cells) == 8 and cells[0] in ("Stripe", "PayPal"):
+        if len(cells) == 8 and cells[0] in TITLES:
             provider, types, _, amount, kind, direction, _, _ = cells
-            for event_type in re.findall(r"`([^`]+)`", types):
-                assert (provider, event_type) not in mappings, event_type
-                mappings[provider, event_type] = (amount.strip("`"), kind.strip("`"), direction)
+            listed, _, qualifier = types.partition(" (")
+            qualifier = qualifier.rstrip(")").replace("`", "")
+            for event_type in re.findall(r"`([^`]+)`", listed):
+                key = (TITLES[provider], f"{event_type} ({qualifier})" if qualifier else event_type)
+                assert key not in mappings, key
+                field = re.findall(r"`([^`]+)`", amount)  # Adyen's reads "`amount.value` (minor units)"
+                mappings[key] = (field[0] if field else amount, kind.strip("`"), direction)
     return mappings
 
 
 def test_the_docs_table_lists_every_mapping_as_the_code_does() -> None:
     documented = documented_mappings()
-    code = {
-        ("Stripe", name): (f"data.object.{m.amount}", m.kind, m.direction)
+    code: dict[tuple[str, str], tuple[str, str, str | None]] = {
+        ("stripe", name): (f"data.object.{m.amount}", m.kind, m.direction)
         for name, m in stripe.MEANINGS.items()
     }
     code |= {
-        ("PayPal", name): (f"resource.{m.amount}", m.kind, m.direction) for name, m in paypal.MEANINGS.items()
+        ("paypal", name): (f"resource.{m.amount}", m.kind, m.direction) for name, m in paypal.MEANINGS.items()
+    }
+    code |= {("adyen", name): ("amount.value", m.kind, m.direction) for name, m in adyen.MEANINGS.items()}
+    code |= {
+        ("braintree", name): (f"subject.{m.amount}", m.kind, m.direction)
+        for name, m in braintree.MEANINGS.items()
+    }
+    code |= {
+        (provider, f"{event_type} ({qualifier})" if qualifier else event_type): row
+        for provider, table in profiled.money_tables().items()
+        for (event_type, qualifier), row in table.items()
     }
     assert sorted(documented) == sorted(code)
     for key, (amount, kind, direction) in code.items():
