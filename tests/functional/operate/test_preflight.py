@@ -128,6 +128,8 @@ def test_the_cli_prints_every_check_and_fails_when_one_fails(
             {
                 "stripe_signing_secrets": ["whsec_1"],
                 "paypal_webhook_id": "WH-1",
+                "stripe_api_keys": ["rk_live_1"],
+                "paypal_api_credentials": [{"client_id": "A", "client_secret": "B"}],
                 "github": {"signing_keys": ["gh-secret"]},
             },
             Status.PASS,
