@@ -11,8 +11,11 @@ the table grow so large that a scan matters, a sparse index on `quarantine_reaso
 query.
 
 Reprocessing re-runs the receiver's normalisation (`receiving.normalise_body`) on the archived raw
-body. The signature is not checked again: it was verified at receipt, and the archive holds the body,
-not the headers. A delivery that now normalises goes through the processor's and the notifier's own
+body; for a catalogue provider, whose archive is the whole delivery (a batch's too), it splits it as
+the verifier does and normalises the one event the item is keyed by (`receiving.normalise_archived_event`;
+GitHub's and Shopify's event types are headers, so their events are refused, saying so). The signature
+is not checked again: it was verified at receipt, and the archive holds the body, not the headers. A
+delivery that now normalises goes through the processor's and the notifier's own
 steps (`processing.process`, `notifying.notify`), so storing and publishing stay exactly once, and the
 event is ordered against its object's state like any other (stale if a later event is applied): the
 processor's conditional write here replaces the item only while it is still the quarantined one that
@@ -237,12 +240,12 @@ class StackQuarantine:
                 return self._publish(transaction_id, transaction_id)
             published = f" (published at {item['published_at']})" if "published_at" in item else ""
             return Outcome(transaction_id, f"not quarantined{published}: nothing to do", resolved=True)
-        if str(item["provider"]) in CATALOGUE:
-            # Its archive is the whole signed delivery, and GitHub's and Shopify's event types are in
-            # headers the archive does not keep: re-reading one event of it is not implemented yet.
-            raise LookupError("reprocessing a catalogue provider's event is not supported yet")
+        provider = str(item["provider"])
         body = self._archived_body(item)
-        transaction = receiving.normalise_body(str(item["provider"]), body)
+        if provider in CATALOGUE:  # its archive is the whole delivery: this one event of it
+            transaction = receiving.normalise_archived_event(provider, body, str(item["provider_event_id"]))
+        else:
+            transaction = receiving.normalise_body(provider, body)
         if transaction.quarantine_reason is not None:
             message = f"still quarantined: {transaction.quarantine_reason}: {transaction.quarantine_detail}"
             return Outcome(transaction_id, message, resolved=False)

@@ -16,7 +16,7 @@ from botocore.exceptions import ClientError
 from handlers.aws import DynamoTransactions
 from handlers.core import money, receiving
 from handlers.core.model import Transaction
-from handlers.providers import hmac_signed
+from handlers.providers import adyen, hmac_signed
 from tapstack import paths
 from tapstack.cli import main
 from tapstack.exits import ExitCode
@@ -133,6 +133,62 @@ def test_a_quarantined_delivery_is_listed_shown_and_after_a_fix_stored_and_publi
     assert _item(stack, transaction_id) == item
     assert not _stale_replacement(stack, as_read, transaction_id)  # the conditional write holds
     assert _item(stack, transaction_id) == item
+
+
+def _adyen_batch(currency: str) -> tuple[bytes, list[str]]:
+    """The sample authorisation and capture under fresh references, the capture in `currency`; their ids."""
+    document = json.loads((paths.EVENTS / "adyen" / "AUTHORISATION+CAPTURE.json").read_bytes())
+    authorisation, capture = (entry["NotificationRequestItem"] for entry in document["notificationItems"])
+    authorisation["pspReference"] = capture["originalReference"] = f"AUTH{uuid.uuid4().hex[:12].upper()}"
+    capture["pspReference"] = f"CAPT{uuid.uuid4().hex[:12].upper()}"
+    capture["amount"]["currency"] = currency
+    ids = [f"adyen#{adyen.event_id(item)}" for item in (authorisation, capture)]
+    return json.dumps(document).encode(), ids
+
+
+def test_a_quarantined_event_of_a_catalogue_batch_is_reprocessed_alone(
+    stack: LocalRuntime, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each event of an Adyen batch is archived with the whole delivery: reprocessing picks its own."""
+    body, (authorisation_id, capture_id) = _adyen_batch(UNKNOWN_CURRENCY)
+    assert stack.deliver(stack.sender().event("adyen", body)).status == 200
+    quarantined = _item(stack, capture_id)
+    assert quarantined is not None
+    assert quarantined["quarantine_reason"] == "invalid_event"
+    authorisation = _item(stack, authorisation_id)
+    assert authorisation is not None
+    assert "quarantine_reason" not in authorisation
+    assert len(_published(stack, authorisation_id)) == 1
+
+    status, output = _cli(stack, capsys, "reprocess", capture_id)  # no fix yet
+    assert status == ExitCode.FAILED
+    assert f"{capture_id}: still quarantined: invalid_event" in output
+    monkeypatch.setitem(money.ISO_4217_EXPONENTS, UNKNOWN_CURRENCY, 2)  # the fix
+    status, output = _cli(stack, capsys, "reprocess", capture_id)
+
+    assert status == ExitCode.OK, output
+    assert f"{capture_id}: stored and published" in output
+    item = _item(stack, capture_id)
+    assert item is not None
+    assert (item["kind"], item["amount"], item["currency"]) == ("capture", "10.00", UNKNOWN_CURRENCY)
+    assert item["related_object_id"] == authorisation["object_id"]
+    assert [message["message"]["amount"] for message in _published(stack, capture_id)] == ["10.00"]
+    assert _item(stack, authorisation_id) == authorisation  # the batch's other event untouched
+
+
+def test_a_catalogue_event_whose_type_is_a_header_is_refused_saying_why(
+    stack: LocalRuntime, capsys: pytest.CaptureFixture[str]
+) -> None:
+    body = json.dumps({"zen": "Keep it logically awesome.", "hook_id": uuid.uuid4().int % 10**9}).encode()
+    delivery = stack.deliver(stack.sender().event("github", body, event_type="not a token"))
+    assert (delivery.status, delivery.body["status"]) == (202, "quarantined"), delivery.body
+    transaction_id = str(delivery.body["transaction_id"])
+
+    status, output = _cli(stack, capsys, "reprocess", transaction_id)
+
+    assert status == ExitCode.FAILED
+    assert f"{transaction_id}: failed: GitHub's event type is in the x-github-event header" in output
+    assert _item(stack, transaction_id) is not None
 
 
 def test_reprocess_all_stores_under_a_new_key_once_and_publishes_once(

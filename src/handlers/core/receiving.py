@@ -22,7 +22,7 @@ from dataclasses import dataclass, replace
 
 from handlers.core import fields
 from handlers.core.errors import Reason, RejectionError
-from handlers.core.http import HttpRequest
+from handlers.core.http import Headers, HttpRequest
 from handlers.core.jsonbody import parse_object
 from handlers.core.model import Transaction
 from handlers.core.secrets import VerificationMaterial
@@ -148,6 +148,68 @@ def normalise_events(provider: str, events: list[VerifiedEvent], body_sha256: st
     return transactions
 
 
+def _delivery_transactions(
+    provider: str, body_sha256: str, split: Callable[[], list[VerifiedEvent]]
+) -> list[Transaction]:
+    """The transactions of an authentic delivery that `split` reads into its events (`normalise_events`).
+
+    A delivery that cannot be read is one quarantined transaction keyed by its hash; a 401 from `split`
+    is raised as it is.
+    """
+    try:
+        events = split()
+    except RejectionError as refusal:
+        if refusal.reason.status == Reason.SIGNATURE_INVALID.status:
+            raise
+        # Authentic but unreadable: verified means stored, the whole delivery quarantined.
+        return [quarantined(provider, {}, body_sha256, refusal)]
+    if not events:
+        empty = RejectionError(Reason.INVALID_EVENT, "the delivery holds no events")
+        return [quarantined(provider, {}, body_sha256, empty)]
+    return normalise_events(provider, events, body_sha256)
+
+
+def normalise_archived_event(provider: str, body: bytes, provider_event_id: str) -> Transaction:
+    """The transaction of the event keyed `provider_event_id` in a catalogue provider's archived delivery.
+
+    `tapstack quarantine reprocess`'s step. The delivery was verified when it was received, so it is
+    not verified again: it is split as its verifier splits it (with no headers, which the archive does
+    not keep), normalised as the receiver normalises it, and the event the receiver keyed
+    `provider_event_id` picked. A delivery of one event is that event: keyed `provider_event_id` when
+    its body names no id (Standard Webhooks' comes from the webhook-id header), else by the id it now
+    reads (as `normalise_body` may, after a fix). A LookupError, naming why and the next step, when the
+    event cannot be rebuilt from the body: GitHub's and Shopify's type is a header, and so is what
+    marks an Adyen platform webhook.
+    """
+    entry = CATALOGUE[provider]
+    if entry.type_header is not None:
+        raise LookupError(
+            f"{entry.title}'s event type is in the {entry.type_header} header, which the archive does not"
+            " keep: the event cannot be rebuilt; read it with `quarantine show` and settle it by hand"
+        )
+    body_sha256 = hashlib.sha256(body).hexdigest()
+    try:
+        transactions = _delivery_transactions(provider, body_sha256, lambda: entry.split(Headers({}), body))
+    except RejectionError:
+        raise LookupError(
+            f"the archived {entry.title} delivery cannot be split without the headers it came with (an Adyen"
+            " platform webhook's HmacSignature), which the archive does not keep: read it with"
+            " `quarantine show` and settle it by hand"
+        ) from None
+    picked = [t for t in transactions if t.provider_event_id == provider_event_id]
+    if picked:
+        return picked[0]
+    if len(transactions) == 1 and transactions[0].provider_event_id == f"sha256:{body_sha256}":
+        # The body names no id: the receiver's came from a header (Standard Webhooks' webhook-id).
+        return replace(transactions[0], provider_event_id=provider_event_id)
+    if len(transactions) == 1:
+        return transactions[0]  # the fix reads the event's id differently: stored under it
+    raise LookupError(
+        f"the archived delivery holds {len(transactions)} events, none keyed {provider_event_id}:"
+        " read it with `quarantine show` and settle it by hand"
+    )
+
+
 def _unexpected(error: Exception) -> RejectionError:
     # Only the exception's class: its message may quote the body.
     return RejectionError(Reason.INVALID_EVENT, f"normalising raised {type(error).__name__}")
@@ -208,15 +270,7 @@ class Receiver:
         if material is None:
             raise RejectionError(Reason.PROVIDER_NOT_CONFIGURED)
         body_sha256 = hashlib.sha256(body).hexdigest()
-        try:
-            events = entry.verify(request.headers, body, material, now)
-        except RejectionError as refusal:
-            if refusal.reason.status == Reason.SIGNATURE_INVALID.status:
-                raise
-            # Authentic but unreadable: verified means stored, the whole delivery quarantined.
-            return Received((Accepted(quarantined(provider, {}, body_sha256, refusal), body),), entry.reply)
-        if not events:
-            empty = RejectionError(Reason.INVALID_EVENT, "the delivery holds no events")
-            return Received((Accepted(quarantined(provider, {}, body_sha256, empty), body),), entry.reply)
-        transactions = normalise_events(provider, events, body_sha256)
+        transactions = _delivery_transactions(
+            provider, body_sha256, lambda: entry.verify(request.headers, body, material, now)
+        )
         return Received(tuple(Accepted(transaction, body) for transaction in transactions), entry.reply)

@@ -30,8 +30,17 @@ class VerifiedEvent:
 
 
 CatalogueVerifier = Callable[[Headers, bytes, ProviderMaterial, float], list[VerifiedEvent]]
-"""Authenticate a delivery at Unix time `now` and return its events.
+"""Authenticate a delivery at Unix time `now` and return its events (its `Splitter`'s).
 
 A 401 RejectionError when it is not authentic; any other RejectionError means authentic but unreadable
 (the receiver quarantines the delivery); UnavailableError when the material cannot be used (503).
+"""
+
+Splitter = Callable[[Headers, bytes], list[VerifiedEvent]]
+"""The events of an authentic delivery: what its verifier returns once the signature holds, and what
+`tapstack quarantine reprocess` reads again from an archived delivery (with no headers: the archive
+keeps the body only).
+
+A 400 RejectionError when the body cannot be read (the delivery is quarantined whole); a 401 one when
+the events cannot be found without a header the delivery came with.
 """

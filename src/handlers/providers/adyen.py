@@ -173,14 +173,11 @@ def verify_item(item: Mapping[str, object], hmac_keys: list[bytes]) -> None:
         raise RejectionError(Reason.SIGNATURE_INVALID)
 
 
-def verify(headers: Headers, body: bytes, material: ProviderMaterial, now: float) -> list[VerifiedEvent]:  # noqa: ARG001 (no clock in either scheme)
-    """Every item of a standard notification, each verified; or the one event of a platform webhook.
-    Every refusal is a 401: nothing is authentic until its signature is checked."""
-    hmac_keys = keys(material)
-    header = headers.values.get(SIGNATURE_HEADER.lower())
-    if header is not None:
-        if not _matches(headers.get(SIGNATURE_HEADER), [body_signature(body, key) for key in hmac_keys]):
-            raise RejectionError(Reason.SIGNATURE_INVALID)
+def events(headers: Headers, body: bytes) -> list[VerifiedEvent]:
+    """The events of a delivery (its `Splitter`): each item of a standard notification, keyed by
+    `event_id`; or, when it carries the `HmacSignature` header, the one event of a platform webhook,
+    keyed by the body's hash. A 401 when a delivery without that header is no standard notification."""
+    if headers.values.get(SIGNATURE_HEADER.lower()) is not None:
         try:
             document: Mapping[str, object] = parse_object(body)
         except RejectionError:
@@ -190,11 +187,21 @@ def verify(headers: Headers, body: bytes, material: ProviderMaterial, now: float
         notification = parse_object(body)
     except RejectionError:  # the signatures are inside: a body that is not JSON carries none
         raise RejectionError(Reason.SIGNATURE_MISSING, "the body is not a JSON notification") from None
-    verified = []
-    for item in items(notification):
-        verify_item(item, hmac_keys)
-        verified.append(VerifiedEvent(item, event_id(item)))
-    return verified
+    return [VerifiedEvent(item, event_id(item)) for item in items(notification)]
+
+
+def verify(headers: Headers, body: bytes, material: ProviderMaterial, now: float) -> list[VerifiedEvent]:  # noqa: ARG001 (no clock in either scheme)
+    """Every item of a standard notification, each verified; or the one event of a platform webhook.
+    Every refusal is a 401: nothing is authentic until its signature is checked."""
+    hmac_keys = keys(material)
+    if headers.values.get(SIGNATURE_HEADER.lower()) is not None:
+        if not _matches(headers.get(SIGNATURE_HEADER), [body_signature(body, key) for key in hmac_keys]):
+            raise RejectionError(Reason.SIGNATURE_INVALID)
+        return events(headers, body)
+    found = events(headers, body)  # a standard notification signs each of its items
+    for event in found:
+        verify_item(event.document, hmac_keys)
+    return found
 
 
 def sign(

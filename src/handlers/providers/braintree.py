@@ -134,6 +134,12 @@ def verify(headers: Headers, body: bytes, material: ProviderMaterial, now: float
     pairs = key_pairs(material)
     signature, payload = _form_fields(body)
     verify_payload(signature, payload, pairs)
+    return events(headers, body)
+
+
+def events(headers: Headers, body: bytes) -> list[VerifiedEvent]:  # noqa: ARG001 (the body holds everything)
+    """The one notification of a delivery (its `Splitter`), keyed by the SHA-256 of its XML."""
+    _, payload = _form_fields(body)
     try:
         xml = base64.b64decode(payload.replace("\n", ""), validate=True)
     except binascii.Error:

@@ -1,7 +1,8 @@
 """The catalogue: every provider verified from `{"<provider>": {"signing_keys": [...], ...}}` material.
 
 One entry per provider says everything the stack needs of it: its route and `--provider` name, the
-verifier (authenticate, then split the delivery into its events), the normaliser of one event, the
+verifier (authenticate, then split the delivery into its events with its splitter, which reprocessing
+calls on an archived delivery), the normaliser of one event, the
 media types it posts, the headers that carry its signature (the WAF redacts them from its logs), the
 secret's placeholder for it, the answer it expects, its replay defence, and how it signs (the local
 stack, the load run and the tests sign as the provider does).
@@ -18,7 +19,15 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from handlers.core.secrets import ProviderMaterial
-from handlers.providers import CatalogueVerifier, Normaliser, adyen, braintree, hmac_profiles, profiled
+from handlers.providers import (
+    CatalogueVerifier,
+    Normaliser,
+    Splitter,
+    adyen,
+    braintree,
+    hmac_profiles,
+    profiled,
+)
 from handlers.providers.hmac_profiles import KeyDecoding, Profile
 
 JSON = "application/json"
@@ -42,6 +51,8 @@ class Entry:
     """The route `/webhooks/{name}`, the `--provider` name and the secret's key."""
     title: str
     verify: CatalogueVerifier
+    split: Splitter
+    """The events of an authentic delivery: the verifier's last step, and reprocessing's first."""
     normalise: Normaliser
     signature_headers: tuple[str, ...]
     """Header names (lower case) that carry signatures or keys: redacted from the WAF's logs."""
@@ -108,6 +119,7 @@ def _profile_entry(
         name=name,
         title=title,
         verify=hmac_profiles.verifier(profile),
+        split=hmac_profiles.splitter(profile),
         normalise=normalise,
         signature_headers=profile.signature_headers,
         placeholder={"signing_keys": [], **dict.fromkeys(extras, "")},
@@ -125,6 +137,7 @@ ADYEN = Entry(
     name="adyen",
     title="Adyen",
     verify=adyen.verify,
+    split=adyen.events,
     normalise=adyen.normalise,
     signature_headers=(adyen.SIGNATURE_HEADER.lower(),),
     placeholder={"signing_keys": []},
@@ -140,6 +153,7 @@ BRAINTREE = Entry(
     name="braintree",
     title="Braintree",
     verify=braintree.verify,
+    split=braintree.events,
     normalise=braintree.normalise,
     signature_headers=(),  # the signature is a form field of the body
     placeholder={"signing_keys": []},

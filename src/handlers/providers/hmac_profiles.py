@@ -26,7 +26,7 @@ from handlers.core.errors import Reason, RejectionError, UnavailableError
 from handlers.core.http import Headers
 from handlers.core.jsonbody import parse_object
 from handlers.core.secrets import ProviderMaterial
-from handlers.providers import TOLERANCE_SECONDS, VerifiedEvent
+from handlers.providers import TOLERANCE_SECONDS, CatalogueVerifier, Splitter, VerifiedEvent
 
 MAX_SIGNATURE_HEADER_LENGTH = 2048
 """Bounds the HMAC work an unauthenticated request can cause (a few keys x a few candidates)."""
@@ -264,8 +264,8 @@ def pointer(document: object, path: str) -> object:
     return value
 
 
-def events(profile: Profile, headers: Headers, body: bytes, header_id: str | None) -> list[VerifiedEvent]:
-    """The events of an authenticated body: one, or each item of the batch.
+def events(profile: Profile, headers: Headers, body: bytes) -> list[VerifiedEvent]:
+    """The events of an authenticated body: one, or each item of the batch (the profile's `Splitter`).
 
     Raises a 400 RejectionError when the body cannot be read: the receiver quarantines the delivery.
     An event's id is "" when it has none; the receiver then keys it by the body's hash.
@@ -283,7 +283,7 @@ def events(profile: Profile, headers: Headers, body: bytes, header_id: str | Non
         if not isinstance(item, dict):
             raise RejectionError(Reason.INVALID_EVENT, "an event of the batch is not an object")
         if profile.event_id_pointer is None:
-            event_id = header_id or ""
+            event_id = _first(headers, profile.id_headers) or ""
         else:
             value = pointer(item, profile.event_id_pointer)
             event_id = value if isinstance(value, str) else ""
@@ -294,11 +294,17 @@ def events(profile: Profile, headers: Headers, body: bytes, header_id: str | Non
     return found
 
 
-def verifier(profile: Profile) -> Callable[[Headers, bytes, ProviderMaterial, float], list[VerifiedEvent]]:
+def splitter(profile: Profile) -> Splitter:
+    """The events of an authenticated delivery signed as `profile` says (`events`)."""
+    return functools.partial(events, profile)
+
+
+def verifier(profile: Profile) -> CatalogueVerifier:
     """The catalogue verifier of `profile`: authenticate, then split into events."""
 
     def verify(headers: Headers, body: bytes, material: ProviderMaterial, now: float) -> list[VerifiedEvent]:
-        return events(profile, headers, body, verify_signature(profile, headers, body, material, now))
+        verify_signature(profile, headers, body, material, now)
+        return events(profile, headers, body)
 
     return verify
 
