@@ -213,8 +213,8 @@ def signature(
 
 def verify_signature(
     profile: Profile, headers: Headers, body: bytes, material: ProviderMaterial, now: float
-) -> str | None:
-    """Check the delivery's signature; return the id header's value (None when there is none).
+) -> None:
+    """Check the delivery's signature (`events` then reads its events).
 
     401 `signature_missing` (malformed or absent headers), `signature_invalid`, `signature_expired`;
     503 (UnavailableError) when a configured key cannot be decoded, so that the provider retries
@@ -247,7 +247,6 @@ def verify_signature(
     tolerance = profile.tolerance_seconds
     if signed.timestamp is not None and tolerance is not None and abs(now - signed.timestamp) > tolerance:
         raise RejectionError(Reason.SIGNATURE_EXPIRED)
-    return signed.event_id
 
 
 def pointer(document: object, path: str) -> object:
