@@ -323,13 +323,20 @@ def reconcile_throughput() -> list[dict[str, Any]]:
 
 MEASURE_ENVIRONMENT = "measure"
 MEASURED_DELIVERIES = 40
+MEASURED_SCHEDULED_RUNS = 10
 MEASURE_PARAMS = paths.PARAMS / "local.json"
 
 
 def measure_delivery_costs(deployment: Deployment) -> str:
-    """Measure MEASURED_DELIVERIES deliveries on a throwaway stack; where the measurements were written."""
-    path = measurement_run(deployment, MEASURE_PARAMS, MEASURED_DELIVERIES, paths.COST_MEASUREMENTS)
-    return f"delivery measurements ({MEASURED_DELIVERIES} deliveries): {path.relative_to(paths.REPOSITORY)}"
+    """Measure MEASURED_DELIVERIES deliveries and MEASURED_SCHEDULED_RUNS scheduled runs on a throwaway
+    stack; where the measurements were written."""
+    path = measurement_run(
+        deployment, MEASURE_PARAMS, MEASURED_DELIVERIES, MEASURED_SCHEDULED_RUNS, paths.COST_MEASUREMENTS
+    )
+    return (
+        f"delivery measurements ({MEASURED_DELIVERIES} deliveries, "
+        f"{MEASURED_SCHEDULED_RUNS} scheduled runs): {path.relative_to(paths.REPOSITORY)}"
+    )
 
 
 def main(deployment: Deployment) -> None:

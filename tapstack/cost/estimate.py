@@ -24,7 +24,7 @@ from decimal import Decimal
 from typing import Any, Final
 
 from tapstack.cfn.model import NO_VALUE, Resource, Template
-from tapstack.cost.measurements import FunctionMeasurement, Measurements
+from tapstack.cost.measurements import FunctionMeasurement, Measurements, ScheduledRunMeasurement
 from tapstack.cost.prices import Price
 
 HOURS_PER_MONTH: Final = Decimal(730)
@@ -326,13 +326,16 @@ def _log_lines(
     prices: Mapping[str, Price],
     what: str,
     log_group_id: str,
-    bytes_per_delivery: Decimal,
+    bytes_each: Decimal,
+    each: str = "a delivery",
+    count: Decimal = MILLION,
 ) -> list[Line]:
-    ingested = bytes_per_delivery * MILLION / GB
+    """The log bytes of `count` deliveries (or of what `each` names), `bytes_each` each."""
+    ingested = bytes_each * count / GB
     days = _retention_days(stack, log_group_id)
     kept = f"kept {days} days" if days is not None else "kept without expiry: costed for one month"
     months = (days if days is not None else DAYS_PER_MONTH) / DAYS_PER_MONTH
-    measured = f"measured {bytes_per_delivery} bytes a delivery"
+    measured = f"measured {bytes_each} bytes {each}"
     return [
         Line(
             "CloudWatch Logs",
@@ -586,10 +589,15 @@ MINUTES_PER_MONTH = Decimal(730 * 60)
 
 
 def _schedule_lines(
-    stack: StackReading, prices: Mapping[str, Price], function: Resource, schedule: Resource
+    stack: StackReading,
+    prices: Mapping[str, Price],
+    function: Resource,
+    schedule: Resource,
+    measured: ScheduledRunMeasurement | None,
 ) -> list[Line]:
-    """A scheduled function's month: its runs from the rate, each billed at its Timeout (an upper
-    bound: a run that finds nothing to recover ends in well under a second; not measured locally)."""
+    """A scheduled function's month: its runs from the rate, each billed at the measured duration of a
+    steady-state run (one that finds nothing missing) with its log bytes and the metrics it emits; at
+    its Timeout (an upper bound) when no run was measured."""
     if stack.value(schedule, "State", "ENABLED") != "ENABLED":
         return []
     expression = str(stack.value(schedule, "ScheduleExpression", ""))
@@ -598,24 +606,72 @@ def _schedule_lines(
         return []
     runs = MINUTES_PER_MONTH / (int(count) * RATE_UNITS_MINUTES[unit])
     memory = Decimal(str(stack.value(function, "MemorySize", 128)))
-    timeout = Decimal(str(stack.value(function, "Timeout", 3)))
     name = function.logical_id
-    return [
+    requests = Line(
+        "Lambda", f"{name} scheduled runs", runs, prices["lambda_arm64_requests"], f"template: {expression}"
+    )
+    if measured is None:
+        timeout = Decimal(str(stack.value(function, "Timeout", 3)))
+        return [
+            requests,
+            Line(
+                "Lambda",
+                f"{name} compute (upper bound)",
+                runs * timeout * memory / 1024,
+                prices["lambda_arm64_gb_seconds"],
+                f"template: {expression}, each run billed at its Timeout {timeout} s, MemorySize {memory} MB "
+                "(no run measured)",
+            ),
+        ]
+    billed_ms = Decimal(math.ceil(measured.duration_ms))  # Lambda bills each invocation to the next 1 ms
+    lines = [
+        requests,
         Line(
             "Lambda",
-            f"{name} scheduled runs",
-            runs,
-            prices["lambda_arm64_requests"],
-            f"template: {expression}",
-        ),
-        Line(
-            "Lambda",
-            f"{name} compute (upper bound)",
-            runs * timeout * memory / 1024,
+            f"{name} compute",
+            runs * billed_ms / 1000 * memory / 1024,
             prices["lambda_arm64_gb_seconds"],
-            f"template: {expression}, each run billed at its Timeout {timeout} s, MemorySize {memory} MB",
+            f"template: {expression}, MemorySize {memory} MB; measured {measured.measured_on}: "
+            f"{measured.duration_ms} ms a run that finds nothing missing (billed {billed_ms} ms)",
         ),
     ]
+    measured_run = f"measured {measured.measured_on}"
+    per_run = (
+        (
+            "Secrets Manager",
+            "reads of the secret",
+            "secretsmanager_api_calls",
+            "GetSecretValue requests",
+            measured.requests_of("secrets-manager.GetSecretValue"),
+        ),
+        ("DynamoDB", "writes", "dynamodb_on_demand_writes", "write units", measured.dynamodb_write_units),
+        ("DynamoDB", "reads", "dynamodb_on_demand_reads", "read units", measured.dynamodb_read_units),
+    )
+    lines += [
+        Line(
+            service,
+            f"{name} scheduled {item}",
+            runs * quantity,
+            prices[price],
+            f"{measured_run}: {quantity} {what} a run",
+        )
+        for service, item, price, what, quantity in per_run
+        if quantity
+    ]
+    group = stack.named(stack.value(function, "LoggingConfig", {}).get("LogGroup", ""))
+    if group in stack.template.resources:
+        lines += _log_lines(stack, prices, f"{name} logs", group, measured.log_bytes, "a run", runs)
+    if measured.custom_metrics:
+        lines.append(
+            Line(
+                "CloudWatch",
+                f"metrics {name} emits",
+                Decimal(len(measured.custom_metrics)),
+                prices["cloudwatch_custom_metric"],
+                f"{measured_run}: " + "; ".join(measured.custom_metrics),
+            )
+        )
+    return lines
 
 
 def estimate(
@@ -634,7 +690,8 @@ def estimate(
         if stack.value(function, "Architectures", ["x86_64"]) != ["arm64"]:
             notes.append(f"{function.logical_id} is not arm64: priced at arm64 prices, which are lower")
         if function.logical_id in scheduled:
-            fixed += _schedule_lines(stack, prices, function, scheduled[function.logical_id])
+            run = measured.scheduled_runs.get(function.logical_id)
+            fixed += _schedule_lines(stack, prices, function, scheduled[function.logical_id], run)
         else:
             per_million += _function_lines(stack, prices, function, measured.of(function.logical_id))
     tables = [

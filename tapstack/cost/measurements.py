@@ -1,11 +1,12 @@
 """The measured inputs of the cost (measurements.json beside this module, written by `make measure`):
-what one delivery makes each function do on the local stack. Numbers are read as Decimal."""
+what one delivery makes each function do on the local stack, and what one steady-state run of a
+scheduled function does. Numbers are read as Decimal."""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -39,6 +40,36 @@ class FunctionMeasurement:
 
 
 @dataclass(frozen=True)
+class ScheduledRunMeasurement:
+    """One steady-state run of a scheduled function (every event of its window stored: nothing missing)."""
+
+    measured_on: str
+    duration_ms: Decimal
+    log_bytes: Decimal
+    requests: Mapping[str, Decimal]
+    dynamodb_write_units: Decimal
+    dynamodb_read_units: Decimal
+    custom_metrics: tuple[str, ...]
+
+    def requests_of(self, operation: str) -> Decimal:
+        """How many `service.Operation` requests a run makes."""
+        return self.requests.get(operation, Decimal(0))
+
+
+def scheduled_run_measurement(entry: Mapping[str, Any]) -> ScheduledRunMeasurement:
+    """One scheduled function's entry of the measurements file."""
+    return ScheduledRunMeasurement(
+        measured_on=str(entry["measured_on"]),
+        duration_ms=Decimal(entry["duration_ms"]),
+        log_bytes=Decimal(entry["log_bytes_per_run"]),
+        requests={name: Decimal(count) for name, count in entry["requests_per_run"].items()},
+        dynamodb_write_units=Decimal(entry["dynamodb_write_units_per_run"]),
+        dynamodb_read_units=Decimal(entry["dynamodb_read_units_per_run"]),
+        custom_metrics=tuple(entry["custom_metrics"]),
+    )
+
+
+@dataclass(frozen=True)
 class Measurements:
     label: str
     measured_on: str
@@ -47,6 +78,8 @@ class Measurements:
     api_access_log_bytes: Decimal
     dynamodb_stored_bytes: Decimal
     custom_metrics: tuple[str, ...]
+    scheduled_runs: Mapping[str, ScheduledRunMeasurement] = field(default_factory=dict)
+    """By the scheduled function's logical id; a function without one is costed at its Timeout."""
 
     def of(self, logical_id: str) -> FunctionMeasurement:
         if logical_id not in self.functions:
@@ -86,6 +119,10 @@ def load_measurements(path: Path = paths.COST_MEASUREMENTS) -> Measurements:
             api_access_log_bytes=Decimal(document["api_access_log_bytes_per_delivery"]),
             dynamodb_stored_bytes=Decimal(document["dynamodb_stored_bytes_per_delivery"]),
             custom_metrics=tuple(document["custom_metrics"]),
+            scheduled_runs={
+                name: scheduled_run_measurement(entry)
+                for name, entry in document.get("scheduled_runs", {}).items()
+            },
         )
     except OSError as error:
         raise MeasurementsError(

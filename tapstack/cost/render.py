@@ -233,6 +233,12 @@ measurements; do not edit it by hand. `tapstack cost [--params FILE] [--deliveri
   (from the stored items' sizes) and the bytes archived and published. These are local measurements:
   the durations are this machine's, over loopback, not Lambda's; the counts and sizes are what the
   same code does on AWS. Re-measure after changing the handlers.
+- **A scheduled run** (the reconciler's, from its schedule's rate) is measured the same way, in the
+  steady state: after those deliveries, 10 scheduled runs whose window holds their events, all stored,
+  so that each finds nothing missing; each run is billed at its median duration (to the next ms), with
+  its requests, DynamoDB units, log bytes and the metrics it emits. The provider calls go to the local
+  stand-ins over loopback, so a run on AWS also waits for the providers' APIs. A scheduled function
+  with no measurement is billed its Timeout each run, marked as an upper bound.
 - **Fixed lines** are a month without traffic; **per-million lines** are what a million deliveries
   use. Storage kept for a finite time (the archive, logs) is costed over its whole retention, which is
   also what a steady million deliveries a month adds to each month's bill once the storage has filled;

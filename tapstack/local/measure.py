@@ -13,8 +13,11 @@ share is its own:
   the bytes of each S3 object and SNS message.
 
 Also the API's access-log line for the delivery: the stage's `AccessLogSetting.Format` rendered with the
-request's own values. The figures are local measurements: durations are this machine's over loopback,
-not Lambda's; the counts and sizes are what the same code does on AWS.
+request's own values. Then the scheduled function (the reconciler) in its steady state: runs whose window
+holds the measured deliveries' events, all stored, so that each finds nothing missing; its duration, log
+bytes, requests and DynamoDB units per run, and the metrics it emits. The figures are local measurements:
+durations are this machine's over loopback, not Lambda's; the counts and sizes are what the same code
+does on AWS.
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ import math
 import re
 import statistics
 import sys
+import tempfile
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping
@@ -35,13 +39,17 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from handlers.core.secrets import ApiCredentials
 from tapstack import paths
 from tapstack.cfn.model import Template, walk
 from tapstack.local.delivery import Sender
-from tapstack.local.local_lambda import FakeContext
+from tapstack.local.local_lambda import AsyncFunction, FakeContext
+from tapstack.local.provider_apis import EventLog
+from tapstack.local.provider_apis.stand_ins import LOGGING_PROVIDERS, provider_api_server
 from tapstack.local.send import LocalRuntime
 from tapstack.operate.actions import deploy_environment, destroy_environment
 from tapstack.operate.deployment import Deployment
+from templates.contract import WEBHOOK_SECRET_ARN
 
 MEASURED_EVENTS = (
     ("stripe", "stripe/payment_intent.succeeded.json"),
@@ -127,6 +135,8 @@ class _Meter:
     metrics: set[str] = field(default_factory=set)
     dynamodb_calls: list[tuple[str, str, dict[str, Any]]] = field(default_factory=list)
     stored_bytes: int = 0
+    delivered: list[tuple[str, bytes]] = field(default_factory=list)
+    """Each delivery's provider and body, in order."""
 
     def before_request(self, params: dict[str, Any], event_name: str, **_: Any) -> None:
         if self.running is None:
@@ -136,6 +146,14 @@ class _Meter:
         share.requests[f"{service}.{operation}"] += 1
         if service == "dynamodb" and operation in DYNAMODB_WRITES | DYNAMODB_READS:
             self.dynamodb_calls.append((self.running, operation, json.loads(json.dumps(params, default=str))))
+        elif service == "dynamodb" and operation == "BatchGetItem":
+            # Billed as a read of each item asked for, whatever it projects.
+            for table, asked in params["RequestItems"].items():
+                consistent = asked.get("ConsistentRead", False)
+                self.dynamodb_calls += [
+                    (self.running, "GetItem", {"TableName": table, "Key": key, "ConsistentRead": consistent})
+                    for key in json.loads(json.dumps(asked["Keys"], default=str))
+                ]
         elif service == "s3" and operation == "PutObject":
             body = params.get("Body", b"")
             share.s3_put_bytes += len(body.encode() if isinstance(body, str) else body)
@@ -246,6 +264,8 @@ class DeliveryMeasurements:
     api_access_log_bytes: int
     custom_metrics: list[str]
     dynamodb_stored_bytes: int
+    delivered: tuple[tuple[str, bytes], ...] = ()
+    """Each measured delivery's provider and body (not written: the scheduled run reads them)."""
 
     def document(self) -> dict[str, Any]:
         return {
@@ -282,6 +302,10 @@ class DeliveryMeasurements:
         }
 
 
+def _median_ms(seconds: list[float]) -> str:
+    return str(Decimal(statistics.median(seconds) * 1000).quantize(Decimal("0.01")))
+
+
 def _per_delivery(value: int | Decimal, deliveries: int) -> str:
     return str((Decimal(value) / deliveries).quantize(Decimal("0.001")).normalize())
 
@@ -316,13 +340,18 @@ def _dynamodb_units(runtime: LocalRuntime, meter: _Meter) -> None:
     meter.dynamodb_calls.clear()
 
 
-def _deliver(runtime: LocalRuntime, sender: Sender, meter: _Meter, deliveries: int) -> int:
-    """Run the warm-up and the measured deliveries through metered functions; the access-log bytes."""
-    api = runtime.api_function
-    runtime.async_functions = [
+def _metered_functions(runtime: LocalRuntime, meter: _Meter) -> list[AsyncFunction]:
+    return [
         replace(function, handler=_metered(meter, _logical_id(runtime, function.name), function.handler))
         for function in runtime.async_functions
     ]
+
+
+def _deliver(runtime: LocalRuntime, sender: Sender, meter: _Meter, deliveries: int) -> int:
+    """Run the warm-up and the measured deliveries through metered functions; the access-log bytes."""
+    api = runtime.api_function
+    unmetered = runtime.async_functions
+    runtime.async_functions = _metered_functions(runtime, meter)
     (stage,) = Template(runtime.template).resources_of_type("AWS::ApiGateway::Stage")
     formats = (
         node["Format"]
@@ -332,25 +361,42 @@ def _deliver(runtime: LocalRuntime, sender: Sender, meter: _Meter, deliveries: i
     log_format = str(next(formats, ""))
     receive = _metered(meter, api.logical_id, api.module.handler)
     access_log_bytes = 0
-    for index in range(deliveries + 1):
-        provider, file = MEASURED_EVENTS[index % len(MEASURED_EVENTS)]
-        body = _unique_body((paths.EVENTS / file).read_bytes(), index)
-        event = sender.event(provider, body)
-        local_lambda = runtime.async_lambda(deferred=True)
-        with runtime.router.bound(local_lambda):
-            started = time.perf_counter()
-            response = receive(event, FakeContext(api.name, timeout_seconds=api.timeout_seconds))
-            receiver_ms = round((time.perf_counter() - started) * 1000)
-        local_lambda.run_pending()
-        if response["statusCode"] != 202 or any(outcome.error for outcome in local_lambda.outcomes):
-            raise RuntimeError(f"the measured delivery of {file} failed: {response} {local_lambda.outcomes}")
-        _dynamodb_units(runtime, meter)
-        if index == 0:  # the warm-up delivery: forget it
-            meter.shares.clear()
-            meter.stored_bytes = 0
-            continue
-        access_log_bytes += len(_access_log_line(log_format, event, response, receiver_ms).encode()) + 1
+    try:
+        for index in range(deliveries + 1):
+            access_log_bytes += _deliver_one(runtime, sender, meter, receive, log_format, index)
+    finally:
+        runtime.async_functions = unmetered
     return access_log_bytes
+
+
+def _deliver_one(
+    runtime: LocalRuntime,
+    sender: Sender,
+    meter: _Meter,
+    receive: Callable[[Any, Any], Any],
+    log_format: str,
+    index: int,
+) -> int:
+    """One delivery (index 0, the warm-up, forgotten); its access-log bytes."""
+    api = runtime.api_function
+    provider, file = MEASURED_EVENTS[index % len(MEASURED_EVENTS)]
+    body = _unique_body((paths.EVENTS / file).read_bytes(), index)
+    event = sender.event(provider, body)
+    local_lambda = runtime.async_lambda(deferred=True)
+    with runtime.router.bound(local_lambda):
+        started = time.perf_counter()
+        response = receive(event, FakeContext(api.name, timeout_seconds=api.timeout_seconds))
+        receiver_ms = round((time.perf_counter() - started) * 1000)
+    local_lambda.run_pending()
+    if response["statusCode"] != 202 or any(outcome.error for outcome in local_lambda.outcomes):
+        raise RuntimeError(f"the measured delivery of {file} failed: {response} {local_lambda.outcomes}")
+    _dynamodb_units(runtime, meter)
+    meter.delivered.append((provider, body))
+    if index == 0:  # the warm-up delivery: forget it
+        meter.shares.clear()
+        meter.stored_bytes = 0
+        return 0
+    return len(_access_log_line(log_format, event, response, receiver_ms).encode()) + 1
 
 
 def measure_deliveries(runtime: LocalRuntime, sender: Sender, deliveries: int) -> DeliveryMeasurements:
@@ -367,7 +413,7 @@ def measure_deliveries(runtime: LocalRuntime, sender: Sender, deliveries: int) -
     functions = {
         logical_id: {
             "invocations_per_delivery": _per_delivery(share.invocations, deliveries),
-            "duration_ms": str(Decimal(statistics.median(share.seconds) * 1000).quantize(Decimal("0.01"))),
+            "duration_ms": _median_ms(share.seconds),
             "log_bytes_per_delivery": _per_delivery(share.log_bytes, deliveries),
             "requests_per_delivery": {
                 request: _per_delivery(count, deliveries) for request, count in sorted(share.requests.items())
@@ -389,6 +435,7 @@ def measure_deliveries(runtime: LocalRuntime, sender: Sender, deliveries: int) -
         round(access_log_bytes / deliveries),
         sorted(meter.metrics),
         round(meter.stored_bytes / deliveries),
+        tuple(meter.delivered[1:]),
     )
 
 
@@ -397,14 +444,126 @@ def _logical_id(runtime: LocalRuntime, function_name: str) -> str:
     return logical_id
 
 
-def write_measurements(measurements: DeliveryMeasurements, path: Path) -> Path:
-    path.write_text(json.dumps(measurements.document(), indent=2) + "\n", encoding="utf-8")
+SCHEDULED_EVENT_AGE_SECONDS = 300
+"""How long before the scheduled runs the measured deliveries' events are logged as created: inside the
+window a steady-state run reads (from its cursor less the overlap to a minute before now)."""
+
+
+@dataclass(frozen=True)
+class ScheduledRunMeasurement:
+    """What one scheduled run of a function does in the steady state: every event of its window is stored,
+    so it finds nothing missing."""
+
+    logical_id: str
+    runs: int
+    events_in_window: dict[str, int]
+    share: FunctionShare
+    custom_metrics: list[str]
+
+    def document(self) -> dict[str, Any]:
+        return {
+            "label": (
+                "local measurement of a scheduled run: the real handler run in one process against the moto "
+                "emulator, its providers' event logs served by the local stand-ins over loopback; the "
+                "duration is this machine's wall time, not Lambda's billed duration"
+            ),
+            "measured_on": time.strftime("%Y-%m-%d", time.gmtime()),
+            "runs": self.runs,
+            "events_in_window": self.events_in_window,
+            "notes": [
+                "The steady state: the measured deliveries' events are logged by their providers as "
+                f"created {SCHEDULED_EVENT_AGE_SECONDS} s before the runs, and all are stored, so each run "
+                "lists them, finds none missing and moves its cursor. One unmeasured run comes first (the "
+                "imports, the clients, the first cursor).",
+                "duration_ms is the median wall time of one run; the provider calls go to the local "
+                "stand-ins over loopback, so they lack the round trip to the provider's API, which a run "
+                "on Lambda waits for (and is billed for).",
+                "log_bytes_per_run is what the run writes (its JSON log lines and metrics); Lambda's "
+                "platform lines are not counted.",
+                "DynamoDB units are computed from the size of each item read or written (a BatchGetItem "
+                "bills a read of each key asked for, found or not, whatever it projects).",
+            ],
+            "duration_ms": _median_ms(self.share.seconds),
+            "log_bytes_per_run": _per_delivery(self.share.log_bytes, self.runs),
+            "requests_per_run": {
+                request: _per_delivery(count, self.runs)
+                for request, count in sorted(self.share.requests.items())
+            },
+            "dynamodb_write_units_per_run": _per_delivery(self.share.dynamodb_write_units, self.runs),
+            "dynamodb_read_units_per_run": _per_delivery(self.share.dynamodb_read_units, self.runs),
+            "custom_metrics": self.custom_metrics,
+        }
+
+
+def _log_as_created(
+    provider_logs: Path, delivered: tuple[tuple[str, bytes], ...], created: float
+) -> Counter[str]:
+    """Log each delivered event of a provider that keeps a log as created at `created` and delivered."""
+    logged: Counter[str] = Counter()
+    for provider, body in delivered:
+        read = LOGGING_PROVIDERS.get(provider)
+        if read is not None:
+            EventLog(provider, provider_logs).record(replace(read(body, True), created=created))
+            logged[provider] += 1
+    return logged
+
+
+def _steady_run(runtime: LocalRuntime, logical_id: str, api_base: str, providers: set[str]) -> None:
+    """One scheduled run, which must reconcile each of `providers` completely and find nothing missing."""
+    outcomes = runtime.run_schedule(api_base)
+    name = runtime.functions[logical_id].name
+    reports = [report for o in outcomes if o.function == name for report in o.response["reports"]]
+    steady = {r["provider"] for r in reports if r["complete"] and not r["missing"] and not r["failures"]}
+    failed = [outcome for outcome in outcomes if outcome.error]
+    if failed or not providers <= steady:
+        raise RuntimeError(f"the measured scheduled run was not a steady one: {failed or reports}")
+
+
+def measure_scheduled_runs(
+    runtime: LocalRuntime, delivered: tuple[tuple[str, bytes], ...], runs: int
+) -> ScheduledRunMeasurement:
+    """Play `runs` scheduled runs of the reconciler, after one unmeasured run, against the local providers'
+    APIs whose logs hold the `delivered` events (stored already): what one steady-state run does."""
+    (logical_id,) = Template(runtime.template).scheduled_functions()
+    meter = _Meter()
+    secret = runtime.clients("secretsmanager").get_secret_value(SecretId=runtime.outputs[WEBHOOK_SECRET_ARN])
+    credentials = ApiCredentials.from_secret_string(secret["SecretString"])
+    unmetered = runtime.async_functions
+    runtime.async_functions = _metered_functions(runtime, meter)
+    events = runtime.clients.session.events
+    events.register("before-parameter-build.*.*", meter.before_request)
+    try:
+        with tempfile.TemporaryDirectory() as directory:
+            provider_logs = Path(directory)
+            logged = _log_as_created(provider_logs, delivered, time.time() - SCHEDULED_EVENT_AGE_SECONDS)
+            with provider_api_server(credentials, provider_logs).running() as server:
+                for run in range(runs + 1):
+                    _steady_run(runtime, logical_id, server.url, set(logged))
+                    _dynamodb_units(runtime, meter)
+                    if run == 0:  # the warm-up run: forget it
+                        meter.shares.clear()
+                        meter.metrics.clear()
+    finally:
+        events.unregister("before-parameter-build.*.*", meter.before_request)
+        runtime.async_functions = unmetered
+    return ScheduledRunMeasurement(
+        logical_id, runs, dict(sorted(logged.items())), meter.shares[logical_id], sorted(meter.metrics)
+    )
+
+
+def write_measurements(
+    measurements: DeliveryMeasurements, scheduled: ScheduledRunMeasurement, path: Path
+) -> Path:
+    document = measurements.document() | {"scheduled_runs": {scheduled.logical_id: scheduled.document()}}
+    path.write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
     return path
 
 
-def measurement_run(deployment: Deployment, parameter_file: Path, deliveries: int, path: Path) -> Path:
-    """Deploy a throwaway stack on the emulator, measure `deliveries` deliveries on it, destroy it; the
-    measurements written to `path`."""
+def measurement_run(
+    deployment: Deployment, parameter_file: Path, deliveries: int, scheduled_runs: int, path: Path
+) -> Path:
+    """Deploy a throwaway stack on the emulator, measure `deliveries` deliveries on it, then
+    `scheduled_runs` steady-state scheduled runs, destroy it; the measurements written to `path`."""
 
     def report(line: str) -> None:
         print(line, file=sys.stderr)
@@ -416,6 +575,7 @@ def measurement_run(deployment: Deployment, parameter_file: Path, deliveries: in
         )
         with runtime.activated():
             measurements = measure_deliveries(runtime, runtime.sender(), deliveries)
+            scheduled = measure_scheduled_runs(runtime, measurements.delivered, scheduled_runs)
     finally:
         destroy_environment(deployment, with_bootstrap=False, report=report)
-    return write_measurements(measurements, path)
+    return write_measurements(measurements, scheduled, path)

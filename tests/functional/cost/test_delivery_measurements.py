@@ -8,8 +8,9 @@ from typing import Any
 
 from tapstack.cfn.model import Template
 from tapstack.cost.measurements import function_measurement
-from tapstack.local.measure import measure_deliveries
-from tests.support.pipeline import Pipeline
+from tapstack.local.emulator import local_material
+from tapstack.local.measure import measure_deliveries, measure_scheduled_runs
+from tests.support.pipeline import Pipeline, rotate
 
 
 def test_eachfunction_measurement_s_share_of_a_delivery_is_measured(
@@ -43,3 +44,27 @@ def test_eachfunction_measurement_s_share_of_a_delivery_is_measured(
     assert measured.api_access_log_bytes > 0
     assert any(metric.startswith("TapStack/Accepted") for metric in measured.custom_metrics)
     assert Decimal(measured.document()["functions"]["ProcessorFunction"]["duration_ms"]) > 0
+
+
+def test_a_steady_state_scheduled_run_of_the_reconciler_is_measured(
+    pipeline: Pipeline, template: dict[str, Any]
+) -> None:
+    material = local_material()  # the providers' API credentials the local stand-ins accept
+    rotate(pipeline, **{key: material[key] for key in ("stripe_api_keys", "paypal_api_credentials")})
+    measured = measure_deliveries(pipeline.runtime, pipeline.sender, 4)
+
+    with pipeline.runtime.activated():
+        scheduled = measure_scheduled_runs(pipeline.runtime, measured.delivered, 2)
+
+    (reconciler,) = Template(template).scheduled_functions()
+    document = scheduled.document()
+    assert scheduled.logical_id == reconciler
+    assert document["events_in_window"] == {"paypal": 1, "stripe": 1}  # stored: none missing
+    assert Decimal(document["duration_ms"]) > 0
+    assert Decimal(document["log_bytes_per_run"]) > 0  # its "reconciled" lines and its metrics
+    assert Decimal(document["requests_per_run"]["dynamodb.BatchGetItem"]) >= 1  # it read the stored ids
+    assert "lambda.Invoke" not in document["requests_per_run"]  # nothing was missing: nothing handed on
+    assert Decimal(document["dynamodb_write_units_per_run"]) == 2  # each provider's cursor
+    # Each provider's cursor and its event's stored item, read consistently (one unit each, under 4 KB).
+    assert Decimal(document["dynamodb_read_units_per_run"]) == 4
+    assert any("/Listed [provider=stripe," in metric for metric in document["custom_metrics"])

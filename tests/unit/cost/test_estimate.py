@@ -132,6 +132,7 @@ def test_the_two_parameter_files_cost_differently_where_they_differ() -> None:
             "ReceiverFunction logs",
             "ProcessorFunction logs",
             "NotifierFunction logs",
+            "ReconcilerFunction logs",
         )
     } | {"S3: AuditBucket storage"}
 
@@ -186,7 +187,10 @@ def test_longer_log_retention_moves_only_the_stored_logs() -> None:
 
     assert moved
     assert all(re.fullmatch(r"CloudWatch Logs: .* stored", line) for line in moved)
-    assert len(moved) == sum(1 for line in before.per_million if line.item.endswith(" stored"))
+    lines = before.fixed + before.per_million
+    assert len(moved) == sum(
+        1 for line in lines if line.service == "CloudWatch Logs" and line.item.endswith(" stored")
+    )
 
 
 def test_turning_the_waf_off_removes_exactly_its_lines() -> None:
@@ -255,21 +259,55 @@ def test_an_index_on_a_table_adds_its_writes_and_nothing_else() -> None:
     assert line.quantity == written * (len(existing) + 1) * MILLION
 
 
-@pytest.mark.parametrize(("rate", "runs"), [("rate(15 minutes)", 2920), ("rate(1 hour)", 730), ("off", 0)])
-def test_a_scheduled_function_costs_its_runs_a_month_at_most_its_timeout_each(rate: str, runs: int) -> None:
-    template = committed_template()
+def _scheduled(template: dict[str, Any]) -> tuple[str, dict[str, Any], str]:
+    """The scheduled function's logical id, its properties, and the parameter that sets its rate."""
     (schedule,) = [r for r in template["Resources"].values() if r["Type"] == "AWS::Scheduler::Schedule"]
     (logical_id, _) = schedule["Properties"]["Target"]["Arn"]["Fn::GetAtt"]
-    function = template["Resources"][logical_id]["Properties"]
     rate_parameter = schedule["Properties"]["ScheduleExpression"]["Fn::If"][1]["Ref"]
+    return logical_id, template["Resources"][logical_id]["Properties"], rate_parameter
+
+
+@pytest.mark.parametrize(("rate", "runs"), [("rate(15 minutes)", 2920), ("rate(1 hour)", 730), ("off", 0)])
+def test_a_scheduled_function_costs_its_runs_a_month_at_the_measured_steady_run(rate: str, runs: int) -> None:
+    template = committed_template()
+    logical_id, function, rate_parameter = _scheduled(template)
+    run = MEASURED.scheduled_runs[logical_id]
+    values = {name: str(p.get("Default", "")) for name, p in template["Parameters"].items()}
+    log_days = Decimal(values["LogRetentionDays"])
 
     result = estimate(template, {rate_parameter: rate}, PRICES, MEASURED)
 
-    lines = {line.item: line for line in result.fixed if line.item.startswith(logical_id)}
-    assert not any(line.item.startswith(logical_id) for line in result.per_million)
+    lines = {line.item: line for line in result.fixed if logical_id in line.item}
+    assert not any(logical_id in line.item for line in result.per_million)
     if not runs:
         assert lines == {}
         return
-    assert lines[f"{logical_id} scheduled runs"].quantity == runs
-    gb_seconds = Decimal(runs) * function["Timeout"] * Decimal(function["MemorySize"]) / 1024
-    assert lines[f"{logical_id} compute (upper bound)"].quantity == gb_seconds
+    billed_seconds = Decimal(math.ceil(run.duration_ms)) / 1000  # each run billed to the next 1 ms
+    log_gigabytes = run.log_bytes * runs / GB
+    assert {item: line.quantity for item, line in lines.items()} == {
+        f"{logical_id} scheduled runs": runs,
+        f"{logical_id} compute": runs * billed_seconds * Decimal(function["MemorySize"]) / 1024,
+        f"{logical_id} scheduled reads of the secret": runs
+        * run.requests_of("secrets-manager.GetSecretValue"),
+        f"{logical_id} scheduled writes": runs * run.dynamodb_write_units,
+        f"{logical_id} scheduled reads": runs * run.dynamodb_read_units,
+        f"{logical_id} logs ingested": log_gigabytes,
+        f"{logical_id} logs stored": log_gigabytes * log_days / DAYS_PER_MONTH,
+        f"metrics {logical_id} emits": len(run.custom_metrics),
+    }
+    assert billed_seconds < function["Timeout"]
+
+
+def test_a_scheduled_function_never_measured_is_billed_its_timeout_each_run_labelled_an_upper_bound() -> None:
+    template = committed_template()
+    logical_id, function, _ = _scheduled(template)
+    unmeasured = dataclasses.replace(MEASURED, scheduled_runs={})
+
+    result = estimate(template, {}, PRICES, unmeasured)
+
+    lines = {line.item: line for line in result.fixed if logical_id in line.item}
+    runs = lines[f"{logical_id} scheduled runs"].quantity
+    upper_bound = lines[f"{logical_id} compute (upper bound)"]
+    assert upper_bound.quantity == runs * function["Timeout"] * Decimal(function["MemorySize"]) / 1024
+    assert "no run measured" in upper_bound.basis
+    assert set(lines) == {f"{logical_id} scheduled runs", f"{logical_id} compute (upper bound)"}
