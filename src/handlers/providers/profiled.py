@@ -29,17 +29,30 @@ from handlers.core.errors import Reason, RejectionError
 from handlers.core.model import Direction, Kind, Money, Transaction
 
 
-def _unmapped(provider: str, body_sha256: str, event_type: str) -> Transaction:
+def _unmapped(
+    provider: str,
+    body_sha256: str,
+    event_type: str,
+    *,
+    occurred_at: str | None = None,
+    object_id: str | None = None,
+    status: str | None = None,
+    kind: Kind = Kind.OTHER,
+    related_object_id: str | None = None,
+) -> Transaction:
+    """An event with no money yet: what a normaliser reads before (or instead of) its mapping."""
     return Transaction(
         provider=provider,
         provider_event_id="",  # set by the receiver from the verified event
         event_type=event_type,
-        occurred_at=None,
+        occurred_at=occurred_at,
         amount=None,
         currency=None,
-        status=None,
+        status=status,
         body_sha256=body_sha256,
-        kind=Kind.OTHER,
+        kind=kind,
+        object_id=object_id,
+        related_object_id=related_object_id,
     )
 
 
@@ -56,9 +69,10 @@ def _type_token(value: object) -> str:
 def standard_webhooks(document: Mapping[str, object], provider: str, body_sha256: str) -> Transaction:
     """`{"type", "timestamp", "data"}`: kind `other`, the data's `id` when it is a valid id, no money."""
     data = document.get("data")
-    transaction = _unmapped(provider, body_sha256, fields.token(document, "type"))
-    return replace(
-        transaction,
+    return _unmapped(
+        provider,
+        body_sha256,
+        fields.token(document, "type"),
         occurred_at=_optional_time(document, "timestamp"),
         object_id=fields.readable_reference(data, "id") if isinstance(data, Mapping) else None,
     )
@@ -106,8 +120,10 @@ SHOPIFY_TRANSACTION_KINDS = {
 def shopify(document: Mapping[str, object], provider: str, body_sha256: str) -> Transaction:
     item = fields.mapping(document, "object")
     event_type = _type_token(document.get("type"))
-    event = replace(
-        _unmapped(provider, body_sha256, event_type),
+    event = _unmapped(
+        provider,
+        body_sha256,
+        event_type,
         occurred_at=_optional_time(item, "created_at"),
         object_id=_readable_id(item),
     )
@@ -229,8 +245,10 @@ def checkout_com(document: Mapping[str, object], provider: str, body_sha256: str
     """`{"id", "type", "created_on", "data": {"id", "action_id", "amount", "currency", …}}`."""
     event_type = fields.token(document, "type")
     data = fields.mapping(document, "data")
-    event = replace(
-        _unmapped(provider, body_sha256, event_type),
+    event = _unmapped(
+        provider,
+        body_sha256,
+        event_type,
         occurred_at=_optional_time(document, "created_on"),
         object_id=fields.readable_reference(data, "id"),
     )
@@ -265,8 +283,10 @@ def square(document: Mapping[str, object], provider: str, body_sha256: str) -> T
     """`{"type", "event_id", "created_at", "data": {"type", "id", "object": {<type>: {…}}}}`."""
     event_type = fields.token(document, "type")
     data = fields.mapping(document, "data")
-    event = replace(
-        _unmapped(provider, body_sha256, event_type),
+    event = _unmapped(
+        provider,
+        body_sha256,
+        event_type,
         occurred_at=_optional_time(document, "created_at"),
         object_id=fields.readable_reference(data, "id"),
     )
@@ -299,8 +319,10 @@ def gocardless(document: Mapping[str, object], provider: str, body_sha256: str) 
     links = fields.mapping(document, "links")
     singular = resource_type.removesuffix("s")
     related = GOCARDLESS_RELATED.get(resource_type)
-    return replace(
-        _unmapped(provider, body_sha256, f"{resource_type}.{action}"),
+    return _unmapped(
+        provider,
+        body_sha256,
+        f"{resource_type}.{action}",
         occurred_at=fields.iso_timestamp(document, "created_at"),
         status=action,
         kind=GOCARDLESS_KINDS.get(resource_type, Kind.OTHER),
